@@ -1,0 +1,91 @@
+//! Client handles and the synchronous steps.
+
+use super::{Status, args, guard, guard_void};
+use crate::client::Client;
+use crate::config::ClientConfig;
+use crate::steps;
+use std::ffi::c_char;
+use std::sync::Arc;
+
+/// A connection to one organization (opaque). Free with `crmsync_client_free`.
+pub struct CrmsyncClient {
+    pub(crate) inner: Arc<Client>,
+}
+
+/// Creates a client from a JSON configuration (see README, "Client configuration").
+/// No network call is made; the first call authenticates.
+///
+/// # Safety
+/// `config` points at `config_len` bytes; `client_out` and `error_out` are writable or NULL.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn crmsync_client_new(config: *const u8, config_len: usize, client_out: *mut *mut CrmsyncClient, error_out: *mut *mut c_char) -> Status {
+    guard(error_out, || {
+        args::out(client_out, "client_out")?;
+        let text = args::utf8(config, config_len, "config")?;
+        let value: serde_json::Value = serde_json::from_str(text)
+            // serde_json's syntax errors give a position, never the text: safe with secrets.
+            .map_err(|e| super::Failure::new(Status::InvalidJson, format!("config is not valid JSON: {e}.")))?;
+        let client = Client::new(ClientConfig::from_value(value)?)?;
+        let handle = Box::new(CrmsyncClient { inner: Arc::new(client) });
+        // SAFETY: `args::out` checked `client_out`.
+        unsafe { *client_out = Box::into_raw(handle) };
+        Ok(Status::Ok)
+    })
+}
+
+/// Frees a client. Operations started from it keep working until they are freed.
+///
+/// # Safety
+/// `client` is NULL or a live handle from `crmsync_client_new`, not used afterwards.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn crmsync_client_free(client: *mut CrmsyncClient) {
+    if !client.is_null() {
+        // SAFETY: by contract the handle came from `Box::into_raw` and is freed once.
+        guard_void(|| drop(unsafe { Box::from_raw(client) }));
+    }
+}
+
+/// Who am I: `{"version":1,"user_id","business_unit_id","organization_id","organization_name","url","default_email_server_profile_id"}`.
+///
+/// # Safety
+/// `client` is a live handle; out-parameters are writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn crmsync_who_am_i(client: *const CrmsyncClient, result_out: *mut *mut c_char, error_out: *mut *mut c_char) -> Status {
+    guard(error_out, || {
+        let client = args::handle(client, "client")?;
+        args::out(result_out, "result_out")?;
+        let identity = crate::runtime::get().block_on(steps::identity::who_am_i(&client.inner))?;
+        args::write_json(result_out, &versioned(identity))
+    })
+}
+
+/// Email server profiles: query `{"version":1,"name":"…"}` (name optional, exact) →
+/// `{"version":1,"profiles":[…]}`.
+///
+/// # Safety
+/// `client` is a live handle; `query` points at `query_len` bytes; out-parameters are writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn crmsync_email_server_profiles_get(
+    client: *const CrmsyncClient,
+    query: *const u8,
+    query_len: usize,
+    result_out: *mut *mut c_char,
+    error_out: *mut *mut c_char,
+) -> Status {
+    guard(error_out, || {
+        let client = args::handle(client, "client")?;
+        let query: steps::profiles::ProfileQuery = args::json(query, query_len, "query")?;
+        args::out(result_out, "result_out")?;
+        let profiles = crate::runtime::get().block_on(steps::profiles::list(&client.inner, &query))?;
+        args::write_json(result_out, &serde_json::json!({"version": 1, "profiles": profiles}))
+    })
+}
+
+/// Adds `"version": 1` to a result object.
+pub(crate) fn versioned(value: impl serde::Serialize) -> serde_json::Value {
+    let mut document = serde_json::to_value(value).unwrap_or_default();
+    if let Some(map) = document.as_object_mut() {
+        map.insert("version".into(), 1.into());
+    }
+    document
+}

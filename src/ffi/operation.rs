@@ -1,0 +1,102 @@
+//! Operation handles: start, pull events, cancel, read the result, free.
+
+use super::client::CrmsyncClient;
+use super::{Failure, Status, args, guard, guard_void};
+use crate::operation::{NextEvent, Operation};
+use crate::steps;
+use std::ffi::c_char;
+use std::time::Duration;
+
+/// A running or finished long operation (opaque). Free with `crmsync_op_free`.
+pub struct CrmsyncOperation {
+    op: Operation,
+}
+
+fn start(op_out: *mut *mut CrmsyncOperation, op: Operation) -> Result<Status, Failure> {
+    // SAFETY: callers checked `op_out` with `args::out`.
+    unsafe { *op_out = Box::into_raw(Box::new(CrmsyncOperation { op })) };
+    Ok(Status::Ok)
+}
+
+/// Lists mailboxes page by page. Query `{"version":1,"name","email_address","server_profile","page_size"}`
+/// (all optional). Events: `{"type":"items","page","items":[…]}` and `{"type":"progress","done","message"}`;
+/// result `{"version":1,"count","pages"}`.
+///
+/// # Safety
+/// `client` is a live handle; `query` points at `query_len` bytes; out-parameters are writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn crmsync_mailboxes_list_start(
+    client: *const CrmsyncClient,
+    query: *const u8,
+    query_len: usize,
+    op_out: *mut *mut CrmsyncOperation,
+    error_out: *mut *mut c_char,
+) -> Status {
+    guard(error_out, || {
+        let client = args::handle(client, "client")?.inner.clone();
+        let query: steps::mailboxes::MailboxQuery = args::json(query, query_len, "query")?;
+        args::out(op_out, "op_out")?;
+        start(op_out, Operation::start(move |sink| steps::mailboxes::list(client, query, sink)))
+    })
+}
+
+/// Waits up to `timeout_ms` for the next event. Returns `OK` with `*event_out` set,
+/// `TIMED_OUT` when none came in time, or `END_OF_EVENTS` when the operation has finished
+/// (then call `crmsync_op_result`).
+///
+/// # Safety
+/// `op` is a live handle; out-parameters are writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn crmsync_op_next_event(op: *mut CrmsyncOperation, timeout_ms: u32, event_out: *mut *mut c_char, error_out: *mut *mut c_char) -> Status {
+    guard(error_out, || {
+        let op = args::handle(op.cast_const(), "op")?;
+        args::out(event_out, "event_out")?;
+        match op.op.next_event(Duration::from_millis(timeout_ms.into())) {
+            NextEvent::Event(event) => args::write_json(event_out, &event),
+            NextEvent::TimedOut => Ok(Status::TimedOut),
+            NextEvent::Finished => Ok(Status::EndOfEvents),
+        }
+    })
+}
+
+/// Asks the operation to stop; it ends within moments with the `CANCELLED` result.
+///
+/// # Safety
+/// `op` is NULL or a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn crmsync_op_cancel(op: *mut CrmsyncOperation) -> Status {
+    guard(std::ptr::null_mut(), || {
+        args::handle(op.cast_const(), "op")?.op.cancel();
+        Ok(Status::Ok)
+    })
+}
+
+/// The outcome: `STILL_RUNNING` until the operation ends, then `OK` with `*result_out`, or
+/// the failure's status with `*error_out`.
+///
+/// # Safety
+/// `op` is a live handle; out-parameters are writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn crmsync_op_result(op: *mut CrmsyncOperation, result_out: *mut *mut c_char, error_out: *mut *mut c_char) -> Status {
+    guard(error_out, || {
+        let op = args::handle(op.cast_const(), "op")?;
+        args::out(result_out, "result_out")?;
+        match op.op.result() {
+            None => Ok(Status::StillRunning),
+            Some(Ok(value)) => args::write_json(result_out, &value),
+            Some(Err(error)) => Err(error.into()),
+        }
+    })
+}
+
+/// Frees an operation, cancelling it first if it is still running.
+///
+/// # Safety
+/// `op` is NULL or a live handle from a `*_start` function, not used afterwards.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn crmsync_op_free(op: *mut CrmsyncOperation) {
+    if !op.is_null() {
+        // SAFETY: by contract the handle came from `Box::into_raw` and is freed once.
+        guard_void(|| drop(unsafe { Box::from_raw(op) }));
+    }
+}

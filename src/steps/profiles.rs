@@ -1,0 +1,45 @@
+//! Reading email server profiles (step: verify the "Microsoft Exchange Online" profile).
+
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::model::profile::{COLUMNS, EmailServerProfile};
+use crate::webapi::odata::{Query, eq_string};
+use serde::Deserialize;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileQuery {
+    pub version: u32,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+pub async fn list(client: &Client, query: &ProfileQuery) -> Result<Vec<EmailServerProfile>> {
+    let identity = super::identity::who_am_i(client).await?;
+    let mut q = Query::default().select(COLUMNS).order_by("name");
+    if let Some(name) = &query.name {
+        q = q.filter(eq_string("name", name));
+    }
+    let mut next = Some(client.api.resolve(&q.to_path("emailserverprofiles"))?);
+    let mut profiles = Vec::new();
+    while let Some(url) = next {
+        let page = client.api.get_page(url, &[]).await?;
+        profiles.extend(page.rows.iter().filter_map(|row| EmailServerProfile::from_row(row, identity.default_email_server_profile_id.as_deref())));
+        next = page.next_link;
+    }
+    Ok(profiles)
+}
+
+/// Accepts a profile id or an exact name, and returns the id.
+pub async fn resolve_id(client: &Client, id_or_name: &str) -> Result<uuid::Uuid> {
+    if let Ok(id) = uuid::Uuid::parse_str(id_or_name.trim()) {
+        return Ok(id);
+    }
+    let found = list(client, &ProfileQuery { version: 1, name: Some(id_or_name.to_string()) }).await?;
+    match found.as_slice() {
+        [one] => super::parse_guid(&one.profile_id, "emailserverprofileid"),
+        [] => Err(Error::not_found(format!("No email server profile is named '{id_or_name}'."))
+            .with_remedy("Run Get-CrmEmailServerProfile to list the profiles, then pass an exact name or the profile id.")),
+        many => Err(Error::invalid(format!("{} email server profiles are named '{id_or_name}'; pass the profile id instead.", many.len()))),
+    }
+}

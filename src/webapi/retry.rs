@@ -1,0 +1,50 @@
+//! When to try a request again and how long to wait first.
+
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+use std::time::Duration;
+
+/// 429 (service protection), 502/503/504 (gateway and transient service faults).
+pub fn is_retryable_status(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 429 | 502 | 503 | 504)
+}
+
+/// Resets, refused connections and timeouts: the request may or may not have reached the
+/// service, which is only safe to repeat because every request here is a GET or an
+/// idempotent PATCH.
+pub fn is_transient(error: &reqwest::Error) -> bool {
+    error.is_timeout() || error.is_connect() || error.is_request()
+}
+
+/// `Retry-After` is honoured exactly when present (seconds, as Dataverse sends it);
+/// otherwise exponential backoff.
+pub fn delay(headers: &HeaderMap, attempt: u32) -> Duration {
+    retry_after(headers).unwrap_or_else(|| backoff(attempt))
+}
+
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let text = headers.get(RETRY_AFTER)?.to_str().ok()?;
+    text.trim().parse::<f64>().ok().filter(|s| s.is_finite() && *s >= 0.0).map(Duration::from_secs_f64)
+}
+
+/// 0.5 s, 1 s, 2 s … capped at 30 s.
+pub fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis(500u64.saturating_mul(1u64 << attempt.min(6))).min(Duration::from_secs(30))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_is_used_exactly_and_backoff_grows_to_a_cap() {
+        let mut headers = HeaderMap::new();
+        headers.insert(RETRY_AFTER, "7".parse().unwrap());
+        assert_eq!(delay(&headers, 3), Duration::from_secs(7));
+        assert_eq!(delay(&HeaderMap::new(), 0), Duration::from_millis(500));
+        assert_eq!(backoff(1), Duration::from_secs(1));
+        assert_eq!(backoff(20), Duration::from_secs(30));
+        assert!(is_retryable_status(StatusCode::TOO_MANY_REQUESTS));
+        assert!(!is_retryable_status(StatusCode::BAD_REQUEST));
+    }
+}
