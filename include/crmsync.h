@@ -105,6 +105,33 @@ crmsync_status crmsync_email_server_profiles_get(const crmsync_client *client,
                                                  char **error_out);
 
 /*
+ The organization's default email settings: profile, delivery methods, processing channel,
+ approval requirements.
+
+ # Safety
+ `client` is a live handle; out-parameters are writable.
+ */
+crmsync_status crmsync_mailbox_defaults_get(const crmsync_client *client,
+                                            char **result_out,
+                                            char **error_out);
+
+/*
+ Sets the organization's defaults, writing only what differs. Request
+ `{"version":1,"server_profile","incoming_email","outgoing_email","appointments_contacts_tasks","process_email_using","what_if"}`
+ (all optional; delivery methods by name: `ServerSideSync`, `Outlook`, `None`, `ForwardMailbox`).
+ Setting `server_profile` also activates an inactive profile. Result
+ `{"version":1,"what_if","changed","changes":[{"target","field","from","to"}],"defaults":{…}}`.
+
+ # Safety
+ `client` is a live handle; `request` points at `request_len` bytes; out-parameters are writable.
+ */
+crmsync_status crmsync_mailbox_defaults_set(const crmsync_client *client,
+                                            const uint8_t *request,
+                                            size_t request_len,
+                                            char **result_out,
+                                            char **error_out);
+
+/*
  Lists mailboxes page by page. Query `{"version":1,"name","email_address","server_profile","page_size"}`
  (all optional). Events: `{"type":"items","page","items":[…]}` and `{"type":"progress","done","message"}`;
  result `{"version":1,"count","pages"}`.

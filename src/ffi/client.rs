@@ -1,6 +1,6 @@
 //! Client handles and the synchronous steps.
 
-use super::{Status, args, guard, guard_void};
+use super::{Failure, Status, args, guard, guard_void};
 use crate::client::Client;
 use crate::config::ClientConfig;
 use crate::steps;
@@ -45,18 +45,25 @@ pub unsafe extern "C" fn crmsync_client_free(client: *mut CrmsyncClient) {
     }
 }
 
+/// Runs one synchronous step on the shared runtime and writes its JSON result.
+fn run<T, Fut>(client: *const CrmsyncClient, result_out: *mut *mut c_char, step: impl FnOnce(Arc<Client>) -> Fut) -> Result<Status, Failure>
+where
+    T: serde::Serialize,
+    Fut: std::future::Future<Output = crate::error::Result<T>>,
+{
+    let client = args::handle(client, "client")?.inner.clone();
+    args::out(result_out, "result_out")?;
+    let value = crate::runtime::get().block_on(step(client))?;
+    args::write_json(result_out, &versioned(value))
+}
+
 /// Who am I: `{"version":1,"user_id","business_unit_id","organization_id","organization_name","url","default_email_server_profile_id"}`.
 ///
 /// # Safety
 /// `client` is a live handle; out-parameters are writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn crmsync_who_am_i(client: *const CrmsyncClient, result_out: *mut *mut c_char, error_out: *mut *mut c_char) -> Status {
-    guard(error_out, || {
-        let client = args::handle(client, "client")?;
-        args::out(result_out, "result_out")?;
-        let identity = crate::runtime::get().block_on(steps::identity::who_am_i(&client.inner))?;
-        args::write_json(result_out, &versioned(identity))
-    })
+    guard(error_out, || run(client, result_out, |c| async move { steps::identity::who_am_i(&c).await }))
 }
 
 /// Email server profiles: query `{"version":1,"name":"…"}` (name optional, exact) →
@@ -73,11 +80,40 @@ pub unsafe extern "C" fn crmsync_email_server_profiles_get(
     error_out: *mut *mut c_char,
 ) -> Status {
     guard(error_out, || {
-        let client = args::handle(client, "client")?;
         let query: steps::profiles::ProfileQuery = args::json(query, query_len, "query")?;
-        args::out(result_out, "result_out")?;
-        let profiles = crate::runtime::get().block_on(steps::profiles::list(&client.inner, &query))?;
-        args::write_json(result_out, &serde_json::json!({"version": 1, "profiles": profiles}))
+        run(client, result_out, |c| async move { steps::profiles::list(&c, &query).await.map(|profiles| serde_json::json!({"profiles": profiles})) })
+    })
+}
+
+/// The organization's default email settings: profile, delivery methods, processing channel,
+/// approval requirements.
+///
+/// # Safety
+/// `client` is a live handle; out-parameters are writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn crmsync_mailbox_defaults_get(client: *const CrmsyncClient, result_out: *mut *mut c_char, error_out: *mut *mut c_char) -> Status {
+    guard(error_out, || run(client, result_out, |c| async move { steps::org_defaults::get(&c).await }))
+}
+
+/// Sets the organization's defaults, writing only what differs. Request
+/// `{"version":1,"server_profile","incoming_email","outgoing_email","appointments_contacts_tasks","process_email_using","what_if"}`
+/// (all optional; delivery methods by name: `ServerSideSync`, `Outlook`, `None`, `ForwardMailbox`).
+/// Setting `server_profile` also activates an inactive profile. Result
+/// `{"version":1,"what_if","changed","changes":[{"target","field","from","to"}],"defaults":{…}}`.
+///
+/// # Safety
+/// `client` is a live handle; `request` points at `request_len` bytes; out-parameters are writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn crmsync_mailbox_defaults_set(
+    client: *const CrmsyncClient,
+    request: *const u8,
+    request_len: usize,
+    result_out: *mut *mut c_char,
+    error_out: *mut *mut c_char,
+) -> Status {
+    guard(error_out, || {
+        let request: steps::org_defaults::DefaultsRequest = args::json(request, request_len, "request")?;
+        run(client, result_out, |c| async move { steps::org_defaults::set(&c, &request).await })
     })
 }
 

@@ -1,8 +1,10 @@
 //! One module per step of "Connect Dynamics 365 (online) to Exchange Online". Each reads
 //! the current state first; writing steps change only what differs.
 
+pub mod email_settings_xml;
 pub mod identity;
 pub mod mailboxes;
+pub mod org_defaults;
 pub mod profiles;
 
 use crate::error::{Error, Result};

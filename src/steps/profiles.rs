@@ -35,9 +35,17 @@ pub async fn resolve_id(client: &Client, id_or_name: &str) -> Result<uuid::Uuid>
     if let Ok(id) = uuid::Uuid::parse_str(id_or_name.trim()) {
         return Ok(id);
     }
-    let found = list(client, &ProfileQuery { version: 1, name: Some(id_or_name.to_string()) }).await?;
+    super::parse_guid(&find(client, id_or_name).await?.profile_id, "emailserverprofileid")
+}
+
+/// One profile by id or exact name, with its state.
+pub async fn find(client: &Client, id_or_name: &str) -> Result<EmailServerProfile> {
+    let found = match uuid::Uuid::parse_str(id_or_name.trim()) {
+        Ok(id) => list(client, &ProfileQuery { version: 1, name: None }).await?.into_iter().filter(|p| p.profile_id.eq_ignore_ascii_case(&id.to_string())).collect(),
+        Err(_) => list(client, &ProfileQuery { version: 1, name: Some(id_or_name.to_string()) }).await?,
+    };
     match found.as_slice() {
-        [one] => super::parse_guid(&one.profile_id, "emailserverprofileid"),
+        [one] => Ok(one.clone()),
         [] => Err(Error::not_found(format!("No email server profile is named '{id_or_name}'."))
             .with_remedy("Run Get-CrmEmailServerProfile to list the profiles, then pass an exact name or the profile id.")),
         many => Err(Error::invalid(format!("{} email server profiles are named '{id_or_name}'; pass the profile id instead.", many.len()))),

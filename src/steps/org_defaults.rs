@@ -1,0 +1,167 @@
+//! The organization's email configuration settings (dataverse-reference §2): default server
+//! profile, default delivery methods (inside the `defaultemailsettings` XML) and the
+//! processing channel. Setting the default profile also activates it when inactive.
+
+use super::email_settings_xml as xml;
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::model::options::{APPOINTMENTS_CONTACTS_TASKS, INCOMING_EMAIL, OUTGOING_EMAIL, OptionSet};
+use crate::model::{FORMATTED, PREFER_ANNOTATIONS, annotation, flag, int, text};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+/// emailconnectionchannel: 0 server-side synchronization, 1 Email Router.
+const CHANNELS: OptionSet = OptionSet { column: "emailconnectionchannel", options: &[(0, "ServerSideSync"), (1, "EmailRouter")] };
+const COLUMNS: &str = "name,_defaultemailserverprofileid_value,defaultemailsettings,emailconnectionchannel,requireapprovalforuseremail,requireapprovalforqueueemail";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MailboxDefaults {
+    pub organization_id: String,
+    pub server_profile_id: Option<String>,
+    pub server_profile_name: Option<String>,
+    pub incoming_email: String,
+    pub outgoing_email: String,
+    pub appointments_contacts_tasks: String,
+    pub process_email_using: String,
+    pub require_approval_for_user_email: bool,
+    pub require_approval_for_queue_email: bool,
+    pub email_settings_xml: Option<String>,
+    #[serde(skip)]
+    etag: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DefaultsRequest {
+    pub version: u32,
+    #[serde(default)]
+    pub server_profile: Option<String>,
+    #[serde(default)]
+    pub incoming_email: Option<String>,
+    #[serde(default)]
+    pub outgoing_email: Option<String>,
+    #[serde(default)]
+    pub appointments_contacts_tasks: Option<String>,
+    #[serde(default)]
+    pub process_email_using: Option<String>,
+    /// Plan only: report what would change and write nothing.
+    #[serde(default)]
+    pub what_if: bool,
+}
+
+/// One planned or applied change, from → to, as the report shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Change {
+    pub target: &'static str,
+    pub field: &'static str,
+    pub from: Value,
+    pub to: Value,
+}
+
+pub async fn get(client: &Client) -> Result<MailboxDefaults> {
+    let identity = super::identity::who_am_i(client).await?;
+    let org_id = super::parse_guid(&identity.organization_id, "OrganizationId")?;
+    let row = client.api.get(&format!("organizations({org_id})?$select={COLUMNS}"), &[PREFER_ANNOTATIONS]).await?;
+    let settings = text(&row, "defaultemailsettings");
+    let element = |name| settings.as_deref().and_then(|x| xml::read(x, name));
+    Ok(MailboxDefaults {
+        organization_id: org_id.to_string(),
+        server_profile_id: text(&row, "_defaultemailserverprofileid_value"),
+        server_profile_name: annotation(&row, "_defaultemailserverprofileid_value", FORMATTED),
+        incoming_email: INCOMING_EMAIL.name(element(xml::INCOMING)),
+        outgoing_email: OUTGOING_EMAIL.name(element(xml::OUTGOING)),
+        appointments_contacts_tasks: APPOINTMENTS_CONTACTS_TASKS.name(element(xml::ACT)),
+        process_email_using: CHANNELS.name(int(&row, CHANNELS.column)),
+        require_approval_for_user_email: flag(&row, "requireapprovalforuseremail"),
+        require_approval_for_queue_email: flag(&row, "requireapprovalforqueueemail"),
+        email_settings_xml: settings,
+        etag: text(&row, "@odata.etag"),
+    })
+}
+
+fn option_value(set: &OptionSet, name: &str, parameter: &str) -> Result<i64> {
+    set.value(name).ok_or_else(|| Error::invalid(format!("{parameter} '{name}' is not one of: {}.", set.names().join(", "))))
+}
+
+/// Reads the settings, changes only what differs, writes them in one PATCH guarded by the
+/// row's etag (a concurrent edit by someone else is never silently overwritten), and reads
+/// them back.
+pub async fn set(client: &Client, request: &DefaultsRequest) -> Result<Value> {
+    let before = get(client).await?;
+    let mut changes = Vec::new();
+    let mut body = Map::new();
+
+    let profile = match &request.server_profile {
+        Some(p) => Some(super::profiles::find(client, p).await?),
+        None => None,
+    };
+    if let Some(profile) = &profile {
+        if profile.state != "Active" {
+            changes.push(Change { target: "emailserverprofile", field: "State", from: json!(profile.state), to: json!("Active") });
+        }
+        if !before.server_profile_id.as_deref().is_some_and(|id| id.eq_ignore_ascii_case(&profile.profile_id)) {
+            changes.push(Change { target: "organization", field: "ServerProfile", from: json!(before.server_profile_name), to: json!(profile.name) });
+            body.insert("defaultemailserverprofileid@odata.bind".into(), json!(format!("/emailserverprofiles({})", profile.profile_id)));
+        }
+    }
+
+    let mut settings = before.email_settings_xml.clone().unwrap_or_default();
+    let delivery = [
+        (&request.incoming_email, &INCOMING_EMAIL, xml::INCOMING, "IncomingEmail", &before.incoming_email),
+        (&request.outgoing_email, &OUTGOING_EMAIL, xml::OUTGOING, "OutgoingEmail", &before.outgoing_email),
+        (&request.appointments_contacts_tasks, &APPOINTMENTS_CONTACTS_TASKS, xml::ACT, "AppointmentsContactsTasks", &before.appointments_contacts_tasks),
+    ];
+    for (wanted, set, element, field, current) in delivery {
+        let Some(wanted) = wanted else { continue };
+        let value = option_value(set, wanted, field)?;
+        if xml::read(&settings, element) != Some(value) {
+            changes.push(Change { target: "organization", field, from: json!(current), to: json!(set.name(Some(value))) });
+            settings = xml::write(&settings, element, value)?;
+        }
+    }
+    if before.email_settings_xml.as_deref().unwrap_or_default() != settings {
+        body.insert("defaultemailsettings".into(), json!(settings));
+    }
+    if let Some(channel) = &request.process_email_using {
+        let value = option_value(&CHANNELS, channel, "ProcessEmailUsing")?;
+        if CHANNELS.value(&before.process_email_using) != Some(value) {
+            changes.push(Change { target: "organization", field: "ProcessEmailUsing", from: json!(before.process_email_using), to: json!(channel) });
+            body.insert(CHANNELS.column.into(), json!(value));
+        }
+    }
+
+    if request.what_if || changes.is_empty() {
+        return Ok(json!({"version": 1, "what_if": request.what_if, "changed": false, "changes": changes, "defaults": before}));
+    }
+    if let Some(profile) = profile.as_ref().filter(|p| p.state != "Active") {
+        let id = super::parse_guid(&profile.profile_id, "emailserverprofileid")?;
+        // SetState through PATCH (dataverse-reference §10.5); If-Match: * never creates a row.
+        client.api.patch(&format!("emailserverprofiles({id})"), &json!({"statecode": 0, "statuscode": 1}), Some("*")).await?;
+    }
+    if !body.is_empty() {
+        let org_id = super::parse_guid(&before.organization_id, "OrganizationId")?;
+        client.api.patch(&format!("organizations({org_id})"), &Value::Object(body), Some(before.etag.as_deref().unwrap_or("*"))).await?;
+    }
+    let after = get(client).await?;
+    verify(&after, request, profile.as_ref().map(|p| p.profile_id.as_str()))?;
+    Ok(json!({"version": 1, "what_if": false, "changed": true, "changes": changes, "defaults": after}))
+}
+
+/// The read-back must show what was asked; otherwise the step failed, whatever the PATCH said.
+fn verify(after: &MailboxDefaults, request: &DefaultsRequest, profile_id: Option<&str>) -> Result<()> {
+    let mismatch = |what: &str| Err(Error::new(crate::error::ErrorKind::Service, format!("The organization was updated but reading it back shows a different {what}; another process may have changed it.")));
+    if profile_id.is_some_and(|id| !after.server_profile_id.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(id))) {
+        return mismatch("default server profile");
+    }
+    for (wanted, actual) in [
+        (&request.incoming_email, &after.incoming_email),
+        (&request.outgoing_email, &after.outgoing_email),
+        (&request.appointments_contacts_tasks, &after.appointments_contacts_tasks),
+        (&request.process_email_using, &after.process_email_using),
+    ] {
+        if wanted.as_ref().is_some_and(|w| !w.eq_ignore_ascii_case(actual)) {
+            return mismatch("delivery method");
+        }
+    }
+    Ok(())
+}
