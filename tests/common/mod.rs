@@ -142,3 +142,15 @@ pub fn drain_items(op: &Op) -> (Vec<serde_json::Value>, Result<serde_json::Value
         }
     }
 }
+
+pub fn defaults_get(client: &Client) -> Result<serde_json::Value, (Status, serde_json::Value)> {
+    let (mut result, mut error) = (ptr::null_mut(), ptr::null_mut());
+    let status = unsafe { crmsync::ffi::crmsync_mailbox_defaults_get(client.0, &mut result, &mut error) };
+    outcome(status, result, error)
+}
+
+pub fn defaults_set(client: &Client, request: &str) -> Result<serde_json::Value, (Status, serde_json::Value)> {
+    let (mut result, mut error) = (ptr::null_mut(), ptr::null_mut());
+    let status = unsafe { crmsync::ffi::crmsync_mailbox_defaults_set(client.0, request.as_ptr(), request.len(), &mut result, &mut error) };
+    outcome(status, result, error)
+}

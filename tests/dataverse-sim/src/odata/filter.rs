@@ -1,0 +1,649 @@
+//! `$filter`: a recursive-descent parser that type-checks against the table schema, and an
+//! evaluator with SQL-like three-valued logic (a comparison with a null column is "unknown",
+//! which excludes the row, except `eq null` / `ne null`).
+//!
+//! Grammar (precedence low → high):
+//! ```text
+//! or      := and ("or" and)*
+//! and     := unary ("and" unary)*
+//! unary   := "not" unary | compare
+//! compare := operand (("eq"|"ne"|"gt"|"ge"|"lt"|"le") operand)?
+//! operand := "(" or ")" | function "(" args ")" | literal | column
+//! ```
+//! Literals: `'text'` (`''` escapes a quote), integers, decimals, `true`, `false`, `null`, bare
+//! GUIDs, ISO-8601 date-times/dates. String comparison is case-insensitive (Dataverse default
+//! collation). All errors use code 0x80060888 with the real service's message shapes.
+
+use std::cmp::Ordering;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use crate::errors::ApiError;
+use crate::schema::{Access, Kind, Table};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Literal {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Guid(Uuid),
+    DateTime(DateTime<Utc>),
+}
+
+impl Literal {
+    fn edm(&self) -> &'static str {
+        match self {
+            Literal::Null => "null",
+            Literal::Bool(_) => "Edm.Boolean",
+            Literal::Int(_) => "Edm.Int32",
+            Literal::Float(_) => "Edm.Double",
+            Literal::Str(_) => "Edm.String",
+            Literal::Guid(_) => "Edm.Guid",
+            Literal::DateTime(_) => "Edm.DateTimeOffset",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmpOp {
+    Eq,
+    Ne,
+    Gt,
+    Ge,
+    Lt,
+    Le,
+}
+
+impl CmpOp {
+    fn from_word(w: &str) -> Option<CmpOp> {
+        Some(match w {
+            "eq" => CmpOp::Eq,
+            "ne" => CmpOp::Ne,
+            "gt" => CmpOp::Gt,
+            "ge" => CmpOp::Ge,
+            "lt" => CmpOp::Lt,
+            "le" => CmpOp::Le,
+            _ => return None,
+        })
+    }
+
+    fn kind_name(self) -> &'static str {
+        match self {
+            CmpOp::Eq => "Equal",
+            CmpOp::Ne => "NotEqual",
+            CmpOp::Gt => "GreaterThan",
+            CmpOp::Ge => "GreaterThanOrEqual",
+            CmpOp::Lt => "LessThan",
+            CmpOp::Le => "LessThanOrEqual",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StrFunc {
+    Contains,
+    StartsWith,
+    EndsWith,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Operand {
+    Column(String),
+    Lit(Literal),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    And(Box<Expr>, Box<Expr>),
+    Or(Box<Expr>, Box<Expr>),
+    Not(Box<Expr>),
+    Compare(Operand, CmpOp, Operand),
+    Func(StrFunc, String, String),
+    /// A boolean column or literal used as a predicate.
+    Truthy(Operand),
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lexer
+
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    LParen,
+    RParen,
+    Comma,
+    Str(String),
+    /// A bare word: identifier, keyword, number, GUID or date-time (classified by the parser).
+    Word(String),
+}
+
+struct Lexed {
+    tok: Tok,
+    pos: usize,
+}
+
+fn syntax_error(pos: usize, text: &str) -> ApiError {
+    ApiError::odata(format!("Syntax error at position {pos} in '{text}'."))
+}
+
+fn lex(text: &str) -> Result<Vec<Lexed>, ApiError> {
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let (pos, c) = chars[i];
+        match c {
+            c if c.is_whitespace() => i += 1,
+            '(' => {
+                out.push(Lexed { tok: Tok::LParen, pos });
+                i += 1;
+            }
+            ')' => {
+                out.push(Lexed { tok: Tok::RParen, pos });
+                i += 1;
+            }
+            ',' => {
+                out.push(Lexed { tok: Tok::Comma, pos });
+                i += 1;
+            }
+            '\'' => {
+                let mut s = String::new();
+                i += 1;
+                loop {
+                    match chars.get(i) {
+                        None => return Err(ApiError::odata(format!("There is an unterminated string literal at position {pos} in '{text}'."))),
+                        Some((_, '\'')) if matches!(chars.get(i + 1), Some((_, '\''))) => {
+                            s.push('\'');
+                            i += 2;
+                        }
+                        Some((_, '\'')) => {
+                            i += 1;
+                            break;
+                        }
+                        Some((_, ch)) => {
+                            s.push(*ch);
+                            i += 1;
+                        }
+                    }
+                }
+                out.push(Lexed { tok: Tok::Str(s), pos });
+            }
+            c if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '$') => {
+                let start = i;
+                while i < chars.len() && (chars[i].1.is_ascii_alphanumeric() || matches!(chars[i].1, '_' | '-' | '.' | ':' | '+')) {
+                    i += 1;
+                }
+                let end = chars.get(i).map(|(p, _)| *p).unwrap_or(text.len());
+                out.push(Lexed { tok: Tok::Word(text[chars[start].0..end].to_string()), pos });
+            }
+            _ => return Err(syntax_error(pos, text)),
+        }
+    }
+    Ok(out)
+}
+
+fn is_identifier(w: &str) -> bool {
+    let mut cs = w.chars();
+    matches!(cs.next(), Some(c) if c.is_ascii_alphabetic() || c == '_') && cs.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+}
+
+/// Parse an ISO-8601 date-time (`2024-01-31T10:00:00Z`, offsets, fractional seconds) or a date.
+pub fn parse_datetime(s: &str) -> Option<DateTime<Utc>> {
+    if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
+        return Some(dt.with_timezone(&Utc));
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)).map(|n| n.and_utc())
+}
+
+fn classify_literal(w: &str) -> Option<Literal> {
+    match w {
+        "null" => return Some(Literal::Null),
+        "true" => return Some(Literal::Bool(true)),
+        "false" => return Some(Literal::Bool(false)),
+        _ => {}
+    }
+    if w.len() == 36
+        && w.chars().filter(|c| *c == '-').count() == 4
+        && let Ok(g) = Uuid::parse_str(w)
+    {
+        return Some(Literal::Guid(g));
+    }
+    if let Ok(n) = w.parse::<i64>() {
+        return Some(Literal::Int(n));
+    }
+    if w.chars().next().is_some_and(|c| c.is_ascii_digit() || c == '-') {
+        if w.contains('-') && w.len() >= 10 && w.as_bytes()[4] == b'-' {
+            return parse_datetime(w).map(Literal::DateTime);
+        }
+        if let Ok(f) = w.trim_end_matches(['m', 'M', 'd', 'D']).parse::<f64>() {
+            return Some(Literal::Float(f));
+        }
+    }
+    None
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parser
+
+pub struct Parser<'a> {
+    text: &'a str,
+    toks: Vec<Lexed>,
+    i: usize,
+    table: &'a Table,
+}
+
+/// Parse and type-check a `$filter` expression for `table`.
+pub fn parse(text: &str, table: &Table) -> Result<Expr, ApiError> {
+    let toks = lex(text)?;
+    let mut p = Parser { text, toks, i: 0, table };
+    if p.toks.is_empty() {
+        return Err(syntax_error(0, text));
+    }
+    let e = p.or()?;
+    if let Some(t) = p.toks.get(p.i) {
+        return Err(syntax_error(t.pos, text));
+    }
+    Ok(e)
+}
+
+impl Parser<'_> {
+    fn err_here(&self) -> ApiError {
+        let pos = self.toks.get(self.i).map(|t| t.pos).unwrap_or(self.text.len());
+        syntax_error(pos, self.text)
+    }
+
+    fn peek_word(&self, w: &str) -> bool {
+        matches!(self.toks.get(self.i), Some(Lexed { tok: Tok::Word(x), .. }) if x == w)
+    }
+
+    fn expect(&mut self, tok: Tok) -> Result<(), ApiError> {
+        match self.toks.get(self.i) {
+            Some(t) if t.tok == tok => {
+                self.i += 1;
+                Ok(())
+            }
+            _ => Err(self.err_here()),
+        }
+    }
+
+    fn or(&mut self) -> Result<Expr, ApiError> {
+        let mut left = self.and()?;
+        while self.peek_word("or") {
+            self.i += 1;
+            let right = self.and()?;
+            left = Expr::Or(Box::new(left), Box::new(right));
+        }
+        Ok(left)
+    }
+
+    fn and(&mut self) -> Result<Expr, ApiError> {
+        let mut left = self.unary()?;
+        while self.peek_word("and") {
+            self.i += 1;
+            let right = self.unary()?;
+            left = Expr::And(Box::new(left), Box::new(right));
+        }
+        Ok(left)
+    }
+
+    fn unary(&mut self) -> Result<Expr, ApiError> {
+        // As in OData, `not` binds tighter than comparisons: `not a eq b` is `(not a) eq b`,
+        // which is rejected; write `not (a eq b)`.
+        if self.peek_word("not") {
+            self.i += 1;
+            let inner = if self.peek_word("not") {
+                self.unary()?
+            } else {
+                match self.operand()? {
+                    Parsed::Expr(e) => e,
+                    Parsed::Operand(o) => {
+                        let t = self.operand_type(&o);
+                        if t != "Edm.Boolean" {
+                            return Err(ApiError::odata(format!(
+                                "A unary operator with an incompatible type was detected. Found operand type '{t}' for operator kind 'Not'."
+                            )));
+                        }
+                        Expr::Truthy(o)
+                    }
+                }
+            };
+            return Ok(Expr::Not(Box::new(inner)));
+        }
+        self.compare()
+    }
+
+    fn compare(&mut self) -> Result<Expr, ApiError> {
+        let left = self.operand()?;
+        let op = match self.toks.get(self.i) {
+            Some(Lexed { tok: Tok::Word(w), .. }) => CmpOp::from_word(w),
+            _ => None,
+        };
+        let left = match (left, op) {
+            (Parsed::Expr(e), None) => return Ok(e),
+            (Parsed::Operand(o), None) => {
+                if self.operand_type(&o) != "Edm.Boolean" {
+                    return Err(self.err_here());
+                }
+                return Ok(Expr::Truthy(o));
+            }
+            (Parsed::Expr(_), Some(_)) => return Err(self.err_here()),
+            (Parsed::Operand(o), Some(_)) => o,
+        };
+        let op = op.expect("checked");
+        self.i += 1;
+        let right = match self.operand()? {
+            Parsed::Operand(o) => o,
+            Parsed::Expr(_) => return Err(self.err_here()),
+        };
+        self.check_types(&left, op, &right)?;
+        Ok(Expr::Compare(left, op, right))
+    }
+
+    fn operand_type(&self, o: &Operand) -> &'static str {
+        match o {
+            Operand::Column(c) => self.table.column(c).map(|c| c.kind.edm()).unwrap_or("Edm.String"),
+            Operand::Lit(l) => l.edm(),
+        }
+    }
+
+    fn check_types(&self, left: &Operand, op: CmpOp, right: &Operand) -> Result<(), ApiError> {
+        let family = |t: &'static str| match t {
+            "Edm.Int32" | "Edm.Int64" | "Edm.Double" | "Edm.Decimal" => "number",
+            other => other,
+        };
+        let (l, r) = (self.operand_type(left), self.operand_type(right));
+        if l == "null" || r == "null" || family(l) == family(r) {
+            if l == "Edm.Binary" || r == "Edm.Binary" {
+                return Err(ApiError::odata(format!("The operand for a binary operator '{}' is not a single value. Binary operators require both operands to be single values.", op.kind_name())));
+            }
+            return Ok(());
+        }
+        Err(ApiError::odata(format!(
+            "A binary operator with incompatible types was detected. Found operand types '{l}' and '{r}' for operator kind '{}'.",
+            op.kind_name()
+        )))
+    }
+
+    fn column(&self, name: &str) -> Result<Operand, ApiError> {
+        match self.table.column(name) {
+            Some(c) if c.access != Access::WriteOnly => Ok(Operand::Column(name.to_string())),
+            _ => Err(ApiError::unknown_property(name, &self.table.type_name())),
+        }
+    }
+
+    fn operand(&mut self) -> Result<Parsed, ApiError> {
+        let Some(t) = self.toks.get(self.i) else { return Err(self.err_here()) };
+        match &t.tok {
+            Tok::LParen => {
+                self.i += 1;
+                let e = self.or()?;
+                self.expect(Tok::RParen)?;
+                Ok(Parsed::Expr(e))
+            }
+            Tok::Str(s) => {
+                let s = s.clone();
+                self.i += 1;
+                Ok(Parsed::Operand(Operand::Lit(Literal::Str(s))))
+            }
+            Tok::Word(w) => {
+                let w = w.clone();
+                self.i += 1;
+                if matches!(self.toks.get(self.i), Some(Lexed { tok: Tok::LParen, .. })) && is_identifier(&w) {
+                    return self.function(&w).map(Parsed::Expr);
+                }
+                if let Some(lit) = classify_literal(&w) {
+                    return Ok(Parsed::Operand(Operand::Lit(lit)));
+                }
+                if CmpOp::from_word(&w).is_some() || matches!(w.as_str(), "and" | "or" | "not") || !is_identifier(&w) {
+                    self.i -= 1;
+                    return Err(self.err_here());
+                }
+                self.column(&w).map(Parsed::Operand)
+            }
+            Tok::RParen | Tok::Comma => Err(self.err_here()),
+        }
+    }
+
+    fn function(&mut self, name: &str) -> Result<Expr, ApiError> {
+        let f = match name {
+            "contains" => StrFunc::Contains,
+            "startswith" => StrFunc::StartsWith,
+            "endswith" => StrFunc::EndsWith,
+            _ => {
+                return Err(ApiError::odata(format!(
+                    "An unknown function with name '{name}' was found. This may also be a function import or a key lookup on a navigation property, which is not allowed."
+                )));
+            }
+        };
+        self.expect(Tok::LParen)?;
+        let col = match self.operand()? {
+            Parsed::Operand(o) => o,
+            Parsed::Expr(_) => return Err(self.err_here()),
+        };
+        self.expect(Tok::Comma)?;
+        let arg = match self.operand()? {
+            Parsed::Operand(o) => o,
+            Parsed::Expr(_) => return Err(self.err_here()),
+        };
+        self.expect(Tok::RParen)?;
+        match (col, arg) {
+            (Operand::Column(c), Operand::Lit(Literal::Str(s))) if self.table.column(&c).is_some_and(|c| c.kind == Kind::String) => Ok(Expr::Func(f, c, s)),
+            _ => Err(ApiError::odata(format!(
+                "No function signature for the function with name '{name}' matches the specified arguments. The function signatures considered are: {name}(Edm.String Nullable=true, Edm.String Nullable=true)."
+            ))),
+        }
+    }
+}
+
+enum Parsed {
+    Expr(Expr),
+    Operand(Operand),
+}
+
+// ---------------------------------------------------------------------------------------------
+// Evaluation
+
+/// Convert a stored JSON value to a comparable literal according to the column kind.
+pub fn value_to_literal(kind: &Kind, v: &Value) -> Literal {
+    match v {
+        Value::Null => Literal::Null,
+        Value::Bool(b) => Literal::Bool(*b),
+        Value::Number(n) => n.as_i64().map(Literal::Int).unwrap_or_else(|| Literal::Float(n.as_f64().unwrap_or(0.0))),
+        Value::String(s) => match kind {
+            Kind::Guid | Kind::Lookup { .. } => Uuid::parse_str(s).map(Literal::Guid).unwrap_or(Literal::Str(s.clone())),
+            Kind::DateTime => parse_datetime(s).map(Literal::DateTime).unwrap_or(Literal::Str(s.clone())),
+            _ => Literal::Str(s.clone()),
+        },
+        other => Literal::Str(other.to_string()),
+    }
+}
+
+/// Order two non-null literals (strings case-insensitively).
+pub fn compare_literals(a: &Literal, b: &Literal) -> Option<Ordering> {
+    use Literal::*;
+    match (a, b) {
+        (Str(x), Str(y)) => Some(x.to_lowercase().cmp(&y.to_lowercase())),
+        (Int(x), Int(y)) => Some(x.cmp(y)),
+        (Int(x), Float(y)) => (*x as f64).partial_cmp(y),
+        (Float(x), Int(y)) => x.partial_cmp(&(*y as f64)),
+        (Float(x), Float(y)) => x.partial_cmp(y),
+        (Bool(x), Bool(y)) => Some(x.cmp(y)),
+        (Guid(x), Guid(y)) => Some(x.cmp(y)),
+        (DateTime(x), DateTime(y)) => Some(x.cmp(y)),
+        _ => None,
+    }
+}
+
+impl Expr {
+    /// Three-valued evaluation: `None` is SQL "unknown" (treated as not matching).
+    pub fn eval(&self, table: &Table, row: &Map<String, Value>) -> Option<bool> {
+        match self {
+            Expr::And(a, b) => match (a.eval(table, row), b.eval(table, row)) {
+                (Some(false), _) | (_, Some(false)) => Some(false),
+                (Some(true), Some(true)) => Some(true),
+                _ => None,
+            },
+            Expr::Or(a, b) => match (a.eval(table, row), b.eval(table, row)) {
+                (Some(true), _) | (_, Some(true)) => Some(true),
+                (Some(false), Some(false)) => Some(false),
+                _ => None,
+            },
+            Expr::Not(e) => e.eval(table, row).map(|b| !b),
+            Expr::Truthy(o) => match resolve(table, row, o) {
+                Literal::Bool(b) => Some(b),
+                _ => None,
+            },
+            Expr::Func(f, col, arg) => match resolve(table, row, &Operand::Column(col.clone())) {
+                Literal::Str(s) => {
+                    let (s, arg) = (s.to_lowercase(), arg.to_lowercase());
+                    Some(match f {
+                        StrFunc::Contains => s.contains(&arg),
+                        StrFunc::StartsWith => s.starts_with(&arg),
+                        StrFunc::EndsWith => s.ends_with(&arg),
+                    })
+                }
+                _ => None,
+            },
+            Expr::Compare(l, op, r) => {
+                let (a, b) = (resolve(table, row, l), resolve(table, row, r));
+                match (&a, &b) {
+                    (Literal::Null, Literal::Null) => match op {
+                        CmpOp::Eq => Some(true),
+                        CmpOp::Ne => Some(false),
+                        _ => None,
+                    },
+                    (Literal::Null, _) | (_, Literal::Null) => {
+                        let null_literal = matches!(l, Operand::Lit(Literal::Null)) || matches!(r, Operand::Lit(Literal::Null));
+                        match op {
+                            CmpOp::Eq if null_literal => Some(false),
+                            CmpOp::Ne if null_literal => Some(true),
+                            _ => None,
+                        }
+                    }
+                    _ => {
+                        let ord = compare_literals(&a, &b)?;
+                        Some(match op {
+                            CmpOp::Eq => ord == Ordering::Equal,
+                            CmpOp::Ne => ord != Ordering::Equal,
+                            CmpOp::Gt => ord == Ordering::Greater,
+                            CmpOp::Ge => ord != Ordering::Less,
+                            CmpOp::Lt => ord == Ordering::Less,
+                            CmpOp::Le => ord != Ordering::Greater,
+                        })
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether the row matches (unknown counts as no).
+    pub fn matches(&self, table: &Table, row: &Map<String, Value>) -> bool {
+        self.eval(table, row) == Some(true)
+    }
+}
+
+fn resolve(table: &Table, row: &Map<String, Value>, o: &Operand) -> Literal {
+    match o {
+        Operand::Lit(l) => l.clone(),
+        Operand::Column(c) => {
+            let kind = table.column(c).map(|c| c.kind.clone()).unwrap_or(Kind::String);
+            value_to_literal(&kind, row.get(c).unwrap_or(&Value::Null))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::Schema;
+    use serde_json::json;
+
+    fn mailboxes() -> &'static Table {
+        Schema::get().by_entity_set("mailboxes").unwrap()
+    }
+
+    fn row(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    fn check(filter: &str, v: Value) -> bool {
+        let t = mailboxes();
+        parse(filter, t).unwrap_or_else(|e| panic!("{filter}: {e:?}")).matches(t, &row(v))
+    }
+
+    #[test]
+    fn escaped_quote_in_string_literal() {
+        let e = parse("name eq 'Liam O''Brien'", mailboxes()).unwrap();
+        assert_eq!(e, Expr::Compare(Operand::Column("name".into()), CmpOp::Eq, Operand::Lit(Literal::Str("Liam O'Brien".into()))));
+        assert!(check("name eq 'Liam O''Brien'", json!({"name": "Liam O'Brien"})));
+        assert!(check("contains(name,'''')", json!({"name": "Liam O'Brien"})));
+        assert!(!check("contains(name,'''')", json!({"name": "Avery Adams"})));
+    }
+
+    #[test]
+    fn and_binds_tighter_than_or() {
+        let t = mailboxes();
+        let e = parse("statecode eq 1 or statecode eq 0 and actdeliverymethod eq 1", t).unwrap();
+        assert!(matches!(e, Expr::Or(_, _)));
+        // statecode 1 alone satisfies the left side of the or.
+        assert!(e.matches(t, &row(json!({"statecode": 1, "actdeliverymethod": 0}))));
+        assert!(!e.matches(t, &row(json!({"statecode": 0, "actdeliverymethod": 0}))));
+        let p = parse("(statecode eq 1 or statecode eq 0) and actdeliverymethod eq 1", t).unwrap();
+        assert!(matches!(p, Expr::And(_, _)));
+        assert!(!p.matches(t, &row(json!({"statecode": 1, "actdeliverymethod": 0}))));
+    }
+
+    #[test]
+    fn not_and_nulls() {
+        assert!(check("not (statecode eq 1)", json!({"statecode": 0})));
+        assert!(parse("not statecode eq 0", mailboxes()).is_err());
+        assert!(check("not testemailconfigurationscheduled", json!({"testemailconfigurationscheduled": false})));
+        assert!(check("_emailserverprofile_value eq null", json!({"_emailserverprofile_value": null})));
+        assert!(!check("_emailserverprofile_value ne null", json!({"_emailserverprofile_value": null})));
+        // Comparison with a null column is unknown: neither it nor its negation matches.
+        assert!(!check("emailaddress ne 'x@y'", json!({"emailaddress": null})));
+        assert!(!check("not (emailaddress eq 'x@y')", json!({"emailaddress": null})));
+    }
+
+    #[test]
+    fn guids_datetimes_bools_functions() {
+        let id = "3f2504e0-4f89-41d3-9a0c-0305e82c3301";
+        assert!(check(&format!("_regardingobjectid_value eq {id}"), json!({"_regardingobjectid_value": id.to_uppercase()})));
+        assert!(check("createdon ge 2024-01-01T00:00:00Z and createdon lt 2024-02-01", json!({"createdon": "2024-01-15T10:00:00Z"})));
+        assert!(check("testemailconfigurationscheduled eq false", json!({"testemailconfigurationscheduled": false})));
+        assert!(check("testemailconfigurationscheduled", json!({"testemailconfigurationscheduled": true})));
+        assert!(check("startswith(emailaddress,'LIAM.')", json!({"emailaddress": "liam.obrien@contoso.example"})));
+        assert!(check("endswith(emailaddress,'@contoso.example')", json!({"emailaddress": "liam.obrien@contoso.example"})));
+        assert!(check("name eq 'AVERY ADAMS'", json!({"name": "Avery Adams"})));
+        assert!(check("verboseloggingenabled gt -1", json!({"verboseloggingenabled": 0})));
+    }
+
+    #[test]
+    fn unknown_column_is_named() {
+        let e = parse("regardingobjecttypecode eq 8", mailboxes()).unwrap_err();
+        assert_eq!(e.code, "0x80060888");
+        assert_eq!(e.message, "Could not find a property named 'regardingobjecttypecode' on type 'Microsoft.Dynamics.CRM.mailbox'.");
+        let e = parse("contains(nosuch,'a')", mailboxes()).unwrap_err();
+        assert!(e.message.contains("'nosuch'"), "{}", e.message);
+    }
+
+    #[test]
+    fn syntax_and_type_errors() {
+        for bad in ["name eq", "name eq 'x' and", "(name eq 'x'", "name eq 'x')", "name eq 'unterminated", "eq 1", "name 'x'", "", "statecode eq 0 0"] {
+            let e = parse(bad, mailboxes()).unwrap_err();
+            assert_eq!(e.code, "0x80060888", "{bad}");
+            assert_eq!(e.status, 400);
+        }
+        let e = parse("_emailserverprofile_value eq 'abc'", mailboxes()).unwrap_err();
+        assert!(e.message.contains("incompatible types"), "{}", e.message);
+        let e = parse("statecode eq '0'", mailboxes()).unwrap_err();
+        assert!(e.message.contains("'Edm.Int32' and 'Edm.String'"), "{}", e.message);
+        let e = parse("tolower(name) eq 'x'", mailboxes()).unwrap_err();
+        assert!(e.message.contains("unknown function"), "{}", e.message);
+        assert!(parse("contains(statecode,'1')", mailboxes()).is_err());
+        assert!(parse("password eq 'x'", mailboxes()).is_err());
+    }
+}

@@ -1,0 +1,147 @@
+//! In-memory rows of the six tables, plus security, tokens and the request log.
+//!
+//! Rows are `serde_json::Map`s keyed by id in a `BTreeMap` (stable iteration order). Every row
+//! holds all of its table's columns (null when unset). `versionnumber` comes from one counter
+//! for the whole organization, like SQL rowversion, and is bumped on every write.
+
+use std::collections::BTreeMap;
+
+use chrono::{SecondsFormat, Utc};
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use crate::auth::{Security, Tokens};
+use crate::fixtures;
+use crate::odata::format::LookupResolver;
+use crate::schema::{Access, Schema, Table};
+
+pub type Row = Map<String, Value>;
+
+/// One authenticated (or rejected) Web API request, for tests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestRecord {
+    pub method: String,
+    /// Path and query as received.
+    pub uri: String,
+    /// The caller's systemuserid, when the token was valid.
+    pub user: Option<Uuid>,
+    pub status: u16,
+}
+
+#[derive(Debug, Default)]
+pub struct Store {
+    tables: BTreeMap<String, BTreeMap<Uuid, Row>>,
+    version: i64,
+    pub security: Security,
+    pub tokens: Tokens,
+    pub requests: Vec<RequestRecord>,
+}
+
+/// Current UTC time in the Web API's format (`2024-01-01T00:00:00Z`).
+pub fn now_string() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+impl Store {
+    pub fn new() -> Self {
+        Store { version: 1000, ..Default::default() }
+    }
+
+    pub fn next_version(&mut self) -> i64 {
+        self.version += 1;
+        self.version
+    }
+
+    pub fn rows(&self, logical: &str) -> impl Iterator<Item = &Row> {
+        self.tables.get(logical).into_iter().flat_map(|t| t.values())
+    }
+
+    pub fn get(&self, logical: &str, id: &Uuid) -> Option<&Row> {
+        self.tables.get(logical)?.get(id)
+    }
+
+    pub fn get_mut(&mut self, logical: &str, id: &Uuid) -> Option<&mut Row> {
+        self.tables.get_mut(logical)?.get_mut(id)
+    }
+
+    pub fn contains(&self, logical: &str, id: &Uuid) -> bool {
+        self.get(logical, id).is_some()
+    }
+
+    /// A row with every column of `table` set to null and the primary id set.
+    pub fn blank_row(table: &Table, id: &Uuid) -> Row {
+        let mut row: Row = table.columns.keys().map(|c| (c.clone(), Value::Null)).collect();
+        row.insert(table.primary_id.clone(), json!(id.to_string()));
+        row
+    }
+
+    /// Insert (or replace) a row; fills missing columns with null and assigns a versionnumber.
+    pub fn insert(&mut self, logical: &str, id: Uuid, values: Row) {
+        let table = Schema::get().by_logical_name(logical).expect("known table");
+        let mut row = Self::blank_row(table, &id);
+        for (k, v) in values {
+            debug_assert!(table.column(&k).is_some(), "unknown column {k} on {logical}");
+            row.insert(k, v);
+        }
+        let v = self.next_version();
+        row.insert("versionnumber".into(), json!(v));
+        self.tables.entry(logical.to_string()).or_default().insert(id, row);
+    }
+
+    /// Set columns of an existing row as the platform would (no validation), bumping the
+    /// version and `modifiedon`. Returns false when the row does not exist.
+    pub fn update(&mut self, logical: &str, id: &Uuid, values: Row, modified_by: Option<Uuid>) -> bool {
+        let v = self.next_version();
+        let Some(row) = self.get_mut(logical, id) else { return false };
+        for (k, val) in values {
+            row.insert(k, val);
+        }
+        row.insert("versionnumber".into(), json!(v));
+        if row.contains_key("modifiedon") {
+            row.insert("modifiedon".into(), json!(now_string()));
+        }
+        if let Some(by) = modified_by
+            && row.contains_key("_modifiedby_value")
+        {
+            row.insert("_modifiedby_value".into(), json!(by.to_string()));
+        }
+        true
+    }
+
+    /// The row as a client may see it (write-only columns nulled).
+    pub fn visible(&self, logical: &str, id: &Uuid) -> Option<Value> {
+        let table = Schema::get().by_logical_name(logical)?;
+        let row = self.get(logical, id)?;
+        let mut out = row.clone();
+        for (name, col) in &table.columns {
+            if col.access == Access::WriteOnly {
+                out.insert(name.clone(), Value::Null);
+            }
+        }
+        Some(Value::Object(out))
+    }
+
+    /// The mailbox whose `_regardingobjectid_value` is `owner`.
+    pub fn mailbox_of(&self, owner: &Uuid) -> Option<Uuid> {
+        let owner = owner.to_string();
+        self.rows("mailbox")
+            .find(|r| r.get("_regardingobjectid_value").and_then(Value::as_str).is_some_and(|v| v.eq_ignore_ascii_case(&owner)))
+            .and_then(|r| r.get("mailboxid")?.as_str()?.parse().ok())
+    }
+}
+
+impl LookupResolver for Store {
+    fn resolve(&self, targets: &[String], id: &Uuid) -> Option<(String, String)> {
+        for target in targets {
+            if target == "businessunit" && id.to_string() == fixtures::BUSINESS_UNIT_ID {
+                return Some((target.clone(), fixtures::BUSINESS_UNIT_NAME.to_string()));
+            }
+            let Some(table) = Schema::get().by_logical_name(target) else { continue };
+            if let Some(row) = self.get(target, id) {
+                let name = row.get(&table.primary_name).and_then(Value::as_str).unwrap_or_default().to_string();
+                return Some((target.clone(), name));
+            }
+        }
+        None
+    }
+}
