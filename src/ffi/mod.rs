@@ -6,6 +6,9 @@ mod args;
 mod client;
 mod operation;
 
+pub use client::*;
+pub use operation::*;
+
 use crate::error::{Error, ErrorKind};
 use std::ffi::{CString, c_char};
 use std::panic::{AssertUnwindSafe, catch_unwind};

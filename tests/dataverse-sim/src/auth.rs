@@ -40,12 +40,17 @@ pub fn name_guid(name: &str) -> Uuid {
 /// Every privilege the simulated organization knows, with its id.
 fn privilege_catalog() -> BTreeMap<String, Uuid> {
     let mut out = BTreeMap::new();
-    let all = ["Create", "Read", "Write", "Delete", "Append", "AppendTo", "Assign", "Share"];
+    let all = [
+        "Create", "Read", "Write", "Delete", "Append", "AppendTo", "Assign", "Share",
+    ];
     let per_entity: &[(&str, &[&str])] = &[
         ("Mailbox", &all),
         ("EmailServerProfile", &all),
         ("Queue", &all),
-        ("User", &["Create", "Read", "Write", "Append", "AppendTo", "Assign"]),
+        (
+            "User",
+            &["Create", "Read", "Write", "Append", "AppendTo", "Assign"],
+        ),
         ("Organization", &["Read", "Write"]),
         ("TraceLog", &["Create", "Read", "Delete"]),
     ];
@@ -56,7 +61,10 @@ fn privilege_catalog() -> BTreeMap<String, Uuid> {
             out.insert(name, id);
         }
     }
-    out.insert(PRV_APPROVE.to_string(), Uuid::parse_str(APPROVE_PRIVILEGE_ID).expect("valid"));
+    out.insert(
+        PRV_APPROVE.to_string(),
+        Uuid::parse_str(APPROVE_PRIVILEGE_ID).expect("valid"),
+    );
     out
 }
 
@@ -83,7 +91,11 @@ impl Security {
     pub fn seeded() -> Self {
         let privileges = privilege_catalog();
         let everything: BTreeSet<String> = privileges.keys().cloned().collect();
-        let read_only: BTreeSet<String> = privileges.keys().filter(|p| p.starts_with("prvRead")).cloned().collect();
+        let read_only: BTreeSet<String> = privileges
+            .keys()
+            .filter(|p| p.starts_with("prvRead"))
+            .cloned()
+            .collect();
         let role = |name: &str, privileges: BTreeSet<String>, approver: bool| Role {
             id: name_guid(&format!("role:{name}")),
             name: name.to_string(),
@@ -94,7 +106,11 @@ impl Security {
             roles: vec![
                 role(fixtures::ROLE_SYSTEM_ADMINISTRATOR, everything, false),
                 role(fixtures::ROLE_READER, read_only, false),
-                role(fixtures::ROLE_DELEGATED_MAILBOX_APPROVER, BTreeSet::from([PRV_APPROVE.to_string()]), true),
+                role(
+                    fixtures::ROLE_DELEGATED_MAILBOX_APPROVER,
+                    BTreeSet::from([PRV_APPROVE.to_string()]),
+                    true,
+                ),
             ],
             user_roles: HashMap::new(),
             m365_admins: HashSet::new(),
@@ -108,7 +124,9 @@ impl Security {
 
     /// Give `user` the role named `role`. Returns false for an unknown role.
     pub fn assign_role(&mut self, user: Uuid, role: &str) -> bool {
-        let Some(id) = self.role_by_name(role).map(|r| r.id) else { return false };
+        let Some(id) = self.role_by_name(role).map(|r| r.id) else {
+            return false;
+        };
         let roles = self.user_roles.entry(user).or_default();
         if !roles.contains(&id) {
             roles.push(id);
@@ -131,16 +149,25 @@ impl Security {
     }
 
     pub fn privileges_of(&self, user: &Uuid) -> BTreeSet<String> {
-        self.roles_of(user).into_iter().flat_map(|r| r.privileges.iter().cloned()).collect()
+        self.roles_of(user)
+            .into_iter()
+            .flat_map(|r| r.privileges.iter().cloned())
+            .collect()
     }
 
     pub fn has_privilege(&self, user: &Uuid, privilege: &str) -> bool {
-        self.roles_of(user).iter().any(|r| r.privileges.contains(privilege))
+        self.roles_of(user)
+            .iter()
+            .any(|r| r.privileges.contains(privilege))
     }
 
     /// Global/Exchange admin in M365, or the Delegated Mailbox Approver role.
     pub fn may_approve_email(&self, user: &Uuid) -> bool {
-        self.m365_admins.contains(user) || self.roles_of(user).iter().any(|r| r.satisfies_approval_condition)
+        self.m365_admins.contains(user)
+            || self
+                .roles_of(user)
+                .iter()
+                .any(|r| r.satisfies_approval_condition)
     }
 
     pub fn privilege_id(&self, name: &str) -> Option<Uuid> {
@@ -171,7 +198,8 @@ pub enum TokenCheck {
 
 impl Tokens {
     pub fn insert(&mut self, token: &str, user: Uuid, expires_at: Option<SystemTime>) {
-        self.map.insert(token.to_string(), TokenInfo { user, expires_at });
+        self.map
+            .insert(token.to_string(), TokenInfo { user, expires_at });
     }
 
     /// Mint a token for `user` valid for `lifetime`.
@@ -193,15 +221,22 @@ impl Tokens {
     }
 
     pub fn check(&self, authorization: Option<&str>) -> TokenCheck {
-        let Some(value) = authorization else { return TokenCheck::Missing };
+        let Some(value) = authorization else {
+            return TokenCheck::Missing;
+        };
         let mut parts = value.trim().splitn(2, ' ');
-        let (Some(scheme), Some(token)) = (parts.next(), parts.next()) else { return TokenCheck::Invalid };
+        let (Some(scheme), Some(token)) = (parts.next(), parts.next()) else {
+            return TokenCheck::Invalid;
+        };
         if !scheme.eq_ignore_ascii_case("bearer") {
             return TokenCheck::Invalid;
         }
         match self.map.get(token.trim()) {
             None => TokenCheck::Invalid,
-            Some(TokenInfo { expires_at: Some(t), .. }) if *t <= SystemTime::now() => TokenCheck::Expired,
+            Some(TokenInfo {
+                expires_at: Some(t),
+                ..
+            }) if *t <= SystemTime::now() => TokenCheck::Expired,
             Some(info) => TokenCheck::Valid(info.user),
         }
     }
@@ -220,53 +255,155 @@ fn aad_error(status: StatusCode, error: &str, code: u32, description: &str) -> R
         "correlation_id": Uuid::new_v4().to_string(),
     });
     let mut resp = (status, body.to_string()).into_response();
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
     resp
 }
 
-pub async fn token_endpoint(State(app): State<App>, Path(tenant): Path<String>, body: axum::body::Bytes) -> Response {
+pub async fn token_endpoint(
+    State(app): State<App>,
+    Path(tenant): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
     let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
     let get = |k: &str| form.get(k).map(String::as_str);
     if !tenant.eq_ignore_ascii_case(fixtures::TENANT_ID) {
-        return aad_error(StatusCode::BAD_REQUEST, "invalid_request", 90002, &format!("Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."));
+        return aad_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            90002,
+            &format!(
+                "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."
+            ),
+        );
     }
     match get("grant_type") {
         Some("client_credentials") => {}
         Some(other) => {
-            return aad_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", 70003, &format!("The app requested an unsupported grant type '{other}'."));
+            return aad_error(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                70003,
+                &format!("The app requested an unsupported grant type '{other}'."),
+            );
         }
-        None => return aad_error(StatusCode::BAD_REQUEST, "invalid_request", 900144, "The request body must contain the following parameter: 'grant_type'."),
+        None => {
+            return aad_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                900144,
+                "The request body must contain the following parameter: 'grant_type'.",
+            );
+        }
     }
     let Some(client_id) = get("client_id") else {
-        return aad_error(StatusCode::BAD_REQUEST, "invalid_request", 900144, "The request body must contain the following parameter: 'client_id'.");
+        return aad_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            900144,
+            "The request body must contain the following parameter: 'client_id'.",
+        );
     };
     if !client_id.eq_ignore_ascii_case(fixtures::CLIENT_ID) {
-        return aad_error(StatusCode::BAD_REQUEST, "unauthorized_client", 700016, &format!("Application with identifier '{client_id}' was not found in the directory '{}'.", fixtures::TENANT_ID));
+        return aad_error(
+            StatusCode::BAD_REQUEST,
+            "unauthorized_client",
+            700016,
+            &format!(
+                "Application with identifier '{client_id}' was not found in the directory '{}'.",
+                fixtures::TENANT_ID
+            ),
+        );
     }
     if get("client_assertion").is_some() {
         // Certificate credentials are not simulated yet.
-        return aad_error(StatusCode::UNAUTHORIZED, "invalid_client", 700027, "Client assertion failed signature validation. (The simulator accepts client secrets only.)");
+        return aad_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            700027,
+            "Client assertion failed signature validation. (The simulator accepts client secrets only.)",
+        );
     }
     match get("client_secret") {
         Some(s) if s == fixtures::CLIENT_SECRET => {}
         Some(_) => {
-            return aad_error(StatusCode::UNAUTHORIZED, "invalid_client", 7000215, &format!("Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{client_id}'."));
+            return aad_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                7000215,
+                &format!(
+                    "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{client_id}'."
+                ),
+            );
         }
         None => {
-            return aad_error(StatusCode::UNAUTHORIZED, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+            return aad_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                7000218,
+                "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+            );
         }
     }
     let scope = get("scope").unwrap_or_default();
     let expected = format!("{}/.default", app.base_url);
     let expected_double = format!("{}//.default", app.base_url);
     if scope != expected && scope != expected_double {
-        return aad_error(StatusCode::BAD_REQUEST, "invalid_scope", 1002012, &format!("The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."));
+        return aad_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_scope",
+            1002012,
+            &format!(
+                "The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."
+            ),
+        );
     }
     let lifetime = app.config.token_lifetime_secs;
     let user = Uuid::parse_str(fixtures::APP_USER_ID).expect("valid");
     let token = app.lock().tokens.issue(user, Duration::from_secs(lifetime));
     let body = json!({"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime, "access_token": token});
     let mut resp = (StatusCode::OK, body.to_string()).into_response();
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
     resp
+}
+
+// ---------------------------------------------------------------------------------------------
+// Privilege checks
+
+/// Fail with 403 0x80040220 unless `user` holds `privilege` (checked against `table`).
+pub fn require(
+    store: &crate::store::Store,
+    user: &Uuid,
+    privilege: &str,
+    table: &crate::schema::Table,
+) -> crate::errors::ApiResult<()> {
+    let sec = &store.security;
+    if sec.has_privilege(user, privilege) {
+        return Ok(());
+    }
+    let access_mode = store
+        .get("systemuser", user)
+        .and_then(|r| r.get("accessmode"))
+        .and_then(serde_json::Value::as_i64)
+        .unwrap_or(0);
+    let id = sec
+        .privilege_id(privilege)
+        .map(|u| u.to_string())
+        .unwrap_or_default();
+    Err(crate::errors::ApiError::new(
+        StatusCode::FORBIDDEN,
+        crate::errors::CODE_PRIVILEGE,
+        format!(
+            "Principal user (Id={user}, type=8, roleCount={}, privilegeCount={}, accessMode={access_mode}), is missing {privilege} privilege (Id={id}) on OTC={} for entity '{}'. Consider adding the privilege to one of the principal's roles.",
+            sec.roles_of(user).len(),
+            sec.privileges_of(user).len(),
+            table.otc,
+            table.logical_name
+        ),
+    ))
 }

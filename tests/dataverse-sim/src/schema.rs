@@ -24,12 +24,16 @@ pub enum Kind {
     BigInt,
     Double,
     Decimal,
-    Bool { labels: (&'static str, &'static str) },
+    Bool {
+        labels: (&'static str, &'static str),
+    },
     Picklist(Options),
     DateTime,
     Guid,
     /// `_x_value` property; `targets` are logical names the lookup may point to.
-    Lookup { targets: Vec<String> },
+    Lookup {
+        targets: Vec<String>,
+    },
     Binary,
 }
 
@@ -95,6 +99,12 @@ pub struct Table {
     pub states: Option<&'static [(i64, i64, &'static [i64])]>,
 }
 
+impl PartialEq for Table {
+    fn eq(&self, other: &Self) -> bool {
+        self.logical_name == other.logical_name
+    }
+}
+
 impl Table {
     pub fn column(&self, name: &str) -> Option<&Column> {
         self.columns.get(name)
@@ -141,7 +151,12 @@ impl Schema {
 // ---------------------------------------------------------------------------------------------
 // Option sets (values and labels from dataverse-reference.md)
 
-const APPROVAL: Options = &[(0, "Empty"), (1, "Approved"), (2, "Pending Approval"), (3, "Rejected")];
+const APPROVAL: Options = &[
+    (0, "Empty"),
+    (1, "Approved"),
+    (2, "Pending Approval"),
+    (3, "Rejected"),
+];
 const MBX_INCOMING: Options = &[
     (0, "None"),
     (1, "Microsoft Dynamics 365 for Outlook"),
@@ -177,7 +192,13 @@ const SERVER_TYPE: Options = &[
     (3, "Exchange Online (Hybrid)"),
     (4, "IMAP/SMTP"),
 ];
-const AUTH_PROTOCOL: Options = &[(0, "Auto Detect"), (1, "Negotiate"), (2, "NTLM"), (3, "Basic"), (4, "OAuth")];
+const AUTH_PROTOCOL: Options = &[
+    (0, "Auto Detect"),
+    (1, "Negotiate"),
+    (2, "NTLM"),
+    (3, "Basic"),
+    (4, "OAuth"),
+];
 const CREDENTIAL_RETRIEVAL: Options = &[
     (0, "Credentials Specified by a User or Queue"),
     (1, "Credentials Specified in Email Server Profile"),
@@ -204,7 +225,10 @@ const SERVER_AUTHORITY: Options = &[
     (2, "China (21Vianet)"),
     (3, "Automatic"),
 ];
-const CONNECTION_CHANNEL: Options = &[(0, "Server-Side Synchronization"), (1, "Microsoft Dynamics 365 Email Router")];
+const CONNECTION_CHANNEL: Options = &[
+    (0, "Server-Side Synchronization"),
+    (1, "Microsoft Dynamics 365 Email Router"),
+];
 const ACCESS_MODE: Options = &[
     (0, "Read-Write"),
     (1, "Administrative"),
@@ -218,12 +242,21 @@ const QUEUE_INCOMING: Options = &[
     (2, "Server-Side Synchronization or Email Router"),
     (3, "Forward Mailbox"),
 ];
-const QUEUE_OUTGOING: Options = &[(0, "None"), (2, "Server-Side Synchronization or Email Router")];
+const QUEUE_OUTGOING: Options = &[
+    (0, "None"),
+    (2, "Server-Side Synchronization or Email Router"),
+];
 const QUEUE_FILTERING: Options = &[
     (0, "All email messages"),
     (1, "Email messages in response to Dynamics 365 email"),
-    (2, "Email messages from Dynamics 365 Leads, Contacts and Accounts"),
-    (3, "Email messages from Dynamics 365 records that are email enabled"),
+    (
+        2,
+        "Email messages from Dynamics 365 Leads, Contacts and Accounts",
+    ),
+    (
+        3,
+        "Email messages from Dynamics 365 records that are email enabled",
+    ),
     (4, "No email messages"),
 ];
 const QUEUE_VIEW: Options = &[(0, "Public"), (1, "Private")];
@@ -321,7 +354,11 @@ fn read_only(table: &str) -> &'static [&'static str] {
             "address2_composite",
             "organizationid",
         ],
-        "queue" => &["isemailaddressapprovedbyo365admin", "numberofitems", "numberofmembers"],
+        "queue" => &[
+            "isemailaddressapprovedbyo365admin",
+            "numberofitems",
+            "numberofmembers",
+        ],
         "organization" => &["name", "organizationid"],
         _ => &[],
     }
@@ -330,7 +367,12 @@ fn read_only(table: &str) -> &'static [&'static str] {
 fn write_only(table: &str) -> &'static [&'static str] {
     match table {
         "mailbox" => &["password", "dataencryptionkey"],
-        "emailserverprofile" => &["incomingpassword", "outgoingpassword", "oauthclientsecret", "dataencryptionkey"],
+        "emailserverprofile" => &[
+            "incomingpassword",
+            "outgoingpassword",
+            "oauthclientsecret",
+            "dataencryptionkey",
+        ],
         _ => &[],
     }
 }
@@ -346,17 +388,47 @@ fn bindable(table: &str) -> &'static [&'static str] {
 
 /// Newer columns missing from the 2023 CSDL but named in the reference: `(table, name, edm, nav target)`.
 const EXTRA_COLUMNS: &[(&str, &str, &str, Option<&str>)] = &[
-    ("mailbox", "_emailaddressapprovedby_value", "Edm.Guid", Some("systemuser")),
-    ("mailbox", "emailaddressapprovedon", "Edm.DateTimeOffset", None),
-    ("mailbox", "_testandenablelastattemptedby_value", "Edm.Guid", Some("systemuser")),
-    ("mailbox", "testandenablelastattemptedon", "Edm.DateTimeOffset", None),
+    (
+        "mailbox",
+        "_emailaddressapprovedby_value",
+        "Edm.Guid",
+        Some("systemuser"),
+    ),
+    (
+        "mailbox",
+        "emailaddressapprovedon",
+        "Edm.DateTimeOffset",
+        None,
+    ),
+    (
+        "mailbox",
+        "_testandenablelastattemptedby_value",
+        "Edm.Guid",
+        Some("systemuser"),
+    ),
+    (
+        "mailbox",
+        "testandenablelastattemptedon",
+        "Edm.DateTimeOffset",
+        None,
+    ),
     ("mailbox", "acsenabledforoutgoingemail", "Edm.Boolean", None),
     ("mailbox", "acsoutgoingemailstatus", "Edm.Int32", None),
     ("emailserverprofile", "serverauthority", "Edm.Int32", None),
     ("emailserverprofile", "oauthclientid", "Edm.String", None),
-    ("emailserverprofile", "oauthclientsecret", "Edm.String", None),
+    (
+        "emailserverprofile",
+        "oauthclientsecret",
+        "Edm.String",
+        None,
+    ),
     ("emailserverprofile", "aadresourceid", "Edm.String", None),
-    ("emailserverprofile", "acsenabledforoutgoingemail", "Edm.Boolean", None),
+    (
+        "emailserverprofile",
+        "acsenabledforoutgoingemail",
+        "Edm.Boolean",
+        None,
+    ),
 ];
 
 fn table_info(logical: &str) -> (&'static str, &'static str, i32, &'static str) {
@@ -380,7 +452,8 @@ fn bool_labels(table: &str, column: &str) -> (&'static str, &'static str) {
 }
 
 fn build() -> Schema {
-    let doc: Value = serde_json::from_str(PROPERTIES_JSON).expect("embedded webapi-properties.json is valid JSON");
+    let doc: Value = serde_json::from_str(PROPERTIES_JSON)
+        .expect("embedded webapi-properties.json is valid JSON");
     let sets = doc["entity_sets"].as_object().expect("entity_sets");
     let mut tables = BTreeMap::new();
     for (set, logical) in sets {
@@ -408,11 +481,19 @@ fn build() -> Schema {
             if *t == logical
                 && let Some(target) = target
             {
-                let nav = name.trim_start_matches('_').trim_end_matches("_value").to_string();
+                let nav = name
+                    .trim_start_matches('_')
+                    .trim_end_matches("_value")
+                    .to_string();
                 raw_navs.push((nav, target.to_string()));
             }
         }
-        let has_prop = |p: &str| props.contains_key(p) || EXTRA_COLUMNS.iter().any(|(t, n, _, _)| *t == logical && *n == p);
+        let has_prop = |p: &str| {
+            props.contains_key(p)
+                || EXTRA_COLUMNS
+                    .iter()
+                    .any(|(t, n, _, _)| *t == logical && *n == p)
+        };
         for (nav, target) in raw_navs {
             // `regardingobjectid_queue` → `_regardingobjectid_value`; `ownerid` → `_ownerid_value`.
             let mut column = None;
@@ -428,13 +509,22 @@ fn build() -> Schema {
                     None => break,
                 }
             }
-            let target = if target == "principal" { "systemuser".to_string() } else { target };
+            let target = if target == "principal" {
+                "systemuser".to_string()
+            } else {
+                target
+            };
             if let Some(c) = &column {
                 targets.entry(c.clone()).or_default().push(target.clone());
             }
             navigations.insert(
                 nav.clone(),
-                Navigation { bindable: bindable(logical).contains(&nav.as_str()), name: nav, column, target },
+                Navigation {
+                    bindable: bindable(logical).contains(&nav.as_str()),
+                    name: nav,
+                    column,
+                    target,
+                },
             );
         }
 
@@ -452,14 +542,18 @@ fn build() -> Schema {
             let kind = if let Some((_, opts)) = picks.iter().find(|(c, _)| *c == name) {
                 Kind::Picklist(opts)
             } else if name.starts_with('_') && name.ends_with("_value") {
-                Kind::Lookup { targets: targets.get(&name).cloned().unwrap_or_default() }
+                Kind::Lookup {
+                    targets: targets.get(&name).cloned().unwrap_or_default(),
+                }
             } else {
                 match edm.as_str() {
                     "Edm.Int32" => Kind::Int,
                     "Edm.Int64" => Kind::BigInt,
                     "Edm.Double" => Kind::Double,
                     "Edm.Decimal" => Kind::Decimal,
-                    "Edm.Boolean" => Kind::Bool { labels: bool_labels(logical, &name) },
+                    "Edm.Boolean" => Kind::Bool {
+                        labels: bool_labels(logical, &name),
+                    },
                     "Edm.DateTimeOffset" => Kind::DateTime,
                     "Edm.Guid" => Kind::Guid,
                     "Edm.Binary" => Kind::Binary,
@@ -472,7 +566,15 @@ fn build() -> Schema {
                 || ro.contains(&name.as_str())
                 || matches!(kind, Kind::Lookup { .. } | Kind::Binary)
                 || name == primary_id
-                || matches!(name.as_str(), "versionnumber" | "createdon" | "modifiedon" | "entityimage_url" | "entityimage_timestamp" | "entityimageid")
+                || matches!(
+                    name.as_str(),
+                    "versionnumber"
+                        | "createdon"
+                        | "modifiedon"
+                        | "entityimage_url"
+                        | "entityimage_timestamp"
+                        | "entityimageid"
+                )
             {
                 Access::ReadOnly
             } else {
@@ -508,7 +610,10 @@ mod tests {
         let s = Schema::get();
         let m = s.by_entity_set("mailboxes").unwrap();
         assert_eq!(m.logical_name, "mailbox");
-        assert!(matches!(m.column("incomingemaildeliverymethod").unwrap().kind, Kind::Picklist(_)));
+        assert!(matches!(
+            m.column("incomingemaildeliverymethod").unwrap().kind,
+            Kind::Picklist(_)
+        ));
         assert_eq!(m.column("mailboxstatus").unwrap().access, Access::ReadOnly);
         assert!(m.column("regardingobjecttypecode").is_none());
         assert!(m.column("emailaddressapprovedon").is_some());
@@ -520,7 +625,10 @@ mod tests {
         assert_eq!(q.target, "queue");
         match &m.column("_regardingobjectid_value").unwrap().kind {
             Kind::Lookup { targets } => {
-                assert!(targets.contains(&"systemuser".to_string()) && targets.contains(&"queue".to_string()))
+                assert!(
+                    targets.contains(&"systemuser".to_string())
+                        && targets.contains(&"queue".to_string())
+                )
             }
             k => panic!("unexpected {k:?}"),
         }
@@ -529,13 +637,27 @@ mod tests {
     #[test]
     fn all_six_tables() {
         let s = Schema::get();
-        for set in ["organizations", "emailserverprofiles", "mailboxes", "systemusers", "queues", "tracelogs"] {
+        for set in [
+            "organizations",
+            "emailserverprofiles",
+            "mailboxes",
+            "systemusers",
+            "queues",
+            "tracelogs",
+        ] {
             let t = s.by_entity_set(set).unwrap();
             assert!(t.column(&t.primary_id).is_some(), "{set} primary id");
             assert!(t.column(&t.primary_name).is_some(), "{set} primary name");
         }
         let org = s.by_entity_set("organizations").unwrap();
         assert!(org.navigations["defaultemailserverprofileid"].bindable);
-        assert_eq!(s.by_entity_set("systemusers").unwrap().column("isemailaddressapprovedbyo365admin").unwrap().access, Access::ReadOnly);
+        assert_eq!(
+            s.by_entity_set("systemusers")
+                .unwrap()
+                .column("isemailaddressapprovedbyo365admin")
+                .unwrap()
+                .access,
+            Access::ReadOnly
+        );
     }
 }
