@@ -87,8 +87,11 @@ impl ClientConfig {
             RawCredential::AccessToken { access_token } => Credential::AccessToken(access_token),
             RawCredential::ClientSecret { tenant_id, client_id, client_secret, authority_host } => {
                 require_guid_or_domain(&tenant_id, "tenant_id")?;
-                uuid::Uuid::parse_str(&client_id)
-                    .map_err(|_| Error::invalid(format!("client_id '{client_id}' is not a GUID: use the Application (client) ID of the app registration.")))?;
+                uuid::Uuid::parse_str(&client_id).map_err(|_| {
+                    Error::invalid(format!(
+                        "client_id '{client_id}' is not a GUID: use the Application (client) ID of the app registration."
+                    ))
+                })?;
                 let authority_host = parse_service_url(authority_host.as_deref().unwrap_or(PUBLIC_AUTHORITY), "authority_host")?;
                 Credential::ClientSecret { tenant_id, client_id, client_secret, authority_host }
             }
@@ -114,8 +117,9 @@ impl ClientConfig {
 /// Accepts `https://` anywhere and `http://` only for loopback (the simulator): a bearer token
 /// must never travel in clear text over a network.
 pub fn parse_service_url(text: &str, field: &str) -> Result<Url> {
-    let mut url = Url::parse(text.trim())
-        .map_err(|e| Error::invalid(format!("{field} '{text}' is not a valid URL ({e}); expected e.g. https://contoso.crm.dynamics.com")))?;
+    let mut url = Url::parse(text.trim()).map_err(|e| {
+        Error::invalid(format!("{field} '{text}' is not a valid URL ({e}); expected e.g. https://contoso.crm.dynamics.com"))
+    })?;
     let host = url.host_str().unwrap_or_default().to_owned();
     match url.scheme() {
         "https" => {}
@@ -163,7 +167,11 @@ fn is_loopback(host: &str) -> bool {
 fn require_guid_or_domain(value: &str, field: &str) -> Result<()> {
     let ok = uuid::Uuid::parse_str(value).is_ok()
         || (!value.is_empty() && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-'));
-    if ok { Ok(()) } else { Err(Error::invalid(format!("{field} '{value}' is neither a GUID nor a domain name such as contoso.onmicrosoft.com."))) }
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid(format!("{field} '{value}' is neither a GUID nor a domain name such as contoso.onmicrosoft.com.")))
+    }
 }
 
 #[cfg(test)]
@@ -171,7 +179,9 @@ mod tests {
     use super::*;
 
     fn cfg(url: &str) -> Result<ClientConfig> {
-        ClientConfig::from_json(format!(r#"{{"version":1,"url":"{url}","credential":{{"kind":"access_token","access_token":"t"}}}}"#).as_bytes())
+        ClientConfig::from_json(
+            format!(r#"{{"version":1,"url":"{url}","credential":{{"kind":"access_token","access_token":"t"}}}}"#).as_bytes(),
+        )
     }
 
     #[test]
@@ -193,8 +203,16 @@ mod tests {
 
     #[test]
     fn unknown_fields_wrong_version_and_bad_ids_are_refused() {
-        assert!(ClientConfig::from_json(br#"{"version":1,"url":"https://a.b","credential":{"kind":"access_token","access_token":"t"},"colour":1}"#).is_err());
-        assert!(ClientConfig::from_json(br#"{"version":2,"url":"https://a.b","credential":{"kind":"access_token","access_token":"t"}}"#).is_err());
+        assert!(
+            ClientConfig::from_json(
+                br#"{"version":1,"url":"https://a.b","credential":{"kind":"access_token","access_token":"t"},"colour":1}"#
+            )
+            .is_err()
+        );
+        assert!(
+            ClientConfig::from_json(br#"{"version":2,"url":"https://a.b","credential":{"kind":"access_token","access_token":"t"}}"#)
+                .is_err()
+        );
         let bad_client = br#"{"version":1,"url":"https://a.b","credential":{"kind":"client_secret","tenant_id":"contoso.onmicrosoft.com","client_id":"nope","client_secret":"s"}}"#;
         assert!(ClientConfig::from_json(bad_client).err().unwrap().message.contains("client_id"));
     }

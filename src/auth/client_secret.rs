@@ -43,15 +43,21 @@ impl TokenSource for ClientSecretSource {
                 ("scope", self.scope.as_str()),
             ];
             let response = self.http.post(self.token_url.clone()).form(&form).send().await.map_err(|e| {
-                Error::new(ErrorKind::Transport, format!("Could not reach the token endpoint {}: {}", self.token_url, crate::webapi::describe_transport_error(&e)))
-                    .with_remedy("Check the network, proxy and the authority host (sovereign clouds use a different one).")
+                Error::new(
+                    ErrorKind::Transport,
+                    format!("Could not reach the token endpoint {}: {}", self.token_url, crate::webapi::describe_transport_error(&e)),
+                )
+                .with_remedy("Check the network, proxy and the authority host (sovereign clouds use a different one).")
             })?;
             let status = response.status();
             let body = response.bytes().await.unwrap_or_default();
             if status.is_success() {
                 let token: TokenResponse = serde_json::from_slice(&body)
                     .map_err(|_| Error::new(ErrorKind::Authentication, "The token endpoint answered without a usable access token."))?;
-                return Ok(AccessToken { secret: token.access_token, expires_at: Some(Instant::now() + Duration::from_secs(token.expires_in)) });
+                return Ok(AccessToken {
+                    secret: token.access_token,
+                    expires_at: Some(Instant::now() + Duration::from_secs(token.expires_in)),
+                });
             }
             let detail = serde_json::from_slice::<TokenError>(&body)
                 .map(|e| format!("{}: {}", e.error, first_line(&e.error_description)))

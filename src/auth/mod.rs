@@ -119,7 +119,12 @@ mod tests {
     async fn fifty_concurrent_callers_share_one_refresh() {
         let source = Arc::new(CountingSource { calls: AtomicUsize::new(0), lifetime: Duration::from_secs(3600) });
         let cache = Arc::new(TokenCache::new(source.clone()));
-        let tasks: Vec<_> = (0..50).map(|_| { let c = cache.clone(); tokio::spawn(async move { c.get().await.map(|_| ()) }) }).collect();
+        let tasks: Vec<_> = (0..50)
+            .map(|_| {
+                let c = cache.clone();
+                tokio::spawn(async move { c.get().await.map(|_| ()) })
+            })
+            .collect();
         for t in tasks {
             t.await.unwrap().unwrap();
         }

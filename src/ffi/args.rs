@@ -21,7 +21,8 @@ pub(crate) fn utf8<'a>(ptr: *const u8, len: usize, name: &str) -> Result<&'a str
 /// A JSON document: syntax errors are `InvalidJson`, a wrong shape is `InvalidArgument`.
 pub(crate) fn json<T: DeserializeOwned>(ptr: *const u8, len: usize, name: &str) -> Result<T, Failure> {
     let text = utf8(ptr, len, name)?;
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| Failure::new(Status::InvalidJson, format!("{name} is not valid JSON: {e}.")))?;
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| Failure::new(Status::InvalidJson, format!("{name} is not valid JSON: {e}.")))?;
     require_version(&value, name)?;
     serde_json::from_value(value).map_err(|e| Failure::new(Status::InvalidArgument, format!("{name} has an unexpected shape: {e}.")))
 }

@@ -18,7 +18,12 @@ pub struct CrmsyncClient {
 /// # Safety
 /// `config` points at `config_len` bytes; `client_out` and `error_out` are writable or NULL.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn crmsync_client_new(config: *const u8, config_len: usize, client_out: *mut *mut CrmsyncClient, error_out: *mut *mut c_char) -> Status {
+pub unsafe extern "C" fn crmsync_client_new(
+    config: *const u8,
+    config_len: usize,
+    client_out: *mut *mut CrmsyncClient,
+    error_out: *mut *mut c_char,
+) -> Status {
     guard(error_out, || {
         args::out(client_out, "client_out")?;
         let text = args::utf8(config, config_len, "config")?;
@@ -62,7 +67,11 @@ where
 /// # Safety
 /// `client` is a live handle; out-parameters are writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn crmsync_who_am_i(client: *const CrmsyncClient, result_out: *mut *mut c_char, error_out: *mut *mut c_char) -> Status {
+pub unsafe extern "C" fn crmsync_who_am_i(
+    client: *const CrmsyncClient,
+    result_out: *mut *mut c_char,
+    error_out: *mut *mut c_char,
+) -> Status {
     guard(error_out, || run(client, result_out, |c| async move { steps::identity::who_am_i(&c).await }))
 }
 
@@ -81,7 +90,9 @@ pub unsafe extern "C" fn crmsync_email_server_profiles_get(
 ) -> Status {
     guard(error_out, || {
         let query: steps::profiles::ProfileQuery = args::json(query, query_len, "query")?;
-        run(client, result_out, |c| async move { steps::profiles::list(&c, &query).await.map(|profiles| serde_json::json!({"profiles": profiles})) })
+        run(client, result_out, |c| async move {
+            steps::profiles::list(&c, &query).await.map(|profiles| serde_json::json!({"profiles": profiles}))
+        })
     })
 }
 
@@ -91,7 +102,11 @@ pub unsafe extern "C" fn crmsync_email_server_profiles_get(
 /// # Safety
 /// `client` is a live handle; out-parameters are writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn crmsync_mailbox_defaults_get(client: *const CrmsyncClient, result_out: *mut *mut c_char, error_out: *mut *mut c_char) -> Status {
+pub unsafe extern "C" fn crmsync_mailbox_defaults_get(
+    client: *const CrmsyncClient,
+    result_out: *mut *mut c_char,
+    error_out: *mut *mut c_char,
+) -> Status {
     guard(error_out, || run(client, result_out, |c| async move { steps::org_defaults::get(&c).await }))
 }
 

@@ -83,7 +83,11 @@ pub(crate) fn guard(error_out: *mut *mut c_char, body: impl FnOnce() -> Result<S
         Ok(Ok(status)) => return status,
         Ok(Err(failure)) => failure,
         Err(payload) => {
-            let what = payload.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| payload.downcast_ref::<String>().cloned()).unwrap_or_default();
+            let what = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
             Failure {
                 status: Status::Panic,
                 error: Error::internal(format!("crmsync hit an internal error and stopped this call safely: {what}"))
@@ -121,6 +125,3 @@ pub unsafe extern "C" fn crmsync_string_free(s: *mut c_char) {
     // SAFETY: by contract `s` came from `CString::into_raw` in `args::write_string`.
     guard_void(|| drop(unsafe { CString::from_raw(s) }));
 }
-
-#[cfg(test)]
-mod tests;

@@ -47,7 +47,12 @@ pub unsafe extern "C" fn crmsync_mailboxes_list_start(
 /// # Safety
 /// `op` is a live handle; out-parameters are writable.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn crmsync_op_next_event(op: *mut CrmsyncOperation, timeout_ms: u32, event_out: *mut *mut c_char, error_out: *mut *mut c_char) -> Status {
+pub unsafe extern "C" fn crmsync_op_next_event(
+    op: *mut CrmsyncOperation,
+    timeout_ms: u32,
+    event_out: *mut *mut c_char,
+    error_out: *mut *mut c_char,
+) -> Status {
     guard(error_out, || {
         let op = args::handle(op.cast_const(), "op")?;
         args::out(event_out, "event_out")?;

@@ -27,4 +27,5 @@ pub fn annotation(row: &Value, column: &str, annotation: &str) -> Option<String>
 pub const LOOKUP_TABLE: &str = "Microsoft.Dynamics.CRM.lookuplogicalname";
 pub const FORMATTED: &str = "OData.Community.Display.V1.FormattedValue";
 /// Asks for exactly the annotations the models read.
-pub const PREFER_ANNOTATIONS: &str = "odata.include-annotations=\"Microsoft.Dynamics.CRM.lookuplogicalname,OData.Community.Display.V1.FormattedValue\"";
+pub const PREFER_ANNOTATIONS: &str =
+    "odata.include-annotations=\"Microsoft.Dynamics.CRM.lookuplogicalname,OData.Community.Display.V1.FormattedValue\"";

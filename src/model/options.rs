@@ -11,7 +11,9 @@ impl OptionSet {
     pub fn name(&self, value: Option<i64>) -> String {
         match value {
             None => "Unknown".to_string(),
-            Some(v) => self.options.iter().find(|(n, _)| *n == v).map(|(_, name)| name.to_string()).unwrap_or_else(|| format!("Unknown({v})")),
+            Some(v) => {
+                self.options.iter().find(|(n, _)| *n == v).map(|(_, name)| name.to_string()).unwrap_or_else(|| format!("Unknown({v})"))
+            }
         }
     }
 
@@ -28,19 +30,13 @@ pub const INCOMING_EMAIL: OptionSet = OptionSet {
     column: "incomingemaildeliverymethod",
     options: &[(0, "None"), (1, "Outlook"), (2, "ServerSideSync"), (3, "ForwardMailbox")],
 };
-pub const OUTGOING_EMAIL: OptionSet = OptionSet {
-    column: "outgoingemaildeliverymethod",
-    options: &[(0, "None"), (1, "Outlook"), (2, "ServerSideSync")],
-};
+pub const OUTGOING_EMAIL: OptionSet =
+    OptionSet { column: "outgoingemaildeliverymethod", options: &[(0, "None"), (1, "Outlook"), (2, "ServerSideSync")] };
 /// Note the order differs from incoming/outgoing: 0 is Outlook, 2 is None.
-pub const APPOINTMENTS_CONTACTS_TASKS: OptionSet = OptionSet {
-    column: "actdeliverymethod",
-    options: &[(0, "Outlook"), (1, "ServerSideSync"), (2, "None")],
-};
-pub const APPROVAL: OptionSet = OptionSet {
-    column: "emailrouteraccessapproval",
-    options: &[(0, "Empty"), (1, "Approved"), (2, "PendingApproval"), (3, "Rejected")],
-};
+pub const APPOINTMENTS_CONTACTS_TASKS: OptionSet =
+    OptionSet { column: "actdeliverymethod", options: &[(0, "Outlook"), (1, "ServerSideSync"), (2, "None")] };
+pub const APPROVAL: OptionSet =
+    OptionSet { column: "emailrouteraccessapproval", options: &[(0, "Empty"), (1, "Approved"), (2, "PendingApproval"), (3, "Rejected")] };
 /// Shared by incomingemailstatus, outgoingemailstatus, actstatus and mailboxstatus.
 pub const TEST_STATUS: OptionSet = OptionSet { column: "mailboxstatus", options: &[(0, "NotRun"), (1, "Success"), (2, "Failure")] };
 pub const STATE: OptionSet = OptionSet { column: "statecode", options: &[(0, "Active"), (1, "Inactive")] };

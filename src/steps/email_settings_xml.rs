@@ -62,7 +62,10 @@ mod tests {
     #[test]
     fn missing_elements_and_empty_documents_are_completed() {
         assert_eq!(write("", ACT, 1).unwrap(), "<EmailSettings><ACTDeliveryMethod>1</ACTDeliveryMethod></EmailSettings>");
-        assert_eq!(write("<EmailSettings><ACTDeliveryMethod/></EmailSettings>", ACT, 0).unwrap(), "<EmailSettings><ACTDeliveryMethod>0</ACTDeliveryMethod></EmailSettings>");
+        assert_eq!(
+            write("<EmailSettings><ACTDeliveryMethod/></EmailSettings>", ACT, 0).unwrap(),
+            "<EmailSettings><ACTDeliveryMethod>0</ACTDeliveryMethod></EmailSettings>"
+        );
         assert!(write("<Other/>", ACT, 1).is_err());
         assert_eq!(read("<EmailSettings/>", ACT), None);
     }

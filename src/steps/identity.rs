@@ -20,10 +20,7 @@ pub async fn who_am_i(client: &Client) -> Result<Identity> {
     let field = |name: &str| text(&who, name).ok_or_else(|| Error::new(ErrorKind::Service, format!("WhoAmI answered without {name}.")));
     let organization_id = field("OrganizationId")?;
     let org_id = super::parse_guid(&organization_id, "OrganizationId")?;
-    let org = client
-        .api
-        .get(&format!("organizations({org_id})?$select=name,_defaultemailserverprofileid_value"), &[])
-        .await?;
+    let org = client.api.get(&format!("organizations({org_id})?$select=name,_defaultemailserverprofileid_value"), &[]).await?;
     Ok(Identity {
         user_id: field("UserId")?,
         business_unit_id: field("BusinessUnitId")?,

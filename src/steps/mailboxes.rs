@@ -2,8 +2,8 @@
 
 use crate::client::Client;
 use crate::error::Result;
-use crate::model::mailbox::{COLUMNS, Mailbox};
 use crate::model::PREFER_ANNOTATIONS;
+use crate::model::mailbox::{COLUMNS, Mailbox};
 use crate::operation::EventSink;
 use crate::webapi::odata::{Query, eq_string, guid_literal};
 use serde::Deserialize;
@@ -55,7 +55,8 @@ pub async fn list(client: Arc<Client>, query: MailboxQuery, sink: EventSink) -> 
         pages += 1;
         count += items.len();
         sink.send(json!({"version": 1, "type": "items", "page": pages, "items": items})).await?;
-        sink.send(json!({"version": 1, "type": "progress", "done": count, "message": format!("Read {count} mailboxes ({pages} pages)")})).await?;
+        sink.send(json!({"version": 1, "type": "progress", "done": count, "message": format!("Read {count} mailboxes ({pages} pages)")}))
+            .await?;
         next = page.next_link;
     }
     Ok(json!({"version": 1, "count": count, "pages": pages}))

@@ -12,5 +12,6 @@ use uuid::Uuid;
 
 /// Parses a GUID given by a user, with an error that names the field.
 pub fn parse_guid(text: &str, what: &str) -> Result<Uuid> {
-    Uuid::parse_str(text.trim()).map_err(|_| Error::invalid(format!("{what} '{text}' is not a GUID (expected the form 00000000-0000-0000-0000-000000000000).")))
+    Uuid::parse_str(text.trim())
+        .map_err(|_| Error::invalid(format!("{what} '{text}' is not a GUID (expected the form 00000000-0000-0000-0000-000000000000).")))
 }

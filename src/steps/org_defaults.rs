@@ -100,7 +100,12 @@ pub async fn set(client: &Client, request: &DefaultsRequest) -> Result<Value> {
             changes.push(Change { target: "emailserverprofile", field: "State", from: json!(profile.state), to: json!("Active") });
         }
         if !before.server_profile_id.as_deref().is_some_and(|id| id.eq_ignore_ascii_case(&profile.profile_id)) {
-            changes.push(Change { target: "organization", field: "ServerProfile", from: json!(before.server_profile_name), to: json!(profile.name) });
+            changes.push(Change {
+                target: "organization",
+                field: "ServerProfile",
+                from: json!(before.server_profile_name),
+                to: json!(profile.name),
+            });
             body.insert("defaultemailserverprofileid@odata.bind".into(), json!(format!("/emailserverprofiles({})", profile.profile_id)));
         }
     }
@@ -109,7 +114,13 @@ pub async fn set(client: &Client, request: &DefaultsRequest) -> Result<Value> {
     let delivery = [
         (&request.incoming_email, &INCOMING_EMAIL, xml::INCOMING, "IncomingEmail", &before.incoming_email),
         (&request.outgoing_email, &OUTGOING_EMAIL, xml::OUTGOING, "OutgoingEmail", &before.outgoing_email),
-        (&request.appointments_contacts_tasks, &APPOINTMENTS_CONTACTS_TASKS, xml::ACT, "AppointmentsContactsTasks", &before.appointments_contacts_tasks),
+        (
+            &request.appointments_contacts_tasks,
+            &APPOINTMENTS_CONTACTS_TASKS,
+            xml::ACT,
+            "AppointmentsContactsTasks",
+            &before.appointments_contacts_tasks,
+        ),
     ];
     for (wanted, set, element, field, current) in delivery {
         let Some(wanted) = wanted else { continue };
@@ -125,7 +136,12 @@ pub async fn set(client: &Client, request: &DefaultsRequest) -> Result<Value> {
     if let Some(channel) = &request.process_email_using {
         let value = option_value(&CHANNELS, channel, "ProcessEmailUsing")?;
         if CHANNELS.value(&before.process_email_using) != Some(value) {
-            changes.push(Change { target: "organization", field: "ProcessEmailUsing", from: json!(before.process_email_using), to: json!(channel) });
+            changes.push(Change {
+                target: "organization",
+                field: "ProcessEmailUsing",
+                from: json!(before.process_email_using),
+                to: json!(channel),
+            });
             body.insert(CHANNELS.column.into(), json!(value));
         }
     }
@@ -149,7 +165,12 @@ pub async fn set(client: &Client, request: &DefaultsRequest) -> Result<Value> {
 
 /// The read-back must show what was asked; otherwise the step failed, whatever the PATCH said.
 fn verify(after: &MailboxDefaults, request: &DefaultsRequest, profile_id: Option<&str>) -> Result<()> {
-    let mismatch = |what: &str| Err(Error::new(crate::error::ErrorKind::Service, format!("The organization was updated but reading it back shows a different {what}; another process may have changed it.")));
+    let mismatch = |what: &str| {
+        Err(Error::new(
+            crate::error::ErrorKind::Service,
+            format!("The organization was updated but reading it back shows a different {what}; another process may have changed it."),
+        ))
+    };
     if profile_id.is_some_and(|id| !after.server_profile_id.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(id))) {
         return mismatch("default server profile");
     }

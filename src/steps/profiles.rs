@@ -24,7 +24,9 @@ pub async fn list(client: &Client, query: &ProfileQuery) -> Result<Vec<EmailServ
     let mut profiles = Vec::new();
     while let Some(url) = next {
         let page = client.api.get_page(url, &[]).await?;
-        profiles.extend(page.rows.iter().filter_map(|row| EmailServerProfile::from_row(row, identity.default_email_server_profile_id.as_deref())));
+        profiles.extend(
+            page.rows.iter().filter_map(|row| EmailServerProfile::from_row(row, identity.default_email_server_profile_id.as_deref())),
+        );
         next = page.next_link;
     }
     Ok(profiles)
@@ -41,7 +43,11 @@ pub async fn resolve_id(client: &Client, id_or_name: &str) -> Result<uuid::Uuid>
 /// One profile by id or exact name, with its state.
 pub async fn find(client: &Client, id_or_name: &str) -> Result<EmailServerProfile> {
     let found = match uuid::Uuid::parse_str(id_or_name.trim()) {
-        Ok(id) => list(client, &ProfileQuery { version: 1, name: None }).await?.into_iter().filter(|p| p.profile_id.eq_ignore_ascii_case(&id.to_string())).collect(),
+        Ok(id) => list(client, &ProfileQuery { version: 1, name: None })
+            .await?
+            .into_iter()
+            .filter(|p| p.profile_id.eq_ignore_ascii_case(&id.to_string()))
+            .collect(),
         Err(_) => list(client, &ProfileQuery { version: 1, name: Some(id_or_name.to_string()) }).await?,
     };
     match found.as_slice() {

@@ -84,9 +84,14 @@ impl WebApi {
     /// A next link is followed only on the organization's own origin, so a tampered or
     /// misrouted response can never make us send the bearer token elsewhere.
     fn same_origin(&self, link: &str) -> Result<Url> {
-        let url = Url::parse(link).or_else(|_| self.base.join(link)).map_err(|_| Error::new(ErrorKind::Service, "The service returned an unusable @odata.nextLink."))?;
+        let url = Url::parse(link)
+            .or_else(|_| self.base.join(link))
+            .map_err(|_| Error::new(ErrorKind::Service, "The service returned an unusable @odata.nextLink."))?;
         if url.origin() != self.base.origin() {
-            return Err(Error::new(ErrorKind::Service, format!("The service returned a next link to another host ({}); refusing to follow it.", url.host_str().unwrap_or("?"))));
+            return Err(Error::new(
+                ErrorKind::Service,
+                format!("The service returned a next link to another host ({}); refusing to follow it.", url.host_str().unwrap_or("?")),
+            ));
         }
         Ok(url)
     }
@@ -96,11 +101,8 @@ impl WebApi {
         let mut reauthenticated = false;
         loop {
             let token = self.tokens.get().await?;
-            let mut request = self
-                .http
-                .request(method.clone(), url.clone())
-                .headers(standard_headers(&method))
-                .bearer_auth(token.secret.expose_secret());
+            let mut request =
+                self.http.request(method.clone(), url.clone()).headers(standard_headers(&method)).bearer_auth(token.secret.expose_secret());
             if !prefer.is_empty() {
                 request = request.header("Prefer", prefer.join(","));
             }
@@ -141,7 +143,8 @@ impl WebApi {
             let body = if bytes.is_empty() {
                 Value::Null
             } else {
-                serde_json::from_slice(&bytes).map_err(|e| Error::new(ErrorKind::Service, format!("The service answered with a body that is not JSON: {e}")))?
+                serde_json::from_slice(&bytes)
+                    .map_err(|e| Error::new(ErrorKind::Service, format!("The service answered with a body that is not JSON: {e}")))?
             };
             return Ok(Reply { status, headers, body });
         }

@@ -40,10 +40,16 @@ pub fn from_response(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Er
 
 fn remedy(kind: ErrorKind, code: Option<&str>) -> &'static str {
     match (kind, code) {
-        (_, Some("0x80040220")) => "Ask a System Administrator to give this user or application user a security role that holds the privilege named in the message.",
-        (ErrorKind::PermissionDenied, _) => "The signed-in user lacks a privilege or role this step needs; run Test-CrmExchangeReadiness to see which.",
+        (_, Some("0x80040220")) => {
+            "Ask a System Administrator to give this user or application user a security role that holds the privilege named in the message."
+        }
+        (ErrorKind::PermissionDenied, _) => {
+            "The signed-in user lacks a privilege or role this step needs; run Test-CrmExchangeReadiness to see which."
+        }
         (ErrorKind::NotFound, _) => "The row does not exist (it may have been deleted); list the rows again and retry.",
-        (ErrorKind::Throttled, _) => "Dataverse service-protection limits were exceeded and the retries ran out; wait for the Retry-After time and run the command again (completed work is kept).",
+        (ErrorKind::Throttled, _) => {
+            "Dataverse service-protection limits were exceeded and the retries ran out; wait for the Retry-After time and run the command again (completed work is kept)."
+        }
         (_, Some("0x80060882")) => "The row changed since it was read; read it again and retry.",
         _ => "See the Dataverse error code and message; if it persists, retry later or contact Microsoft support with the code.",
     }
@@ -71,8 +77,11 @@ pub fn unauthorized(challenge: Option<String>, after_renewal: bool) -> Error {
 }
 
 pub fn transport(url: &Url, error: &reqwest::Error) -> Error {
-    Error::new(ErrorKind::Transport, format!("The request to {} failed: {}", url.host_str().unwrap_or("?"), describe_transport_error(error)))
-        .with_remedy("Check the organization URL, the network and proxy settings; the request was retried before giving up.")
+    Error::new(
+        ErrorKind::Transport,
+        format!("The request to {} failed: {}", url.host_str().unwrap_or("?"), describe_transport_error(error)),
+    )
+    .with_remedy("Check the organization URL, the network and proxy settings; the request was retried before giving up.")
 }
 
 /// The error and its causes on one line, without the URL (which may carry query values).

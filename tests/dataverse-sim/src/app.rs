@@ -16,11 +16,7 @@ pub type App = Arc<Inner>;
 
 impl Inner {
     pub fn new(config: SimConfig, base_url: String, store: Store) -> App {
-        Arc::new(Inner {
-            config,
-            base_url,
-            store: Mutex::new(store),
-        })
+        Arc::new(Inner { config, base_url, store: Mutex::new(store) })
     }
 
     /// Lock the store (a panic in another request does not poison the simulator).

@@ -40,17 +40,12 @@ pub fn name_guid(name: &str) -> Uuid {
 /// Every privilege the simulated organization knows, with its id.
 fn privilege_catalog() -> BTreeMap<String, Uuid> {
     let mut out = BTreeMap::new();
-    let all = [
-        "Create", "Read", "Write", "Delete", "Append", "AppendTo", "Assign", "Share",
-    ];
+    let all = ["Create", "Read", "Write", "Delete", "Append", "AppendTo", "Assign", "Share"];
     let per_entity: &[(&str, &[&str])] = &[
         ("Mailbox", &all),
         ("EmailServerProfile", &all),
         ("Queue", &all),
-        (
-            "User",
-            &["Create", "Read", "Write", "Append", "AppendTo", "Assign"],
-        ),
+        ("User", &["Create", "Read", "Write", "Append", "AppendTo", "Assign"]),
         ("Organization", &["Read", "Write"]),
         ("TraceLog", &["Create", "Read", "Delete"]),
     ];
@@ -61,10 +56,7 @@ fn privilege_catalog() -> BTreeMap<String, Uuid> {
             out.insert(name, id);
         }
     }
-    out.insert(
-        PRV_APPROVE.to_string(),
-        Uuid::parse_str(APPROVE_PRIVILEGE_ID).expect("valid"),
-    );
+    out.insert(PRV_APPROVE.to_string(), Uuid::parse_str(APPROVE_PRIVILEGE_ID).expect("valid"));
     out
 }
 
@@ -91,11 +83,7 @@ impl Security {
     pub fn seeded() -> Self {
         let privileges = privilege_catalog();
         let everything: BTreeSet<String> = privileges.keys().cloned().collect();
-        let read_only: BTreeSet<String> = privileges
-            .keys()
-            .filter(|p| p.starts_with("prvRead"))
-            .cloned()
-            .collect();
+        let read_only: BTreeSet<String> = privileges.keys().filter(|p| p.starts_with("prvRead")).cloned().collect();
         let role = |name: &str, privileges: BTreeSet<String>, approver: bool| Role {
             id: name_guid(&format!("role:{name}")),
             name: name.to_string(),
@@ -106,11 +94,7 @@ impl Security {
             roles: vec![
                 role(fixtures::ROLE_SYSTEM_ADMINISTRATOR, everything, false),
                 role(fixtures::ROLE_READER, read_only, false),
-                role(
-                    fixtures::ROLE_DELEGATED_MAILBOX_APPROVER,
-                    BTreeSet::from([PRV_APPROVE.to_string()]),
-                    true,
-                ),
+                role(fixtures::ROLE_DELEGATED_MAILBOX_APPROVER, BTreeSet::from([PRV_APPROVE.to_string()]), true),
             ],
             user_roles: HashMap::new(),
             m365_admins: HashSet::new(),
@@ -149,25 +133,16 @@ impl Security {
     }
 
     pub fn privileges_of(&self, user: &Uuid) -> BTreeSet<String> {
-        self.roles_of(user)
-            .into_iter()
-            .flat_map(|r| r.privileges.iter().cloned())
-            .collect()
+        self.roles_of(user).into_iter().flat_map(|r| r.privileges.iter().cloned()).collect()
     }
 
     pub fn has_privilege(&self, user: &Uuid, privilege: &str) -> bool {
-        self.roles_of(user)
-            .iter()
-            .any(|r| r.privileges.contains(privilege))
+        self.roles_of(user).iter().any(|r| r.privileges.contains(privilege))
     }
 
     /// Global/Exchange admin in M365, or the Delegated Mailbox Approver role.
     pub fn may_approve_email(&self, user: &Uuid) -> bool {
-        self.m365_admins.contains(user)
-            || self
-                .roles_of(user)
-                .iter()
-                .any(|r| r.satisfies_approval_condition)
+        self.m365_admins.contains(user) || self.roles_of(user).iter().any(|r| r.satisfies_approval_condition)
     }
 
     pub fn privilege_id(&self, name: &str) -> Option<Uuid> {
@@ -198,8 +173,7 @@ pub enum TokenCheck {
 
 impl Tokens {
     pub fn insert(&mut self, token: &str, user: Uuid, expires_at: Option<SystemTime>) {
-        self.map
-            .insert(token.to_string(), TokenInfo { user, expires_at });
+        self.map.insert(token.to_string(), TokenInfo { user, expires_at });
     }
 
     /// Mint a token for `user` valid for `lifetime`.
@@ -233,10 +207,7 @@ impl Tokens {
         }
         match self.map.get(token.trim()) {
             None => TokenCheck::Invalid,
-            Some(TokenInfo {
-                expires_at: Some(t),
-                ..
-            }) if *t <= SystemTime::now() => TokenCheck::Expired,
+            Some(TokenInfo { expires_at: Some(t), .. }) if *t <= SystemTime::now() => TokenCheck::Expired,
             Some(info) => TokenCheck::Valid(info.user),
         }
     }
@@ -255,18 +226,11 @@ fn aad_error(status: StatusCode, error: &str, code: u32, description: &str) -> R
         "correlation_id": Uuid::new_v4().to_string(),
     });
     let mut resp = (status, body.to_string()).into_response();
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json; charset=utf-8"),
-    );
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
     resp
 }
 
-pub async fn token_endpoint(
-    State(app): State<App>,
-    Path(tenant): Path<String>,
-    body: axum::body::Bytes,
-) -> Response {
+pub async fn token_endpoint(State(app): State<App>, Path(tenant): Path<String>, body: axum::body::Bytes) -> Response {
     let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
     let get = |k: &str| form.get(k).map(String::as_str);
     if !tenant.eq_ignore_ascii_case(fixtures::TENANT_ID) {
@@ -311,10 +275,7 @@ pub async fn token_endpoint(
             StatusCode::BAD_REQUEST,
             "unauthorized_client",
             700016,
-            &format!(
-                "Application with identifier '{client_id}' was not found in the directory '{}'.",
-                fixtures::TENANT_ID
-            ),
+            &format!("Application with identifier '{client_id}' was not found in the directory '{}'.", fixtures::TENANT_ID),
         );
     }
     if get("client_assertion").is_some() {
@@ -365,10 +326,7 @@ pub async fn token_endpoint(
     let token = app.lock().tokens.issue(user, Duration::from_secs(lifetime));
     let body = json!({"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime, "access_token": token});
     let mut resp = (StatusCode::OK, body.to_string()).into_response();
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json; charset=utf-8"),
-    );
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
     resp
 }
 
@@ -376,25 +334,13 @@ pub async fn token_endpoint(
 // Privilege checks
 
 /// Fail with 403 0x80040220 unless `user` holds `privilege` (checked against `table`).
-pub fn require(
-    store: &crate::store::Store,
-    user: &Uuid,
-    privilege: &str,
-    table: &crate::schema::Table,
-) -> crate::errors::ApiResult<()> {
+pub fn require(store: &crate::store::Store, user: &Uuid, privilege: &str, table: &crate::schema::Table) -> crate::errors::ApiResult<()> {
     let sec = &store.security;
     if sec.has_privilege(user, privilege) {
         return Ok(());
     }
-    let access_mode = store
-        .get("systemuser", user)
-        .and_then(|r| r.get("accessmode"))
-        .and_then(serde_json::Value::as_i64)
-        .unwrap_or(0);
-    let id = sec
-        .privilege_id(privilege)
-        .map(|u| u.to_string())
-        .unwrap_or_default();
+    let access_mode = store.get("systemuser", user).and_then(|r| r.get("accessmode")).and_then(serde_json::Value::as_i64).unwrap_or(0);
+    let id = sec.privilege_id(privilege).map(|u| u.to_string()).unwrap_or_default();
     Err(crate::errors::ApiError::new(
         StatusCode::FORBIDDEN,
         crate::errors::CODE_PRIVILEGE,

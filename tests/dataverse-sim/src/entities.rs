@@ -21,60 +21,30 @@ pub fn set_preference_applied(resp: &mut Response, applied: &[String]) {
 }
 
 fn annotations_applied(ctx: &Ctx<'_>) -> Vec<String> {
-    ctx.prefer
-        .annotations
-        .iter()
-        .map(|a| format!("odata.include-annotations=\"{}\"", a.raw))
-        .collect()
+    ctx.prefer.annotations.iter().map(|a| format!("odata.include-annotations=\"{}\"", a.raw)).collect()
 }
 
 pub fn get_collection(ctx: &Ctx<'_>, table: &Table) -> ApiResult<Response> {
     let store = ctx.app.lock();
-    require(
-        &store,
-        &ctx.user,
-        &format!("prvRead{}", table.privilege_entity),
-        table,
-    )?;
+    require(&store, &ctx.user, &format!("prvRead{}", table.privilege_entity), table)?;
     let q = parse_options(table, &ctx.query, false)?;
     let max = ctx.app.config.max_page_size.max(1);
-    let page_size = ctx
-        .prefer
-        .max_page_size
-        .map(|n| n.clamp(1, max))
-        .unwrap_or(max);
+    let page_size = ctx.prefer.max_page_size.map(|n| n.clamp(1, max)).unwrap_or(max);
     let page = execute(table, store.rows(&table.logical_name), &q, page_size)?;
     let api = ctx.app.api_base();
     let value: Vec<Value> = page
         .rows
         .iter()
-        .map(|r| {
-            Value::Object(format_row(
-                table,
-                r,
-                q.select.as_deref(),
-                ctx.prefer.annotations.as_ref(),
-                &*store,
-            ))
-        })
+        .map(|r| Value::Object(format_row(table, r, q.select.as_deref(), ctx.prefer.annotations.as_ref(), &*store)))
         .collect();
     let mut body = Map::new();
-    body.insert(
-        "@odata.context".into(),
-        json!(format!(
-            "{api}/$metadata#{}",
-            context_fragment(table, q.select.as_deref(), false)
-        )),
-    );
+    body.insert("@odata.context".into(), json!(format!("{api}/$metadata#{}", context_fragment(table, q.select.as_deref(), false))));
     if let Some(c) = page.count {
         body.insert("@odata.count".into(), json!(c));
     }
     body.insert("value".into(), Value::Array(value));
     if let Some(tok) = &page.next_skiptoken {
-        body.insert(
-            "@odata.nextLink".into(),
-            json!(next_link(&format!("{api}/{}", table.entity_set), &q, tok)),
-        );
+        body.insert("@odata.nextLink".into(), json!(next_link(&format!("{api}/{}", table.entity_set), &q, tok)));
     }
     let mut resp = json_response(StatusCode::OK, &Value::Object(body));
     let mut applied = annotations_applied(ctx);
@@ -86,45 +56,20 @@ pub fn get_collection(ctx: &Ctx<'_>, table: &Table) -> ApiResult<Response> {
 }
 
 /// Format one row for a single-entity response (`GET` or `PATCH` with return=representation).
-pub fn entity_body(
-    ctx: &Ctx<'_>,
-    store: &crate::store::Store,
-    table: &Table,
-    id: &Uuid,
-    select: Option<&[String]>,
-) -> ApiResult<Value> {
-    let row = store
-        .get(&table.logical_name, id)
-        .ok_or_else(|| ApiError::not_found(&table.logical_name, id))?;
+pub fn entity_body(ctx: &Ctx<'_>, store: &crate::store::Store, table: &Table, id: &Uuid, select: Option<&[String]>) -> ApiResult<Value> {
+    let row = store.get(&table.logical_name, id).ok_or_else(|| ApiError::not_found(&table.logical_name, id))?;
     let mut out = format_row(table, row, select, ctx.prefer.annotations.as_ref(), store);
-    out.insert(
-        "@odata.context".into(),
-        json!(format!(
-            "{}/$metadata#{}",
-            ctx.app.api_base(),
-            context_fragment(table, select, true)
-        )),
-    );
+    out.insert("@odata.context".into(), json!(format!("{}/$metadata#{}", ctx.app.api_base(), context_fragment(table, select, true))));
     Ok(Value::Object(out))
 }
 
 pub fn get_entity(ctx: &Ctx<'_>, table: &Table, id: Uuid) -> ApiResult<Response> {
     let store = ctx.app.lock();
-    require(
-        &store,
-        &ctx.user,
-        &format!("prvRead{}", table.privilege_entity),
-        table,
-    )?;
+    require(&store, &ctx.user, &format!("prvRead{}", table.privilege_entity), table)?;
     let q = parse_options(table, &ctx.query, true)?;
-    let row = store
-        .get(&table.logical_name, &id)
-        .ok_or_else(|| ApiError::not_found(&table.logical_name, &id))?;
+    let row = store.get(&table.logical_name, &id).ok_or_else(|| ApiError::not_found(&table.logical_name, &id))?;
     let tag = etag(row);
-    if let Some(inm) = ctx
-        .headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
+    if let Some(inm) = ctx.headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok())
         && inm.trim() == tag
     {
         return Ok(StatusCode::NOT_MODIFIED.into_response());

@@ -34,11 +34,7 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
-        ApiError {
-            status,
-            code: code.to_string(),
-            message: message.into(),
-        }
+        ApiError { status, code: code.to_string(), message: message.into() }
     }
 
     /// 400 with the OData parse code.
@@ -53,44 +49,26 @@ impl ApiError {
 
     /// `Could not find a property named 'x' on type 'Microsoft.Dynamics.CRM.mailbox'.`
     pub fn unknown_property(name: &str, type_name: &str) -> Self {
-        Self::odata(format!(
-            "Could not find a property named '{name}' on type '{type_name}'."
-        ))
+        Self::odata(format!("Could not find a property named '{name}' on type '{type_name}'."))
     }
 
     /// 404 `mailbox With Id = <guid> Does Not Exist`.
     pub fn not_found(logical_name: &str, id: &uuid::Uuid) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            CODE_NOT_FOUND,
-            format!("{logical_name} With Id = {id} Does Not Exist"),
-        )
+        Self::new(StatusCode::NOT_FOUND, CODE_NOT_FOUND, format!("{logical_name} With Id = {id} Does Not Exist"))
     }
 
     /// 404 for an unknown path segment.
     pub fn no_resource(segment: &str) -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            CODE_ODATA,
-            format!("Resource not found for the segment '{segment}'."),
-        )
+        Self::new(StatusCode::NOT_FOUND, CODE_ODATA, format!("Resource not found for the segment '{segment}'."))
     }
 
     pub fn method_not_allowed(message: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            CODE_INVALID_ARGUMENT,
-            message,
-        )
+        Self::new(StatusCode::METHOD_NOT_ALLOWED, CODE_INVALID_ARGUMENT, message)
     }
 
     /// Features the real service has but the simulator does not implement yet.
     pub fn not_implemented(what: &str) -> Self {
-        Self::new(
-            StatusCode::NOT_IMPLEMENTED,
-            "0x80040800",
-            format!("The simulator does not implement {what} yet."),
-        )
+        Self::new(StatusCode::NOT_IMPLEMENTED, "0x80040800", format!("The simulator does not implement {what} yet."))
     }
 }
 
@@ -99,10 +77,7 @@ impl IntoResponse for ApiError {
         let body = json!({"error": {"code": self.code, "message": self.message}}).to_string();
         let mut resp = (self.status, body).into_response();
         let h = resp.headers_mut();
-        h.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json; odata.metadata=minimal"),
-        );
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; odata.metadata=minimal"));
         h.insert("OData-Version", HeaderValue::from_static("4.0"));
         resp
     }

@@ -19,16 +19,12 @@ pub fn who_am_i(ctx: &Ctx<'_>) -> ApiResult<Response> {
         "OrganizationId": fixtures::ORGANIZATION_ID,
     });
     let mut resp = json_response(StatusCode::OK, &body);
-    resp.headers_mut()
-        .insert("x-ms-dop-hint", HeaderValue::from_static("4"));
+    resp.headers_mut().insert("x-ms-dop-hint", HeaderValue::from_static("4"));
     Ok(resp)
 }
 
 /// Parse `Name(Param='value')` (or `Param=@alias` resolved from the query string).
-fn function_call<'a>(
-    segment: &'a str,
-    ctx: &Ctx<'_>,
-) -> ApiResult<(&'a str, Vec<(String, String)>)> {
+fn function_call<'a>(segment: &'a str, ctx: &Ctx<'_>) -> ApiResult<(&'a str, Vec<(String, String)>)> {
     let (name, args) = match segment.find('(') {
         Some(i) if segment.ends_with(')') => (&segment[..i], &segment[i + 1..segment.len() - 1]),
         _ => (segment, ""),
@@ -36,9 +32,7 @@ fn function_call<'a>(
     let name = name.strip_prefix("Microsoft.Dynamics.CRM.").unwrap_or(name);
     let mut params = Vec::new();
     for part in args.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let (k, v) = part
-            .split_once('=')
-            .ok_or_else(|| ApiError::odata("Bad Request - Error in query syntax."))?;
+        let (k, v) = part.split_once('=').ok_or_else(|| ApiError::odata("Bad Request - Error in query syntax."))?;
         let v = v.trim();
         let v = match v.strip_prefix('@') {
             Some(alias) => ctx
@@ -46,20 +40,13 @@ fn function_call<'a>(
                 .iter()
                 .find(|(k, _)| k.strip_prefix('@') == Some(alias))
                 .map(|(_, v)| v.clone())
-                .ok_or_else(|| {
-                    ApiError::odata(format!(
-                        "The parameter alias '@{alias}' was not found in the request."
-                    ))
-                })?,
+                .ok_or_else(|| ApiError::odata(format!("The parameter alias '@{alias}' was not found in the request.")))?,
             None => v.to_string(),
         };
         let v = match v.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')) {
             Some(inner) => inner.replace("''", "'"),
             None => {
-                return Err(ApiError::odata(format!(
-                    "The parameter '{}' must be a string literal.",
-                    k.trim()
-                )));
+                return Err(ApiError::odata(format!("The parameter '{}' must be a string literal.", k.trim())));
             }
         };
         params.push((k.trim().to_string(), v));
@@ -93,16 +80,11 @@ pub fn entity_path(ctx: &Ctx<'_>, table: &Table, id: Uuid, segment: &str) -> Api
         return Err(ApiError::no_resource(segment));
     }
     let (name, params) = function_call(segment, ctx)?;
-    if !matches!(
-        name,
-        "RetrieveUserPrivilegeByPrivilegeName" | "RetrieveUserPrivileges"
-    ) {
+    if !matches!(name, "RetrieveUserPrivilegeByPrivilegeName" | "RetrieveUserPrivileges") {
         return Err(ApiError::no_resource(segment));
     }
     if *ctx.method != Method::GET {
-        return Err(ApiError::method_not_allowed(format!(
-            "{name} is a function; use GET."
-        )));
+        return Err(ApiError::method_not_allowed(format!("{name} is a function; use GET.")));
     }
     {
         let store = ctx.app.lock();
@@ -115,16 +97,12 @@ pub fn entity_path(ctx: &Ctx<'_>, table: &Table, id: Uuid, segment: &str) -> Api
     let privileges = if name == "RetrieveUserPrivileges" {
         role_privileges(ctx, &id, &|_| true)
     } else {
-        let wanted = params
-            .iter()
-            .find(|(k, _)| k == "PrivilegeName")
-            .map(|(_, v)| v.clone())
-            .ok_or_else(|| ApiError::odata("The parameter 'PrivilegeName' of the function 'RetrieveUserPrivilegeByPrivilegeName' is missing."))?;
+        let wanted = params.iter().find(|(k, _)| k == "PrivilegeName").map(|(_, v)| v.clone()).ok_or_else(|| {
+            ApiError::odata("The parameter 'PrivilegeName' of the function 'RetrieveUserPrivilegeByPrivilegeName' is missing.")
+        })?;
         // Assumption (unconfirmed third-party report): an unknown privilege name is an error.
         if ctx.app.lock().security.privilege_id(&wanted).is_none() {
-            return Err(ApiError::invalid(format!(
-                "The privilege '{wanted}' does not exist."
-            )));
+            return Err(ApiError::invalid(format!("The privilege '{wanted}' does not exist.")));
         }
         role_privileges(ctx, &id, &|p| p == wanted)
     };

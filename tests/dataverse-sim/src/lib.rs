@@ -123,11 +123,7 @@ impl Simulator {
                 eprintln!("dataverse-sim: server error: {e}");
             }
         });
-        Ok(Simulator {
-            state: SimState { app, ids },
-            stop: Some(stop),
-            task,
-        })
+        Ok(Simulator { state: SimState { app, ids }, stop: Some(stop), task })
     }
 
     /// `http://127.0.0.1:PORT`: the organization URL and the authority host.
@@ -203,19 +199,13 @@ impl SimState {
     /// Set columns as the platform would (no validation, no rules); bumps versionnumber.
     /// Returns false when the row does not exist.
     pub fn set(&self, entity_set: &str, id: Uuid, values: Value) -> bool {
-        let Value::Object(values) = values else {
-            panic!("values must be a JSON object")
-        };
-        self.app
-            .lock()
-            .update(&logical(entity_set), &id, values, None)
+        let Value::Object(values) = values else { panic!("values must be a JSON object") };
+        self.app.lock().update(&logical(entity_set), &id, values, None)
     }
 
     /// Insert or replace a row (missing columns null).
     pub fn insert(&self, entity_set: &str, id: Uuid, values: Value) {
-        let Value::Object(values) = values else {
-            panic!("values must be a JSON object")
-        };
+        let Value::Object(values) = values else { panic!("values must be a JSON object") };
         let l = logical(entity_set);
         let table = schema::Schema::get().by_logical_name(&l).expect("known");
         let mut row: Row = values;
@@ -230,12 +220,7 @@ impl SimState {
 
     /// Number of Web API requests made by one principal (valid token).
     pub fn request_count_for(&self, user: Uuid) -> usize {
-        self.app
-            .lock()
-            .requests
-            .iter()
-            .filter(|r| r.user == Some(user))
-            .count()
+        self.app.lock().requests.iter().filter(|r| r.user == Some(user)).count()
     }
 
     /// The request log.

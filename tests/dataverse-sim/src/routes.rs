@@ -23,10 +23,7 @@ use crate::{entities, fixtures, functions, write};
 pub const API_PREFIX: &str = "/api/data/v9.2";
 
 pub fn router(app: App) -> Router {
-    Router::new()
-        .route("/{tenant}/oauth2/v2.0/token", post(token_endpoint))
-        .fallback(dispatch)
-        .with_state(app)
+    Router::new().route("/{tenant}/oauth2/v2.0/token", post(token_endpoint)).fallback(dispatch).with_state(app)
 }
 
 /// Everything a Web API handler needs about the request.
@@ -54,8 +51,10 @@ enum Resource<'s> {
 /// A JSON response with the Web API's content type.
 pub fn json_response(status: StatusCode, body: &Value) -> Response {
     let mut resp = (status, body.to_string()).into_response();
-    resp.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8"));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8"),
+    );
     resp
 }
 
@@ -114,35 +113,20 @@ fn resolve(path: &str) -> ApiResult<Resource<'_>> {
         (None, None) => Ok(Resource::Collection(table)),
         (None, Some(_)) => Err(ApiError::odata("Bad Request - Error in query syntax.")),
         (Some(k), None) => Ok(Resource::Entity(table, parse_key(table, k)?)),
-        (Some(k), Some(r)) => Ok(Resource::EntityPath(
-            table,
-            parse_key(table, k)?,
-            r.to_string(),
-        )),
+        (Some(k), Some(r)) => Ok(Resource::EntityPath(table, parse_key(table, k)?, r.to_string())),
     }
 }
 
-async fn dispatch(
-    State(app): State<App>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn dispatch(State(app): State<App>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     let raw_path = uri.path();
     let Some(rest) = raw_path.strip_prefix(API_PREFIX) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let auth = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
+    let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     let check = app.lock().tokens.check(auth);
     let record = |user: Option<Uuid>, status: StatusCode| RequestRecord {
         method: method.to_string(),
-        uri: uri
-            .path_and_query()
-            .map(|p| p.to_string())
-            .unwrap_or_default(),
+        uri: uri.path_and_query().map(|p| p.to_string()).unwrap_or_default(),
         user,
         status: status.as_u16(),
     };
@@ -159,9 +143,7 @@ async fn dispatch(
             return resp;
         }
     };
-    let decoded = percent_decode_str(rest.trim_start_matches('/'))
-        .decode_utf8_lossy()
-        .into_owned();
+    let decoded = percent_decode_str(rest.trim_start_matches('/')).decode_utf8_lossy().into_owned();
     let ctx = Ctx {
         app: &app,
         user,
@@ -191,26 +173,16 @@ fn handle(ctx: &Ctx<'_>, path: &str) -> ApiResult<Response> {
     let m = ctx.method;
     match resolve(path)? {
         Resource::WhoAmI if *m == Method::GET => functions::who_am_i(ctx),
-        Resource::WhoAmI => Err(ApiError::method_not_allowed(
-            "WhoAmI is a function; use GET.",
-        )),
+        Resource::WhoAmI => Err(ApiError::method_not_allowed("WhoAmI is a function; use GET.")),
         Resource::Collection(t) if *m == Method::GET => entities::get_collection(ctx, t),
         Resource::Collection(t) if matches!(*m, Method::PATCH | Method::PUT | Method::DELETE) => {
-            Err(ApiError::method_not_allowed(format!(
-                "The HTTP method '{m}' is not allowed on the collection '{}'.",
-                t.entity_set
-            )))
+            Err(ApiError::method_not_allowed(format!("The HTTP method '{m}' is not allowed on the collection '{}'.", t.entity_set)))
         }
         Resource::Collection(_) => Err(ApiError::not_implemented("POST (create) on collections")),
         Resource::Entity(t, id) if *m == Method::GET => entities::get_entity(ctx, t, id),
         Resource::Entity(t, id) if *m == Method::PATCH => write::patch(ctx, t, id),
-        Resource::Entity(t, _)
-            if t.logical_name == "organization" || *m == Method::PUT || *m == Method::POST =>
-        {
-            Err(ApiError::method_not_allowed(format!(
-                "The HTTP method '{m}' is not supported for '{}'.",
-                t.entity_set
-            )))
+        Resource::Entity(t, _) if t.logical_name == "organization" || *m == Method::PUT || *m == Method::POST => {
+            Err(ApiError::method_not_allowed(format!("The HTTP method '{m}' is not supported for '{}'.", t.entity_set)))
         }
         Resource::Entity(..) => Err(ApiError::not_implemented("DELETE")),
         Resource::EntityPath(t, id, segment) => functions::entity_path(ctx, t, id, &segment),
@@ -228,21 +200,22 @@ mod tests {
         let mbx = s.by_entity_set("mailboxes").unwrap();
         let id = "3f2504e0-4f89-41d3-9a0c-0305e82c3301";
         assert_eq!(resolve("mailboxes").unwrap(), Resource::Collection(mbx));
-        assert_eq!(
-            resolve(&format!("mailboxes({id})")).unwrap(),
-            Resource::Entity(mbx, id.parse().unwrap())
-        );
-        assert_eq!(
-            resolve(&format!("mailboxes(mailboxid={id})")).unwrap(),
-            Resource::Entity(mbx, id.parse().unwrap())
-        );
+        assert_eq!(resolve(&format!("mailboxes({id})")).unwrap(), Resource::Entity(mbx, id.parse().unwrap()));
+        assert_eq!(resolve(&format!("mailboxes(mailboxid={id})")).unwrap(), Resource::Entity(mbx, id.parse().unwrap()));
         assert_eq!(resolve("mailboxes(not-a-guid)").unwrap_err().status, 400);
         assert_eq!(resolve("nosuch").unwrap_err().status, 404);
         assert_eq!(resolve("WhoAmI").unwrap(), Resource::WhoAmI);
         let su = s.by_entity_set("systemusers").unwrap();
         assert_eq!(
-            resolve(&format!("systemusers({id})/Microsoft.Dynamics.CRM.RetrieveUserPrivilegeByPrivilegeName(PrivilegeName='prvReadMailbox')")).unwrap(),
-            Resource::EntityPath(su, id.parse().unwrap(), "Microsoft.Dynamics.CRM.RetrieveUserPrivilegeByPrivilegeName(PrivilegeName='prvReadMailbox')".into())
+            resolve(&format!(
+                "systemusers({id})/Microsoft.Dynamics.CRM.RetrieveUserPrivilegeByPrivilegeName(PrivilegeName='prvReadMailbox')"
+            ))
+            .unwrap(),
+            Resource::EntityPath(
+                su,
+                id.parse().unwrap(),
+                "Microsoft.Dynamics.CRM.RetrieveUserPrivilegeByPrivilegeName(PrivilegeName='prvReadMailbox')".into()
+            )
         );
     }
 }

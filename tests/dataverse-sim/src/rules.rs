@@ -20,17 +20,10 @@ pub struct Effect {
 }
 
 fn effect_for<'a>(effects: &'a mut Vec<Effect>, logical: &'static str, id: Uuid) -> &'a mut Row {
-    if let Some(i) = effects
-        .iter()
-        .position(|e| e.logical == logical && e.id == id)
-    {
+    if let Some(i) = effects.iter().position(|e| e.logical == logical && e.id == id) {
         return &mut effects[i].changes;
     }
-    effects.push(Effect {
-        logical,
-        id,
-        changes: Row::new(),
-    });
+    effects.push(Effect { logical, id, changes: Row::new() });
     &mut effects.last_mut().expect("just pushed").changes
 }
 
@@ -39,23 +32,12 @@ fn int(v: Option<&Value>) -> Option<i64> {
 }
 
 /// The caller may set `emailrouteraccessapproval` to `value`.
-fn check_approval(
-    cfg: &SimConfig,
-    store: &Store,
-    caller: &Uuid,
-    table: &Table,
-    value: i64,
-) -> ApiResult<()> {
+fn check_approval(cfg: &SimConfig, store: &Store, caller: &Uuid, table: &Table, value: i64) -> ApiResult<()> {
     require(store, caller, PRV_APPROVE, table)?;
     let needs_condition = value == 1 || (value == 3 && cfg.approval_condition_applies_to_reject);
     if needs_condition && !store.security.may_approve_email(caller) {
-        let status = axum::http::StatusCode::from_u16(cfg.approval_denied_status)
-            .unwrap_or(axum::http::StatusCode::FORBIDDEN);
-        return Err(ApiError::new(
-            status,
-            &cfg.approval_denied_code,
-            fixtures::APPROVAL_DENIED_MESSAGE,
-        ));
+        let status = axum::http::StatusCode::from_u16(cfg.approval_denied_status).unwrap_or(axum::http::StatusCode::FORBIDDEN);
+        return Err(ApiError::new(status, &cfg.approval_denied_code, fixtures::APPROVAL_DENIED_MESSAGE));
     }
     Ok(())
 }
@@ -66,22 +48,8 @@ fn mailbox_approval(value: i64, caller: &Uuid) -> Row {
     let mut m = Row::new();
     m.insert("emailrouteraccessapproval".into(), json!(value));
     m.insert("isemailaddressapprovedbyo365admin".into(), json!(approved));
-    m.insert(
-        "_emailaddressapprovedby_value".into(),
-        if approved {
-            json!(caller.to_string())
-        } else {
-            Value::Null
-        },
-    );
-    m.insert(
-        "emailaddressapprovedon".into(),
-        if approved {
-            json!(now_string())
-        } else {
-            Value::Null
-        },
-    );
+    m.insert("_emailaddressapprovedby_value".into(), if approved { json!(caller.to_string()) } else { Value::Null });
+    m.insert("emailaddressapprovedon".into(), if approved { json!(now_string()) } else { Value::Null });
     m
 }
 
@@ -96,38 +64,19 @@ pub fn apply(
     changes: &mut Row,
 ) -> ApiResult<Vec<Effect>> {
     let mut effects = Vec::new();
-    let requested_approval = int(changes.get("emailrouteraccessapproval"))
-        .filter(|v| Some(*v) != int(current.get("emailrouteraccessapproval")));
+    let requested_approval =
+        int(changes.get("emailrouteraccessapproval")).filter(|v| Some(*v) != int(current.get("emailrouteraccessapproval")));
     match table.logical_name.as_str() {
         owner @ ("systemuser" | "queue") => {
-            let owner: &'static str = if owner == "systemuser" {
-                "systemuser"
-            } else {
-                "queue"
-            };
+            let owner: &'static str = if owner == "systemuser" { "systemuser" } else { "queue" };
             let mailbox = store.mailbox_of(id);
-            if owner == "systemuser"
-                && (changes.contains_key("firstname") || changes.contains_key("lastname"))
-            {
-                let part = |c: &str| {
-                    changes
-                        .get(c)
-                        .or(current.get(c))
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_string()
-                };
-                let full = format!("{} {}", part("firstname"), part("lastname"))
-                    .trim()
-                    .to_string();
+            if owner == "systemuser" && (changes.contains_key("firstname") || changes.contains_key("lastname")) {
+                let part = |c: &str| changes.get(c).or(current.get(c)).and_then(Value::as_str).unwrap_or_default().to_string();
+                let full = format!("{} {}", part("firstname"), part("lastname")).trim().to_string();
                 changes.insert("fullname".into(), json!(full));
             }
             // Changing the address resets approval (U-DECOMP-SU): 2 Pending, or 0 when cleared.
-            let email_col = if owner == "systemuser" {
-                "internalemailaddress"
-            } else {
-                "emailaddress"
-            };
+            let email_col = if owner == "systemuser" { "internalemailaddress" } else { "emailaddress" };
             if let Some(new_email) = changes.get(email_col).cloned()
                 && current.get(email_col) != Some(&new_email)
             {
@@ -144,13 +93,9 @@ pub fn apply(
             }
             if let Some(value) = requested_approval {
                 check_approval(cfg, store, caller, table, value)?;
-                changes.insert(
-                    "isemailaddressapprovedbyo365admin".into(),
-                    json!(value == 1),
-                );
+                changes.insert("isemailaddressapprovedbyo365admin".into(), json!(value == 1));
                 if let Some(mbx) = mailbox {
-                    effect_for(&mut effects, "mailbox", mbx)
-                        .extend(mailbox_approval(value, caller));
+                    effect_for(&mut effects, "mailbox", mbx).extend(mailbox_approval(value, caller));
                 }
             }
         }
@@ -163,32 +108,19 @@ pub fn apply(
                         ));
                     }
                     MailboxApprovalMode::Equivalent => {
-                        let owner_id = current
-                            .get("_regardingobjectid_value")
-                            .and_then(Value::as_str)
-                            .and_then(|s| Uuid::parse_str(s).ok());
-                        let owner = owner_id.and_then(|o| {
-                            ["systemuser", "queue"]
-                                .into_iter()
-                                .find(|l| store.contains(l, &o))
-                                .map(|l| (l, o))
-                        });
+                        let owner_id =
+                            current.get("_regardingobjectid_value").and_then(Value::as_str).and_then(|s| Uuid::parse_str(s).ok());
+                        let owner =
+                            owner_id.and_then(|o| ["systemuser", "queue"].into_iter().find(|l| store.contains(l, &o)).map(|l| (l, o)));
                         let Some((owner_logical, owner_id)) = owner else {
-                            return Err(ApiError::invalid(
-                                "The mailbox has no owning user or queue to approve.",
-                            ));
+                            return Err(ApiError::invalid("The mailbox has no owning user or queue to approve."));
                         };
-                        let owner_table = Schema::get()
-                            .by_logical_name(owner_logical)
-                            .expect("known table");
+                        let owner_table = Schema::get().by_logical_name(owner_logical).expect("known table");
                         check_approval(cfg, store, caller, owner_table, value)?;
                         changes.extend(mailbox_approval(value, caller));
                         let o = effect_for(&mut effects, owner_logical, owner_id);
                         o.insert("emailrouteraccessapproval".into(), json!(value));
-                        o.insert(
-                            "isemailaddressapprovedbyo365admin".into(),
-                            json!(value == 1),
-                        );
+                        o.insert("isemailaddressapprovedbyo365admin".into(), json!(value == 1));
                     }
                 }
             }

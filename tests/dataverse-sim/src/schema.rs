@@ -117,9 +117,7 @@ impl Table {
 
     /// The navigation property whose lookup column is `column` and whose target is `target`.
     pub fn navigation_for(&self, column: &str, target: &str) -> Option<&Navigation> {
-        self.navigations
-            .values()
-            .find(|n| n.column.as_deref() == Some(column) && n.target == target)
+        self.navigations.values().find(|n| n.column.as_deref() == Some(column) && n.target == target)
     }
 }
 
@@ -151,54 +149,20 @@ impl Schema {
 // ---------------------------------------------------------------------------------------------
 // Option sets (values and labels from dataverse-reference.md)
 
-const APPROVAL: Options = &[
-    (0, "Empty"),
-    (1, "Approved"),
-    (2, "Pending Approval"),
-    (3, "Rejected"),
-];
-const MBX_INCOMING: Options = &[
-    (0, "None"),
-    (1, "Microsoft Dynamics 365 for Outlook"),
-    (2, "Server-Side Synchronization or Email Router"),
-    (3, "Forward Mailbox"),
-];
-const MBX_OUTGOING: Options = &[
-    (0, "None"),
-    (1, "Microsoft Dynamics 365 for Outlook"),
-    (2, "Server-Side Synchronization or Email Router"),
-];
-const MBX_ACT: Options = &[
-    (0, "Microsoft Dynamics 365 for Outlook"),
-    (1, "Server-Side Synchronization"),
-    (2, "None"),
-];
+const APPROVAL: Options = &[(0, "Empty"), (1, "Approved"), (2, "Pending Approval"), (3, "Rejected")];
+const MBX_INCOMING: Options =
+    &[(0, "None"), (1, "Microsoft Dynamics 365 for Outlook"), (2, "Server-Side Synchronization or Email Router"), (3, "Forward Mailbox")];
+const MBX_OUTGOING: Options = &[(0, "None"), (1, "Microsoft Dynamics 365 for Outlook"), (2, "Server-Side Synchronization or Email Router")];
+const MBX_ACT: Options = &[(0, "Microsoft Dynamics 365 for Outlook"), (1, "Server-Side Synchronization"), (2, "None")];
 const RUN_STATUS: Options = &[(0, "Not Run"), (1, "Success"), (2, "Failure")];
 const STATE: Options = &[(0, "Active"), (1, "Inactive")];
 const STATUS: Options = &[(1, "Active"), (2, "Inactive")];
 const STATES: &[(i64, i64, &[i64])] = &[(0, 1, &[1]), (1, 2, &[2])];
 const CONTACTS_IMPORT: Options = &[(0, "NotImported"), (1, "Imported"), (2, "ImportFailed")];
-const OFFICE_APPS: Options = &[
-    (0, "NotInstalled"),
-    (1, "Installed"),
-    (2, "InstallFailed"),
-    (3, "UninstallFailed"),
-    (4, "UpgradeRequired"),
-];
-const SERVER_TYPE: Options = &[
-    (0, "Exchange Server"),
-    (1, "Other (POP3/SMTP)"),
-    (2, "Exchange Server (Hybrid)"),
-    (3, "Exchange Online (Hybrid)"),
-    (4, "IMAP/SMTP"),
-];
-const AUTH_PROTOCOL: Options = &[
-    (0, "Auto Detect"),
-    (1, "Negotiate"),
-    (2, "NTLM"),
-    (3, "Basic"),
-    (4, "OAuth"),
-];
+const OFFICE_APPS: Options = &[(0, "NotInstalled"), (1, "Installed"), (2, "InstallFailed"), (3, "UninstallFailed"), (4, "UpgradeRequired")];
+const SERVER_TYPE: Options =
+    &[(0, "Exchange Server"), (1, "Other (POP3/SMTP)"), (2, "Exchange Server (Hybrid)"), (3, "Exchange Online (Hybrid)"), (4, "IMAP/SMTP")];
+const AUTH_PROTOCOL: Options = &[(0, "Auto Detect"), (1, "Negotiate"), (2, "NTLM"), (3, "Basic"), (4, "OAuth")];
 const CREDENTIAL_RETRIEVAL: Options = &[
     (0, "Credentials Specified by a User or Queue"),
     (1, "Credentials Specified in Email Server Profile"),
@@ -219,44 +183,18 @@ const EXCHANGE_VERSION: Options = &[
 ];
 const SUCCESS_FAILURE: Options = &[(0, "Failure"), (1, "Success")];
 const EXECUTION_STATUS: Options = &[(0, "Failure"), (1, "Success"), (2, "Warning")];
-const SERVER_AUTHORITY: Options = &[
-    (0, "Public (+GCC)"),
-    (1, "US Government (GCC High and DoD)"),
-    (2, "China (21Vianet)"),
-    (3, "Automatic"),
-];
-const CONNECTION_CHANNEL: Options = &[
-    (0, "Server-Side Synchronization"),
-    (1, "Microsoft Dynamics 365 Email Router"),
-];
-const ACCESS_MODE: Options = &[
-    (0, "Read-Write"),
-    (1, "Administrative"),
-    (2, "Read"),
-    (3, "Support User"),
-    (4, "Non-interactive"),
-    (5, "Delegated Admin"),
-];
-const QUEUE_INCOMING: Options = &[
-    (0, "None"),
-    (2, "Server-Side Synchronization or Email Router"),
-    (3, "Forward Mailbox"),
-];
-const QUEUE_OUTGOING: Options = &[
-    (0, "None"),
-    (2, "Server-Side Synchronization or Email Router"),
-];
+const SERVER_AUTHORITY: Options =
+    &[(0, "Public (+GCC)"), (1, "US Government (GCC High and DoD)"), (2, "China (21Vianet)"), (3, "Automatic")];
+const CONNECTION_CHANNEL: Options = &[(0, "Server-Side Synchronization"), (1, "Microsoft Dynamics 365 Email Router")];
+const ACCESS_MODE: Options =
+    &[(0, "Read-Write"), (1, "Administrative"), (2, "Read"), (3, "Support User"), (4, "Non-interactive"), (5, "Delegated Admin")];
+const QUEUE_INCOMING: Options = &[(0, "None"), (2, "Server-Side Synchronization or Email Router"), (3, "Forward Mailbox")];
+const QUEUE_OUTGOING: Options = &[(0, "None"), (2, "Server-Side Synchronization or Email Router")];
 const QUEUE_FILTERING: Options = &[
     (0, "All email messages"),
     (1, "Email messages in response to Dynamics 365 email"),
-    (
-        2,
-        "Email messages from Dynamics 365 Leads, Contacts and Accounts",
-    ),
-    (
-        3,
-        "Email messages from Dynamics 365 records that are email enabled",
-    ),
+    (2, "Email messages from Dynamics 365 Leads, Contacts and Accounts"),
+    (3, "Email messages from Dynamics 365 records that are email enabled"),
     (4, "No email messages"),
 ];
 const QUEUE_VIEW: Options = &[(0, "Public"), (1, "Private")];
@@ -340,25 +278,11 @@ fn read_only(table: &str) -> &'static [&'static str] {
             "lastduration",
             "processedtimes",
         ],
-        "emailserverprofile" => &[
-            "emailservertypename",
-            "isincomingpasswordset",
-            "isoutgoingpasswordset",
-            "isdataencryptionkeyset",
-        ],
-        "systemuser" => &[
-            "isemailaddressapprovedbyo365admin",
-            "fullname",
-            "yomifullname",
-            "address1_composite",
-            "address2_composite",
-            "organizationid",
-        ],
-        "queue" => &[
-            "isemailaddressapprovedbyo365admin",
-            "numberofitems",
-            "numberofmembers",
-        ],
+        "emailserverprofile" => &["emailservertypename", "isincomingpasswordset", "isoutgoingpasswordset", "isdataencryptionkeyset"],
+        "systemuser" => {
+            &["isemailaddressapprovedbyo365admin", "fullname", "yomifullname", "address1_composite", "address2_composite", "organizationid"]
+        }
+        "queue" => &["isemailaddressapprovedbyo365admin", "numberofitems", "numberofmembers"],
         "organization" => &["name", "organizationid"],
         _ => &[],
     }
@@ -367,12 +291,7 @@ fn read_only(table: &str) -> &'static [&'static str] {
 fn write_only(table: &str) -> &'static [&'static str] {
     match table {
         "mailbox" => &["password", "dataencryptionkey"],
-        "emailserverprofile" => &[
-            "incomingpassword",
-            "outgoingpassword",
-            "oauthclientsecret",
-            "dataencryptionkey",
-        ],
+        "emailserverprofile" => &["incomingpassword", "outgoingpassword", "oauthclientsecret", "dataencryptionkey"],
         _ => &[],
     }
 }
@@ -388,47 +307,17 @@ fn bindable(table: &str) -> &'static [&'static str] {
 
 /// Newer columns missing from the 2023 CSDL but named in the reference: `(table, name, edm, nav target)`.
 const EXTRA_COLUMNS: &[(&str, &str, &str, Option<&str>)] = &[
-    (
-        "mailbox",
-        "_emailaddressapprovedby_value",
-        "Edm.Guid",
-        Some("systemuser"),
-    ),
-    (
-        "mailbox",
-        "emailaddressapprovedon",
-        "Edm.DateTimeOffset",
-        None,
-    ),
-    (
-        "mailbox",
-        "_testandenablelastattemptedby_value",
-        "Edm.Guid",
-        Some("systemuser"),
-    ),
-    (
-        "mailbox",
-        "testandenablelastattemptedon",
-        "Edm.DateTimeOffset",
-        None,
-    ),
+    ("mailbox", "_emailaddressapprovedby_value", "Edm.Guid", Some("systemuser")),
+    ("mailbox", "emailaddressapprovedon", "Edm.DateTimeOffset", None),
+    ("mailbox", "_testandenablelastattemptedby_value", "Edm.Guid", Some("systemuser")),
+    ("mailbox", "testandenablelastattemptedon", "Edm.DateTimeOffset", None),
     ("mailbox", "acsenabledforoutgoingemail", "Edm.Boolean", None),
     ("mailbox", "acsoutgoingemailstatus", "Edm.Int32", None),
     ("emailserverprofile", "serverauthority", "Edm.Int32", None),
     ("emailserverprofile", "oauthclientid", "Edm.String", None),
-    (
-        "emailserverprofile",
-        "oauthclientsecret",
-        "Edm.String",
-        None,
-    ),
+    ("emailserverprofile", "oauthclientsecret", "Edm.String", None),
     ("emailserverprofile", "aadresourceid", "Edm.String", None),
-    (
-        "emailserverprofile",
-        "acsenabledforoutgoingemail",
-        "Edm.Boolean",
-        None,
-    ),
+    ("emailserverprofile", "acsenabledforoutgoingemail", "Edm.Boolean", None),
 ];
 
 fn table_info(logical: &str) -> (&'static str, &'static str, i32, &'static str) {
@@ -452,8 +341,7 @@ fn bool_labels(table: &str, column: &str) -> (&'static str, &'static str) {
 }
 
 fn build() -> Schema {
-    let doc: Value = serde_json::from_str(PROPERTIES_JSON)
-        .expect("embedded webapi-properties.json is valid JSON");
+    let doc: Value = serde_json::from_str(PROPERTIES_JSON).expect("embedded webapi-properties.json is valid JSON");
     let sets = doc["entity_sets"].as_object().expect("entity_sets");
     let mut tables = BTreeMap::new();
     for (set, logical) in sets {
@@ -481,19 +369,11 @@ fn build() -> Schema {
             if *t == logical
                 && let Some(target) = target
             {
-                let nav = name
-                    .trim_start_matches('_')
-                    .trim_end_matches("_value")
-                    .to_string();
+                let nav = name.trim_start_matches('_').trim_end_matches("_value").to_string();
                 raw_navs.push((nav, target.to_string()));
             }
         }
-        let has_prop = |p: &str| {
-            props.contains_key(p)
-                || EXTRA_COLUMNS
-                    .iter()
-                    .any(|(t, n, _, _)| *t == logical && *n == p)
-        };
+        let has_prop = |p: &str| props.contains_key(p) || EXTRA_COLUMNS.iter().any(|(t, n, _, _)| *t == logical && *n == p);
         for (nav, target) in raw_navs {
             // `regardingobjectid_queue` → `_regardingobjectid_value`; `ownerid` → `_ownerid_value`.
             let mut column = None;
@@ -509,51 +389,30 @@ fn build() -> Schema {
                     None => break,
                 }
             }
-            let target = if target == "principal" {
-                "systemuser".to_string()
-            } else {
-                target
-            };
+            let target = if target == "principal" { "systemuser".to_string() } else { target };
             if let Some(c) = &column {
                 targets.entry(c.clone()).or_default().push(target.clone());
             }
-            navigations.insert(
-                nav.clone(),
-                Navigation {
-                    bindable: bindable(logical).contains(&nav.as_str()),
-                    name: nav,
-                    column,
-                    target,
-                },
-            );
+            navigations.insert(nav.clone(), Navigation { bindable: bindable(logical).contains(&nav.as_str()), name: nav, column, target });
         }
 
         let mut columns = BTreeMap::new();
         let all_props = props
             .iter()
             .map(|(n, t)| (n.clone(), t.as_str().unwrap_or("Edm.String").to_string()))
-            .chain(
-                EXTRA_COLUMNS
-                    .iter()
-                    .filter(|(t, _, _, _)| *t == logical)
-                    .map(|(_, n, e, _)| (n.to_string(), e.to_string())),
-            );
+            .chain(EXTRA_COLUMNS.iter().filter(|(t, _, _, _)| *t == logical).map(|(_, n, e, _)| (n.to_string(), e.to_string())));
         for (name, edm) in all_props {
             let kind = if let Some((_, opts)) = picks.iter().find(|(c, _)| *c == name) {
                 Kind::Picklist(opts)
             } else if name.starts_with('_') && name.ends_with("_value") {
-                Kind::Lookup {
-                    targets: targets.get(&name).cloned().unwrap_or_default(),
-                }
+                Kind::Lookup { targets: targets.get(&name).cloned().unwrap_or_default() }
             } else {
                 match edm.as_str() {
                     "Edm.Int32" => Kind::Int,
                     "Edm.Int64" => Kind::BigInt,
                     "Edm.Double" => Kind::Double,
                     "Edm.Decimal" => Kind::Decimal,
-                    "Edm.Boolean" => Kind::Bool {
-                        labels: bool_labels(logical, &name),
-                    },
+                    "Edm.Boolean" => Kind::Bool { labels: bool_labels(logical, &name) },
                     "Edm.DateTimeOffset" => Kind::DateTime,
                     "Edm.Guid" => Kind::Guid,
                     "Edm.Binary" => Kind::Binary,
@@ -568,12 +427,7 @@ fn build() -> Schema {
                 || name == primary_id
                 || matches!(
                     name.as_str(),
-                    "versionnumber"
-                        | "createdon"
-                        | "modifiedon"
-                        | "entityimage_url"
-                        | "entityimage_timestamp"
-                        | "entityimageid"
+                    "versionnumber" | "createdon" | "modifiedon" | "entityimage_url" | "entityimage_timestamp" | "entityimageid"
                 )
             {
                 Access::ReadOnly
@@ -610,10 +464,7 @@ mod tests {
         let s = Schema::get();
         let m = s.by_entity_set("mailboxes").unwrap();
         assert_eq!(m.logical_name, "mailbox");
-        assert!(matches!(
-            m.column("incomingemaildeliverymethod").unwrap().kind,
-            Kind::Picklist(_)
-        ));
+        assert!(matches!(m.column("incomingemaildeliverymethod").unwrap().kind, Kind::Picklist(_)));
         assert_eq!(m.column("mailboxstatus").unwrap().access, Access::ReadOnly);
         assert!(m.column("regardingobjecttypecode").is_none());
         assert!(m.column("emailaddressapprovedon").is_some());
@@ -625,10 +476,7 @@ mod tests {
         assert_eq!(q.target, "queue");
         match &m.column("_regardingobjectid_value").unwrap().kind {
             Kind::Lookup { targets } => {
-                assert!(
-                    targets.contains(&"systemuser".to_string())
-                        && targets.contains(&"queue".to_string())
-                )
+                assert!(targets.contains(&"systemuser".to_string()) && targets.contains(&"queue".to_string()))
             }
             k => panic!("unexpected {k:?}"),
         }
@@ -637,27 +485,13 @@ mod tests {
     #[test]
     fn all_six_tables() {
         let s = Schema::get();
-        for set in [
-            "organizations",
-            "emailserverprofiles",
-            "mailboxes",
-            "systemusers",
-            "queues",
-            "tracelogs",
-        ] {
+        for set in ["organizations", "emailserverprofiles", "mailboxes", "systemusers", "queues", "tracelogs"] {
             let t = s.by_entity_set(set).unwrap();
             assert!(t.column(&t.primary_id).is_some(), "{set} primary id");
             assert!(t.column(&t.primary_name).is_some(), "{set} primary name");
         }
         let org = s.by_entity_set("organizations").unwrap();
         assert!(org.navigations["defaultemailserverprofileid"].bindable);
-        assert_eq!(
-            s.by_entity_set("systemusers")
-                .unwrap()
-                .column("isemailaddressapprovedbyo365admin")
-                .unwrap()
-                .access,
-            Access::ReadOnly
-        );
+        assert_eq!(s.by_entity_set("systemusers").unwrap().column("isemailaddressapprovedbyo365admin").unwrap().access, Access::ReadOnly);
     }
 }

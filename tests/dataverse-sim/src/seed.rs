@@ -37,22 +37,17 @@ impl Rng {
 }
 
 const FIRST: &[&str] = &[
-    "Avery", "Liam", "Noah", "Emma", "Olivia", "Mateo", "Sofia", "Aiden", "Chloe", "Ethan",
-    "Grace", "Hiro", "Isla", "Jonas", "Kira", "Lucas", "Maya", "Nina", "Omar", "Priya", "Quinn",
-    "Rosa", "Samir", "Tara",
+    "Avery", "Liam", "Noah", "Emma", "Olivia", "Mateo", "Sofia", "Aiden", "Chloe", "Ethan", "Grace", "Hiro", "Isla", "Jonas", "Kira",
+    "Lucas", "Maya", "Nina", "Omar", "Priya", "Quinn", "Rosa", "Samir", "Tara",
 ];
 const LAST: &[&str] = &[
-    "Adams", "O'Brien", "Baker", "Chen", "Diaz", "Evans", "Fischer", "Garcia", "Hughes", "Ito",
-    "Jensen", "Kowalski", "Lopez", "Müller", "Nakamura", "Okafor", "Patel", "Rossi", "Schmidt",
-    "Tanaka", "Usman", "Varga", "Weber", "Young",
+    "Adams", "O'Brien", "Baker", "Chen", "Diaz", "Evans", "Fischer", "Garcia", "Hughes", "Ito", "Jensen", "Kowalski", "Lopez", "Müller",
+    "Nakamura", "Okafor", "Patel", "Rossi", "Schmidt", "Tanaka", "Usman", "Varga", "Weber", "Young",
 ];
 
 fn created_on(minutes: u64) -> String {
-    let base = chrono::DateTime::parse_from_rfc3339("2024-01-15T08:00:00Z")
-        .expect("valid")
-        .to_utc();
-    (base + chrono::Duration::minutes(minutes as i64))
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    let base = chrono::DateTime::parse_from_rfc3339("2024-01-15T08:00:00Z").expect("valid").to_utc();
+    (base + chrono::Duration::minutes(minutes as i64)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 fn obj(v: Value) -> Row {
@@ -68,11 +63,7 @@ fn merge(mut a: Row, b: Row) -> Row {
 }
 
 fn email_part(s: &str) -> String {
-    s.chars()
-        .filter(|c| c.is_alphanumeric())
-        .map(|c| if c == 'ü' { 'u' } else { c })
-        .collect::<String>()
-        .to_lowercase()
+    s.chars().filter(|c| c.is_alphanumeric()).map(|c| if c == 'ü' { 'u' } else { c }).collect::<String>().to_lowercase()
 }
 
 /// Columns every new mailbox gets from the platform.
@@ -126,15 +117,12 @@ pub fn mailbox_defaults(created: &str) -> Row {
 
 /// Defaults applied when a PATCH upsert creates a row of `logical`.
 pub fn create_defaults(logical: &str, created: &str, by: &Uuid) -> Row {
-    let common = obj(
-        json!({"createdon": created, "modifiedon": created, "_createdby_value": by.to_string(), "_modifiedby_value": by.to_string()}),
-    );
+    let common =
+        obj(json!({"createdon": created, "modifiedon": created, "_createdby_value": by.to_string(), "_modifiedby_value": by.to_string()}));
     match logical {
         "mailbox" => merge(mailbox_defaults(created), common),
         "emailserverprofile" | "queue" => merge(
-            obj(
-                json!({"statecode": 0, "statuscode": 1, "_ownerid_value": by.to_string(), "_organizationid_value": fx::ORGANIZATION_ID}),
-            ),
+            obj(json!({"statecode": 0, "statuscode": 1, "_ownerid_value": by.to_string(), "_organizationid_value": fx::ORGANIZATION_ID})),
             common,
         ),
         "systemuser" => merge(
@@ -148,11 +136,7 @@ pub fn create_defaults(logical: &str, created: &str, by: &Uuid) -> Row {
 }
 
 fn principal(id: &str, first: &str, last: &str, email: &str, extra: Value) -> Row {
-    let full = if last.is_empty() {
-        first.to_string()
-    } else {
-        format!("{first} {last}")
-    };
+    let full = if last.is_empty() { first.to_string() } else { format!("{first} {last}") };
     merge(
         obj(json!({
             "systemuserid": id,
@@ -211,44 +195,16 @@ pub fn seed(store: &mut Store, config: &SimConfig) -> SeedIds {
     store.tokens.insert(fx::ADMIN_TOKEN, admin, None);
     store.tokens.insert(fx::SYSADMIN_TOKEN, sysadmin, None);
     store.tokens.insert(fx::READER_TOKEN, reader, None);
-    store
-        .tokens
-        .insert(fx::EXPIRED_TOKEN, admin, Some(SystemTime::UNIX_EPOCH));
+    store.tokens.insert(fx::EXPIRED_TOKEN, admin, Some(SystemTime::UNIX_EPOCH));
 
     // Principals (no mailboxes).
     store.insert(
         "systemuser",
         admin,
-        principal(
-            fx::ADMIN_USER_ID,
-            "Sim",
-            "Administrator",
-            "admin@contoso.example",
-            json!({"title": "Global Administrator"}),
-        ),
+        principal(fx::ADMIN_USER_ID, "Sim", "Administrator", "admin@contoso.example", json!({"title": "Global Administrator"})),
     );
-    store.insert(
-        "systemuser",
-        sysadmin,
-        principal(
-            fx::SYSADMIN_USER_ID,
-            "Sim",
-            "SystemAdmin",
-            "sysadmin@contoso.example",
-            json!({}),
-        ),
-    );
-    store.insert(
-        "systemuser",
-        reader,
-        principal(
-            fx::READER_USER_ID,
-            "Sim",
-            "Reader",
-            "reader@contoso.example",
-            json!({}),
-        ),
-    );
+    store.insert("systemuser", sysadmin, principal(fx::SYSADMIN_USER_ID, "Sim", "SystemAdmin", "sysadmin@contoso.example", json!({})));
+    store.insert("systemuser", reader, principal(fx::READER_USER_ID, "Sim", "Reader", "reader@contoso.example", json!({})));
     store.insert(
         "systemuser",
         app,
@@ -361,27 +317,16 @@ pub fn seed(store: &mut Store, config: &SimConfig) -> SeedIds {
         let (first, mut last) = match i {
             0 => ("Avery".to_string(), "Adams".to_string()),
             1 => ("Liam".to_string(), "O'Brien".to_string()),
-            _ => (
-                FIRST[(i + offset) % FIRST.len()].to_string(),
-                LAST[(i * 7 + offset + i / LAST.len()) % LAST.len()].to_string(),
-            ),
+            _ => (FIRST[(i + offset) % FIRST.len()].to_string(), LAST[(i * 7 + offset + i / LAST.len()) % LAST.len()].to_string()),
         };
         if !names.insert(format!("{first} {last}")) {
             last = format!("{last} {i}");
             names.insert(format!("{first} {last}"));
         }
         let full = format!("{first} {last}");
-        let mut email = format!(
-            "{}.{}@contoso.example",
-            email_part(&first),
-            email_part(&last)
-        );
+        let mut email = format!("{}.{}@contoso.example", email_part(&first), email_part(&last));
         if !emails.insert(email.clone()) {
-            email = format!(
-                "{}.{}{i}@contoso.example",
-                email_part(&first),
-                email_part(&last)
-            );
+            email = format!("{}.{}{i}@contoso.example", email_part(&first), email_part(&last));
             emails.insert(email.clone());
         }
         let uid = rng.uuid();
@@ -499,13 +444,7 @@ pub fn seed(store: &mut Store, config: &SimConfig) -> SeedIds {
         "tracelog",
         t1,
         merge(
-            trace(
-                "The email server profile Microsoft Exchange Online has not been tested yet.",
-                2,
-                0,
-                &exo,
-                "EmailServerProfileNotTested",
-            ),
+            trace("The email server profile Microsoft Exchange Online has not been tested yet.", 2, 0, &exo, "EmailServerProfileNotTested"),
             obj(json!({"tracelogid": t1.to_string()})),
         ),
     );
@@ -521,13 +460,7 @@ pub fn seed(store: &mut Store, config: &SimConfig) -> SeedIds {
         );
     }
 
-    SeedIds {
-        exo_profile: exo,
-        pop3_profile: pop3,
-        hybrid_profile: hybrid,
-        users,
-        queues,
-    }
+    SeedIds { exo_profile: exo, pop3_profile: pop3, hybrid_profile: hybrid, users, queues }
 }
 
 #[cfg(test)]
@@ -541,15 +474,7 @@ mod tests {
     }
 
     fn seed_all(store: &mut Store, seed: u64, mailboxes: usize) -> SeedIds {
-        super::seed(
-            store,
-            &SimConfig {
-                seed,
-                mailboxes,
-                queues: 3,
-                ..SimConfig::default()
-            },
-        )
+        super::seed(store, &SimConfig { seed, mailboxes, queues: 3, ..SimConfig::default() })
     }
 
     #[test]
@@ -561,16 +486,10 @@ mod tests {
         assert_ne!(ia.users, ic.users);
         assert_eq!(a.rows("mailbox").count(), 43);
         assert_eq!(b.rows("systemuser").count(), 44, "40 users + 4 principals");
-        let names: HashSet<&str> = a
-            .rows("systemuser")
-            .filter_map(|r| r["fullname"].as_str())
-            .collect();
+        let names: HashSet<&str> = a.rows("systemuser").filter_map(|r| r["fullname"].as_str()).collect();
         assert_eq!(names.len(), 44, "full names are unique");
         assert!(names.contains("Liam O'Brien") && names.contains("Avery Adams"));
-        let emails: HashSet<&str> = a
-            .rows("mailbox")
-            .filter_map(|r| r["emailaddress"].as_str())
-            .collect();
+        let emails: HashSet<&str> = a.rows("mailbox").filter_map(|r| r["emailaddress"].as_str()).collect();
         assert_eq!(emails.len(), 43, "addresses are unique");
         for uid in &ia.users {
             let mbx = a.mailbox_of(uid).expect("every user has a mailbox");
@@ -578,10 +497,7 @@ mod tests {
             assert_eq!(m["emailrouteraccessapproval"], 2);
             assert_eq!(m["statecode"], 0);
         }
-        let configured = a
-            .rows("mailbox")
-            .filter(|r| r["_emailserverprofile_value"] == json!(ia.exo_profile.to_string()))
-            .count();
+        let configured = a.rows("mailbox").filter(|r| r["_emailserverprofile_value"] == json!(ia.exo_profile.to_string())).count();
         assert!((3..=10).contains(&configured), "{configured}");
     }
 }

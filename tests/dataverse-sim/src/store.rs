@@ -44,10 +44,7 @@ pub fn now_string() -> String {
 
 impl Store {
     pub fn new() -> Self {
-        Store {
-            version: 1000,
-            ..Default::default()
-        }
+        Store { version: 1000, ..Default::default() }
     }
 
     pub fn next_version(&mut self) -> i64 {
@@ -56,10 +53,7 @@ impl Store {
     }
 
     pub fn rows(&self, logical: &str) -> impl Iterator<Item = &Row> {
-        self.tables
-            .get(logical)
-            .into_iter()
-            .flat_map(|t| t.values())
+        self.tables.get(logical).into_iter().flat_map(|t| t.values())
     }
 
     pub fn get(&self, logical: &str, id: &Uuid) -> Option<&Row> {
@@ -76,11 +70,7 @@ impl Store {
 
     /// A row with every column of `table` set to null and the primary id set.
     pub fn blank_row(table: &Table, id: &Uuid) -> Row {
-        let mut row: Row = table
-            .columns
-            .keys()
-            .map(|c| (c.clone(), Value::Null))
-            .collect();
+        let mut row: Row = table.columns.keys().map(|c| (c.clone(), Value::Null)).collect();
         row.insert(table.primary_id.clone(), json!(id.to_string()));
         row
     }
@@ -90,29 +80,17 @@ impl Store {
         let table = Schema::get().by_logical_name(logical).expect("known table");
         let mut row = Self::blank_row(table, &id);
         for (k, v) in values {
-            debug_assert!(
-                table.column(&k).is_some(),
-                "unknown column {k} on {logical}"
-            );
+            debug_assert!(table.column(&k).is_some(), "unknown column {k} on {logical}");
             row.insert(k, v);
         }
         let v = self.next_version();
         row.insert("versionnumber".into(), json!(v));
-        self.tables
-            .entry(logical.to_string())
-            .or_default()
-            .insert(id, row);
+        self.tables.entry(logical.to_string()).or_default().insert(id, row);
     }
 
     /// Set columns of an existing row as the platform would (no validation), bumping the
     /// version and `modifiedon`. Returns false when the row does not exist.
-    pub fn update(
-        &mut self,
-        logical: &str,
-        id: &Uuid,
-        values: Row,
-        modified_by: Option<Uuid>,
-    ) -> bool {
+    pub fn update(&mut self, logical: &str, id: &Uuid, values: Row, modified_by: Option<Uuid>) -> bool {
         let v = self.next_version();
         let Some(row) = self.get_mut(logical, id) else {
             return false;
@@ -149,11 +127,7 @@ impl Store {
     pub fn mailbox_of(&self, owner: &Uuid) -> Option<Uuid> {
         let owner = owner.to_string();
         self.rows("mailbox")
-            .find(|r| {
-                r.get("_regardingobjectid_value")
-                    .and_then(Value::as_str)
-                    .is_some_and(|v| v.eq_ignore_ascii_case(&owner))
-            })
+            .find(|r| r.get("_regardingobjectid_value").and_then(Value::as_str).is_some_and(|v| v.eq_ignore_ascii_case(&owner)))
             .and_then(|r| r.get("mailboxid")?.as_str()?.parse().ok())
     }
 }
@@ -168,11 +142,7 @@ impl LookupResolver for Store {
                 continue;
             };
             if let Some(row) = self.get(target, id) {
-                let name = row
-                    .get(&table.primary_name)
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string();
+                let name = row.get(&table.primary_name).and_then(Value::as_str).unwrap_or_default().to_string();
                 return Some((target.clone(), name));
             }
         }

@@ -26,57 +26,28 @@ fn convert_error(v: &Value, edm: &str) -> ApiError {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     };
-    ApiError::odata(format!(
-        "Cannot convert the literal '{lit}' to the expected type '{edm}'."
-    ))
+    ApiError::odata(format!("Cannot convert the literal '{lit}' to the expected type '{edm}'."))
 }
 
 /// Validate and normalize one property value.
 fn validate_value(table: &Table, col: &str, kind: &Kind, v: &Value) -> ApiResult<Value> {
     if v.is_null() {
         return match kind {
-            Kind::Picklist(_)
-                if matches!(
-                    col,
-                    "statecode" | "statuscode" | "emailrouteraccessapproval"
-                ) =>
-            {
-                Err(ApiError::invalid(format!(
-                    "A value for '{col}' on record of type '{}' is required and cannot be null.",
-                    table.logical_name
-                )))
-            }
+            Kind::Picklist(_) if matches!(col, "statecode" | "statuscode" | "emailrouteraccessapproval") => Err(ApiError::invalid(
+                format!("A value for '{col}' on record of type '{}' is required and cannot be null.", table.logical_name),
+            )),
             _ => Ok(Value::Null),
         };
     }
     let edm = kind.edm();
     match kind {
-        Kind::String | Kind::Binary => v
-            .as_str()
-            .map(|_| v.clone())
-            .ok_or_else(|| convert_error(v, edm)),
-        Kind::Int => v
-            .as_i64()
-            .filter(|n| i32::try_from(*n).is_ok())
-            .map(|n| json!(n))
-            .ok_or_else(|| convert_error(v, edm)),
-        Kind::BigInt => v
-            .as_i64()
-            .map(|n| json!(n))
-            .ok_or_else(|| convert_error(v, edm)),
-        Kind::Double | Kind::Decimal => v
-            .as_f64()
-            .map(|_| v.clone())
-            .ok_or_else(|| convert_error(v, edm)),
-        Kind::Bool { .. } => v
-            .as_bool()
-            .map(|b| json!(b))
-            .ok_or_else(|| convert_error(v, edm)),
+        Kind::String | Kind::Binary => v.as_str().map(|_| v.clone()).ok_or_else(|| convert_error(v, edm)),
+        Kind::Int => v.as_i64().filter(|n| i32::try_from(*n).is_ok()).map(|n| json!(n)).ok_or_else(|| convert_error(v, edm)),
+        Kind::BigInt => v.as_i64().map(|n| json!(n)).ok_or_else(|| convert_error(v, edm)),
+        Kind::Double | Kind::Decimal => v.as_f64().map(|_| v.clone()).ok_or_else(|| convert_error(v, edm)),
+        Kind::Bool { .. } => v.as_bool().map(|b| json!(b)).ok_or_else(|| convert_error(v, edm)),
         Kind::Picklist(opts) => {
-            let n = v
-                .as_i64()
-                .filter(|n| i32::try_from(*n).is_ok())
-                .ok_or_else(|| convert_error(v, edm))?;
+            let n = v.as_i64().filter(|n| i32::try_from(*n).is_ok()).ok_or_else(|| convert_error(v, edm))?;
             if opts.iter().any(|(o, _)| *o == n) {
                 Ok(json!(n))
             } else {
@@ -93,11 +64,9 @@ fn validate_value(table: &Table, col: &str, kind: &Kind, v: &Value) -> ApiResult
             .and_then(parse_datetime)
             .map(|d| json!(d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)))
             .ok_or_else(|| convert_error(v, edm)),
-        Kind::Guid | Kind::Lookup { .. } => v
-            .as_str()
-            .and_then(|s| Uuid::parse_str(s).ok())
-            .map(|u| json!(u.to_string()))
-            .ok_or_else(|| convert_error(v, edm)),
+        Kind::Guid | Kind::Lookup { .. } => {
+            v.as_str().and_then(|s| Uuid::parse_str(s).ok()).map(|u| json!(u.to_string())).ok_or_else(|| convert_error(v, edm))
+        }
     }
 }
 
@@ -114,12 +83,7 @@ fn parse_bind(v: &str) -> Option<(&str, Uuid)> {
 }
 
 /// Validate the body into column changes.
-fn validate_body(
-    table: &Table,
-    body: &Map<String, Value>,
-    store: &Store,
-    id: &Uuid,
-) -> ApiResult<Row> {
+fn validate_body(table: &Table, body: &Map<String, Value>, store: &Store, id: &Uuid) -> ApiResult<Row> {
     let mut changes = Row::new();
     for (key, value) in body {
         if let Some((name, annotation)) = key.split_once('@') {
@@ -137,17 +101,12 @@ fn validate_body(
                     table.logical_name
                 )));
             };
-            let target = Schema::get()
-                .by_logical_name(&nav.target)
-                .expect("bindable targets are simulated");
+            let target = Schema::get().by_logical_name(&nav.target).expect("bindable targets are simulated");
             let new = match value {
                 Value::Null => Value::Null,
                 Value::String(s) => {
-                    let (set, target_id) = parse_bind(s).ok_or_else(|| {
-                        ApiError::odata(format!(
-                            "The @odata.bind value '{s}' is not a valid entity reference."
-                        ))
-                    })?;
+                    let (set, target_id) = parse_bind(s)
+                        .ok_or_else(|| ApiError::odata(format!("The @odata.bind value '{s}' is not a valid entity reference.")))?;
                     if set != target.entity_set {
                         return Err(ApiError::odata(format!(
                             "The navigation property '{name}' expects an entity of type '{}', but the reference '{s}' is to entity set '{set}'.",
@@ -174,9 +133,7 @@ fn validate_body(
             if value.as_str().and_then(|s| Uuid::parse_str(s).ok()) == Some(*id) {
                 continue;
             }
-            return Err(ApiError::invalid(format!(
-                "The value of '{key}' in the body does not match the key in the URL."
-            )));
+            return Err(ApiError::invalid(format!("The value of '{key}' in the body does not match the key in the URL.")));
         }
         if let Kind::Lookup { .. } = col.kind {
             return Err(ApiError::odata(
@@ -202,11 +159,7 @@ fn normalize_state(table: &Table, current: &Row, changes: &mut Row, id: &Uuid) -
     if !changes.contains_key("statecode") && !changes.contains_key("statuscode") {
         return Ok(());
     }
-    let state = changes
-        .get("statecode")
-        .or(current.get("statecode"))
-        .and_then(Value::as_i64)
-        .unwrap_or(0);
+    let state = changes.get("statecode").or(current.get("statecode")).and_then(Value::as_i64).unwrap_or(0);
     let Some((_, default_status, allowed)) = states.iter().find(|(s, _, _)| *s == state) else {
         return Ok(());
     };
@@ -228,29 +181,18 @@ fn normalize_state(table: &Table, current: &Row, changes: &mut Row, id: &Uuid) -
 pub fn patch(ctx: &Ctx<'_>, table: &Table, id: Uuid) -> ApiResult<Response> {
     let logical = table.logical_name.as_str();
     if logical == "tracelog" {
-        return Err(ApiError::method_not_allowed(
-            "The 'Update' method does not support entities of type 'tracelog'.",
-        ));
+        return Err(ApiError::method_not_allowed("The 'Update' method does not support entities of type 'tracelog'."));
     }
-    let body: Value = serde_json::from_slice(ctx.body).map_err(|e| {
-        ApiError::odata(format!(
-            "Invalid JSON. The request body could not be parsed: {e}"
-        ))
-    })?;
+    let body: Value = serde_json::from_slice(ctx.body)
+        .map_err(|e| ApiError::odata(format!("Invalid JSON. The request body could not be parsed: {e}")))?;
     let Value::Object(body) = body else {
-        return Err(ApiError::odata(
-            "Invalid JSON. A JSON object was expected as the request body.",
-        ));
+        return Err(ApiError::odata("Invalid JSON. A JSON object was expected as the request body."));
     };
     let q = parse_options(table, &ctx.query, true)?;
     let mut store = ctx.app.lock();
     let exists = store.contains(logical, &id);
 
-    if let Some(im) = ctx
-        .headers
-        .get(header::IF_MATCH)
-        .and_then(|v| v.to_str().ok())
-    {
+    if let Some(im) = ctx.headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok()) {
         let Some(row) = store.get(logical, &id) else {
             return Err(ApiError::not_found(logical, &id));
         };
@@ -264,31 +206,17 @@ pub fn patch(ctx: &Ctx<'_>, table: &Table, id: Uuid) -> ApiResult<Response> {
             ));
         }
     }
-    if let Some(inm) = ctx
-        .headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
+    if let Some(inm) = ctx.headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok())
         && inm.trim() == "*"
         && exists
     {
-        return Err(ApiError::new(
-            StatusCode::PRECONDITION_FAILED,
-            CODE_DUPLICATE,
-            "A record with matching key values already exists.",
-        ));
+        return Err(ApiError::new(StatusCode::PRECONDITION_FAILED, CODE_DUPLICATE, "A record with matching key values already exists."));
     }
     if !exists && logical == "organization" {
-        return Err(ApiError::invalid(
-            "The 'Create' method does not support entities of type 'organization'.",
-        ));
+        return Err(ApiError::invalid("The 'Create' method does not support entities of type 'organization'."));
     }
     let verb = if exists { "Write" } else { "Create" };
-    require(
-        &store,
-        &ctx.user,
-        &format!("prv{verb}{}", table.privilege_entity),
-        table,
-    )?;
+    require(&store, &ctx.user, &format!("prv{verb}{}", table.privilege_entity), table)?;
 
     let current: Row = match store.get(logical, &id) {
         Some(r) => r.clone(),
@@ -300,15 +228,7 @@ pub fn patch(ctx: &Ctx<'_>, table: &Table, id: Uuid) -> ApiResult<Response> {
     };
     let mut changes = validate_body(table, &body, &store, &id)?;
     normalize_state(table, &current, &mut changes, &id)?;
-    let effects = rules::apply(
-        &ctx.app.config,
-        &store,
-        &ctx.user,
-        table,
-        &id,
-        &current,
-        &mut changes,
-    )?;
+    let effects = rules::apply(&ctx.app.config, &store, &ctx.user, table, &id, &current, &mut changes)?;
 
     if exists {
         store.update(logical, &id, changes, Some(ctx.user));
@@ -324,19 +244,10 @@ pub fn patch(ctx: &Ctx<'_>, table: &Table, id: Uuid) -> ApiResult<Response> {
     let entity_url = format!("{}/{}({id})", ctx.app.api_base(), table.entity_set);
     if ctx.prefer.return_representation {
         let body = entity_body(ctx, &store, table, &id, q.select.as_deref())?;
-        let status = if exists {
-            StatusCode::OK
-        } else {
-            StatusCode::CREATED
-        };
+        let status = if exists { StatusCode::OK } else { StatusCode::CREATED };
         let mut resp = json_response(status, &body);
         let mut applied = vec!["return=representation".to_string()];
-        applied.extend(
-            ctx.prefer
-                .annotations
-                .iter()
-                .map(|a| format!("odata.include-annotations=\"{}\"", a.raw)),
-        );
+        applied.extend(ctx.prefer.annotations.iter().map(|a| format!("odata.include-annotations=\"{}\"", a.raw)));
         set_preference_applied(&mut resp, &applied);
         return Ok(resp);
     }

@@ -10,12 +10,7 @@ use reqwest::{Method, StatusCode};
 use uuid::Uuid;
 
 fn challenge_for(h: &Harness) -> String {
-    format!(
-        "authorization_uri={}/{}/oauth2/authorize, resource_id={}/",
-        h.sim.url(),
-        fx::TENANT_ID,
-        h.sim.url()
-    )
+    format!("authorization_uri={}/{}/oauth2/authorize, resource_id={}/", h.sim.url(), fx::TENANT_ID, h.sim.url())
 }
 
 #[tokio::test]
@@ -26,16 +21,10 @@ async fn unauthorized_shapes() {
         assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{token:?}");
         assert_eq!(r.text, "", "401 has an empty body");
         let www = r.header("www-authenticate").expect("WWW-Authenticate");
-        assert!(
-            www.starts_with("Bearer error=\"invalid_token\", error_description=\""),
-            "{www}"
-        );
+        assert!(www.starts_with("Bearer error=\"invalid_token\", error_description=\""), "{www}");
         assert!(www.ends_with(&challenge_for(&h)), "{www}");
         if token == Some(fx::EXPIRED_TOKEN) {
-            assert!(
-                www.contains("error_description=\"The access token is expired\""),
-                "{www}"
-            );
+            assert!(www.contains("error_description=\"The access token is expired\""), "{www}");
         }
     }
     // Rejected requests are counted but attributed to nobody.
@@ -55,13 +44,7 @@ async fn who_am_i_and_request_counts() {
     assert_eq!(v["UserId"], fx::ADMIN_USER_ID);
     assert_eq!(v["OrganizationId"], fx::ORGANIZATION_ID);
     assert_eq!(v["BusinessUnitId"], fx::BUSINESS_UNIT_ID);
-    assert_eq!(
-        v["@odata.context"],
-        format!(
-            "{}/api/data/v9.2/$metadata#Microsoft.Dynamics.CRM.WhoAmIResponse",
-            h.sim.url()
-        )
-    );
+    assert_eq!(v["@odata.context"], format!("{}/api/data/v9.2/$metadata#Microsoft.Dynamics.CRM.WhoAmIResponse", h.sim.url()));
     let r = h.get(fx::READER_TOKEN, "WhoAmI").await;
     assert_eq!(r.json()["UserId"], fx::READER_USER_ID);
     let st = h.sim.state();
@@ -72,30 +55,18 @@ async fn who_am_i_and_request_counts() {
 }
 
 async fn request_token(h: &Harness, secret: &str, scope: &str) -> (StatusCode, serde_json::Value) {
-    let form = [
-        ("grant_type", "client_credentials"),
-        ("client_id", fx::CLIENT_ID),
-        ("client_secret", secret),
-        ("scope", scope),
-    ];
+    let form = [("grant_type", "client_credentials"), ("client_id", fx::CLIENT_ID), ("client_secret", secret), ("scope", scope)];
     let body = url_encode(&form);
     let resp = h
         .http
-        .post(format!(
-            "{}/{}/oauth2/v2.0/token",
-            h.sim.url(),
-            fx::TENANT_ID
-        ))
+        .post(format!("{}/{}/oauth2/v2.0/token", h.sim.url(), fx::TENANT_ID))
         .header("Content-Type", "application/x-www-form-urlencoded")
         .body(body)
         .send()
         .await
         .unwrap();
     let status = resp.status();
-    (
-        status,
-        serde_json::from_str(&resp.text().await.unwrap()).unwrap(),
-    )
+    (status, serde_json::from_str(&resp.text().await.unwrap()).unwrap())
 }
 
 fn url_encode(pairs: &[(&str, &str)]) -> String {
@@ -104,13 +75,7 @@ fn url_encode(pairs: &[(&str, &str)]) -> String {
         .map(|(k, v)| {
             let enc: String = v
                 .bytes()
-                .map(|b| {
-                    if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                        (b as char).to_string()
-                    } else {
-                        format!("%{b:02X}")
-                    }
-                })
+                .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
                 .collect();
             format!("{k}={enc}")
         })
@@ -120,11 +85,7 @@ fn url_encode(pairs: &[(&str, &str)]) -> String {
 
 #[tokio::test]
 async fn token_endpoint_issues_expiring_app_tokens() {
-    let h = Harness::start(SimConfig {
-        token_lifetime_secs: 1,
-        ..SimConfig::default()
-    })
-    .await;
+    let h = Harness::start(SimConfig { token_lifetime_secs: 1, ..SimConfig::default() }).await;
     let scope = format!("{}/.default", h.sim.url());
     let (status, body) = request_token(&h, fx::CLIENT_SECRET, &scope).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -138,29 +99,15 @@ async fn token_endpoint_issues_expiring_app_tokens() {
     let (status, body) = request_token(&h, "wrong", &scope).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body["error"], "invalid_client");
-    assert!(
-        body["error_description"]
-            .as_str()
-            .unwrap()
-            .starts_with("AADSTS7000215")
-    );
-    let (status, body) = request_token(
-        &h,
-        fx::CLIENT_SECRET,
-        "https://other.crm.dynamics.com/.default",
-    )
-    .await;
+    assert!(body["error_description"].as_str().unwrap().starts_with("AADSTS7000215"));
+    let (status, body) = request_token(&h, fx::CLIENT_SECRET, "https://other.crm.dynamics.com/.default").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["error"], "invalid_scope");
 
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let r = h.get(&token, "WhoAmI").await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
-    assert!(
-        r.header("www-authenticate")
-            .unwrap()
-            .contains("The access token is expired")
-    );
+    assert!(r.header("www-authenticate").unwrap().contains("The access token is expired"));
     h.sim.shutdown().await;
 }
 
@@ -168,55 +115,38 @@ async fn token_endpoint_issues_expiring_app_tokens() {
 async fn retrieve_user_privilege_by_name() {
     let h = Harness::default().await;
     let path = |user: &str, prv: &str| {
-        format!(
-            "systemusers({user})/Microsoft.Dynamics.CRM.RetrieveUserPrivilegeByPrivilegeName(PrivilegeName='{prv}')"
-        )
+        format!("systemusers({user})/Microsoft.Dynamics.CRM.RetrieveUserPrivilegeByPrivilegeName(PrivilegeName='{prv}')")
     };
-    let r = h
-        .get(
-            fx::ADMIN_TOKEN,
-            &path(fx::SYSADMIN_USER_ID, "prvApproveRejectEmailAddress"),
-        )
-        .await;
+    let r = h.get(fx::ADMIN_TOKEN, &path(fx::SYSADMIN_USER_ID, "prvApproveRejectEmailAddress")).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let v = r.json();
-    assert!(v["@odata.context"].as_str().unwrap().ends_with(
-        "$metadata#Microsoft.Dynamics.CRM.RetrieveUserPrivilegeByPrivilegeNameResponse"
-    ));
+    assert!(
+        v["@odata.context"].as_str().unwrap().ends_with("$metadata#Microsoft.Dynamics.CRM.RetrieveUserPrivilegeByPrivilegeNameResponse")
+    );
     let privs = v["RolePrivileges"].as_array().unwrap();
     assert_eq!(privs.len(), 1);
     assert_eq!(privs[0]["PrivilegeName"], "prvApproveRejectEmailAddress");
     assert_eq!(privs[0]["Depth"], "Global");
-    assert_eq!(
-        privs[0]["PrivilegeId"],
-        "54e8c67e-9cc2-441b-802f-788f93e977d6"
-    );
+    assert_eq!(privs[0]["PrivilegeId"], "54e8c67e-9cc2-441b-802f-788f93e977d6");
 
-    let r = h
-        .get(
-            fx::READER_TOKEN,
-            &path(fx::READER_USER_ID, "prvWriteMailbox"),
-        )
-        .await;
+    let r = h.get(fx::READER_TOKEN, &path(fx::READER_USER_ID, "prvWriteMailbox")).await;
     assert_eq!(r.json()["RolePrivileges"], serde_json::json!([]));
-    let r = h
-        .get(
-            fx::READER_TOKEN,
-            &path(fx::READER_USER_ID, "prvReadMailbox"),
-        )
-        .await;
+    let r = h.get(fx::READER_TOKEN, &path(fx::READER_USER_ID, "prvReadMailbox")).await;
     assert_eq!(r.json()["RolePrivileges"].as_array().unwrap().len(), 1);
 
     // Parameter alias form.
-    let r = h.get(fx::ADMIN_TOKEN, &format!("systemusers({})/Microsoft.Dynamics.CRM.RetrieveUserPrivilegeByPrivilegeName(PrivilegeName=@p)?@p='prvWriteOrganization'", fx::READER_USER_ID)).await;
-    assert_eq!(r.json()["RolePrivileges"], serde_json::json!([]));
-
     let r = h
         .get(
             fx::ADMIN_TOKEN,
-            &path(&Uuid::new_v4().to_string(), "prvReadMailbox"),
+            &format!(
+                "systemusers({})/Microsoft.Dynamics.CRM.RetrieveUserPrivilegeByPrivilegeName(PrivilegeName=@p)?@p='prvWriteOrganization'",
+                fx::READER_USER_ID
+            ),
         )
         .await;
+    assert_eq!(r.json()["RolePrivileges"], serde_json::json!([]));
+
+    let r = h.get(fx::ADMIN_TOKEN, &path(&Uuid::new_v4().to_string(), "prvReadMailbox")).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(r.error().0, "0x80040217");
     h.sim.shutdown().await;

@@ -19,19 +19,10 @@ async fn paging_through_three_pages_returns_every_row_once() {
     loop {
         let r = h.get_with(fx::ADMIN_TOKEN, &url, &prefer).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-        assert_eq!(
-            r.header("preference-applied").as_deref(),
-            Some("odata.maxpagesize=12")
-        );
+        assert_eq!(r.header("preference-applied").as_deref(), Some("odata.maxpagesize=12"));
         let v = r.json();
         assert_eq!(v["@odata.count"], 30);
-        assert_eq!(
-            v["@odata.context"],
-            format!(
-                "{}/api/data/v9.2/$metadata#mailboxes(mailboxid,name)",
-                h.sim.url()
-            )
-        );
+        assert_eq!(v["@odata.context"], format!("{}/api/data/v9.2/$metadata#mailboxes(mailboxid,name)", h.sim.url()));
         for row in v["value"].as_array().unwrap() {
             assert!(row["@odata.etag"].as_str().unwrap().starts_with("W/\""));
             // Only the selected columns (plus the etag) come back.
@@ -41,16 +32,8 @@ async fn paging_through_three_pages_returns_every_row_once() {
         pages += 1;
         match v["@odata.nextLink"].as_str() {
             Some(next) => {
-                assert!(
-                    next.starts_with(&format!("{}/api/data/v9.2/mailboxes?", h.sim.url())),
-                    "{next}"
-                );
-                assert!(
-                    next.contains("$select=mailboxid,name")
-                        && next.contains("$filter=")
-                        && next.contains("$skiptoken="),
-                    "{next}"
-                );
+                assert!(next.starts_with(&format!("{}/api/data/v9.2/mailboxes?", h.sim.url())), "{next}");
+                assert!(next.contains("$select=mailboxid,name") && next.contains("$filter=") && next.contains("$skiptoken="), "{next}");
                 url = next.to_string();
             }
             None => break,
@@ -65,45 +48,22 @@ async fn paging_through_three_pages_returns_every_row_once() {
 #[tokio::test]
 async fn filter_with_escaped_quote_orderby_and_top() {
     let h = Harness::default().await;
-    let r = h
-        .get(
-            fx::ADMIN_TOKEN,
-            "systemusers?$select=fullname,internalemailaddress&$filter=fullname eq 'Liam O''Brien'",
-        )
-        .await;
+    let r = h.get(fx::ADMIN_TOKEN, "systemusers?$select=fullname,internalemailaddress&$filter=fullname eq 'Liam O''Brien'").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let rows = r.json()["value"].as_array().unwrap().clone();
     assert_eq!(rows.len(), 1);
-    assert_eq!(
-        rows[0]["internalemailaddress"],
-        "liam.obrien@contoso.example"
-    );
+    assert_eq!(rows[0]["internalemailaddress"], "liam.obrien@contoso.example");
 
     let r = h.get(fx::ADMIN_TOKEN, "emailserverprofiles?$select=name,servertype&$filter=servertype eq 0 and statecode eq 0").await;
     let rows = r.json()["value"].as_array().unwrap().clone();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["name"], fx::EXO_PROFILE_NAME);
 
-    let r = h
-        .get(
-            fx::ADMIN_TOKEN,
-            "mailboxes?$select=name&$orderby=name desc&$top=3",
-        )
-        .await;
+    let r = h.get(fx::ADMIN_TOKEN, "mailboxes?$select=name&$orderby=name desc&$top=3").await;
     let v = r.json();
-    let names: Vec<&str> = v["value"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["name"].as_str().unwrap())
-        .collect();
+    let names: Vec<&str> = v["value"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
     assert_eq!(names.len(), 3);
-    assert!(
-        names
-            .windows(2)
-            .all(|w| w[0].to_lowercase() >= w[1].to_lowercase()),
-        "{names:?}"
-    );
+    assert!(names.windows(2).all(|w| w[0].to_lowercase() >= w[1].to_lowercase()), "{names:?}");
     assert!(v.get("@odata.nextLink").is_none());
     h.sim.shutdown().await;
 }
@@ -111,12 +71,7 @@ async fn filter_with_escaped_quote_orderby_and_top() {
 #[tokio::test]
 async fn query_errors_are_400_with_odata_bodies() {
     let h = Harness::default().await;
-    let r = h
-        .get(
-            fx::ADMIN_TOKEN,
-            "mailboxes?$select=name,regardingobjecttypecode",
-        )
-        .await;
+    let r = h.get(fx::ADMIN_TOKEN, "mailboxes?$select=name,regardingobjecttypecode").await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(
         r.json(),
@@ -125,10 +80,7 @@ async fn query_errors_are_400_with_odata_bodies() {
 
     let r = h.get(fx::ADMIN_TOKEN, "mailboxes?$filter=x eq 1").await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert_eq!(
-        r.error().1,
-        "Could not find a property named 'x' on type 'Microsoft.Dynamics.CRM.mailbox'."
-    );
+    assert_eq!(r.error().1, "Could not find a property named 'x' on type 'Microsoft.Dynamics.CRM.mailbox'.");
 
     let r = h.get(fx::ADMIN_TOKEN, "mailboxes?$filter=name eq").await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
@@ -142,12 +94,7 @@ async fn query_errors_are_400_with_odata_bodies() {
     assert_eq!(r.error().0, "0x80060888");
 
     let missing = Uuid::new_v4();
-    let r = h
-        .get(
-            fx::ADMIN_TOKEN,
-            &format!("mailboxes({missing})?$select=name"),
-        )
-        .await;
+    let r = h.get(fx::ADMIN_TOKEN, &format!("mailboxes({missing})?$select=name")).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(
         r.json(),
@@ -169,76 +116,47 @@ async fn single_row_and_annotations() {
     let queue_mbx = st.mailbox_of(queue).unwrap();
     let prefer = [("Prefer", "odata.include-annotations=\"*\"")];
 
-    let r = h.get_with(fx::ADMIN_TOKEN, &format!("mailboxes({user_mbx})?$select=name,_regardingobjectid_value,incomingemaildeliverymethod,testemailconfigurationscheduled"), &prefer).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    assert_eq!(
-        r.header("preference-applied").as_deref(),
-        Some("odata.include-annotations=\"*\"")
-    );
-    let v = r.json();
-    assert!(v["@odata.context"].as_str().unwrap().ends_with("$metadata#mailboxes(name,_regardingobjectid_value,incomingemaildeliverymethod,testemailconfigurationscheduled)/$entity"));
-    assert_eq!(v["mailboxid"], user_mbx.to_string());
-    assert_eq!(v["name"], "Liam O'Brien");
-    assert_eq!(v["_regardingobjectid_value"], user.to_string());
-    assert_eq!(
-        v["_regardingobjectid_value@Microsoft.Dynamics.CRM.lookuplogicalname"],
-        "systemuser"
-    );
-    assert_eq!(
-        v["_regardingobjectid_value@OData.Community.Display.V1.FormattedValue"],
-        "Liam O'Brien"
-    );
-    assert_eq!(
-        v["incomingemaildeliverymethod@OData.Community.Display.V1.FormattedValue"],
-        "None"
-    );
-    assert_eq!(
-        v["testemailconfigurationscheduled@OData.Community.Display.V1.FormattedValue"],
-        "No"
-    );
-
-    let only_lookup = [(
-        "Prefer",
-        "odata.include-annotations=\"Microsoft.Dynamics.CRM.lookuplogicalname\"",
-    )];
     let r = h
         .get_with(
             fx::ADMIN_TOKEN,
-            &format!("mailboxes({queue_mbx})?$select=_regardingobjectid_value,actdeliverymethod"),
-            &only_lookup,
+            &format!(
+                "mailboxes({user_mbx})?$select=name,_regardingobjectid_value,incomingemaildeliverymethod,testemailconfigurationscheduled"
+            ),
+            &prefer,
         )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.header("preference-applied").as_deref(), Some("odata.include-annotations=\"*\""));
+    let v = r.json();
+    assert!(v["@odata.context"].as_str().unwrap().ends_with(
+        "$metadata#mailboxes(name,_regardingobjectid_value,incomingemaildeliverymethod,testemailconfigurationscheduled)/$entity"
+    ));
+    assert_eq!(v["mailboxid"], user_mbx.to_string());
+    assert_eq!(v["name"], "Liam O'Brien");
+    assert_eq!(v["_regardingobjectid_value"], user.to_string());
+    assert_eq!(v["_regardingobjectid_value@Microsoft.Dynamics.CRM.lookuplogicalname"], "systemuser");
+    assert_eq!(v["_regardingobjectid_value@OData.Community.Display.V1.FormattedValue"], "Liam O'Brien");
+    assert_eq!(v["incomingemaildeliverymethod@OData.Community.Display.V1.FormattedValue"], "None");
+    assert_eq!(v["testemailconfigurationscheduled@OData.Community.Display.V1.FormattedValue"], "No");
+
+    let only_lookup = [("Prefer", "odata.include-annotations=\"Microsoft.Dynamics.CRM.lookuplogicalname\"")];
+    let r = h
+        .get_with(fx::ADMIN_TOKEN, &format!("mailboxes({queue_mbx})?$select=_regardingobjectid_value,actdeliverymethod"), &only_lookup)
         .await;
     let v = r.json();
-    assert_eq!(
-        v["_regardingobjectid_value@Microsoft.Dynamics.CRM.lookuplogicalname"],
-        "queue"
-    );
-    assert!(
-        v.get("_regardingobjectid_value@OData.Community.Display.V1.FormattedValue")
-            .is_none()
-    );
-    assert!(
-        v.get("actdeliverymethod@OData.Community.Display.V1.FormattedValue")
-            .is_none()
-    );
+    assert_eq!(v["_regardingobjectid_value@Microsoft.Dynamics.CRM.lookuplogicalname"], "queue");
+    assert!(v.get("_regardingobjectid_value@OData.Community.Display.V1.FormattedValue").is_none());
+    assert!(v.get("actdeliverymethod@OData.Community.Display.V1.FormattedValue").is_none());
 
     // Without the preference: no annotations at all.
-    let r = h
-        .get(
-            fx::ADMIN_TOKEN,
-            &format!("mailboxes({queue_mbx})?$select=_regardingobjectid_value"),
-        )
-        .await;
+    let r = h.get(fx::ADMIN_TOKEN, &format!("mailboxes({queue_mbx})?$select=_regardingobjectid_value")).await;
     assert!(!r.text.contains("lookuplogicalname"));
 
     // Organization row.
     let r = h.get(fx::READER_TOKEN, &format!("organizations({})?$select=emailconnectionchannel,_defaultemailserverprofileid_value,defaultemailsettings,requireapprovalforuseremail", fx::ORGANIZATION_ID)).await;
     let v = r.json();
     assert_eq!(v["emailconnectionchannel"], 1);
-    assert_eq!(
-        v["_defaultemailserverprofileid_value"],
-        serde_json::Value::Null
-    );
+    assert_eq!(v["_defaultemailserverprofileid_value"], serde_json::Value::Null);
     assert_eq!(v["defaultemailsettings"], fx::DEFAULT_EMAIL_SETTINGS);
     assert_eq!(v["requireapprovalforuseremail"], true);
     h.sim.shutdown().await;

@@ -138,24 +138,15 @@ fn lex(text: &str) -> Result<Vec<Lexed>, ApiError> {
         match c {
             c if c.is_whitespace() => i += 1,
             '(' => {
-                out.push(Lexed {
-                    tok: Tok::LParen,
-                    pos,
-                });
+                out.push(Lexed { tok: Tok::LParen, pos });
                 i += 1;
             }
             ')' => {
-                out.push(Lexed {
-                    tok: Tok::RParen,
-                    pos,
-                });
+                out.push(Lexed { tok: Tok::RParen, pos });
                 i += 1;
             }
             ',' => {
-                out.push(Lexed {
-                    tok: Tok::Comma,
-                    pos,
-                });
+                out.push(Lexed { tok: Tok::Comma, pos });
                 i += 1;
             }
             '\'' => {
@@ -164,9 +155,7 @@ fn lex(text: &str) -> Result<Vec<Lexed>, ApiError> {
                 loop {
                     match chars.get(i) {
                         None => {
-                            return Err(ApiError::odata(format!(
-                                "There is an unterminated string literal at position {pos} in '{text}'."
-                            )));
+                            return Err(ApiError::odata(format!("There is an unterminated string literal at position {pos} in '{text}'.")));
                         }
                         Some((_, '\'')) if matches!(chars.get(i + 1), Some((_, '\''))) => {
                             s.push('\'');
@@ -182,24 +171,15 @@ fn lex(text: &str) -> Result<Vec<Lexed>, ApiError> {
                         }
                     }
                 }
-                out.push(Lexed {
-                    tok: Tok::Str(s),
-                    pos,
-                });
+                out.push(Lexed { tok: Tok::Str(s), pos });
             }
             c if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '$') => {
                 let start = i;
-                while i < chars.len()
-                    && (chars[i].1.is_ascii_alphanumeric()
-                        || matches!(chars[i].1, '_' | '-' | '.' | ':' | '+'))
-                {
+                while i < chars.len() && (chars[i].1.is_ascii_alphanumeric() || matches!(chars[i].1, '_' | '-' | '.' | ':' | '+')) {
                     i += 1;
                 }
                 let end = chars.get(i).map(|(p, _)| *p).unwrap_or(text.len());
-                out.push(Lexed {
-                    tok: Tok::Word(text[chars[start].0..end].to_string()),
-                    pos,
-                });
+                out.push(Lexed { tok: Tok::Word(text[chars[start].0..end].to_string()), pos });
             }
             _ => return Err(syntax_error(pos, text)),
         }
@@ -209,8 +189,7 @@ fn lex(text: &str) -> Result<Vec<Lexed>, ApiError> {
 
 fn is_identifier(w: &str) -> bool {
     let mut cs = w.chars();
-    matches!(cs.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && cs.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+    matches!(cs.next(), Some(c) if c.is_ascii_alphabetic() || c == '_') && cs.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
 }
 
 /// Parse an ISO-8601 date-time (`2024-01-31T10:00:00Z`, offsets, fractional seconds) or a date.
@@ -218,10 +197,7 @@ pub fn parse_datetime(s: &str) -> Option<DateTime<Utc>> {
     if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
         return Some(dt.with_timezone(&Utc));
     }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|n| n.and_utc())
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)).map(|n| n.and_utc())
 }
 
 fn classify_literal(w: &str) -> Option<Literal> {
@@ -240,10 +216,7 @@ fn classify_literal(w: &str) -> Option<Literal> {
     if let Ok(n) = w.parse::<i64>() {
         return Some(Literal::Int(n));
     }
-    if w.chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_digit() || c == '-')
-    {
+    if w.chars().next().is_some_and(|c| c.is_ascii_digit() || c == '-') {
         if w.contains('-') && w.len() >= 10 && w.as_bytes()[4] == b'-' {
             return parse_datetime(w).map(Literal::DateTime);
         }
@@ -267,12 +240,7 @@ pub struct Parser<'a> {
 /// Parse and type-check a `$filter` expression for `table`.
 pub fn parse(text: &str, table: &Table) -> Result<Expr, ApiError> {
     let toks = lex(text)?;
-    let mut p = Parser {
-        text,
-        toks,
-        i: 0,
-        table,
-    };
+    let mut p = Parser { text, toks, i: 0, table };
     if p.toks.is_empty() {
         return Err(syntax_error(0, text));
     }
@@ -285,11 +253,7 @@ pub fn parse(text: &str, table: &Table) -> Result<Expr, ApiError> {
 
 impl Parser<'_> {
     fn err_here(&self) -> ApiError {
-        let pos = self
-            .toks
-            .get(self.i)
-            .map(|t| t.pos)
-            .unwrap_or(self.text.len());
+        let pos = self.toks.get(self.i).map(|t| t.pos).unwrap_or(self.text.len());
         syntax_error(pos, self.text)
     }
 
@@ -356,9 +320,7 @@ impl Parser<'_> {
     fn compare(&mut self) -> Result<Expr, ApiError> {
         let left = self.operand()?;
         let op = match self.toks.get(self.i) {
-            Some(Lexed {
-                tok: Tok::Word(w), ..
-            }) => CmpOp::from_word(w),
+            Some(Lexed { tok: Tok::Word(w), .. }) => CmpOp::from_word(w),
             _ => None,
         };
         let left = match (left, op) {
@@ -384,11 +346,7 @@ impl Parser<'_> {
 
     fn operand_type(&self, o: &Operand) -> &'static str {
         match o {
-            Operand::Column(c) => self
-                .table
-                .column(c)
-                .map(|c| c.kind.edm())
-                .unwrap_or("Edm.String"),
+            Operand::Column(c) => self.table.column(c).map(|c| c.kind.edm()).unwrap_or("Edm.String"),
             Operand::Lit(l) => l.edm(),
         }
     }
@@ -440,23 +398,13 @@ impl Parser<'_> {
             Tok::Word(w) => {
                 let w = w.clone();
                 self.i += 1;
-                if matches!(
-                    self.toks.get(self.i),
-                    Some(Lexed {
-                        tok: Tok::LParen,
-                        ..
-                    })
-                ) && is_identifier(&w)
-                {
+                if matches!(self.toks.get(self.i), Some(Lexed { tok: Tok::LParen, .. })) && is_identifier(&w) {
                     return self.function(&w).map(Parsed::Expr);
                 }
                 if let Some(lit) = classify_literal(&w) {
                     return Ok(Parsed::Operand(Operand::Lit(lit)));
                 }
-                if CmpOp::from_word(&w).is_some()
-                    || matches!(w.as_str(), "and" | "or" | "not")
-                    || !is_identifier(&w)
-                {
+                if CmpOp::from_word(&w).is_some() || matches!(w.as_str(), "and" | "or" | "not") || !is_identifier(&w) {
                     self.i -= 1;
                     return Err(self.err_here());
                 }
@@ -489,12 +437,7 @@ impl Parser<'_> {
         };
         self.expect(Tok::RParen)?;
         match (col, arg) {
-            (Operand::Column(c), Operand::Lit(Literal::Str(s)))
-                if self
-                    .table
-                    .column(&c)
-                    .is_some_and(|c| c.kind == Kind::String) =>
-            {
+            (Operand::Column(c), Operand::Lit(Literal::Str(s))) if self.table.column(&c).is_some_and(|c| c.kind == Kind::String) => {
                 Ok(Expr::Func(f, c, s))
             }
             _ => Err(ApiError::odata(format!(
@@ -517,17 +460,10 @@ pub fn value_to_literal(kind: &Kind, v: &Value) -> Literal {
     match v {
         Value::Null => Literal::Null,
         Value::Bool(b) => Literal::Bool(*b),
-        Value::Number(n) => n
-            .as_i64()
-            .map(Literal::Int)
-            .unwrap_or_else(|| Literal::Float(n.as_f64().unwrap_or(0.0))),
+        Value::Number(n) => n.as_i64().map(Literal::Int).unwrap_or_else(|| Literal::Float(n.as_f64().unwrap_or(0.0))),
         Value::String(s) => match kind {
-            Kind::Guid | Kind::Lookup { .. } => Uuid::parse_str(s)
-                .map(Literal::Guid)
-                .unwrap_or(Literal::Str(s.clone())),
-            Kind::DateTime => parse_datetime(s)
-                .map(Literal::DateTime)
-                .unwrap_or(Literal::Str(s.clone())),
+            Kind::Guid | Kind::Lookup { .. } => Uuid::parse_str(s).map(Literal::Guid).unwrap_or(Literal::Str(s.clone())),
+            Kind::DateTime => parse_datetime(s).map(Literal::DateTime).unwrap_or(Literal::Str(s.clone())),
             _ => Literal::Str(s.clone()),
         },
         other => Literal::Str(other.to_string()),
@@ -589,8 +525,7 @@ impl Expr {
                         _ => None,
                     },
                     (Literal::Null, _) | (_, Literal::Null) => {
-                        let null_literal = matches!(l, Operand::Lit(Literal::Null))
-                            || matches!(r, Operand::Lit(Literal::Null));
+                        let null_literal = matches!(l, Operand::Lit(Literal::Null)) || matches!(r, Operand::Lit(Literal::Null));
                         match op {
                             CmpOp::Eq if null_literal => Some(false),
                             CmpOp::Ne if null_literal => Some(true),
@@ -623,10 +558,7 @@ fn resolve(table: &Table, row: &Map<String, Value>, o: &Operand) -> Literal {
     match o {
         Operand::Lit(l) => l.clone(),
         Operand::Column(c) => {
-            let kind = table
-                .column(c)
-                .map(|c| c.kind.clone())
-                .unwrap_or(Kind::String);
+            let kind = table.column(c).map(|c| c.kind.clone()).unwrap_or(Kind::String);
             value_to_literal(&kind, row.get(c).unwrap_or(&Value::Null))
         }
     }
@@ -648,53 +580,27 @@ mod tests {
 
     fn check(filter: &str, v: Value) -> bool {
         let t = mailboxes();
-        parse(filter, t)
-            .unwrap_or_else(|e| panic!("{filter}: {e:?}"))
-            .matches(t, &row(v))
+        parse(filter, t).unwrap_or_else(|e| panic!("{filter}: {e:?}")).matches(t, &row(v))
     }
 
     #[test]
     fn escaped_quote_in_string_literal() {
         let e = parse("name eq 'Liam O''Brien'", mailboxes()).unwrap();
-        assert_eq!(
-            e,
-            Expr::Compare(
-                Operand::Column("name".into()),
-                CmpOp::Eq,
-                Operand::Lit(Literal::Str("Liam O'Brien".into()))
-            )
-        );
-        assert!(check(
-            "name eq 'Liam O''Brien'",
-            json!({"name": "Liam O'Brien"})
-        ));
-        assert!(check(
-            "contains(name,'''')",
-            json!({"name": "Liam O'Brien"})
-        ));
-        assert!(!check(
-            "contains(name,'''')",
-            json!({"name": "Avery Adams"})
-        ));
+        assert_eq!(e, Expr::Compare(Operand::Column("name".into()), CmpOp::Eq, Operand::Lit(Literal::Str("Liam O'Brien".into()))));
+        assert!(check("name eq 'Liam O''Brien'", json!({"name": "Liam O'Brien"})));
+        assert!(check("contains(name,'''')", json!({"name": "Liam O'Brien"})));
+        assert!(!check("contains(name,'''')", json!({"name": "Avery Adams"})));
     }
 
     #[test]
     fn and_binds_tighter_than_or() {
         let t = mailboxes();
-        let e = parse(
-            "statecode eq 1 or statecode eq 0 and actdeliverymethod eq 1",
-            t,
-        )
-        .unwrap();
+        let e = parse("statecode eq 1 or statecode eq 0 and actdeliverymethod eq 1", t).unwrap();
         assert!(matches!(e, Expr::Or(_, _)));
         // statecode 1 alone satisfies the left side of the or.
         assert!(e.matches(t, &row(json!({"statecode": 1, "actdeliverymethod": 0}))));
         assert!(!e.matches(t, &row(json!({"statecode": 0, "actdeliverymethod": 0}))));
-        let p = parse(
-            "(statecode eq 1 or statecode eq 0) and actdeliverymethod eq 1",
-            t,
-        )
-        .unwrap();
+        let p = parse("(statecode eq 1 or statecode eq 0) and actdeliverymethod eq 1", t).unwrap();
         assert!(matches!(p, Expr::And(_, _)));
         assert!(!p.matches(t, &row(json!({"statecode": 1, "actdeliverymethod": 0}))));
     }
@@ -703,74 +609,32 @@ mod tests {
     fn not_and_nulls() {
         assert!(check("not (statecode eq 1)", json!({"statecode": 0})));
         assert!(parse("not statecode eq 0", mailboxes()).is_err());
-        assert!(check(
-            "not testemailconfigurationscheduled",
-            json!({"testemailconfigurationscheduled": false})
-        ));
-        assert!(check(
-            "_emailserverprofile_value eq null",
-            json!({"_emailserverprofile_value": null})
-        ));
-        assert!(!check(
-            "_emailserverprofile_value ne null",
-            json!({"_emailserverprofile_value": null})
-        ));
+        assert!(check("not testemailconfigurationscheduled", json!({"testemailconfigurationscheduled": false})));
+        assert!(check("_emailserverprofile_value eq null", json!({"_emailserverprofile_value": null})));
+        assert!(!check("_emailserverprofile_value ne null", json!({"_emailserverprofile_value": null})));
         // Comparison with a null column is unknown: neither it nor its negation matches.
-        assert!(!check(
-            "emailaddress ne 'x@y'",
-            json!({"emailaddress": null})
-        ));
-        assert!(!check(
-            "not (emailaddress eq 'x@y')",
-            json!({"emailaddress": null})
-        ));
+        assert!(!check("emailaddress ne 'x@y'", json!({"emailaddress": null})));
+        assert!(!check("not (emailaddress eq 'x@y')", json!({"emailaddress": null})));
     }
 
     #[test]
     fn guids_datetimes_bools_functions() {
         let id = "3f2504e0-4f89-41d3-9a0c-0305e82c3301";
-        assert!(check(
-            &format!("_regardingobjectid_value eq {id}"),
-            json!({"_regardingobjectid_value": id.to_uppercase()})
-        ));
-        assert!(check(
-            "createdon ge 2024-01-01T00:00:00Z and createdon lt 2024-02-01",
-            json!({"createdon": "2024-01-15T10:00:00Z"})
-        ));
-        assert!(check(
-            "testemailconfigurationscheduled eq false",
-            json!({"testemailconfigurationscheduled": false})
-        ));
-        assert!(check(
-            "testemailconfigurationscheduled",
-            json!({"testemailconfigurationscheduled": true})
-        ));
-        assert!(check(
-            "startswith(emailaddress,'LIAM.')",
-            json!({"emailaddress": "liam.obrien@contoso.example"})
-        ));
-        assert!(check(
-            "endswith(emailaddress,'@contoso.example')",
-            json!({"emailaddress": "liam.obrien@contoso.example"})
-        ));
-        assert!(check(
-            "name eq 'AVERY ADAMS'",
-            json!({"name": "Avery Adams"})
-        ));
-        assert!(check(
-            "verboseloggingenabled gt -1",
-            json!({"verboseloggingenabled": 0})
-        ));
+        assert!(check(&format!("_regardingobjectid_value eq {id}"), json!({"_regardingobjectid_value": id.to_uppercase()})));
+        assert!(check("createdon ge 2024-01-01T00:00:00Z and createdon lt 2024-02-01", json!({"createdon": "2024-01-15T10:00:00Z"})));
+        assert!(check("testemailconfigurationscheduled eq false", json!({"testemailconfigurationscheduled": false})));
+        assert!(check("testemailconfigurationscheduled", json!({"testemailconfigurationscheduled": true})));
+        assert!(check("startswith(emailaddress,'LIAM.')", json!({"emailaddress": "liam.obrien@contoso.example"})));
+        assert!(check("endswith(emailaddress,'@contoso.example')", json!({"emailaddress": "liam.obrien@contoso.example"})));
+        assert!(check("name eq 'AVERY ADAMS'", json!({"name": "Avery Adams"})));
+        assert!(check("verboseloggingenabled gt -1", json!({"verboseloggingenabled": 0})));
     }
 
     #[test]
     fn unknown_column_is_named() {
         let e = parse("regardingobjecttypecode eq 8", mailboxes()).unwrap_err();
         assert_eq!(e.code, "0x80060888");
-        assert_eq!(
-            e.message,
-            "Could not find a property named 'regardingobjecttypecode' on type 'Microsoft.Dynamics.CRM.mailbox'."
-        );
+        assert_eq!(e.message, "Could not find a property named 'regardingobjecttypecode' on type 'Microsoft.Dynamics.CRM.mailbox'.");
         let e = parse("contains(nosuch,'a')", mailboxes()).unwrap_err();
         assert!(e.message.contains("'nosuch'"), "{}", e.message);
     }
@@ -795,11 +659,7 @@ mod tests {
         let e = parse("_emailserverprofile_value eq 'abc'", mailboxes()).unwrap_err();
         assert!(e.message.contains("incompatible types"), "{}", e.message);
         let e = parse("statecode eq '0'", mailboxes()).unwrap_err();
-        assert!(
-            e.message.contains("'Edm.Int32' and 'Edm.String'"),
-            "{}",
-            e.message
-        );
+        assert!(e.message.contains("'Edm.Int32' and 'Edm.String'"), "{}", e.message);
         let e = parse("tolower(name) eq 'x'", mailboxes()).unwrap_err();
         assert!(e.message.contains("unknown function"), "{}", e.message);
         assert!(parse("contains(statecode,'1')", mailboxes()).is_err());

@@ -18,12 +18,7 @@ pub trait LookupResolver {
 
 /// `W/"<versionnumber>"`.
 pub fn etag(row: &Map<String, Value>) -> String {
-    format!(
-        "W/\"{}\"",
-        row.get("versionnumber")
-            .and_then(Value::as_i64)
-            .unwrap_or(0)
-    )
+    format!("W/\"{}\"", row.get("versionnumber").and_then(Value::as_i64).unwrap_or(0))
 }
 
 /// `#mailboxes(col1,col2)` (the fragment of `@odata.context`).
@@ -62,31 +57,21 @@ pub fn format_row(
         let Some(meta) = table.column(col) else {
             continue;
         };
-        let value = if meta.access == Access::WriteOnly {
-            Value::Null
-        } else {
-            row.get(col).cloned().unwrap_or(Value::Null)
-        };
+        let value = if meta.access == Access::WriteOnly { Value::Null } else { row.get(col).cloned().unwrap_or(Value::Null) };
         if !value.is_null() {
             match &meta.kind {
                 Kind::Picklist(opts) if wants(FORMATTED) => {
-                    if let Some((_, label)) = opts.iter().find(|(v, _)| Some(*v) == value.as_i64())
-                    {
+                    if let Some((_, label)) = opts.iter().find(|(v, _)| Some(*v) == value.as_i64()) {
                         out.insert(format!("{col}@{FORMATTED}"), json!(label));
                     }
                 }
                 Kind::Bool { labels } if wants(FORMATTED) => {
-                    let label = if value.as_bool() == Some(true) {
-                        labels.0
-                    } else {
-                        labels.1
-                    };
+                    let label = if value.as_bool() == Some(true) { labels.0 } else { labels.1 };
                     out.insert(format!("{col}@{FORMATTED}"), json!(label));
                 }
                 Kind::Lookup { targets } if annotations.is_some() => {
                     let id = value.as_str().and_then(|s| Uuid::parse_str(s).ok());
-                    if let Some((logical, name)) = id.and_then(|id| resolver.resolve(targets, &id))
-                    {
+                    if let Some((logical, name)) = id.and_then(|id| resolver.resolve(targets, &id)) {
                         if wants(FORMATTED) {
                             out.insert(format!("{col}@{FORMATTED}"), json!(name));
                         }

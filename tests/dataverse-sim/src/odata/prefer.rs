@@ -14,11 +14,7 @@ pub struct Annotations {
 impl Annotations {
     pub fn parse(raw: &str) -> Self {
         let raw = raw.trim().trim_matches('"').to_string();
-        let patterns = raw
-            .split(',')
-            .map(|p| p.trim().to_string())
-            .filter(|p| !p.is_empty())
-            .collect();
+        let patterns = raw.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect();
         Annotations { raw, patterns }
     }
 
@@ -30,10 +26,7 @@ impl Annotations {
                 Some(rest) => (true, rest),
                 None => (false, p.as_str()),
             };
-            let hit = p == "*"
-                || p == name
-                || p.strip_suffix(".*")
-                    .is_some_and(|prefix| name.starts_with(&format!("{prefix}.")));
+            let hit = p == "*" || p == name || p.strip_suffix(".*").is_some_and(|prefix| name.starts_with(&format!("{prefix}.")));
             if hit {
                 if negate {
                     return false;
@@ -69,10 +62,7 @@ fn split_preferences(v: &str) -> Vec<String> {
         }
     }
     out.push(cur);
-    out.into_iter()
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .collect()
+    out.into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
 }
 
 impl Prefer {
@@ -88,9 +78,7 @@ impl Prefer {
                 match name.as_str() {
                     "odata.maxpagesize" => p.max_page_size = val.trim_matches('"').parse().ok(),
                     "odata.include-annotations" => p.annotations = Some(Annotations::parse(&val)),
-                    "return" => {
-                        p.return_representation = val.eq_ignore_ascii_case("representation")
-                    }
+                    "return" => p.return_representation = val.eq_ignore_ascii_case("representation"),
                     "odata.continue-on-error" => p.continue_on_error = true,
                     _ => {}
                 }
@@ -119,9 +107,6 @@ mod tests {
         let star = Annotations::parse("\"*\"");
         assert!(star.wants("Microsoft.Dynamics.CRM.lookuplogicalname"));
         let ns = Annotations::parse("\"Microsoft.Dynamics.CRM.*\"");
-        assert!(
-            ns.wants("Microsoft.Dynamics.CRM.lookuplogicalname")
-                && !ns.wants("OData.Community.Display.V1.FormattedValue")
-        );
+        assert!(ns.wants("Microsoft.Dynamics.CRM.lookuplogicalname") && !ns.wants("OData.Community.Display.V1.FormattedValue"));
     }
 }

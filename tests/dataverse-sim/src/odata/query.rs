@@ -47,12 +47,7 @@ pub struct QueryOptions {
 
 /// Split and percent-decode a raw query string.
 pub fn decode_query(raw: Option<&str>) -> Vec<(String, String)> {
-    raw.map(|q| {
-        url::form_urlencoded::parse(q.as_bytes())
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect()
-    })
-    .unwrap_or_default()
+    raw.map(|q| url::form_urlencoded::parse(q.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()).unwrap_or_default()
 }
 
 fn validate_columns(table: &Table, names: &[String]) -> ApiResult<()> {
@@ -68,10 +63,7 @@ fn validate_columns(table: &Table, names: &[String]) -> ApiResult<()> {
 fn parse_select(table: &Table, v: &str) -> ApiResult<Vec<String>> {
     let cols: Vec<String> = v.split(',').map(|s| s.trim().to_string()).collect();
     if cols.iter().any(|c| c.is_empty()) {
-        return Err(ApiError::odata(format!(
-            "Syntax error at position {} in '{v}'.",
-            v.len()
-        )));
+        return Err(ApiError::odata(format!("Syntax error at position {} in '{v}'.", v.len())));
     }
     validate_columns(table, &cols)?;
     Ok(cols)
@@ -81,18 +73,13 @@ fn parse_orderby(table: &Table, v: &str) -> ApiResult<Vec<(String, bool)>> {
     let mut out = Vec::new();
     for item in v.split(',') {
         let mut parts = item.split_whitespace();
-        let col = parts
-            .next()
-            .ok_or_else(|| ApiError::odata(format!("Syntax error at position 0 in '{v}'.")))?;
+        let col = parts.next().ok_or_else(|| ApiError::odata(format!("Syntax error at position 0 in '{v}'.")))?;
         let desc = match parts.next() {
             None => false,
             Some(d) if d.eq_ignore_ascii_case("asc") => false,
             Some(d) if d.eq_ignore_ascii_case("desc") => true,
             Some(_) => {
-                return Err(ApiError::odata(format!(
-                    "Syntax error at position {} in '{v}'.",
-                    item.len()
-                )));
+                return Err(ApiError::odata(format!("Syntax error at position {} in '{v}'.", item.len())));
             }
         };
         if parts.next().is_some() {
@@ -105,11 +92,7 @@ fn parse_orderby(table: &Table, v: &str) -> ApiResult<Vec<(String, bool)>> {
 }
 
 /// Parse the query options of a collection (`single = false`) or single-row request.
-pub fn parse_options(
-    table: &Table,
-    pairs: &[(String, String)],
-    single: bool,
-) -> ApiResult<QueryOptions> {
+pub fn parse_options(table: &Table, pairs: &[(String, String)], single: bool) -> ApiResult<QueryOptions> {
     let mut q = QueryOptions::default();
     let mut seen = Vec::new();
     for (k, v) in pairs {
@@ -123,13 +106,7 @@ pub fn parse_options(
         }
         seen.push(k.clone());
         let collection_only = |q: &str| {
-            if single {
-                Err(ApiError::odata(format!(
-                    "Query option '{q}' is not allowed on a single entity."
-                )))
-            } else {
-                Ok(())
-            }
+            if single { Err(ApiError::odata(format!("Query option '{q}' is not allowed on a single entity."))) } else { Ok(()) }
         };
         match k.as_str() {
             "$select" => q.select = Some(parse_select(table, v)?),
@@ -143,7 +120,11 @@ pub fn parse_options(
             }
             "$top" => {
                 collection_only(k)?;
-                q.top = Some(v.trim().parse().map_err(|_| ApiError::odata(format!("Invalid value '{v}' for $top query option found. The $top query option requires a non-negative integer value.")))?);
+                q.top = Some(v.trim().parse().map_err(|_| {
+                    ApiError::odata(format!(
+                        "Invalid value '{v}' for $top query option found. The $top query option requires a non-negative integer value."
+                    ))
+                })?);
             }
             "$count" => {
                 collection_only(k)?;
@@ -151,9 +132,7 @@ pub fn parse_options(
                     "true" => true,
                     "false" => false,
                     _ => {
-                        return Err(ApiError::odata(format!(
-                            "'{v}' is not a valid count option."
-                        )));
+                        return Err(ApiError::odata(format!("'{v}' is not a valid count option.")));
                     }
                 };
             }
@@ -163,21 +142,15 @@ pub fn parse_options(
                 continue;
             }
             "$skip" => {
-                return Err(ApiError::odata(
-                    "The query parameter $skip is not supported",
-                ));
+                return Err(ApiError::odata("The query parameter $skip is not supported"));
             }
             "$format" if v == "json" => {}
             "$expand" => return Err(ApiError::not_implemented("$expand")),
             "$apply" | "$search" | "$levels" | "$compute" | "$format" => {
-                return Err(ApiError::odata(format!(
-                    "The query parameter {k} is not supported"
-                )));
+                return Err(ApiError::odata(format!("The query parameter {k} is not supported")));
             }
             _ => {
-                return Err(ApiError::odata(format!(
-                    "The query parameter {k} is not supported"
-                )));
+                return Err(ApiError::odata(format!("The query parameter {k} is not supported")));
             }
         }
         q.carried.push((k.clone(), v.clone()));
@@ -203,23 +176,14 @@ fn sort_key(table: &Table, q: &QueryOptions, row: &Row) -> Vec<Value> {
     q.orderby
         .iter()
         .map(|(c, _)| row.get(c).cloned().unwrap_or(Value::Null))
-        .chain(std::iter::once(
-            row.get(&table.primary_id).cloned().unwrap_or(Value::Null),
-        ))
+        .chain(std::iter::once(row.get(&table.primary_id).cloned().unwrap_or(Value::Null)))
         .collect()
 }
 
 fn compare_keys(table: &Table, q: &QueryOptions, a: &[Value], b: &[Value]) -> Ordering {
-    let cols = q
-        .orderby
-        .iter()
-        .map(|(c, d)| (c.as_str(), *d))
-        .chain(std::iter::once((table.primary_id.as_str(), false)));
+    let cols = q.orderby.iter().map(|(c, d)| (c.as_str(), *d)).chain(std::iter::once((table.primary_id.as_str(), false)));
     for (i, (col, desc)) in cols.enumerate() {
-        let kind = table
-            .column(col)
-            .map(|c| c.kind.clone())
-            .unwrap_or(Kind::String);
+        let kind = table.column(col).map(|c| c.kind.clone()).unwrap_or(Kind::String);
         let la = value_to_literal(&kind, a.get(i).unwrap_or(&Value::Null));
         let lb = value_to_literal(&kind, b.get(i).unwrap_or(&Value::Null));
         // SQL Server order: nulls first ascending, last descending.
@@ -248,34 +212,21 @@ pub struct Page<'a> {
 }
 
 /// Filter, order and page `rows`.
-pub fn execute<'a>(
-    table: &Table,
-    rows: impl Iterator<Item = &'a Row>,
-    q: &QueryOptions,
-    page_size: usize,
-) -> ApiResult<Page<'a>> {
-    let mut matched: Vec<(Vec<Value>, &Row)> = rows
-        .filter(|r| q.filter.as_ref().is_none_or(|f| f.matches(table, r)))
-        .map(|r| (sort_key(table, q, r), r))
-        .collect();
+pub fn execute<'a>(table: &Table, rows: impl Iterator<Item = &'a Row>, q: &QueryOptions, page_size: usize) -> ApiResult<Page<'a>> {
+    let mut matched: Vec<(Vec<Value>, &Row)> =
+        rows.filter(|r| q.filter.as_ref().is_none_or(|f| f.matches(table, r))).map(|r| (sort_key(table, q, r), r)).collect();
     matched.sort_by(|a, b| compare_keys(table, q, &a.0, &b.0));
     let count = q.count.then(|| matched.len().min(5000));
     if let Some(token) = &q.skiptoken {
         if token.len() != q.orderby.len() + 1 {
-            return Err(ApiError::odata(
-                "The $skiptoken value does not match the query.",
-            ));
+            return Err(ApiError::odata("The $skiptoken value does not match the query."));
         }
         matched.retain(|(k, _)| compare_keys(table, q, k, token) == Ordering::Greater);
     }
     if let Some(top) = q.top {
         // $top disables server-driven paging (no nextLink).
         matched.truncate(top);
-        return Ok(Page {
-            rows: matched.into_iter().map(|(_, r)| r).collect(),
-            count,
-            next_skiptoken: None,
-        });
+        return Ok(Page { rows: matched.into_iter().map(|(_, r)| r).collect(), count, next_skiptoken: None });
     }
     let next_skiptoken = if matched.len() > page_size {
         matched.truncate(page_size);
@@ -283,32 +234,19 @@ pub fn execute<'a>(
     } else {
         None
     };
-    Ok(Page {
-        rows: matched.into_iter().map(|(_, r)| r).collect(),
-        count,
-        next_skiptoken,
-    })
+    Ok(Page { rows: matched.into_iter().map(|(_, r)| r).collect(), count, next_skiptoken })
 }
 
 /// `@odata.nextLink` for the collection URL `base` (no query string).
 pub fn next_link(base: &str, q: &QueryOptions, skiptoken: &str) -> String {
-    let mut parts: Vec<String> = q
-        .carried
-        .iter()
-        .map(|(k, v)| format!("{k}={}", utf8_percent_encode(v, QUERY_VALUE)))
-        .collect();
-    parts.push(format!(
-        "$skiptoken={}",
-        utf8_percent_encode(skiptoken, QUERY_VALUE)
-    ));
+    let mut parts: Vec<String> = q.carried.iter().map(|(k, v)| format!("{k}={}", utf8_percent_encode(v, QUERY_VALUE))).collect();
+    parts.push(format!("$skiptoken={}", utf8_percent_encode(skiptoken, QUERY_VALUE)));
     format!("{base}?{}", parts.join("&"))
 }
 
 /// Columns that a `$select` may not name because they cannot be read.
 pub fn readable(table: &Table, col: &str) -> bool {
-    table
-        .column(col)
-        .is_some_and(|c| c.access != Access::WriteOnly)
+    table.column(col).is_some_and(|c| c.access != Access::WriteOnly)
 }
 
 #[cfg(test)]
@@ -331,19 +269,12 @@ mod tests {
                     .clone()
             })
             .collect();
-        let pairs = vec![
-            ("$orderby".to_string(), "name desc".to_string()),
-            ("$filter".to_string(), "statecode eq 0".to_string()),
-        ];
+        let pairs = vec![("$orderby".to_string(), "name desc".to_string()), ("$filter".to_string(), "statecode eq 0".to_string())];
         let mut q = parse_options(t(), &pairs, false).unwrap();
         let mut seen = Vec::new();
         loop {
             let page = execute(t(), rows.iter(), &q, 10).unwrap();
-            seen.extend(
-                page.rows
-                    .iter()
-                    .map(|r| r["mailboxid"].as_str().unwrap().to_string()),
-            );
+            seen.extend(page.rows.iter().map(|r| r["mailboxid"].as_str().unwrap().to_string()));
             match page.next_skiptoken {
                 Some(tok) => {
                     let link = next_link("http://x/api/data/v9.2/mailboxes", &q, &tok);
@@ -362,16 +293,10 @@ mod tests {
 
     #[test]
     fn rejected_options() {
-        let p = |k: &str, v: &str| {
-            parse_options(t(), &[(k.to_string(), v.to_string())], false).unwrap_err()
-        };
+        let p = |k: &str, v: &str| parse_options(t(), &[(k.to_string(), v.to_string())], false).unwrap_err();
         assert_eq!(p("$skip", "10").status, 400);
         assert!(p("$select", "name,nosuch").message.contains("'nosuch'"));
-        assert!(
-            p("$orderby", "name sideways")
-                .message
-                .contains("Syntax error")
-        );
+        assert!(p("$orderby", "name sideways").message.contains("Syntax error"));
         assert!(p("$top", "-1").message.contains("$top"));
         assert!(p("$skiptoken", "garbage!").message.contains("$skiptoken"));
     }

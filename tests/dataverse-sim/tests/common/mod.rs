@@ -19,33 +19,24 @@ pub struct Reply {
 
 impl Reply {
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.text)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.text))
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.text))
     }
 
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers
-            .get(name)
-            .map(|v| v.to_str().unwrap().to_string())
+        self.headers.get(name).map(|v| v.to_str().unwrap().to_string())
     }
 
     /// `(code, message)` of an OData error body.
     pub fn error(&self) -> (String, String) {
         let v = self.json();
-        (
-            v["error"]["code"].as_str().unwrap().to_string(),
-            v["error"]["message"].as_str().unwrap().to_string(),
-        )
+        (v["error"]["code"].as_str().unwrap().to_string(), v["error"]["message"].as_str().unwrap().to_string())
     }
 }
 
 impl Harness {
     pub async fn start(config: SimConfig) -> Harness {
         let sim = Simulator::start(config).await.expect("simulator starts");
-        Harness {
-            sim,
-            http: reqwest::Client::new(),
-        }
+        Harness { sim, http: reqwest::Client::new() }
     }
 
     pub async fn default() -> Harness {
@@ -53,26 +44,11 @@ impl Harness {
     }
 
     pub fn api(&self, path: &str) -> String {
-        if path.starts_with("http") {
-            path.to_string()
-        } else {
-            format!("{}/api/data/v9.2/{path}", self.sim.url())
-        }
+        if path.starts_with("http") { path.to_string() } else { format!("{}/api/data/v9.2/{path}", self.sim.url()) }
     }
 
-    pub async fn send(
-        &self,
-        method: Method,
-        token: Option<&str>,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: Option<&Value>,
-    ) -> Reply {
-        let mut req = self
-            .http
-            .request(method, self.api(path))
-            .header("Accept", "application/json")
-            .header("OData-Version", "4.0");
+    pub async fn send(&self, method: Method, token: Option<&str>, path: &str, headers: &[(&str, &str)], body: Option<&Value>) -> Reply {
+        let mut req = self.http.request(method, self.api(path)).header("Accept", "application/json").header("OData-Version", "4.0");
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
@@ -80,19 +56,13 @@ impl Harness {
             req = req.header(*k, *v);
         }
         if let Some(b) = body {
-            req = req
-                .header("Content-Type", "application/json")
-                .body(b.to_string());
+            req = req.header("Content-Type", "application/json").body(b.to_string());
         }
         let resp = req.send().await.expect("request sent");
         let status = resp.status();
         let headers = resp.headers().clone();
         let text = resp.text().await.expect("body");
-        Reply {
-            status,
-            headers,
-            text,
-        }
+        Reply { status, headers, text }
     }
 
     pub async fn get(&self, token: &str, path: &str) -> Reply {
@@ -100,23 +70,14 @@ impl Harness {
     }
 
     pub async fn get_with(&self, token: &str, path: &str, headers: &[(&str, &str)]) -> Reply {
-        self.send(Method::GET, Some(token), path, headers, None)
-            .await
+        self.send(Method::GET, Some(token), path, headers, None).await
     }
 
     pub async fn patch(&self, token: &str, path: &str, body: Value) -> Reply {
-        self.send(Method::PATCH, Some(token), path, &[], Some(&body))
-            .await
+        self.send(Method::PATCH, Some(token), path, &[], Some(&body)).await
     }
 
-    pub async fn patch_with(
-        &self,
-        token: &str,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: Value,
-    ) -> Reply {
-        self.send(Method::PATCH, Some(token), path, headers, Some(&body))
-            .await
+    pub async fn patch_with(&self, token: &str, path: &str, headers: &[(&str, &str)], body: Value) -> Reply {
+        self.send(Method::PATCH, Some(token), path, headers, Some(&body)).await
     }
 }
