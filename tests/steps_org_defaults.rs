@@ -31,7 +31,10 @@ fn defaults_are_applied_verified_and_a_second_run_changes_nothing() {
     assert_eq!(applied["changed"], true);
     let after = &applied["defaults"];
     assert_eq!(after["server_profile_name"], "Microsoft Exchange Online");
-    assert_eq!((after["incoming_email"].as_str(), after["appointments_contacts_tasks"].as_str()), (Some("ServerSideSync"), Some("ServerSideSync")));
+    assert_eq!(
+        (after["incoming_email"].as_str(), after["appointments_contacts_tasks"].as_str()),
+        (Some("ServerSideSync"), Some("ServerSideSync"))
+    );
     assert_eq!(after["process_email_using"], "ServerSideSync");
     let xml = after["email_settings_xml"].as_str().unwrap();
     assert!(xml.contains("<ACTDeliveryMethod>1</ACTDeliveryMethod>") && xml.contains("<IncomingEmailDeliveryMethod>2<"));

@@ -58,13 +58,15 @@ impl Drop for Client {
 }
 
 pub fn token_config(url: &str, token: &str) -> String {
-    serde_json::json!({"version": 1, "url": url, "credential": {"kind": "access_token", "access_token": token}, "max_retries": 2}).to_string()
+    serde_json::json!({"version": 1, "url": url, "credential": {"kind": "access_token", "access_token": token}, "max_retries": 2})
+        .to_string()
 }
 
 pub fn secret_config(url: &str, secret: &str) -> String {
     serde_json::json!({"version": 1, "url": url, "max_retries": 2, "credential": {
         "kind": "client_secret", "tenant_id": dataverse_sim::fixtures::TENANT_ID, "client_id": dataverse_sim::fixtures::CLIENT_ID,
-        "client_secret": secret, "authority_host": url}}).to_string()
+        "client_secret": secret, "authority_host": url}})
+    .to_string()
 }
 
 pub fn new_client(config: &str) -> Result<Client, (Status, serde_json::Value)> {
