@@ -12,6 +12,11 @@
 #define CRMSYNC_ABI_VERSION 1
 
 /*
+ The service's limit on operations in one `$batch`.
+ */
+#define MAX_OPERATIONS 1000
+
+/*
  Result of every call. Values are stable: never renumber, retire instead.
  */
 typedef enum {
@@ -144,6 +149,36 @@ crmsync_status crmsync_mailboxes_list_start(const crmsync_client *client,
                                             size_t query_len,
                                             crmsync_operation **op_out,
                                             char **error_out);
+
+/*
+ Configures the selected mailboxes (Set-CrmMailbox). Request
+ `{"version":1,"selection":{…},"apply_defaults":bool,"server_profile","incoming_email","outgoing_email",
+ "appointments_contacts_tasks","sync_with_this_org_only","what_if"}`. One `item` event per mailbox
+ (`outcome`: Planned, Unchanged, Changed, Failed; `changes`: field, from, to), `progress` events;
+ result: counts.
+
+ # Safety
+ `client` is a live handle; `request` points at `request_len` bytes; out-parameters are writable.
+ */
+crmsync_status crmsync_mailboxes_configure_start(const crmsync_client *client,
+                                                 const uint8_t *request,
+                                                 size_t request_len,
+                                                 crmsync_operation **op_out,
+                                                 char **error_out);
+
+/*
+ Approves or rejects the selected mailboxes' email through their owning user or queue, then
+ reads them back. Request `{"version":1,"selection":{…},"decision":"Approve"|"Reject","what_if"}`.
+ A mailbox whose read-back does not show the decision is a `Failed` item with the reason.
+
+ # Safety
+ `client` is a live handle; `request` points at `request_len` bytes; out-parameters are writable.
+ */
+crmsync_status crmsync_mailboxes_approve_start(const crmsync_client *client,
+                                               const uint8_t *request,
+                                               size_t request_len,
+                                               crmsync_operation **op_out,
+                                               char **error_out);
 
 /*
  Waits up to `timeout_ms` for the next event. Returns `OK` with `*event_out` set,

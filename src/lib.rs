@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod client;
 pub mod config;
+pub mod engine;
 pub mod error;
 pub mod ffi;
 pub mod model;

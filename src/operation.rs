@@ -34,6 +34,11 @@ impl EventSink {
     pub fn is_cancelled(&self) -> bool {
         self.cancel.is_cancelled()
     }
+
+    /// Completes when the operation is cancelled.
+    pub async fn cancelled(&self) {
+        self.cancel.cancelled().await
+    }
 }
 
 pub enum NextEvent {

@@ -2,9 +2,11 @@
 
 use super::client::CrmsyncClient;
 use super::{Failure, Status, args, guard, guard_void};
-use crate::operation::{NextEvent, Operation};
+use crate::client::Client;
+use crate::operation::{EventSink, NextEvent, Operation};
 use crate::steps;
 use std::ffi::c_char;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A running or finished long operation (opaque). Free with `crmsync_op_free`.
@@ -12,8 +14,24 @@ pub struct CrmsyncOperation {
     op: Operation,
 }
 
-fn start(op_out: *mut *mut CrmsyncOperation, op: Operation) -> Result<Status, Failure> {
-    // SAFETY: callers checked `op_out` with `args::out`.
+/// Parses the request, checks the handles, and starts `work` as an operation.
+fn start<Q, F, Fut>(
+    client: *const CrmsyncClient,
+    request: *const u8,
+    request_len: usize,
+    op_out: *mut *mut CrmsyncOperation,
+    work: F,
+) -> Result<Status, Failure>
+where
+    Q: serde::de::DeserializeOwned + Send + 'static,
+    F: FnOnce(Arc<Client>, Q, EventSink) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = crate::error::Result<serde_json::Value>> + Send + 'static,
+{
+    let client = args::handle(client, "client")?.inner.clone();
+    let request: Q = args::json(request, request_len, "request")?;
+    args::out(op_out, "op_out")?;
+    let op = Operation::start(move |sink| work(client, request, sink));
+    // SAFETY: `args::out` checked `op_out`.
     unsafe { *op_out = Box::into_raw(Box::new(CrmsyncOperation { op })) };
     Ok(Status::Ok)
 }
@@ -32,12 +50,43 @@ pub unsafe extern "C" fn crmsync_mailboxes_list_start(
     op_out: *mut *mut CrmsyncOperation,
     error_out: *mut *mut c_char,
 ) -> Status {
-    guard(error_out, || {
-        let client = args::handle(client, "client")?.inner.clone();
-        let query: steps::mailboxes::MailboxQuery = args::json(query, query_len, "query")?;
-        args::out(op_out, "op_out")?;
-        start(op_out, Operation::start(move |sink| steps::mailboxes::list(client, query, sink)))
-    })
+    guard(error_out, || start(client, query, query_len, op_out, steps::mailboxes::list))
+}
+
+/// Configures the selected mailboxes (Set-CrmMailbox). Request
+/// `{"version":1,"selection":{…},"apply_defaults":bool,"server_profile","incoming_email","outgoing_email",
+/// "appointments_contacts_tasks","sync_with_this_org_only","what_if"}`. One `item` event per mailbox
+/// (`outcome`: Planned, Unchanged, Changed, Failed; `changes`: field, from, to), `progress` events;
+/// result: counts.
+///
+/// # Safety
+/// `client` is a live handle; `request` points at `request_len` bytes; out-parameters are writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn crmsync_mailboxes_configure_start(
+    client: *const CrmsyncClient,
+    request: *const u8,
+    request_len: usize,
+    op_out: *mut *mut CrmsyncOperation,
+    error_out: *mut *mut c_char,
+) -> Status {
+    guard(error_out, || start(client, request, request_len, op_out, steps::mailbox_settings::set))
+}
+
+/// Approves or rejects the selected mailboxes' email through their owning user or queue, then
+/// reads them back. Request `{"version":1,"selection":{…},"decision":"Approve"|"Reject","what_if"}`.
+/// A mailbox whose read-back does not show the decision is a `Failed` item with the reason.
+///
+/// # Safety
+/// `client` is a live handle; `request` points at `request_len` bytes; out-parameters are writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn crmsync_mailboxes_approve_start(
+    client: *const CrmsyncClient,
+    request: *const u8,
+    request_len: usize,
+    op_out: *mut *mut CrmsyncOperation,
+    error_out: *mut *mut c_char,
+) -> Status {
+    guard(error_out, || start(client, request, request_len, op_out, steps::approval::decide))
 }
 
 /// Waits up to `timeout_ms` for the next event. Returns `OK` with `*event_out` set,

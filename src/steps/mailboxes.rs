@@ -1,7 +1,7 @@
-//! Listing mailboxes page by page, as an operation that streams each page as an event.
+//! Which mailboxes a step works on (the selection), and reading them page by page.
 
 use crate::client::Client;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::PREFER_ANNOTATIONS;
 use crate::model::mailbox::{COLUMNS, Mailbox};
 use crate::operation::EventSink;
@@ -10,10 +10,14 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
-#[derive(Debug, Default, Deserialize)]
+/// Ids per `mailboxid eq … or …` query: keeps the URL far below the service's limits.
+const IDS_PER_QUERY: usize = 50;
+
+/// The mailboxes a step applies to. All conditions combine with `and`; an empty selection
+/// means every mailbox of the organization.
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct MailboxQuery {
-    pub version: u32,
+pub struct MailboxSelection {
     #[serde(default)]
     pub name: Option<String>,
     #[serde(default)]
@@ -21,43 +25,141 @@ pub struct MailboxQuery {
     /// A profile id or exact profile name.
     #[serde(default)]
     pub server_profile: Option<String>,
+    /// Explicit mailbox ids (e.g. piped in).
+    #[serde(default)]
+    pub mailbox_ids: Option<Vec<String>>,
+    /// An OData `$filter` expression written by the caller, added as is (in parentheses).
+    #[serde(default)]
+    pub filter: Option<String>,
+    /// Only active mailboxes (statecode 0). Default true for the configuration steps.
+    #[serde(default)]
+    pub active_only: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailboxQuery {
+    pub version: u32,
+    #[serde(flatten)]
+    pub selection: MailboxSelection,
     #[serde(default)]
     pub page_size: Option<u32>,
 }
 
-async fn build_query(client: &Client, query: &MailboxQuery) -> Result<Query> {
-    let mut q = Query::default().select(COLUMNS).order_by("name");
-    if let Some(name) = &query.name {
-        q = q.filter(eq_string("name", name));
+impl MailboxSelection {
+    async fn queries(&self, client: &Client) -> Result<Vec<Query>> {
+        let mut q = Query::default().select(COLUMNS).order_by("name");
+        if let Some(name) = &self.name {
+            q = q.filter(eq_string("name", name));
+        }
+        if let Some(address) = &self.email_address {
+            q = q.filter(eq_string("emailaddress", address));
+        }
+        if let Some(profile) = &self.server_profile {
+            let id = super::profiles::resolve_id(client, profile).await?;
+            q = q.filter(format!("_emailserverprofile_value eq {}", guid_literal(id)));
+        }
+        if let Some(filter) = self.filter.as_deref().filter(|f| !f.trim().is_empty()) {
+            q = q.filter(filter.to_string());
+        }
+        if self.active_only {
+            q = q.filter("statecode eq 0");
+        }
+        let Some(ids) = &self.mailbox_ids else { return Ok(vec![q]) };
+        let ids = ids.iter().map(|id| super::parse_guid(id, "mailbox id")).collect::<Result<Vec<_>>>()?;
+        Ok(ids
+            .chunks(IDS_PER_QUERY)
+            .map(|chunk| {
+                q.clone().filter(chunk.iter().map(|id| format!("mailboxid eq {}", guid_literal(*id))).collect::<Vec<_>>().join(" or "))
+            })
+            .collect())
     }
-    if let Some(address) = &query.email_address {
-        q = q.filter(eq_string("emailaddress", address));
+
+    /// Calls `on_page` with each page of matching mailboxes, in order.
+    pub async fn for_each_page(&self, client: &Client, page_size: u32, mut on_page: impl AsyncPageFn) -> Result<usize> {
+        let prefer_page = format!("odata.maxpagesize={}", page_size.clamp(1, 5000));
+        let prefer = [PREFER_ANNOTATIONS, prefer_page.as_str()];
+        let mut count = 0;
+        for q in self.queries(client).await? {
+            let mut next = Some(client.api.resolve(&q.to_path("mailboxes"))?);
+            while let Some(url) = next {
+                let page = client.api.get_page(url, &prefer).await?;
+                let items: Vec<Mailbox> = page.rows.iter().filter_map(Mailbox::from_row).collect();
+                count += items.len();
+                on_page.call(items).await?;
+                next = page.next_link;
+            }
+        }
+        Ok(count)
     }
-    if let Some(profile) = &query.server_profile {
-        let id = super::profiles::resolve_id(client, profile).await?;
-        q = q.filter(format!("_emailserverprofile_value eq {}", guid_literal(id)));
+
+    /// Every matching mailbox in memory (the bulk steps need the whole set to plan).
+    pub async fn collect(&self, client: &Client) -> Result<Vec<Mailbox>> {
+        let mut all = Vec::new();
+        let collector = Collect(&mut all);
+        self.for_each_page(client, client.config.page_size, collector).await?;
+        if let Some(ids) = &self.mailbox_ids {
+            let missing: Vec<&String> = ids.iter().filter(|id| !all.iter().any(|m| m.mailbox_id.eq_ignore_ascii_case(id))).collect();
+            if !missing.is_empty()
+                && self.filter.is_none()
+                && self.name.is_none()
+                && self.email_address.is_none()
+                && self.server_profile.is_none()
+            {
+                return Err(Error::not_found(format!("{} mailbox id(s) do not exist (first: {}).", missing.len(), missing[0]))
+                    .with_remedy("Check the ids with Get-CrmMailbox; nothing was changed."));
+            }
+        }
+        Ok(all)
     }
-    Ok(q)
+}
+
+/// A page consumer that may await (sending events) — a named trait keeps the signatures short.
+pub trait AsyncPageFn {
+    fn call(&mut self, page: Vec<Mailbox>) -> impl std::future::Future<Output = Result<()>> + Send;
+}
+
+struct Collect<'a>(&'a mut Vec<Mailbox>);
+
+impl AsyncPageFn for Collect<'_> {
+    fn call(&mut self, page: Vec<Mailbox>) -> impl std::future::Future<Output = Result<()>> + Send {
+        self.0.extend(page);
+        std::future::ready(Ok(()))
+    }
+}
+
+struct Stream<'a> {
+    sink: &'a EventSink,
+    pages: usize,
+    count: usize,
+}
+
+impl AsyncPageFn for Stream<'_> {
+    fn call(&mut self, items: Vec<Mailbox>) -> impl std::future::Future<Output = Result<()>> + Send {
+        self.pages += 1;
+        self.count += items.len();
+        let (pages, count, sink) = (self.pages, self.count, self.sink);
+        async move {
+            sink.send(json!({"version": 1, "type": "items", "page": pages, "items": items})).await?;
+            sink.send(
+                json!({"version": 1, "type": "progress", "done": count, "message": format!("Read {count} mailboxes ({pages} pages)")}),
+            )
+            .await
+        }
+    }
 }
 
 /// Streams `{"type":"items"}` events (one per page) and `{"type":"progress"}` events; the
 /// result is the count. Pages are never all held in memory at once.
 pub async fn list(client: Arc<Client>, query: MailboxQuery, sink: EventSink) -> Result<Value> {
-    let page_size = query.page_size.unwrap_or(client.config.page_size).clamp(1, 5000);
-    let prefer_page = format!("odata.maxpagesize={page_size}");
-    let prefer = [PREFER_ANNOTATIONS, prefer_page.as_str()];
-    let q = build_query(&client, &query).await?;
-    let mut next = Some(client.api.resolve(&q.to_path("mailboxes"))?);
-    let (mut count, mut pages) = (0usize, 0usize);
-    while let Some(url) = next {
-        let page = client.api.get_page(url, &prefer).await?;
-        let items: Vec<Mailbox> = page.rows.iter().filter_map(Mailbox::from_row).collect();
-        pages += 1;
-        count += items.len();
-        sink.send(json!({"version": 1, "type": "items", "page": pages, "items": items})).await?;
-        sink.send(json!({"version": 1, "type": "progress", "done": count, "message": format!("Read {count} mailboxes ({pages} pages)")}))
-            .await?;
-        next = page.next_link;
+    let page_size = query.page_size.unwrap_or(client.config.page_size);
+    let mut stream = Stream { sink: &sink, pages: 0, count: 0 };
+    let count = query.selection.for_each_page(&client, page_size, &mut stream).await?;
+    Ok(json!({"version": 1, "count": count, "pages": stream.pages}))
+}
+
+impl<T: AsyncPageFn + Send> AsyncPageFn for &mut T {
+    fn call(&mut self, page: Vec<Mailbox>) -> impl std::future::Future<Output = Result<()>> + Send {
+        (**self).call(page)
     }
-    Ok(json!({"version": 1, "count": count, "pages": pages}))
 }

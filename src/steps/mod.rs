@@ -1,11 +1,14 @@
 //! One module per step of "Connect Dynamics 365 (online) to Exchange Online". Each reads
 //! the current state first; writing steps change only what differs.
 
+pub mod approval;
 pub mod email_settings_xml;
 pub mod identity;
+pub mod mailbox_settings;
 pub mod mailboxes;
 pub mod org_defaults;
 pub mod profiles;
+pub mod report;
 
 use crate::error::{Error, Result};
 use uuid::Uuid;

@@ -2,6 +2,7 @@
 //! cache, retries that honour `Retry-After`, a single re-authentication on 401, OData error
 //! bodies turned into typed errors, and paging by `@odata.nextLink`.
 
+pub mod batch;
 pub mod odata;
 mod retry;
 mod service_error;
@@ -23,6 +24,8 @@ pub struct WebApi {
     base: Url,
     tokens: TokenCache,
     max_retries: u32,
+    /// The service's recommended degree of parallelism (`x-ms-dop-hint`, S-PAR), 0 = not seen yet.
+    dop_hint: std::sync::atomic::AtomicUsize,
 }
 
 /// One page of a collection and the link to the next one, exactly as the service gave it.
@@ -38,15 +41,39 @@ pub struct Reply {
     pub body: Value,
 }
 
+/// A request body with its content type.
+struct Payload {
+    content_type: String,
+    bytes: Vec<u8>,
+}
+
+/// A successful response before its body is interpreted.
+struct RawReply {
+    status: StatusCode,
+    headers: HeaderMap,
+    bytes: bytes::Bytes,
+}
+
 impl WebApi {
     pub fn new(config: &ClientConfig) -> Result<Self> {
         let http = build_http_client(config)?;
         let source: Arc<dyn TokenSource> = crate::auth::source_for(config, &http);
-        Ok(WebApi { http, base: config.api_base(), tokens: TokenCache::new(source), max_retries: config.max_retries })
+        Ok(WebApi {
+            http,
+            base: config.api_base(),
+            tokens: TokenCache::new(source),
+            max_retries: config.max_retries,
+            dop_hint: Default::default(),
+        })
     }
 
     pub fn base(&self) -> &Url {
         &self.base
+    }
+
+    /// The last `x-ms-dop-hint` the service sent, if any.
+    pub fn dop_hint(&self) -> Option<usize> {
+        Some(self.dop_hint.load(std::sync::atomic::Ordering::Relaxed)).filter(|n| *n > 0)
     }
 
     /// GET a path relative to the API base (e.g. `WhoAmI`, `mailboxes?$select=…`).
@@ -96,7 +123,58 @@ impl WebApi {
         Ok(url)
     }
 
+    /// Sends independent writes in one `$batch` with `continue-on-error`, so one failing
+    /// operation fails only its own item. Answers come back in the order of `operations`.
+    pub async fn batch(&self, operations: &[batch::Operation]) -> Result<Vec<batch::Answer>> {
+        if operations.len() > batch::MAX_OPERATIONS {
+            return Err(Error::internal(format!(
+                "a batch of {} operations exceeds the service limit of {}",
+                operations.len(),
+                batch::MAX_OPERATIONS
+            )));
+        }
+        let boundary = format!("batch_{}", uuid::Uuid::new_v4());
+        let payload = Payload {
+            content_type: format!("multipart/mixed; boundary={boundary}"),
+            bytes: batch::encode(&self.base, &boundary, operations).into_bytes(),
+        };
+        let url = self.resolve("$batch")?;
+        let reply = self.send_raw(Method::POST, url, Some(&payload), &["odata.continue-on-error"], None).await?;
+        let content_type = reply.headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+        let answers = batch::decode(&content_type, &String::from_utf8_lossy(&reply.bytes))?;
+        if answers.len() != operations.len() {
+            return Err(Error::new(
+                ErrorKind::Service,
+                format!(
+                    "The $batch response has {} answers for {} operations; the missing ones are treated as not done.",
+                    answers.len(),
+                    operations.len()
+                ),
+            ));
+        }
+        Ok(answers)
+    }
+
     async fn send(&self, method: Method, url: Url, body: Option<&Value>, prefer: &[&str], if_match: Option<&str>) -> Result<Reply> {
+        let payload = body.map(|b| Payload { content_type: "application/json".into(), bytes: b.to_string().into_bytes() });
+        let raw = self.send_raw(method, url, payload.as_ref(), prefer, if_match).await?;
+        let body = if raw.bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&raw.bytes)
+                .map_err(|e| Error::new(ErrorKind::Service, format!("The service answered with a body that is not JSON: {e}")))?
+        };
+        Ok(Reply { status: raw.status, headers: raw.headers, body })
+    }
+
+    async fn send_raw(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&Payload>,
+        prefer: &[&str],
+        if_match: Option<&str>,
+    ) -> Result<RawReply> {
         let mut attempt = 0u32;
         let mut reauthenticated = false;
         loop {
@@ -109,8 +187,8 @@ impl WebApi {
             if let Some(tag) = if_match {
                 request = request.header("If-Match", tag);
             }
-            if let Some(body) = body {
-                request = request.header(CONTENT_TYPE, "application/json").body(body.to_string());
+            if let Some(payload) = body {
+                request = request.header(CONTENT_TYPE, payload.content_type.as_str()).body(payload.bytes.clone());
             }
             let response = match request.send().await {
                 Ok(response) => response,
@@ -122,6 +200,9 @@ impl WebApi {
                 Err(e) => return Err(service_error::transport(&url, &e)),
             };
             let status = response.status();
+            if let Some(hint) = response.headers().get("x-ms-dop-hint").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok()) {
+                self.dop_hint.store(hint, std::sync::atomic::Ordering::Relaxed);
+            }
             if status == StatusCode::UNAUTHORIZED {
                 let challenge = service_error::challenge_description(response.headers());
                 if !reauthenticated && self.tokens.invalidate(&token).await {
@@ -140,13 +221,7 @@ impl WebApi {
             if !status.is_success() {
                 return Err(service_error::from_response(status, &headers, &bytes));
             }
-            let body = if bytes.is_empty() {
-                Value::Null
-            } else {
-                serde_json::from_slice(&bytes)
-                    .map_err(|e| Error::new(ErrorKind::Service, format!("The service answered with a body that is not JSON: {e}")))?
-            };
-            return Ok(Reply { status, headers, body });
+            return Ok(RawReply { status, headers, bytes });
         }
     }
 }

@@ -23,7 +23,7 @@ pub fn eq_string(column: &str, value: &str) -> String {
 }
 
 /// A relative query URL such as `mailboxes?$select=a,b&$filter=…`, every value percent-encoded.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Query {
     select: Vec<&'static str>,
     filters: Vec<String>,

@@ -33,12 +33,18 @@ pub fn from_response(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Er
     let mut error = Error::new(kind, message);
     error.http_status = Some(status.as_u16());
     error.retry_after = super::retry::retry_after(headers);
-    error.remedy = Some(remedy(kind, code.as_deref()).to_string());
+    error.remedy = Some(remedy(kind, code.as_deref(), &error.message).to_string());
     error.code = code;
     error
 }
 
-fn remedy(kind: ErrorKind, code: Option<&str>) -> &'static str {
+/// The platform's text when a caller without the Microsoft 365 condition approves email (S-CRDB).
+pub const APPROVAL_ROLE_MESSAGE: &str = "can only be approved by a user with the Global Administrator or Exchange Administrator role";
+
+fn remedy(kind: ErrorKind, code: Option<&str>, message: &str) -> &'static str {
+    if message.contains(APPROVAL_ROLE_MESSAGE) {
+        return "Approve as a user who holds the Global Administrator or Exchange Administrator role in Microsoft 365, or give the caller the Delegated Mailbox Approver security role in Dynamics 365 (an application user cannot hold the Microsoft 365 roles, so it needs Delegated Mailbox Approver).";
+    }
     match (kind, code) {
         (_, Some("0x80040220")) => {
             "Ask a System Administrator to give this user or application user a security role that holds the privilege named in the message."

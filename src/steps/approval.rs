@@ -1,0 +1,142 @@
+//! Approve (or reject) email addresses: through the owning user or queue, as Microsoft
+//! documents (dataverse-reference §5.2), then read the mailboxes back. A mailbox that did not
+//! become approved is reported as failed with the reason, never as success.
+
+use super::mailboxes::MailboxSelection;
+use super::report::{self, Change, Counts, Outcome};
+use crate::client::Client;
+use crate::engine::{self, Item};
+use crate::error::{Error, ErrorKind, Result};
+use crate::model::mailbox::Mailbox;
+use crate::operation::EventSink;
+use crate::webapi::batch::Operation;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+pub enum Decision {
+    #[default]
+    Approve,
+    Reject,
+}
+
+impl Decision {
+    fn value(self) -> i64 {
+        match self {
+            Decision::Approve => 1,
+            Decision::Reject => 3,
+        }
+    }
+
+    fn status(self) -> &'static str {
+        match self {
+            Decision::Approve => "Approved",
+            Decision::Reject => "Rejected",
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalRequest {
+    pub version: u32,
+    #[serde(default)]
+    pub selection: MailboxSelection,
+    #[serde(default)]
+    pub decision: Decision,
+    #[serde(default)]
+    pub what_if: bool,
+}
+
+/// `systemusers(<id>)` or `queues(<id>)`: where approval is written for this mailbox.
+fn owner_path(mailbox: &Mailbox) -> Result<String> {
+    let id = mailbox
+        .owner_id
+        .as_deref()
+        .ok_or_else(|| Error::invalid("The mailbox has no owning user or queue, so its email cannot be approved."))?;
+    let id = super::parse_guid(id, "owner id")?;
+    match mailbox.owner_type.as_deref() {
+        Some("systemuser") => Ok(format!("systemusers({id})")),
+        Some("queue") => Ok(format!("queues({id})")),
+        other => Err(Error::invalid(format!("The mailbox's owner is a '{}', which has no email approval.", other.unwrap_or("unknown")))),
+    }
+}
+
+pub async fn decide(client: Arc<Client>, mut request: ApprovalRequest, sink: EventSink) -> Result<Value> {
+    request.selection.active_only = true;
+    let decision = request.decision;
+    let mailboxes = request.selection.collect(&client).await?;
+    let mut counts = Counts::default();
+    let mut items = Vec::new();
+    let mut pending: HashMap<String, Mailbox> = HashMap::new();
+    for mailbox in mailboxes {
+        if mailbox.approval_status == decision.status() {
+            counts.add(Outcome::Unchanged);
+            sink.send(report::item(&mailbox, Outcome::Unchanged, &[], None)).await?;
+            continue;
+        }
+        let change = [Change { field: "ApprovalStatus", from: json!(mailbox.approval_status), to: json!(decision.status()) }];
+        match owner_path(&mailbox) {
+            Err(error) => {
+                counts.add(Outcome::Failed);
+                sink.send(report::item(&mailbox, Outcome::Failed, &change, Some(&error))).await?;
+            }
+            Ok(_) if request.what_if => {
+                counts.add(Outcome::Planned);
+                sink.send(report::item(&mailbox, Outcome::Planned, &change, None)).await?;
+            }
+            Ok(path) => {
+                let body = json!({"emailrouteraccessapproval": decision.value()});
+                items.push(Item {
+                    key: mailbox.mailbox_id.clone(),
+                    operation: Operation { method: "PATCH", path, body, if_match: Some("*".into()) },
+                });
+                pending.insert(mailbox.mailbox_id.clone(), mailbox);
+            }
+        }
+    }
+    // Outcomes are reported only after the read-back below.
+    let outcomes = engine::run(&client, items, &engine::Tuning::default(), &sink, |_, _| None).await?;
+    let written: Vec<String> = outcomes.iter().filter(|(_, r)| r.is_ok()).map(|(k, _)| k.clone()).collect();
+    let after: HashMap<String, Mailbox> = if written.is_empty() {
+        HashMap::new()
+    } else {
+        let readback = MailboxSelection { mailbox_ids: Some(written), ..MailboxSelection::default() };
+        readback.collect(&client).await?.into_iter().map(|m| (m.mailbox_id.clone(), m)).collect()
+    };
+    for (key, result) in outcomes {
+        let Some(before) = pending.get(&key) else { continue };
+        let change = [Change { field: "ApprovalStatus", from: json!(before.approval_status), to: json!(decision.status()) }];
+        let verdict = result.and_then(|()| verify(after.get(&key), decision));
+        let (outcome, error) = match &verdict {
+            Ok(()) => (Outcome::Changed, None),
+            Err(e) => (Outcome::Failed, Some(e)),
+        };
+        counts.add(outcome);
+        let shown = after.get(&key).unwrap_or(before);
+        let mut event = report::item(shown, outcome, &change, error);
+        event["approved_by_o365_admin"] = json!(shown.approved_by_o365_admin);
+        sink.send(event).await?;
+    }
+    Ok(counts.document(if decision == Decision::Approve { "ApproveEmail" } else { "RejectEmail" }, request.what_if))
+}
+
+fn verify(after: Option<&Mailbox>, decision: Decision) -> Result<()> {
+    let Some(mailbox) = after else {
+        return Err(Error::new(ErrorKind::Service, "The mailbox could not be read back after the approval was written."));
+    };
+    if mailbox.approval_status != decision.status() {
+        return Err(Error::new(
+            ErrorKind::Service,
+            format!(
+                "The service accepted the change but the mailbox's email status is still {}, not {}.",
+                mailbox.approval_status,
+                decision.status()
+            ),
+        )
+        .with_remedy("Check the organization's approval settings and the owner's primary email address, then run the command again."));
+    }
+    Ok(())
+}

@@ -1,0 +1,181 @@
+//! Configure mailboxes: "Apply Default Email Settings" (the organization's default profile and
+//! delivery methods) or an explicit profile and delivery methods, plus the "Sync items with
+//! Exchange from this org only" option. Writes only the columns that differ.
+
+use super::mailboxes::MailboxSelection;
+use super::report::{self, Change, Counts, Outcome};
+use crate::client::Client;
+use crate::engine::{self, Item};
+use crate::error::{Error, Result};
+use crate::model::mailbox::Mailbox;
+use crate::model::options::{APPOINTMENTS_CONTACTS_TASKS, INCOMING_EMAIL, OUTGOING_EMAIL, OptionSet};
+use crate::operation::EventSink;
+use crate::webapi::batch::Operation;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsRequest {
+    pub version: u32,
+    #[serde(default)]
+    pub selection: MailboxSelection,
+    #[serde(default)]
+    pub apply_defaults: bool,
+    #[serde(default)]
+    pub server_profile: Option<String>,
+    #[serde(default)]
+    pub incoming_email: Option<String>,
+    #[serde(default)]
+    pub outgoing_email: Option<String>,
+    #[serde(default)]
+    pub appointments_contacts_tasks: Option<String>,
+    #[serde(default)]
+    pub sync_with_this_org_only: Option<bool>,
+    #[serde(default)]
+    pub what_if: bool,
+}
+
+/// The target state, as wire values.
+#[derive(Debug, Default)]
+pub struct Desired {
+    pub profile: Option<(String, Option<String>)>,
+    pub incoming: Option<i64>,
+    pub outgoing: Option<i64>,
+    pub act: Option<i64>,
+    pub sync_only: Option<bool>,
+}
+
+async fn desired(client: &Client, request: &SettingsRequest) -> Result<Desired> {
+    let explicit = request.server_profile.is_some()
+        || request.incoming_email.is_some()
+        || request.outgoing_email.is_some()
+        || request.appointments_contacts_tasks.is_some();
+    if request.apply_defaults && explicit {
+        return Err(Error::invalid("Use either -ApplyDefaults or an explicit -ServerProfile and delivery methods, not both."));
+    }
+    let mut target = Desired { sync_only: request.sync_with_this_org_only, ..Desired::default() };
+    if request.apply_defaults {
+        let defaults = super::org_defaults::get(client).await?;
+        let profile = defaults.server_profile_id.ok_or_else(|| {
+            Error::invalid("The organization has no default email server profile, so there are no defaults to apply.")
+                .with_remedy("Run Set-CrmMailboxDefaults -ServerProfile 'Microsoft Exchange Online' first.")
+        })?;
+        target.profile = Some((profile, defaults.server_profile_name));
+        target.incoming = INCOMING_EMAIL.value(&defaults.incoming_email);
+        target.outgoing = OUTGOING_EMAIL.value(&defaults.outgoing_email);
+        target.act = APPOINTMENTS_CONTACTS_TASKS.value(&defaults.appointments_contacts_tasks);
+        return Ok(target);
+    }
+    if let Some(p) = &request.server_profile {
+        let profile = super::profiles::find(client, p).await?;
+        target.profile = Some((profile.profile_id, profile.name));
+    }
+    target.incoming = parse_option(&INCOMING_EMAIL, request.incoming_email.as_deref(), "IncomingEmail")?;
+    target.outgoing = parse_option(&OUTGOING_EMAIL, request.outgoing_email.as_deref(), "OutgoingEmail")?;
+    target.act = parse_option(&APPOINTMENTS_CONTACTS_TASKS, request.appointments_contacts_tasks.as_deref(), "AppointmentsContactsTasks")?;
+    if target.profile.is_none()
+        && target.incoming.is_none()
+        && target.outgoing.is_none()
+        && target.act.is_none()
+        && target.sync_only.is_none()
+    {
+        return Err(Error::invalid(
+            "Nothing to set: give -ApplyDefaults, or -ServerProfile and/or delivery methods, or -SyncWithThisOrgOnly.",
+        ));
+    }
+    Ok(target)
+}
+
+fn parse_option(set: &OptionSet, name: Option<&str>, parameter: &str) -> Result<Option<i64>> {
+    name.map(|n| set.value(n).ok_or_else(|| Error::invalid(format!("{parameter} '{n}' is not one of: {}.", set.names().join(", ")))))
+        .transpose()
+}
+
+/// The columns of one mailbox that differ from the target, and the PATCH body that fixes them.
+pub fn plan(mailbox: &Mailbox, target: &Desired) -> Result<(Vec<Change>, Map<String, Value>)> {
+    let is_queue = mailbox.owner_type.as_deref() == Some("queue");
+    let mut changes = Vec::new();
+    let mut body = Map::new();
+    if let Some((id, name)) = &target.profile
+        && !mailbox.server_profile_id.as_deref().is_some_and(|current| current.eq_ignore_ascii_case(id))
+    {
+        changes.push(Change { field: "ServerProfile", from: json!(mailbox.server_profile_name), to: json!(name) });
+        body.insert("emailserverprofile@odata.bind".into(), json!(format!("/emailserverprofiles({id})")));
+    }
+    let delivery = [
+        (target.incoming, &INCOMING_EMAIL, "IncomingEmail", &mailbox.incoming_email),
+        (target.outgoing, &OUTGOING_EMAIL, "OutgoingEmail", &mailbox.outgoing_email),
+        (target.act, &APPOINTMENTS_CONTACTS_TASKS, "AppointmentsContactsTasks", &mailbox.appointments_contacts_tasks),
+    ];
+    for (wanted, set, field, current) in delivery {
+        let Some(wanted) = wanted else { continue };
+        if is_queue && set.name(Some(wanted)) == "Outlook" {
+            return Err(Error::invalid(format!(
+                "{field} cannot be Outlook for a queue's mailbox: queues have no Dynamics 365 for Outlook option."
+            ))
+            .with_remedy("Use ServerSideSync or None for queues."));
+        }
+        if set.value(current) != Some(wanted) {
+            changes.push(Change { field, from: json!(current), to: json!(set.name(Some(wanted))) });
+            body.insert(set.column.into(), json!(wanted));
+        }
+    }
+    if let Some(sync_only) = target.sync_only
+        && mailbox.sync_with_this_org_only != sync_only
+    {
+        changes.push(Change { field: "SyncWithThisOrgOnly", from: json!(mailbox.sync_with_this_org_only), to: json!(sync_only) });
+        body.insert("orgmarkedasprimaryforexchangesync".into(), json!(sync_only));
+    }
+    Ok((changes, body))
+}
+
+/// Plans every selected mailbox, then (unless `what_if`) writes the differences in batches.
+pub async fn set(client: Arc<Client>, mut request: SettingsRequest, sink: EventSink) -> Result<Value> {
+    request.selection.active_only = true;
+    let target = desired(&client, &request).await?;
+    let mailboxes = request.selection.collect(&client).await?;
+    let mut counts = Counts::default();
+    let mut items = Vec::new();
+    let mut pending: HashMap<String, (Mailbox, Vec<Change>)> = HashMap::new();
+    for mailbox in mailboxes {
+        match plan(&mailbox, &target) {
+            Err(error) => {
+                counts.add(Outcome::Failed);
+                sink.send(report::item(&mailbox, Outcome::Failed, &[], Some(&error))).await?;
+            }
+            Ok((changes, _)) if changes.is_empty() => {
+                counts.add(Outcome::Unchanged);
+                sink.send(report::item(&mailbox, Outcome::Unchanged, &[], None)).await?;
+            }
+            Ok((changes, _)) if request.what_if => {
+                counts.add(Outcome::Planned);
+                sink.send(report::item(&mailbox, Outcome::Planned, &changes, None)).await?;
+            }
+            Ok((changes, body)) => {
+                let path = format!("mailboxes({})", mailbox.mailbox_id);
+                // If-Match: * updates but never creates. No etag: the platform touches
+                // mailbox rows constantly (sync timestamps), so an etag would fail for nothing.
+                items.push(Item {
+                    key: mailbox.mailbox_id.clone(),
+                    operation: Operation { method: "PATCH", path, body: Value::Object(body), if_match: Some("*".into()) },
+                });
+                pending.insert(mailbox.mailbox_id.clone(), (mailbox, changes));
+            }
+        }
+    }
+    let outcomes = engine::run(&client, items, &engine::Tuning::default(), &sink, |key, result| {
+        let (mailbox, changes) = pending.get(key)?;
+        Some(match result {
+            Ok(()) => report::item(mailbox, Outcome::Changed, changes, None),
+            Err(error) => report::item(mailbox, Outcome::Failed, changes, Some(error)),
+        })
+    })
+    .await?;
+    for (_, result) in &outcomes {
+        counts.add(if result.is_ok() { Outcome::Changed } else { Outcome::Failed });
+    }
+    Ok(counts.document("MailboxSettings", request.what_if))
+}
