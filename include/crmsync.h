@@ -137,6 +137,20 @@ crmsync_status crmsync_mailbox_defaults_set(const crmsync_client *client,
                                             char **error_out);
 
 /*
+ Alerts (tracelogs) for mailboxes or a profile, newest first. Query
+ `{"version":1,"mailbox_ids":[…],"server_profile","min_level":"Information|Warning|Error","since":"<ISO 8601>","top"}`
+ → `{"version":1,"alerts":[{"alert_id","level","code","error_type","text","created_on","regarding_id","regarding_type","regarding_name"}]}`.
+
+ # Safety
+ `client` is a live handle; `query` points at `query_len` bytes; out-parameters are writable.
+ */
+crmsync_status crmsync_alerts_get(const crmsync_client *client,
+                                  const uint8_t *query,
+                                  size_t query_len,
+                                  char **result_out,
+                                  char **error_out);
+
+/*
  Lists mailboxes page by page. Query `{"version":1,"name","email_address","server_profile","page_size"}`
  (all optional). Events: `{"type":"items","page","items":[…]}` and `{"type":"progress","done","message"}`;
  result `{"version":1,"count","pages"}`.
@@ -179,6 +193,22 @@ crmsync_status crmsync_mailboxes_approve_start(const crmsync_client *client,
                                                size_t request_len,
                                                crmsync_operation **op_out,
                                                char **error_out);
+
+/*
+ Test & Enable: schedules the test for the selected mailboxes, verifies it was scheduled and,
+ with `wait`, polls until each has a result. Request `{"version":1,"selection":{…},
+ "sync_with_this_org_only","wait","timeout_secs","poll_interval_ms","what_if"}`. Item events carry
+ the incoming, outgoing, appointments/contacts/tasks and overall statuses and the alerts raised
+ since the test was scheduled (`outcome`: Scheduled, Succeeded, Failed, TimedOut).
+
+ # Safety
+ `client` is a live handle; `request` points at `request_len` bytes; out-parameters are writable.
+ */
+crmsync_status crmsync_mailboxes_test_enable_start(const crmsync_client *client,
+                                                   const uint8_t *request,
+                                                   size_t request_len,
+                                                   crmsync_operation **op_out,
+                                                   char **error_out);
 
 /*
  Waits up to `timeout_ms` for the next event. Returns `OK` with `*event_out` set,

@@ -132,6 +132,30 @@ pub unsafe extern "C" fn crmsync_mailbox_defaults_set(
     })
 }
 
+/// Alerts (tracelogs) for mailboxes or a profile, newest first. Query
+/// `{"version":1,"mailbox_ids":[…],"server_profile","min_level":"Information|Warning|Error","since":"<ISO 8601>","top"}`
+/// → `{"version":1,"alerts":[{"alert_id","level","code","error_type","text","created_on","regarding_id","regarding_type","regarding_name"}]}`.
+///
+/// # Safety
+/// `client` is a live handle; `query` points at `query_len` bytes; out-parameters are writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn crmsync_alerts_get(
+    client: *const CrmsyncClient,
+    query: *const u8,
+    query_len: usize,
+    result_out: *mut *mut c_char,
+    error_out: *mut *mut c_char,
+) -> Status {
+    guard(error_out, || {
+        let query: steps::alerts::AlertQuery = args::json(query, query_len, "query")?;
+        run(
+            client,
+            result_out,
+            |c| async move { steps::alerts::list(&c, &query).await.map(|alerts| serde_json::json!({"alerts": alerts})) },
+        )
+    })
+}
+
 /// Adds `"version": 1` to a result object.
 pub(crate) fn versioned(value: impl serde::Serialize) -> serde_json::Value {
     let mut document = serde_json::to_value(value).unwrap_or_default();

@@ -89,6 +89,25 @@ pub unsafe extern "C" fn crmsync_mailboxes_approve_start(
     guard(error_out, || start(client, request, request_len, op_out, steps::approval::decide))
 }
 
+/// Test & Enable: schedules the test for the selected mailboxes, verifies it was scheduled and,
+/// with `wait`, polls until each has a result. Request `{"version":1,"selection":{…},
+/// "sync_with_this_org_only","wait","timeout_secs","poll_interval_ms","what_if"}`. Item events carry
+/// the incoming, outgoing, appointments/contacts/tasks and overall statuses and the alerts raised
+/// since the test was scheduled (`outcome`: Scheduled, Succeeded, Failed, TimedOut).
+///
+/// # Safety
+/// `client` is a live handle; `request` points at `request_len` bytes; out-parameters are writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn crmsync_mailboxes_test_enable_start(
+    client: *const CrmsyncClient,
+    request: *const u8,
+    request_len: usize,
+    op_out: *mut *mut CrmsyncOperation,
+    error_out: *mut *mut c_char,
+) -> Status {
+    guard(error_out, || start(client, request, request_len, op_out, steps::test_enable::run))
+}
+
 /// Waits up to `timeout_ms` for the next event. Returns `OK` with `*event_out` set,
 /// `TIMED_OUT` when none came in time, or `END_OF_EVENTS` when the operation has finished
 /// (then call `crmsync_op_result`).

@@ -1,5 +1,6 @@
 //! Typed rows and option sets: integers on the wire, names in the API.
 
+pub mod alert;
 pub mod mailbox;
 pub mod options;
 pub mod profile;

@@ -1,6 +1,7 @@
 //! One module per step of "Connect Dynamics 365 (online) to Exchange Online". Each reads
 //! the current state first; writing steps change only what differs.
 
+pub mod alerts;
 pub mod approval;
 pub mod email_settings_xml;
 pub mod identity;
@@ -9,6 +10,7 @@ pub mod mailboxes;
 pub mod org_defaults;
 pub mod profiles;
 pub mod report;
+pub mod test_enable;
 
 use crate::error::{Error, Result};
 use uuid::Uuid;

@@ -1,0 +1,208 @@
+//! Test & Enable mailboxes (dataverse-reference §6.2): schedule the platform's asynchronous
+//! test by setting `testemailconfigurationscheduled`, verify it was scheduled by reading the
+//! mailboxes back, and optionally wait for the results and the alerts raised since.
+
+use super::alerts::{self, AlertQuery, odata_time};
+use super::mailboxes::MailboxSelection;
+use super::report::{self, Counts, Outcome};
+use crate::client::Client;
+use crate::engine::{self, Item};
+use crate::error::{Error, ErrorKind, Result};
+use crate::model::alert::Alert;
+use crate::model::mailbox::Mailbox;
+use crate::operation::EventSink;
+use crate::webapi::batch::Operation;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Tolerated difference between our clock and the service's when matching completion times
+/// and alerts to this run.
+const CLOCK_SKEW: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestEnableRequest {
+    pub version: u32,
+    #[serde(default)]
+    pub selection: MailboxSelection,
+    /// "Sync items with Exchange from this org only" (orgmarkedasprimaryforexchangesync).
+    #[serde(default)]
+    pub sync_with_this_org_only: bool,
+    #[serde(default)]
+    pub wait: bool,
+    #[serde(default)]
+    pub timeout_secs: Option<u64>,
+    #[serde(default)]
+    pub poll_interval_ms: Option<u64>,
+    #[serde(default)]
+    pub what_if: bool,
+}
+
+pub async fn run(client: Arc<Client>, mut request: TestEnableRequest, sink: EventSink) -> Result<Value> {
+    request.selection.active_only = true;
+    let mailboxes = request.selection.collect(&client).await?;
+    let mut counts = Counts::default();
+    if request.what_if {
+        for mailbox in &mailboxes {
+            counts.add(Outcome::Planned);
+            let change =
+                [report::Change { field: "TestEmailConfigurationScheduled", from: json!(mailbox.test_scheduled), to: json!(true) }];
+            sink.send(report::item(mailbox, Outcome::Planned, &change, None)).await?;
+        }
+        return Ok(counts.document("TestAndEnable", true));
+    }
+    let started = Utc::now();
+    let mut body = json!({"testemailconfigurationscheduled": true, "postponetestemailconfigurationuntil": odata_time(started)});
+    if request.sync_with_this_org_only {
+        body["orgmarkedasprimaryforexchangesync"] = json!(true);
+    }
+    let by_id: HashMap<String, Mailbox> = mailboxes.into_iter().map(|m| (m.mailbox_id.clone(), m)).collect();
+    let items = by_id
+        .keys()
+        .map(|id| Item {
+            key: id.clone(),
+            operation: Operation { method: "PATCH", path: format!("mailboxes({id})"), body: body.clone(), if_match: Some("*".into()) },
+        })
+        .collect();
+    let outcomes = engine::run(&client, items, &engine::Tuning::default(), &sink, |key, result| {
+        let error = result.as_ref().err()?;
+        Some(report::item(by_id.get(key)?, Outcome::Failed, &[], Some(error)))
+    })
+    .await?;
+    let written: Vec<String> = outcomes.iter().filter(|(_, r)| r.is_ok()).map(|(k, _)| k.clone()).collect();
+    counts.failed += outcomes.len() - written.len();
+
+    // Verify: each mailbox must now be scheduled, or already tested since we started.
+    let mut waiting: Vec<String> = Vec::new();
+    for mailbox in read(&client, &written).await? {
+        if mailbox.test_scheduled || finished_since(&mailbox, started) {
+            waiting.push(mailbox.mailbox_id.clone());
+            if !request.wait {
+                counts.add(Outcome::Scheduled);
+                sink.send(report::item(&mailbox, Outcome::Scheduled, &[], None)).await?;
+            }
+        } else {
+            counts.add(Outcome::Failed);
+            let error = Error::new(ErrorKind::Service, "The service accepted the request but the mailbox does not show a scheduled test.")
+                .with_remedy("Check that the mailbox is active and run Enable-CrmMailbox again.");
+            sink.send(report::item(&mailbox, Outcome::Failed, &[], Some(&error))).await?;
+        }
+    }
+    if request.wait {
+        wait_for_results(&client, waiting, started, &request, &sink, &mut counts).await?;
+    }
+    Ok(counts.document("TestAndEnable", false))
+}
+
+async fn read(client: &Client, ids: &[String]) -> Result<Vec<Mailbox>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    MailboxSelection { mailbox_ids: Some(ids.to_vec()), ..MailboxSelection::default() }.collect(client).await
+}
+
+fn finished_since(mailbox: &Mailbox, started: DateTime<Utc>) -> bool {
+    !mailbox.test_scheduled
+        && mailbox.test_completed_on.as_deref().and_then(|t| alerts::parse_time(t).ok()).is_some_and(|done| done >= started - CLOCK_SKEW)
+}
+
+/// Polls until every scheduled mailbox has a result or the timeout passes; reports each one
+/// as it finishes, with the alerts raised since the test was scheduled.
+async fn wait_for_results(
+    client: &Client,
+    mut waiting: Vec<String>,
+    started: DateTime<Utc>,
+    request: &TestEnableRequest,
+    sink: &EventSink,
+    counts: &mut Counts,
+) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(request.timeout_secs.unwrap_or(600));
+    let interval = Duration::from_millis(request.poll_interval_ms.unwrap_or(5000).max(100));
+    let total = waiting.len();
+    while !waiting.is_empty() {
+        let (done, pending): (Vec<Mailbox>, Vec<Mailbox>) =
+            read(client, &waiting).await?.into_iter().partition(|m| finished_since(m, started));
+        let alerts = alerts_by_mailbox(client, &done, started).await?;
+        for mailbox in &done {
+            let mine = alerts.get(&mailbox.mailbox_id).map(Vec::as_slice).unwrap_or_default();
+            let outcome = if mailbox.mailbox_status == "Success" { Outcome::Succeeded } else { Outcome::Failed };
+            counts.add(outcome);
+            sink.send(result_event(mailbox, outcome, mine)).await?;
+        }
+        waiting = pending.iter().map(|m| m.mailbox_id.clone()).collect();
+        let finished = total - waiting.len();
+        sink.send(json!({"version": 1, "type": "progress", "done": finished, "total": total, "message": format!("{finished} of {total} mailbox tests finished")}))
+            .await?;
+        if waiting.is_empty() {
+            break;
+        }
+        if Instant::now() >= deadline {
+            for mailbox in &pending {
+                counts.add(Outcome::TimedOut);
+                let error =
+                    Error::new(ErrorKind::Service, "The test had not finished when the timeout passed; it continues on the service.")
+                        .with_remedy(
+                            "Check later with Get-CrmMailbox (statuses) and Get-CrmMailboxAlert, or run again with a longer -Timeout.",
+                        );
+                sink.send(report::item(mailbox, Outcome::TimedOut, &[], Some(&error))).await?;
+            }
+            break;
+        }
+        tokio::time::sleep(interval.min(deadline.saturating_duration_since(Instant::now()))).await;
+    }
+    Ok(())
+}
+
+async fn alerts_by_mailbox(client: &Client, mailboxes: &[Mailbox], started: DateTime<Utc>) -> Result<HashMap<String, Vec<Alert>>> {
+    if mailboxes.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let query = AlertQuery {
+        version: 1,
+        mailbox_ids: Some(mailboxes.iter().map(|m| m.mailbox_id.clone()).collect()),
+        since: Some(odata_time(started - CLOCK_SKEW)),
+        ..AlertQuery::default()
+    };
+    let mut grouped: HashMap<String, Vec<Alert>> = HashMap::new();
+    for alert in alerts::list(client, &query).await? {
+        if let Some(id) = alert.regarding_id.clone() {
+            grouped.entry(id.to_ascii_lowercase()).or_default().push(alert);
+        }
+    }
+    Ok(mailboxes.iter().filter_map(|m| grouped.remove(&m.mailbox_id.to_ascii_lowercase()).map(|a| (m.mailbox_id.clone(), a))).collect())
+}
+
+fn result_event(mailbox: &Mailbox, outcome: Outcome, alerts: &[Alert]) -> Value {
+    let error = (outcome == Outcome::Failed).then(|| failure_from_alerts(alerts));
+    let mut event = report::item(mailbox, outcome, &[], error.as_ref());
+    for (field, value) in [
+        ("incoming_email_status", &mailbox.incoming_email_status),
+        ("outgoing_email_status", &mailbox.outgoing_email_status),
+        ("act_status", &mailbox.act_status),
+        ("mailbox_status", &mailbox.mailbox_status),
+    ] {
+        event[field] = json!(value);
+    }
+    event["test_completed_on"] = json!(mailbox.test_completed_on);
+    event["alerts"] = json!(alerts);
+    event
+}
+
+/// The failure, explained by the most severe alert of the run.
+fn failure_from_alerts(alerts: &[Alert]) -> Error {
+    let worst = alerts.iter().find(|a| a.level == "Error").or_else(|| alerts.first());
+    let text = worst.and_then(|a| a.text.clone()).unwrap_or_else(|| "no alert was raised".into());
+    let approval = alerts.iter().any(|a| {
+        a.error_type.as_deref().unwrap_or_default().contains("ApprovalNeeded") || a.text.as_deref().unwrap_or_default().contains("approved")
+    });
+    let remedy = if approval {
+        "Approve the mailbox's email (Approve-CrmMailbox, as a Global or Exchange administrator or a Delegated Mailbox Approver), then run Enable-CrmMailbox again."
+    } else {
+        "Read the alerts (Get-CrmMailboxAlert), fix the cause (profile, delivery methods, licence), then run Enable-CrmMailbox again."
+    };
+    Error::new(ErrorKind::Service, format!("Test & Enable failed: {text}")).with_remedy(remedy)
+}
