@@ -1,0 +1,373 @@
+<#
+.SYNOPSIS
+Builds, tests, demonstrates and packages crmsync (native library + PowerShell module).
+
+.DESCRIPTION
+Build   : cargo build --workspace (library and simulator), dotnet build of the interop assembly, and
+          the module layout: powershell/CrmServerSideSync/lib/CrmSync.Interop.dll and
+          powershell/CrmServerSideSync/runtimes/<rid>/native/<native library>.
+Test    : Build, cargo test --workspace, then the Pester 5 tests under powershell/tests (in a child
+          PowerShell process); prints "N passed, N failed" and exits 1 on any failure.
+Demo    : Build, start the simulator, connect with client credentials and print a short report.
+Package : Build, copy what ships to out/CrmServerSideSync/ and run Test-ModuleManifest on it.
+
+Runs on Windows PowerShell 5.1 and PowerShell 7 (Windows, Linux, macOS).
+
+.EXAMPLE
+./build.ps1 -Task Test
+
+.EXAMPLE
+./build.ps1 -Task Demo
+#>
+[CmdletBinding()]
+param(
+    [ValidateSet('Build', 'Test', 'Demo', 'Package')]
+    [string] $Task = 'Build',
+
+    [ValidateSet('Release', 'Debug')]
+    [string] $Configuration = 'Release'
+)
+
+Set-StrictMode -Version 2.0
+$ErrorActionPreference = 'Stop'
+
+$Root = $PSScriptRoot
+$ModuleName = 'CrmServerSideSync'
+$ModuleDir = Join-Path $Root "powershell/$ModuleName"
+$InteropProject = Join-Path $Root 'interop/CrmSync.Interop/CrmSync.Interop.csproj'
+$ToolsDir = Join-Path $Root '.tools'
+$CargoProfileDir = Join-Path $Root ('target/' + $Configuration.ToLowerInvariant())
+$PesterVersion = '5.7.1'
+
+class BuildStepException : System.Exception {
+    [int] $ExitCode
+    BuildStepException([string] $message, [int] $exitCode) : base($message) { $this.ExitCode = $exitCode }
+}
+
+function Write-Step([string] $Text) {
+    Write-Host ''
+    Write-Host ('==> ' + $Text) -ForegroundColor Cyan
+}
+
+function Test-IsWindowsHost {
+    [System.Environment]::OSVersion.Platform -eq [System.PlatformID]::Win32NT
+}
+
+function Test-IsMacHost {
+    if (Test-IsWindowsHost) { return $false }
+    [System.Runtime.InteropServices.RuntimeInformation]::IsOSPlatform([System.Runtime.InteropServices.OSPlatform]::OSX)
+}
+
+function Get-RuntimeId {
+    # Must match CrmSync.Interop.Native.CurrentRid (the process architecture of the PowerShell host).
+    if (Test-IsWindowsHost) {
+        switch (([string]$env:PROCESSOR_ARCHITECTURE).ToUpperInvariant()) {
+            'ARM64' { return 'win-arm64' }
+            'X86' { return 'win-x86' }
+            default { return 'win-x64' }
+        }
+    }
+    $os = 'linux'
+    if (Test-IsMacHost) { $os = 'osx' }
+    $arch = ([string][System.Runtime.InteropServices.RuntimeInformation]::ProcessArchitecture).ToLowerInvariant()
+    return "$os-$arch"
+}
+
+function Get-NativeFileName {
+    if (Test-IsWindowsHost) { return 'crmsync.dll' }
+    if (Test-IsMacHost) { return 'libcrmsync.dylib' }
+    return 'libcrmsync.so'
+}
+
+function Get-PowerShellExe {
+    # The executable of the running PowerShell edition (the process itself may be a dotnet host).
+    if ($PSVersionTable.PSEdition -eq 'Desktop') { return (Join-Path $PSHOME 'powershell.exe') }
+    foreach ($name in @('pwsh', 'pwsh.exe')) {
+        $candidate = Join-Path $PSHOME $name
+        if (Test-Path -LiteralPath $candidate -PathType Leaf) { return $candidate }
+    }
+    $onPath = Get-Command pwsh -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
+    if ($null -ne $onPath) { return $onPath.Source }
+    throw 'Cannot find the pwsh executable for a child process.'
+}
+
+function Invoke-Native {
+    # Runs a native command with its output on the console; throws with the exit code on failure.
+    param([Parameter(Mandatory)] [string] $Name, [string[]] $Arguments = @(), [string] $Description = $Name)
+    Write-Host ("$Name " + ($Arguments -join ' ')) -ForegroundColor DarkGray
+    $previous = $ErrorActionPreference
+    $ErrorActionPreference = 'Continue'
+    try {
+        # Stderr is merged and written as text: Windows PowerShell 5.1 would otherwise turn tool
+        # progress on stderr into errors.
+        & $Name @Arguments 2>&1 | ForEach-Object { Write-Host ([string]$_) }
+        $code = $LASTEXITCODE
+    }
+    finally {
+        $ErrorActionPreference = $previous
+    }
+    if ($code -ne 0) { throw [BuildStepException]::new("$Description failed with exit code $code.", $code) }
+}
+
+function Invoke-Build {
+    Write-Step "cargo build ($Configuration)"
+    if (-not (Get-Command cargo -ErrorAction SilentlyContinue)) { throw [BuildStepException]::new('cargo was not found on PATH: install Rust (https://rustup.rs).', 127) }
+    $cargoArgs = @('build', '--workspace')
+    if ($Configuration -eq 'Release') { $cargoArgs += '--release' }
+    Invoke-Native -Name 'cargo' -Arguments $cargoArgs -Description 'cargo build'
+
+    Write-Step "dotnet build interop ($Configuration)"
+    if (-not (Get-Command dotnet -ErrorAction SilentlyContinue)) { throw [BuildStepException]::new('dotnet was not found on PATH: install the .NET SDK (6 or later).', 127) }
+    Invoke-Native -Name 'dotnet' -Arguments @('build', $InteropProject, '-c', $Configuration, '--nologo', '-v', 'minimal') -Description 'dotnet build'
+
+    Write-Step 'module layout'
+    $interopDll = Join-Path $Root "interop/CrmSync.Interop/bin/$Configuration/netstandard2.0/CrmSync.Interop.dll"
+    $nativeFile = Get-NativeFileName
+    $nativeSource = Join-Path $CargoProfileDir $nativeFile
+    foreach ($file in @($interopDll, $nativeSource)) {
+        if (-not (Test-Path -LiteralPath $file -PathType Leaf)) { throw [BuildStepException]::new("Expected build output '$file' is missing.", 1) }
+    }
+    $rid = Get-RuntimeId
+    $libDir = Join-Path $ModuleDir 'lib'
+    $nativeDir = Join-Path $ModuleDir "runtimes/$rid/native"
+    foreach ($dir in @($libDir, $nativeDir)) {
+        if (-not (Test-Path -LiteralPath $dir)) { New-Item -ItemType Directory -Path $dir -Force | Out-Null }
+    }
+    Copy-Item -LiteralPath $interopDll -Destination (Join-Path $libDir 'CrmSync.Interop.dll') -Force
+    Copy-Item -LiteralPath $nativeSource -Destination (Join-Path $nativeDir $nativeFile) -Force
+    Write-Host "lib/CrmSync.Interop.dll and runtimes/$rid/native/$nativeFile laid out in $ModuleDir"
+}
+
+function Install-PesterFromNuGet {
+    # Restores Pester from NuGet with a throwaway project and lays it out as .tools/Modules/Pester/<version>.
+    $work = Join-Path $ToolsDir 'pester-restore'
+    $packages = Join-Path $ToolsDir 'nuget'
+    New-Item -ItemType Directory -Path $work -Force | Out-Null
+    $project = @"
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup><TargetFramework>netstandard2.0</TargetFramework></PropertyGroup>
+  <ItemGroup><PackageDownload Include="Pester" Version="[$PesterVersion]" /></ItemGroup>
+</Project>
+"@
+    [System.IO.File]::WriteAllText((Join-Path $work 'pester-restore.csproj'), $project, (New-Object System.Text.UTF8Encoding($false)))
+    Invoke-Native -Name 'dotnet' -Arguments @('restore', (Join-Path $work 'pester-restore.csproj'), '--packages', $packages, '--nologo') -Description 'dotnet restore (Pester)'
+    $source = Join-Path $packages "pester/$PesterVersion/tools"
+    if (-not (Test-Path -LiteralPath (Join-Path $source 'Pester.psd1'))) { throw [BuildStepException]::new("Pester was restored but '$source/Pester.psd1' is missing.", 1) }
+    $destination = Join-Path $ToolsDir "Modules/Pester/$PesterVersion"
+    New-Item -ItemType Directory -Path $destination -Force | Out-Null
+    Copy-Item -Path (Join-Path $source '*') -Destination $destination -Recurse -Force
+}
+
+function Initialize-Pester {
+    # Makes Pester >= 5 importable; returns the folder to prepend to PSModulePath (or $null).
+    $toolsModules = Join-Path $ToolsDir 'Modules'
+    if (Test-Path -LiteralPath (Join-Path $toolsModules 'Pester')) {
+        $env:PSModulePath = $toolsModules + [System.IO.Path]::PathSeparator + $env:PSModulePath
+    }
+    $found = Get-Module -ListAvailable -Name Pester | Where-Object { $_.Version -ge [version]'5.0' } | Select-Object -First 1
+    if ($null -ne $found) {
+        Write-Host "Pester $($found.Version) found at $($found.ModuleBase)"
+        return
+    }
+    $galleryReachable = $false
+    try {
+        $null = Invoke-WebRequest -Uri 'https://www.powershellgallery.com/api/v2/' -Method Head -TimeoutSec 5 -UseBasicParsing
+        $galleryReachable = $true
+    }
+    catch {
+        Write-Host 'PowerShell Gallery not reachable; restoring Pester from NuGet.'
+    }
+    if ($galleryReachable) {
+        try {
+            Install-Module -Name Pester -MinimumVersion 5.0 -Scope CurrentUser -Force -SkipPublisherCheck -AllowClobber
+        }
+        catch {
+            Write-Host "Install-Module Pester failed ($($_.Exception.Message)); restoring Pester from NuGet."
+        }
+    }
+    $found = Get-Module -ListAvailable -Name Pester | Where-Object { $_.Version -ge [version]'5.0' } | Select-Object -First 1
+    if ($null -eq $found) {
+        Install-PesterFromNuGet
+        if (-not (($env:PSModulePath -split [System.IO.Path]::PathSeparator) -contains $toolsModules)) {
+            $env:PSModulePath = $toolsModules + [System.IO.Path]::PathSeparator + $env:PSModulePath
+        }
+        $found = Get-Module -ListAvailable -Name Pester | Where-Object { $_.Version -ge [version]'5.0' } | Select-Object -First 1
+    }
+    if ($null -eq $found) { throw [BuildStepException]::new('Pester 5 could not be installed.', 1) }
+    Write-Host "Pester $($found.Version) found at $($found.ModuleBase)"
+}
+
+function Invoke-CargoTests {
+    # Returns @{ Passed; Failed; ExitCode }.
+    Write-Step "cargo test ($Configuration)"
+    # --no-fail-fast: every test binary runs, so the totals cover the whole workspace.
+    $cargoArgs = @('test', '--workspace', '--no-fail-fast')
+    if ($Configuration -eq 'Release') { $cargoArgs += '--release' }
+    Write-Host ("cargo " + ($cargoArgs -join ' ')) -ForegroundColor DarkGray
+    $passed = 0
+    $failed = 0
+    $previous = $ErrorActionPreference
+    $ErrorActionPreference = 'Continue'
+    try {
+        & cargo @cargoArgs 2>&1 | ForEach-Object {
+            $line = [string]$_
+            Write-Host $line
+            $m = [regex]::Match($line, 'test result: (?:ok|FAILED)\. (\d+) passed; (\d+) failed')
+            if ($m.Success) {
+                $passed += [int]$m.Groups[1].Value
+                $failed += [int]$m.Groups[2].Value
+            }
+        }
+        $code = $LASTEXITCODE
+    }
+    finally {
+        $ErrorActionPreference = $previous
+    }
+    Write-Host "cargo test: $passed passed, $failed failed (exit code $code)"
+    @{ Passed = $passed; Failed = $failed; ExitCode = $code }
+}
+
+function Invoke-PesterTests {
+    # Runs Pester in a child PowerShell (the module loads native code into its process). Returns @{ Passed; Failed; ExitCode }.
+    Write-Step 'Pester tests'
+    Initialize-Pester
+    $resultFile = Join-Path $ToolsDir 'pester-result.json'
+    if (Test-Path -LiteralPath $resultFile) { Remove-Item -LiteralPath $resultFile -Force }
+    $testsPath = Join-Path $Root 'powershell/tests'
+    $runner = @"
+`$ErrorActionPreference = 'Stop'
+Import-Module Pester -MinimumVersion 5.0
+`$config = New-PesterConfiguration
+`$config.Run.Path = '$($testsPath -replace "'", "''")'
+`$config.Run.PassThru = `$true
+`$config.Output.Verbosity = 'Detailed'
+`$result = Invoke-Pester -Configuration `$config
+`$summary = @{ passed = `$result.PassedCount; failed = `$result.FailedCount + `$result.FailedBlocksCount + `$result.FailedContainersCount; skipped = `$result.SkippedCount }
+[System.IO.File]::WriteAllText('$($resultFile -replace "'", "''")', (ConvertTo-Json `$summary -Compress))
+"@
+    # A script file (-File), not -EncodedCommand: PowerShell echoes an encoded child's host output twice.
+    $runnerFile = Join-Path $ToolsDir 'run-pester.ps1'
+    [System.IO.File]::WriteAllText($runnerFile, $runner, (New-Object System.Text.UTF8Encoding($true)))
+    $exe = Get-PowerShellExe
+    $env:CRMSYNC_BUILD_CONFIGURATION = $Configuration
+    $previous = $ErrorActionPreference
+    $ErrorActionPreference = 'Continue'
+    try {
+        & $exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -File $runnerFile 2>&1 | ForEach-Object { Write-Host ([string]$_) }
+        $code = $LASTEXITCODE
+    }
+    finally {
+        $ErrorActionPreference = $previous
+    }
+    if (-not (Test-Path -LiteralPath $resultFile)) {
+        Write-Host "Pester did not report results (exit code $code)." -ForegroundColor Red
+        return @{ Passed = 0; Failed = 1; ExitCode = $(if ($code -ne 0) { $code } else { 1 }) }
+    }
+    $summary = Get-Content -LiteralPath $resultFile -Raw | ConvertFrom-Json
+    Write-Host "Pester: $($summary.passed) passed, $($summary.failed) failed, $($summary.skipped) skipped"
+    @{ Passed = [int]$summary.passed; Failed = [int]$summary.failed; ExitCode = 0 }
+}
+
+function Invoke-Test {
+    Invoke-Build
+    New-Item -ItemType Directory -Path $ToolsDir -Force | Out-Null
+    $cargo = Invoke-CargoTests
+    $pester = Invoke-PesterTests
+    $passed = $cargo.Passed + $pester.Passed
+    $failed = $cargo.Failed + $pester.Failed
+    Write-Host ''
+    Write-Host "$passed passed, $failed failed"
+    if ($failed -gt 0 -or $cargo.ExitCode -ne 0 -or $pester.ExitCode -ne 0) {
+        if ($cargo.ExitCode -ne 0) { Write-Host "cargo test exited with code $($cargo.ExitCode)." -ForegroundColor Red }
+        $script:ExitCode = 1
+    }
+}
+
+function Invoke-Demo {
+    Invoke-Build
+    Import-Module (Join-Path $Root 'powershell/tests/SimulatorHelper.psm1') -Force
+    Write-Step 'Demo against the Dataverse simulator'
+    $sim = Start-DataverseSim -Mailboxes 50 -Queues 5 -Path (Get-DataverseSimPath -Configuration $Configuration)
+    try {
+        Write-Host "Simulator listening at $($sim.Url) (tenant $($sim.TenantId))"
+        Import-Module (Join-Path $ModuleDir "$ModuleName.psd1") -Force
+        $secret = ConvertTo-SecureString 'sim-client-secret' -AsPlainText -Force
+        $connection = Connect-CrmOnline -Url $sim.Url -ClientId '5c2e8f6a-0d8e-4b51-9a7e-2f1c3b4d5e6f' -TenantId $sim.TenantId -ClientSecret $secret -AuthorityHost $sim.Url
+
+        Write-Host ''
+        Write-Host 'Connection' -ForegroundColor Green
+        Write-Host ($connection | Format-List | Out-String -Width 160).TrimEnd()
+
+        Write-Host ''
+        Write-Host 'Organization (WhoAmI)' -ForegroundColor Green
+        Write-Host (Get-CrmOrganization | Format-List | Out-String -Width 160).TrimEnd()
+
+        Write-Host ''
+        Write-Host 'Email server profiles' -ForegroundColor Green
+        Write-Host (Get-CrmEmailServerProfile | Format-Table -AutoSize | Out-String -Width 160).TrimEnd()
+
+        $mailboxes = @(Get-CrmMailbox -PageSize 20)
+        Write-Host ''
+        Write-Host "Mailboxes: $($mailboxes.Count)" -ForegroundColor Green
+        foreach ($property in @('OwnerType', 'State', 'ServerProfileName', 'IncomingEmail', 'ApprovalStatus')) {
+            Write-Host ''
+            Write-Host "  by $property" -ForegroundColor DarkGreen
+            $groups = $mailboxes | Group-Object -Property $property | Sort-Object -Property Count -Descending
+            foreach ($group in $groups) {
+                $label = $group.Name
+                if ([string]::IsNullOrEmpty($label)) { $label = '(none)' }
+                Write-Host ('  {0,5}  {1}' -f $group.Count, $label)
+            }
+        }
+
+        Write-Host ''
+        Write-Host 'A few mailboxes' -ForegroundColor Green
+        Write-Host ($mailboxes | Select-Object -First 5 | Format-Table -AutoSize | Out-String -Width 200).TrimEnd()
+
+        Write-Host ''
+        Write-Host "Mailboxes on 'Microsoft Exchange Online'" -ForegroundColor Green
+        Write-Host (Get-CrmMailbox -ServerProfile 'Microsoft Exchange Online' | Format-Table -AutoSize | Out-String -Width 200).TrimEnd()
+
+        Disconnect-CrmOnline
+    }
+    finally {
+        Stop-DataverseSim -Simulator $sim
+    }
+}
+
+function Invoke-Package {
+    Invoke-Build
+    Write-Step 'Package'
+    $out = Join-Path $Root "out/$ModuleName"
+    if (Test-Path -LiteralPath $out) { Remove-Item -LiteralPath $out -Recurse -Force }
+    New-Item -ItemType Directory -Path $out -Force | Out-Null
+    foreach ($item in @("$ModuleName.psd1", "$ModuleName.psm1", "$ModuleName.Format.ps1xml")) {
+        Copy-Item -LiteralPath (Join-Path $ModuleDir $item) -Destination $out
+    }
+    foreach ($folder in @('Private', 'Public', 'lib', 'runtimes')) {
+        Copy-Item -LiteralPath (Join-Path $ModuleDir $folder) -Destination $out -Recurse
+    }
+    $manifest = Test-ModuleManifest -Path (Join-Path $out "$ModuleName.psd1")
+    Write-Host "Packaged $($manifest.Name) $($manifest.Version) to $out"
+    Get-ChildItem -LiteralPath $out -Recurse -File | ForEach-Object { Write-Host ('  ' + $_.FullName.Substring($out.Length + 1)) }
+}
+
+$script:ExitCode = 0
+try {
+    switch ($Task) {
+        'Build' { Invoke-Build }
+        'Test' { Invoke-Test }
+        'Demo' { Invoke-Demo }
+        'Package' { Invoke-Package }
+    }
+}
+catch {
+    $code = 1
+    if ($_.Exception -is [BuildStepException]) { $code = $_.Exception.ExitCode }
+    Write-Host ''
+    Write-Host "build.ps1 -Task $Task failed: $($_.Exception.Message)" -ForegroundColor Red
+    if ($_.InvocationInfo) { Write-Host $_.InvocationInfo.PositionMessage -ForegroundColor DarkGray }
+    if ($Task -eq 'Test') { Write-Host '0 passed, 1 failed' }
+    exit $code
+}
+exit $script:ExitCode

@@ -1,0 +1,237 @@
+using System;
+using System.Runtime.InteropServices;
+using System.Security;
+using System.Text;
+
+namespace CrmSync.Interop
+{
+    /// <summary>A connection to one Dataverse organization (wraps <c>crmsync_client</c>).</summary>
+    public sealed class CrmClient : IDisposable
+    {
+        /// <summary>
+        /// Placeholder that <see cref="Create(string, SecureString)"/> replaces, in the UTF-8 bytes of the
+        /// configuration, with the JSON-escaped secret. Put it where the secret belongs, as a JSON string:
+        /// <c>"client_secret":"@@CRMSYNC_SECRET@@"</c>.
+        /// </summary>
+        public const string SecretPlaceholder = "@@CRMSYNC_SECRET@@";
+
+        private readonly NativeApi _api;
+        private readonly CrmClientHandle _handle;
+
+        private CrmClient(NativeApi api, CrmClientHandle handle)
+        {
+            _api = api;
+            _handle = handle;
+        }
+
+        /// <summary>The native handle (disposing it frees the client).</summary>
+        public CrmClientHandle Handle
+        {
+            get { return _handle; }
+        }
+
+        /// <summary>True once the client has been disposed.</summary>
+        public bool IsDisposed
+        {
+            get { return _handle.IsClosed; }
+        }
+
+        /// <summary>
+        /// Creates a client from a configuration JSON document. The document can carry secrets: it is
+        /// never logged, and the UTF-8 copy passed to the library is cleared after the call.
+        /// </summary>
+        public static CrmClient Create(string configJson)
+        {
+            if (configJson == null) throw new ArgumentNullException("configJson");
+            byte[] bytes = Utf8.GetBytes(configJson);
+            try
+            {
+                return CreateFromBytes(bytes);
+            }
+            finally
+            {
+                Array.Clear(bytes, 0, bytes.Length);
+            }
+        }
+
+        /// <summary>
+        /// Creates a client from a configuration JSON document in which the JSON string
+        /// <c>"@@CRMSYNC_SECRET@@"</c> (see <see cref="SecretPlaceholder"/>) stands for a secret. The secret
+        /// is decoded from the <see cref="SecureString"/> straight into the UTF-8 bytes given to the library
+        /// (never into a managed string), and every buffer that held it is cleared after the call.
+        /// </summary>
+        public static CrmClient Create(string configJsonTemplate, SecureString secret)
+        {
+            if (configJsonTemplate == null) throw new ArgumentNullException("configJsonTemplate");
+            if (secret == null) throw new ArgumentNullException("secret");
+            string marker = "\"" + SecretPlaceholder + "\"";
+            int at = configJsonTemplate.IndexOf(marker, StringComparison.Ordinal);
+            if (at < 0 || configJsonTemplate.IndexOf(marker, at + 1, StringComparison.Ordinal) >= 0)
+            {
+                throw new ArgumentException("The configuration must contain the secret placeholder exactly once.", "configJsonTemplate");
+            }
+            byte[] prefix = Utf8.GetBytes(configJsonTemplate.Substring(0, at));
+            byte[] suffix = Utf8.GetBytes(configJsonTemplate.Substring(at + marker.Length));
+            char[] chars = null;
+            char[] escaped = null;
+            byte[] secretBytes = null;
+            byte[] all = null;
+            IntPtr unmanaged = IntPtr.Zero;
+            try
+            {
+                unmanaged = Marshal.SecureStringToGlobalAllocUnicode(secret);
+                chars = new char[secret.Length];
+                Marshal.Copy(unmanaged, chars, 0, chars.Length);
+                int escapedLength;
+                escaped = JsonEscape(chars, out escapedLength);
+                secretBytes = new byte[Encoding.UTF8.GetMaxByteCount(escapedLength)];
+                int n = Encoding.UTF8.GetBytes(escaped, 0, escapedLength, secretBytes, 0);
+                all = new byte[prefix.Length + 2 + n + suffix.Length];
+                Buffer.BlockCopy(prefix, 0, all, 0, prefix.Length);
+                all[prefix.Length] = (byte)'"';
+                Buffer.BlockCopy(secretBytes, 0, all, prefix.Length + 1, n);
+                all[prefix.Length + 1 + n] = (byte)'"';
+                Buffer.BlockCopy(suffix, 0, all, prefix.Length + 2 + n, suffix.Length);
+                return CreateFromBytes(all);
+            }
+            finally
+            {
+                if (unmanaged != IntPtr.Zero) Marshal.ZeroFreeGlobalAllocUnicode(unmanaged);
+                if (chars != null) Array.Clear(chars, 0, chars.Length);
+                if (escaped != null) Array.Clear(escaped, 0, escaped.Length);
+                if (secretBytes != null) Array.Clear(secretBytes, 0, secretBytes.Length);
+                if (all != null) Array.Clear(all, 0, all.Length);
+            }
+        }
+
+        private static char[] JsonEscape(char[] chars, out int length)
+        {
+            char[] buffer = new char[chars.Length * 6];
+            int j = 0;
+            const string hex = "0123456789abcdef";
+            for (int i = 0; i < chars.Length; i++)
+            {
+                char c = chars[i];
+                if (c == '"' || c == '\\')
+                {
+                    buffer[j++] = '\\';
+                    buffer[j++] = c;
+                }
+                else if (c < 0x20)
+                {
+                    buffer[j++] = '\\';
+                    buffer[j++] = 'u';
+                    buffer[j++] = '0';
+                    buffer[j++] = '0';
+                    buffer[j++] = hex[(c >> 4) & 0xF];
+                    buffer[j++] = hex[c & 0xF];
+                }
+                else
+                {
+                    buffer[j++] = c;
+                }
+            }
+            length = j;
+            return buffer;
+        }
+
+        private static CrmClient CreateFromBytes(byte[] bytes)
+        {
+            NativeApi api = Native.Api;
+            var handle = new CrmClientHandle(api);
+            IntPtr client;
+            IntPtr error;
+            int status = api.client_new(bytes, (UIntPtr)(uint)bytes.Length, out client, out error);
+            if (client != IntPtr.Zero) handle.Set(client);
+            string errorJson = api.TakeString(error);
+            if (status != 0 || client == IntPtr.Zero)
+            {
+                handle.Dispose();
+                throw CrmSyncException.FromNative("crmsync_client_new", status == 0 ? CrmSyncStatus.Internal : (CrmSyncStatus)status, errorJson);
+            }
+            return new CrmClient(api, handle);
+        }
+
+        /// <summary>Calls WhoAmI; returns the result JSON.</summary>
+        public string WhoAmI()
+        {
+            return Call("crmsync_who_am_i", delegate(IntPtr c, out IntPtr r, out IntPtr e)
+            {
+                return _api.who_am_i(c, out r, out e);
+            });
+        }
+
+        /// <summary>Reads the email server profiles matching the query JSON; returns the result JSON.</summary>
+        public string GetEmailServerProfiles(string queryJson)
+        {
+            byte[] q = Utf8.GetBytes(queryJson ?? "{\"version\":1}");
+            return Call("crmsync_email_server_profiles_get", delegate(IntPtr c, out IntPtr r, out IntPtr e)
+            {
+                return _api.email_server_profiles_get(c, q, (UIntPtr)(uint)q.Length, out r, out e);
+            });
+        }
+
+        /// <summary>Starts listing the mailboxes matching the query JSON; read its pages with <see cref="CrmOperation.NextEvent"/>.</summary>
+        public CrmOperation StartMailboxList(string queryJson)
+        {
+            byte[] q = Utf8.GetBytes(queryJson ?? "{\"version\":1}");
+            return StartOperation("crmsync_mailboxes_list_start", _api.mailboxes_list_start, q);
+        }
+
+        private delegate int ResultCall(IntPtr client, out IntPtr result, out IntPtr error);
+
+        private string Call(string function, ResultCall call)
+        {
+            bool added = false;
+            _handle.DangerousAddRef(ref added);
+            try
+            {
+                IntPtr result;
+                IntPtr error;
+                int status = call(_handle.DangerousGetHandle(), out result, out error);
+                string resultJson = _api.TakeString(result);
+                string errorJson = _api.TakeString(error);
+                if (status != 0)
+                {
+                    throw CrmSyncException.FromNative(function, (CrmSyncStatus)status, errorJson);
+                }
+                return resultJson;
+            }
+            finally
+            {
+                if (added) _handle.DangerousRelease();
+            }
+        }
+
+        private CrmOperation StartOperation(string function, NativeApi.ClientQueryFn start, byte[] query)
+        {
+            bool added = false;
+            _handle.DangerousAddRef(ref added);
+            try
+            {
+                var opHandle = new CrmOperationHandle(_api, _handle);
+                IntPtr op;
+                IntPtr error;
+                int status = start(_handle.DangerousGetHandle(), query, (UIntPtr)(uint)query.Length, out op, out error);
+                if (op != IntPtr.Zero) opHandle.Set(op);
+                string errorJson = _api.TakeString(error);
+                if (status != 0 || op == IntPtr.Zero)
+                {
+                    opHandle.Dispose();
+                    throw CrmSyncException.FromNative(function, status == 0 ? CrmSyncStatus.Internal : (CrmSyncStatus)status, errorJson);
+                }
+                return new CrmOperation(_api, opHandle);
+            }
+            finally
+            {
+                if (added) _handle.DangerousRelease();
+            }
+        }
+
+        /// <summary>Frees the native client (deferred while operations started from it are alive).</summary>
+        public void Dispose()
+        {
+            _handle.Dispose();
+        }
+    }
+}

@@ -1,0 +1,123 @@
+# Starts and stops the Dataverse simulator (target/<profile>/dataverse-sim) for the demo and the tests.
+# Windows PowerShell 5.1 compatible.
+Set-StrictMode -Version 2.0
+
+function Get-DataverseSimPath {
+    <#
+    .SYNOPSIS
+    Path of the simulator binary: $env:CRMSYNC_SIM_PATH, else target/<Configuration>/dataverse-sim[.exe] of the repository.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param([string] $Configuration = 'Release')
+
+    if (-not [string]::IsNullOrEmpty($env:CRMSYNC_SIM_PATH)) { return $env:CRMSYNC_SIM_PATH }
+    $repoRoot = [System.IO.Path]::GetFullPath((Join-Path $PSScriptRoot '../..'))
+    $name = 'dataverse-sim'
+    if ([System.Environment]::OSVersion.Platform -eq [System.PlatformID]::Win32NT) { $name = 'dataverse-sim.exe' }
+    [System.IO.Path]::Combine($repoRoot, 'target', $Configuration.ToLowerInvariant(), $name)
+}
+
+function Start-DataverseSim {
+    <#
+    .SYNOPSIS
+    Starts the simulator and waits for its JSON ready line; returns Url, TenantId, OrganizationId, Ready, Process.
+    .EXAMPLE
+    $sim = Start-DataverseSim -Mailboxes 50 -Queues 5
+    .EXAMPLE
+    $sim = Start-DataverseSim -ArgumentList '--mailboxes', '10', '--latency-ms', '20'
+    #>
+    [CmdletBinding()]
+    param(
+        [int] $Mailboxes = 50,
+        [int] $Queues = 5,
+        [string[]] $ArgumentList = @(),
+        [string] $Path = (Get-DataverseSimPath),
+        [int] $TimeoutSeconds = 30
+    )
+
+    if (-not (Test-Path -LiteralPath $Path -PathType Leaf)) {
+        throw "The simulator binary '$Path' does not exist: build it with ./build.ps1 -Task Build (cargo build --release --workspace)."
+    }
+    $arguments = @('--mailboxes', [string]$Mailboxes, '--queues', [string]$Queues) + $ArgumentList
+    $quoted = @(foreach ($a in $arguments) { if ($a -match '[\s"]') { '"' + ($a -replace '"', '\"') + '"' } else { $a } })
+
+    $startInfo = New-Object System.Diagnostics.ProcessStartInfo
+    $startInfo.FileName = $Path
+    $startInfo.Arguments = ($quoted -join ' ')
+    $startInfo.UseShellExecute = $false
+    $startInfo.RedirectStandardOutput = $true
+    $startInfo.RedirectStandardError = $true
+    $startInfo.RedirectStandardInput = $true
+    $startInfo.CreateNoWindow = $true
+    $process = [System.Diagnostics.Process]::Start($startInfo)
+    # Drain stderr in the background (a task, not a PowerShell event handler) so the pipe never fills.
+    $stderrTask = $process.StandardError.ReadToEndAsync()
+
+    $lineTask = $process.StandardOutput.ReadLineAsync()
+    $ready = $null
+    if ($lineTask.Wait([TimeSpan]::FromSeconds($TimeoutSeconds))) {
+        $line = $lineTask.Result
+        if ($null -ne $line) {
+            try { $ready = $line | ConvertFrom-Json } catch { $ready = $null }
+        }
+    }
+    if ($null -eq $ready -or -not $ready.PSObject.Properties['url']) {
+        $stderr = ''
+        if (-not $process.HasExited) { try { $process.Kill() } catch { Write-Debug $_.Exception.Message } }
+        [void]$process.WaitForExit(5000)
+        if ($stderrTask.Wait(2000)) { $stderr = $stderrTask.Result }
+        $exitCode = 'none'
+        if ($process.HasExited) { $exitCode = $process.ExitCode }
+        $process.Dispose()
+        throw "The simulator '$Path' did not print its ready line within $TimeoutSeconds s (exit code $exitCode). stderr: $stderr"
+    }
+    # Keep draining stdout too.
+    $stdoutTask = $process.StandardOutput.ReadToEndAsync()
+
+    $tenant = $null
+    if ($ready.PSObject.Properties['tenant_id']) { $tenant = [string]$ready.tenant_id }
+    $organization = $null
+    if ($ready.PSObject.Properties['organization_id']) { $organization = [string]$ready.organization_id }
+    [pscustomobject]@{
+        PSTypeName     = 'CrmSync.DataverseSim'
+        Url            = ([string]$ready.url).TrimEnd('/')
+        TenantId       = $tenant
+        OrganizationId = $organization
+        Ready          = $ready
+        Process        = $process
+        StdoutTask     = $stdoutTask
+        StderrTask     = $stderrTask
+    }
+}
+
+function Stop-DataverseSim {
+    <#
+    .SYNOPSIS
+    Stops a simulator started by Start-DataverseSim (kills the process it started, by its object).
+    .EXAMPLE
+    Stop-DataverseSim -Simulator $sim
+    .EXAMPLE
+    $sim | Stop-DataverseSim
+    #>
+    [CmdletBinding()]
+    param([Parameter(ValueFromPipeline)] [AllowNull()] [object] $Simulator)
+    process {
+        if ($null -eq $Simulator -or $null -eq $Simulator.Process) { return }
+        $process = $Simulator.Process
+        try {
+            if (-not $process.HasExited) {
+                try { $process.StandardInput.Close() } catch { Write-Debug $_.Exception.Message }
+                if (-not $process.WaitForExit(500)) {
+                    $process.Kill()
+                    [void]$process.WaitForExit(5000)
+                }
+            }
+        }
+        finally {
+            $process.Dispose()
+        }
+    }
+}
+
+Export-ModuleMember -Function Get-DataverseSimPath, Start-DataverseSim, Stop-DataverseSim
