@@ -67,6 +67,24 @@ uint32_t crmsync_abi_version(void);
 void crmsync_string_free(char *s);
 
 /*
+ Obtains a token now, for every credential kind, so that Connect fails early and clearly.
+ Request `{"version":1}`. For `device_code` the operation first emits
+ `{"version":1,"type":"device_code","user_code","verification_uri","message","expires_in"}`:
+ show `message` to the user (the library never prints), then keep pulling events until
+ `END_OF_EVENTS`; it ends when the user has signed in, declined, or the code expired.
+ Result `{"version":1,"authenticated":true,"credential":"DeviceCode",…,"expires_on":<epoch seconds>|null}`.
+ Cancel with `crmsync_op_cancel`.
+
+ # Safety
+ `client` is a live handle; `request` points at `request_len` bytes; out-parameters are writable.
+ */
+crmsync_status crmsync_client_authenticate_start(const crmsync_client *client,
+                                                 const uint8_t *request,
+                                                 size_t request_len,
+                                                 crmsync_operation **op_out,
+                                                 char **error_out);
+
+/*
  Creates a client from a JSON configuration (see README, "Client configuration").
  No network call is made; the first call authenticates.
 
@@ -151,6 +169,16 @@ crmsync_status crmsync_alerts_get(const crmsync_client *client,
                                   char **error_out);
 
 /*
+ Readiness checks: `{"version":1,"checks":[{"check","status":"Pass|Warning|Fail","message","remedy"}]}`.
+
+ # Safety
+ `client` is a live handle; out-parameters are writable.
+ */
+crmsync_status crmsync_readiness_get(const crmsync_client *client,
+                                     char **result_out,
+                                     char **error_out);
+
+/*
  Lists mailboxes page by page. Query `{"version":1,"name","email_address","server_profile","page_size"}`
  (all optional). Events: `{"type":"items","page","items":[…]}` and `{"type":"progress","done","message"}`;
  result `{"version":1,"count","pages"}`.
@@ -209,6 +237,23 @@ crmsync_status crmsync_mailboxes_test_enable_start(const crmsync_client *client,
                                                    size_t request_len,
                                                    crmsync_operation **op_out,
                                                    char **error_out);
+
+/*
+ The whole procedure (Invoke-CrmExchangeOnlineSetup): readiness, profile and organization
+ defaults, mailbox settings, approval, Test & Enable of the mailboxes not already working.
+ Request `{"version":1,"selection":{…},"server_profile","sync_with_this_org_only","skip_approval",
+ "wait","timeout_secs","poll_interval_ms","what_if"}`. Events carry `"step"`: `check` events
+ (Readiness), a `changes` event (Defaults), then each step's `item` and `progress` events.
+ Result `{"version":1,"what_if","mailboxes","already_working","steps":[{step counts}]}`.
+
+ # Safety
+ `client` is a live handle; `request` points at `request_len` bytes; out-parameters are writable.
+ */
+crmsync_status crmsync_setup_start(const crmsync_client *client,
+                                   const uint8_t *request,
+                                   size_t request_len,
+                                   crmsync_operation **op_out,
+                                   char **error_out);
 
 /*
  Waits up to `timeout_ms` for the next event. Returns `OK` with `*event_out` set,

@@ -19,16 +19,26 @@ const EVENT_BUFFER: usize = 16;
 pub struct EventSink {
     sender: mpsc::Sender<Value>,
     cancel: CancellationToken,
+    /// Added as `"step"` to every object event (the whole procedure runs several steps).
+    step: Option<&'static str>,
 }
 
 impl EventSink {
     /// Sends one event, waiting while the buffer is full. Fails only when the operation has
     /// been cancelled, so work stops promptly.
-    pub async fn send(&self, event: Value) -> Result<()> {
+    pub async fn send(&self, mut event: Value) -> Result<()> {
+        if let (Some(step), Some(map)) = (self.step, event.as_object_mut()) {
+            map.entry("step").or_insert(step.into());
+        }
         tokio::select! {
             _ = self.cancel.cancelled() => Err(Error::cancelled()),
             sent = self.sender.send(event) => sent.map_err(|_| Error::cancelled()),
         }
+    }
+
+    /// The same sink, tagging events with `step`.
+    pub fn for_step(&self, step: &'static str) -> EventSink {
+        EventSink { step: Some(step), ..self.clone() }
     }
 
     pub fn is_cancelled(&self) -> bool {
@@ -63,7 +73,7 @@ impl Operation {
         let (sender, receiver) = mpsc::channel(EVENT_BUFFER);
         let cancel = CancellationToken::new();
         let outcome = Arc::new(Mutex::new(None));
-        let sink = EventSink { sender: sender.clone(), cancel: cancel.clone() };
+        let sink = EventSink { sender: sender.clone(), cancel: cancel.clone(), step: None };
         let future = work(sink);
         let (task_cancel, task_outcome) = (cancel.clone(), outcome.clone());
         let runtime = crate::runtime::get();

@@ -156,6 +156,21 @@ pub unsafe extern "C" fn crmsync_alerts_get(
     })
 }
 
+/// Readiness checks: `{"version":1,"checks":[{"check","status":"Pass|Warning|Fail","message","remedy"}]}`.
+///
+/// # Safety
+/// `client` is a live handle; out-parameters are writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn crmsync_readiness_get(
+    client: *const CrmsyncClient,
+    result_out: *mut *mut c_char,
+    error_out: *mut *mut c_char,
+) -> Status {
+    guard(error_out, || {
+        run(client, result_out, |c| async move { steps::readiness::run(&c).await.map(|checks| serde_json::json!({"checks": checks})) })
+    })
+}
+
 /// Adds `"version": 1` to a result object.
 pub(crate) fn versioned(value: impl serde::Serialize) -> serde_json::Value {
     let mut document = serde_json::to_value(value).unwrap_or_default();

@@ -3,9 +3,11 @@
 //! every Rust-allocated string has one free function (`crmsync_string_free`).
 
 mod args;
+mod auth;
 mod client;
 mod operation;
 
+pub use auth::*;
 pub use client::*;
 pub use operation::*;
 

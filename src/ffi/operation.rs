@@ -15,7 +15,7 @@ pub struct CrmsyncOperation {
 }
 
 /// Parses the request, checks the handles, and starts `work` as an operation.
-fn start<Q, F, Fut>(
+pub(super) fn start<Q, F, Fut>(
     client: *const CrmsyncClient,
     request: *const u8,
     request_len: usize,
@@ -106,6 +106,26 @@ pub unsafe extern "C" fn crmsync_mailboxes_test_enable_start(
     error_out: *mut *mut c_char,
 ) -> Status {
     guard(error_out, || start(client, request, request_len, op_out, steps::test_enable::run))
+}
+
+/// The whole procedure (Invoke-CrmExchangeOnlineSetup): readiness, profile and organization
+/// defaults, mailbox settings, approval, Test & Enable of the mailboxes not already working.
+/// Request `{"version":1,"selection":{…},"server_profile","sync_with_this_org_only","skip_approval",
+/// "wait","timeout_secs","poll_interval_ms","what_if"}`. Events carry `"step"`: `check` events
+/// (Readiness), a `changes` event (Defaults), then each step's `item` and `progress` events.
+/// Result `{"version":1,"what_if","mailboxes","already_working","steps":[{step counts}]}`.
+///
+/// # Safety
+/// `client` is a live handle; `request` points at `request_len` bytes; out-parameters are writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn crmsync_setup_start(
+    client: *const CrmsyncClient,
+    request: *const u8,
+    request_len: usize,
+    op_out: *mut *mut CrmsyncOperation,
+    error_out: *mut *mut c_char,
+) -> Status {
+    guard(error_out, || start(client, request, request_len, op_out, steps::setup::run))
 }
 
 /// Waits up to `timeout_ms` for the next event. Returns `OK` with `*event_out` set,

@@ -9,7 +9,9 @@ pub mod mailbox_settings;
 pub mod mailboxes;
 pub mod org_defaults;
 pub mod profiles;
+pub mod readiness;
 pub mod report;
+pub mod setup;
 pub mod test_enable;
 
 use crate::error::{Error, Result};

@@ -57,7 +57,7 @@ struct RawReply {
 impl WebApi {
     pub fn new(config: &ClientConfig) -> Result<Self> {
         let http = build_http_client(config)?;
-        let source: Arc<dyn TokenSource> = crate::auth::source_for(config, &http);
+        let source: Arc<dyn TokenSource> = crate::auth::source_for(config, &http)?;
         Ok(WebApi {
             http,
             base: config.api_base(),
@@ -69,6 +69,11 @@ impl WebApi {
 
     pub fn base(&self) -> &Url {
         &self.base
+    }
+
+    /// The token cache: Connect-time sign-in (`crmsync_client_authenticate_start`) goes through it.
+    pub fn tokens(&self) -> &TokenCache {
+        &self.tokens
     }
 
     /// The last `x-ms-dop-hint` the service sent, if any.

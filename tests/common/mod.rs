@@ -15,8 +15,16 @@ pub struct Sim {
 
 impl Sim {
     pub fn start(mailboxes: usize, queues: usize) -> Sim {
+        Sim::start_with(|c| {
+            c.mailboxes = mailboxes;
+            c.queues = queues;
+        })
+    }
+
+    pub fn start_with(configure: impl FnOnce(&mut SimConfig)) -> Sim {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        let config = SimConfig { mailboxes, queues, ..SimConfig::default() };
+        let mut config = SimConfig::default();
+        configure(&mut config);
         let sim = runtime.block_on(Simulator::start(config)).expect("simulator starts");
         let url = sim.url();
         Sim { sim: Some(sim), url, runtime }
@@ -155,4 +163,69 @@ pub fn defaults_set(client: &Client, request: &str) -> Result<serde_json::Value,
     let (mut result, mut error) = (ptr::null_mut(), ptr::null_mut());
     let status = unsafe { crmsync::ffi::crmsync_mailbox_defaults_set(client.0, request.as_ptr(), request.len(), &mut result, &mut error) };
     outcome(status, result, error)
+}
+
+pub type StartFn = unsafe extern "C" fn(
+    *const crmsync::ffi::CrmsyncClient,
+    *const u8,
+    usize,
+    *mut *mut crmsync::ffi::CrmsyncOperation,
+    *mut *mut c_char,
+) -> Status;
+
+/// Starts an operation, pulls every event, and returns the `item` events and the result.
+pub fn run_op(
+    client: &Client,
+    start: StartFn,
+    request: &str,
+) -> (Vec<serde_json::Value>, Result<serde_json::Value, (Status, serde_json::Value)>) {
+    let (mut op, mut error) = (ptr::null_mut(), ptr::null_mut());
+    let status = unsafe { start(client.0, request.as_ptr(), request.len(), &mut op, &mut error) };
+    if status != Status::Ok {
+        return (Vec::new(), Err((status, json(take(error)))));
+    }
+    let op = Op(op);
+    let mut items = Vec::new();
+    loop {
+        match next_event(&op, 60_000) {
+            Next::Event(e) if e["type"] == "item" => items.push(e),
+            Next::Event(_) => {}
+            Next::TimedOut => panic!("no event within 60 s"),
+            Next::End => return (items, op_result(&op)),
+        }
+    }
+}
+
+pub fn outcomes(items: &[serde_json::Value]) -> std::collections::BTreeMap<String, usize> {
+    let mut counts = std::collections::BTreeMap::new();
+    for item in items {
+        *counts.entry(item["outcome"].as_str().unwrap().to_owned()).or_default() += 1;
+    }
+    counts
+}
+
+/// Runs `crmsync_client_authenticate_start` to the end; `on_event` sees every event as it
+/// arrives (a device code test approves the code from there). Returns the events and the result.
+pub fn authenticate(
+    client: &Client,
+    mut on_event: impl FnMut(&serde_json::Value),
+) -> (Vec<serde_json::Value>, Result<serde_json::Value, (Status, serde_json::Value)>) {
+    let request = r#"{"version":1}"#;
+    let (mut op, mut error) = (ptr::null_mut(), ptr::null_mut());
+    let status = unsafe { crmsync::ffi::crmsync_client_authenticate_start(client.0, request.as_ptr(), request.len(), &mut op, &mut error) };
+    if status != Status::Ok {
+        return (Vec::new(), Err((status, json(take(error)))));
+    }
+    let op = Op(op);
+    let mut events = Vec::new();
+    loop {
+        match next_event(&op, 60_000) {
+            Next::Event(e) => {
+                on_event(&e);
+                events.push(e);
+            }
+            Next::TimedOut => panic!("no event within 60 s"),
+            Next::End => return (events, op_result(&op)),
+        }
+    }
 }

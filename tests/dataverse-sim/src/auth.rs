@@ -160,6 +160,8 @@ pub struct TokenInfo {
 #[derive(Debug, Default)]
 pub struct Tokens {
     map: HashMap<String, TokenInfo>,
+    /// Device codes, refresh tokens and endpoint counters of the identity provider.
+    pub idp: crate::identity_provider::IdpState,
 }
 
 /// Outcome of checking a bearer token.
@@ -214,9 +216,10 @@ impl Tokens {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Token endpoint: POST /{tenant}/oauth2/v2.0/token (client credentials with a secret)
+// Token endpoint: POST /{tenant}/oauth2/v2.0/token (client credentials with a secret or a
+// certificate assertion, device code, refresh token; see `identity_provider`)
 
-fn aad_error(status: StatusCode, error: &str, code: u32, description: &str) -> Response {
+pub(crate) fn aad_error(status: StatusCode, error: &str, code: u32, description: &str) -> Response {
     let body = json!({
         "error": error,
         "error_description": format!("AADSTS{code}: {description}\r\nTrace ID: {}\r\nCorrelation ID: {}\r\nTimestamp: {}", Uuid::new_v4(), Uuid::new_v4(), crate::store::now_string()),
@@ -233,7 +236,11 @@ fn aad_error(status: StatusCode, error: &str, code: u32, description: &str) -> R
 pub async fn token_endpoint(State(app): State<App>, Path(tenant): Path<String>, body: axum::body::Bytes) -> Response {
     let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
     let get = |k: &str| form.get(k).map(String::as_str);
-    if !tenant.eq_ignore_ascii_case(fixtures::TENANT_ID) {
+    app.lock().tokens.idp.endpoint_calls += 1;
+    let delegated = matches!(get("grant_type"), Some(crate::identity_provider::DEVICE_CODE_GRANT | "refresh_token"));
+    let tenant_ok =
+        tenant.eq_ignore_ascii_case(fixtures::TENANT_ID) || (delegated && matches!(tenant.as_str(), "organizations" | "common"));
+    if !tenant_ok {
         return aad_error(
             StatusCode::BAD_REQUEST,
             "invalid_request",
@@ -245,6 +252,8 @@ pub async fn token_endpoint(State(app): State<App>, Path(tenant): Path<String>, 
     }
     match get("grant_type") {
         Some("client_credentials") => {}
+        Some(crate::identity_provider::DEVICE_CODE_GRANT) => return crate::identity_provider::device_code_grant(&app, &form),
+        Some("refresh_token") => return crate::identity_provider::refresh_token_grant(&app, &form),
         Some(other) => {
             return aad_error(
                 StatusCode::BAD_REQUEST,
@@ -279,13 +288,7 @@ pub async fn token_endpoint(State(app): State<App>, Path(tenant): Path<String>, 
         );
     }
     if get("client_assertion").is_some() {
-        // Certificate credentials are not simulated yet.
-        return aad_error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-            700027,
-            "Client assertion failed signature validation. (The simulator accepts client secrets only.)",
-        );
+        return crate::identity_provider::client_assertion_grant(&app, &tenant, &form);
     }
     match get("client_secret") {
         Some(s) if s == fixtures::CLIENT_SECRET => {}

@@ -60,3 +60,12 @@ pub const DEFAULT_EMAIL_SETTINGS: &str = "<EmailSettings><IncomingEmailDeliveryM
 
 /// Exact text of the platform error when the caller may not approve an email address.
 pub const APPROVAL_DENIED_MESSAGE: &str = "This email address can only be approved by a user with the Global Administrator or Exchange Administrator role in Office 365 or the Delegated Mailbox Approver role in Dynamics 365.";
+
+/// Public client id accepted for device code sign-in (the Dataverse tools' well-known public
+/// client; [`CLIENT_ID`] is accepted too).
+pub const PUBLIC_CLIENT_ID: &str = "51f81489-12ee-4a9e-aaae-a2591f45987d";
+/// Value the managed identity endpoint (`/msi/token`) expects in `X-IDENTITY-HEADER`
+/// (what Azure Automation puts in `IDENTITY_HEADER`).
+pub const MANAGED_IDENTITY_HEADER: &str = "sim-identity-header";
+/// Client id of the (user-assigned) managed identity; tokens map to the application user.
+pub const MANAGED_IDENTITY_CLIENT_ID: &str = "7d9e1c2b-3a4f-4b5c-8d6e-9f0a1b2c3d4e";

@@ -1,6 +1,6 @@
 //! Functions: `WhoAmI` and the privilege functions bound to `systemuser`.
 
-use axum::http::{HeaderValue, Method, StatusCode};
+use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -18,9 +18,8 @@ pub fn who_am_i(ctx: &Ctx<'_>) -> ApiResult<Response> {
         "UserId": ctx.user.to_string(),
         "OrganizationId": fixtures::ORGANIZATION_ID,
     });
-    let mut resp = json_response(StatusCode::OK, &body);
-    resp.headers_mut().insert("x-ms-dop-hint", HeaderValue::from_static("4"));
-    Ok(resp)
+    // `x-ms-dop-hint` is added to every Web API response by the guard layer.
+    Ok(json_response(StatusCode::OK, &body))
 }
 
 /// Parse `Name(Param='value')` (or `Param=@alias` resolved from the query string).

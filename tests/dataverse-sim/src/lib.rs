@@ -21,16 +21,22 @@
 
 mod app;
 pub mod auth;
+mod batch;
 mod entities;
 pub mod errors;
 pub mod fixtures;
 mod functions;
+mod guard;
+pub mod identity_provider;
+pub mod limits;
+mod net;
 pub mod odata;
 mod routes;
 mod rules;
 pub mod schema;
 pub mod seed;
 pub mod store;
+pub mod testenable;
 mod write;
 
 use std::time::Duration;
@@ -42,6 +48,8 @@ use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 use crate::app::{App, Inner};
+pub use crate::guard::FaultStats;
+pub use crate::identity_provider::IdentityConfig;
 pub use crate::seed::SeedIds;
 use crate::store::{RequestRecord, Row, Store};
 
@@ -79,6 +87,67 @@ pub struct SimConfig {
     /// on-prem code checks "approve/reject"; strict default: true.
     pub approval_condition_applies_to_reject: bool,
     pub mailbox_approval: MailboxApprovalMode,
+    /// Delay between scheduling Test & Enable (`testemailconfigurationscheduled: true`) and
+    /// the simulated test run.
+    pub test_delay_ms: u64,
+    /// Share (0.0..=1.0) of mailboxes whose test fails with "no Exchange Online license";
+    /// which mailboxes is deterministic per mailbox id and seed.
+    pub unlicensed_share: f64,
+    /// Service-protection limits (429) per caller.
+    pub limits_enabled: bool,
+    /// Scales the window and both budgets (0.01: 3 s, 60 requests, 12,000 ms); not concurrency.
+    pub limits_scale: f64,
+    /// Unscaled limits: requests per window, execution time per window, window, concurrency.
+    pub limit_requests: u64,
+    pub limit_execution_ms: u64,
+    pub limit_window_secs: u64,
+    pub limit_concurrent: usize,
+    /// Simulated execution time of one operation (a `$batch` adds one per inner operation).
+    pub exec_cost_ms: u64,
+    /// Latency slept by every Web API request (counts toward concurrency).
+    pub latency_ms: u64,
+    /// Value of the `x-ms-dop-hint` response header.
+    pub dop_hint: u32,
+    /// Most operations in one `$batch` (and in one change set).
+    pub batch_max_operations: usize,
+    /// Injected failures.
+    pub faults: FaultConfig,
+    /// Certificate, device code and managed identity flows of the identity provider.
+    pub identity: IdentityConfig,
+}
+
+/// Probabilities (0.0..=1.0) of injected failures per Web API request, drawn from a
+/// deterministic RNG seeded from [`SimConfig::seed`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaultConfig {
+    /// 503 Service Unavailable with an OData error body (request not processed).
+    pub unavailable: f64,
+    /// Connection reset: the client gets no response (TCP RST).
+    pub reset: f64,
+    /// Whether a reset request is processed first (true: the write happened, the response is
+    /// lost) or dropped before processing.
+    pub reset_after_processing: bool,
+    /// Extra delay of `slow_ms`.
+    pub slow: f64,
+    pub slow_ms: u64,
+    /// A token issued by the token endpoint is expired early (401 "The access token is expired").
+    pub token_expiry: f64,
+    /// Also inject 503/reset/slow on the token endpoint.
+    pub token_endpoint: bool,
+}
+
+impl Default for FaultConfig {
+    fn default() -> Self {
+        FaultConfig {
+            unavailable: 0.0,
+            reset: 0.0,
+            reset_after_processing: true,
+            slow: 0.0,
+            slow_ms: 2000,
+            token_expiry: 0.0,
+            token_endpoint: false,
+        }
+    }
 }
 
 impl Default for SimConfig {
@@ -94,6 +163,20 @@ impl Default for SimConfig {
             approval_denied_code: "0x80040225".to_string(),
             approval_condition_applies_to_reject: true,
             mailbox_approval: MailboxApprovalMode::Rejected,
+            test_delay_ms: 2000,
+            unlicensed_share: 0.0,
+            limits_enabled: true,
+            limits_scale: 1.0,
+            limit_requests: 6000,
+            limit_execution_ms: 1_200_000,
+            limit_window_secs: 300,
+            limit_concurrent: 52,
+            exec_cost_ms: 0,
+            latency_ms: 0,
+            dop_hint: 8,
+            batch_max_operations: 1000,
+            faults: FaultConfig::default(),
+            identity: IdentityConfig::default(),
         }
     }
 }
@@ -103,6 +186,7 @@ pub struct Simulator {
     state: SimState,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
+    worker: JoinHandle<()>,
 }
 
 impl Simulator {
@@ -113,8 +197,10 @@ impl Simulator {
         let mut store = Store::new();
         let ids = seed::seed(&mut store, &config);
         let app = Inner::new(config, format!("http://{addr}"), store);
-        let router = routes::router(app.clone());
+        let router = routes::router(app.clone()).into_make_service_with_connect_info::<net::ConnHandle>();
         let (stop, stopped) = oneshot::channel::<()>();
+        let worker = tokio::spawn(testenable::worker(app.clone()));
+        let listener = net::SimListener(listener);
         let task = tokio::spawn(async move {
             let serve = axum::serve(listener, router).with_graceful_shutdown(async {
                 let _ = stopped.await;
@@ -123,7 +209,7 @@ impl Simulator {
                 eprintln!("dataverse-sim: server error: {e}");
             }
         });
-        Ok(Simulator { state: SimState { app, ids }, stop: Some(stop), task })
+        Ok(Simulator { state: SimState { app, ids }, stop: Some(stop), task, worker })
     }
 
     /// `http://127.0.0.1:PORT`: the organization URL and the authority host.
@@ -142,6 +228,7 @@ impl Simulator {
             let _ = stop.send(());
         }
         let _ = (&mut self.task).await;
+        self.worker.abort();
     }
 }
 
@@ -259,6 +346,42 @@ impl SimState {
         } else {
             s.security.m365_admins.remove(&user);
         }
+    }
+
+    /// Requests made inside `$batch` requests (the batch itself is in [`Self::requests`]).
+    pub fn batch_operations(&self) -> Vec<RequestRecord> {
+        self.app.lock().operations.clone()
+    }
+
+    /// Service-protection counters of one caller (systemuserid).
+    pub fn limit_stats(&self, user: Uuid) -> limits::CallerStats {
+        self.app.limits().stats(&user)
+    }
+
+    /// Service-protection counters of every caller seen so far.
+    pub fn all_limit_stats(&self) -> std::collections::BTreeMap<Uuid, limits::CallerStats> {
+        self.app.limits().all_stats()
+    }
+
+    /// Forget the service-protection windows and counters (e.g. between test phases).
+    pub fn reset_limits(&self) {
+        self.app.limits().reset()
+    }
+
+    /// Counts of injected faults.
+    pub fn fault_stats(&self) -> guard::FaultStats {
+        self.app.faults().stats.clone()
+    }
+
+    /// Pending Test & Enable runs: mailbox id → time the test was scheduled.
+    pub fn scheduled_tests(&self) -> Vec<(Uuid, String)> {
+        self.app.lock().tests.iter().map(|(id, t)| (*id, t.scheduled_on.clone())).collect()
+    }
+
+    /// Run every due Test & Enable now (ignores the remaining delay, honours the postpone
+    /// column); returns the mailboxes tested.
+    pub fn run_due_tests(&self, ignore_delay: bool) -> Vec<Uuid> {
+        testenable::run_due(&self.app, ignore_delay)
     }
 
     /// Run `f` with the store locked (anything the helpers above do not cover).

@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use clap::{Parser, ValueEnum};
-use dataverse_sim::{MailboxApprovalMode, SimConfig, Simulator, fixtures};
+use dataverse_sim::{FaultConfig, MailboxApprovalMode, SimConfig, Simulator, fixtures};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum MailboxApproval {
@@ -40,6 +40,51 @@ struct Args {
     /// What PATCH mailboxes(<id>) {"emailrouteraccessapproval":…} does.
     #[arg(long, value_enum, default_value = "rejected")]
     mailbox_approval: MailboxApproval,
+    /// Delay before a scheduled Test & Enable runs.
+    #[arg(long, default_value_t = 2000)]
+    test_delay_ms: u64,
+    /// Share (0..1) of mailboxes whose Test & Enable fails for lack of an Exchange Online license.
+    #[arg(long, default_value_t = 0.0)]
+    unlicensed_share: f64,
+    /// Turn the service-protection limits (429) off.
+    #[arg(long)]
+    no_limits: bool,
+    /// Scale of the limits' window and budgets (0.01: 60 requests / 12,000 ms per 3 s).
+    #[arg(long, default_value_t = 1.0)]
+    limits_scale: f64,
+    /// Concurrent requests per caller before 429.
+    #[arg(long, default_value_t = 52)]
+    limit_concurrent: usize,
+    /// Simulated execution time per operation (counts toward the execution-time limit).
+    #[arg(long, default_value_t = 0)]
+    exec_cost_ms: u64,
+    /// Latency slept by every Web API request.
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+    /// Value of the x-ms-dop-hint response header.
+    #[arg(long, default_value_t = 8)]
+    dop_hint: u32,
+    /// Probability of an injected 503 per Web API request.
+    #[arg(long, default_value_t = 0.0)]
+    fault_503: f64,
+    /// Probability of a connection reset (no response) per Web API request.
+    #[arg(long, default_value_t = 0.0)]
+    fault_reset: f64,
+    /// Reset before processing the request (default: process it, then drop the response).
+    #[arg(long)]
+    fault_reset_before_processing: bool,
+    /// Probability of a slow response per Web API request.
+    #[arg(long, default_value_t = 0.0)]
+    fault_slow: f64,
+    /// Extra delay of a slow response.
+    #[arg(long, default_value_t = 2000)]
+    fault_slow_ms: u64,
+    /// Probability that a token issued by the token endpoint is expired early (401).
+    #[arg(long, default_value_t = 0.0)]
+    fault_token_expiry: f64,
+    /// Also inject 503/reset/slow on the token endpoints.
+    #[arg(long)]
+    fault_token_endpoint: bool,
 }
 
 #[tokio::main]
@@ -56,6 +101,23 @@ async fn main() -> std::io::Result<()> {
         mailbox_approval: match args.mailbox_approval {
             MailboxApproval::Rejected => MailboxApprovalMode::Rejected,
             MailboxApproval::Equivalent => MailboxApprovalMode::Equivalent,
+        },
+        test_delay_ms: args.test_delay_ms,
+        unlicensed_share: args.unlicensed_share,
+        limits_enabled: !args.no_limits,
+        limits_scale: args.limits_scale,
+        limit_concurrent: args.limit_concurrent,
+        exec_cost_ms: args.exec_cost_ms,
+        latency_ms: args.latency_ms,
+        dop_hint: args.dop_hint,
+        faults: FaultConfig {
+            unavailable: args.fault_503,
+            reset: args.fault_reset,
+            reset_after_processing: !args.fault_reset_before_processing,
+            slow: args.fault_slow,
+            slow_ms: args.fault_slow_ms,
+            token_expiry: args.fault_token_expiry,
+            token_endpoint: args.fault_token_endpoint,
         },
         ..SimConfig::default()
     };

@@ -23,7 +23,14 @@ use crate::{entities, fixtures, functions, write};
 pub const API_PREFIX: &str = "/api/data/v9.2";
 
 pub fn router(app: App) -> Router {
-    Router::new().route("/{tenant}/oauth2/v2.0/token", post(token_endpoint)).fallback(dispatch).with_state(app)
+    Router::new()
+        .route("/{tenant}/oauth2/v2.0/token", post(token_endpoint))
+        .route("/{tenant}/oauth2/v2.0/devicecode", post(crate::identity_provider::devicecode_endpoint))
+        .route("/msi/token", axum::routing::get(crate::identity_provider::msi_endpoint))
+        .route("/metadata/identity/oauth2/token", axum::routing::get(crate::identity_provider::imds_endpoint))
+        .fallback(dispatch)
+        .layer(axum::middleware::from_fn_with_state(app.clone(), crate::guard::layer))
+        .with_state(app)
 }
 
 /// Everything a Web API handler needs about the request.
@@ -144,26 +151,36 @@ async fn dispatch(State(app): State<App>, method: Method, uri: Uri, headers: Hea
         }
     };
     let decoded = percent_decode_str(rest.trim_start_matches('/')).decode_utf8_lossy().into_owned();
-    let ctx = Ctx {
-        app: &app,
-        user,
-        method: &method,
-        headers: &headers,
-        prefer: Prefer::from_headers(&headers),
-        query: decode_query(uri.query()),
-        body: &body,
+    let mut resp = if decoded == "$batch" {
+        crate::batch::handle(&app, user, &method, &headers, &body).await
+    } else {
+        let _shared = app.shared();
+        execute(&app, user, &method, &decoded, uri.query(), &headers, &body)
     };
-    let mut resp = match handle(&ctx, &decoded) {
-        Ok(r) => r,
-        Err(e) => e.into_response(),
-    };
+    finish_headers(&mut resp);
+    app.lock().requests.push(record(Some(user), resp.status()));
+    resp
+}
+
+/// Headers every Web API response carries.
+pub fn finish_headers(resp: &mut Response) {
     let h = resp.headers_mut();
     h.insert("OData-Version", HeaderValue::from_static("4.0"));
     if let Ok(v) = HeaderValue::from_str(&Uuid::new_v4().to_string()) {
         h.insert("REQ_ID", v);
     }
-    app.lock().requests.push(record(Some(user), resp.status()));
-    resp
+}
+
+/// Run one authenticated Web API request without HTTP: `path` is percent-decoded and relative
+/// to `/api/data/v9.2/`, `query` is the raw query string. Used by single requests and by
+/// `$batch` operations (same handlers, privileges, validation and side effects). The caller
+/// holds the store gate (`App::shared` or `App::exclusive`).
+pub fn execute(app: &App, user: Uuid, method: &Method, path: &str, query: Option<&str>, headers: &HeaderMap, body: &Bytes) -> Response {
+    let ctx = Ctx { app, user, method, headers, prefer: Prefer::from_headers(headers), query: decode_query(query), body };
+    match handle(&ctx, path) {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
 }
 
 fn handle(ctx: &Ctx<'_>, path: &str) -> ApiResult<Response> {

@@ -28,6 +28,24 @@ pub struct RequestRecord {
     pub status: u16,
 }
 
+/// A pending Test & Enable run of one mailbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestSchedule {
+    /// When the test was scheduled (Web API format); becomes `testandenablelastattemptedon`.
+    pub scheduled_on: String,
+    /// Who scheduled it; becomes `testandenablelastattemptedby`.
+    pub by: Uuid,
+    /// Earliest run (scheduling time + `test_delay_ms`).
+    pub due: std::time::Instant,
+}
+
+/// Rows and pending tests, for change-set rollback.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    tables: BTreeMap<String, BTreeMap<Uuid, Row>>,
+    tests: BTreeMap<Uuid, TestSchedule>,
+}
+
 #[derive(Debug, Default)]
 pub struct Store {
     tables: BTreeMap<String, BTreeMap<Uuid, Row>>,
@@ -35,6 +53,10 @@ pub struct Store {
     pub security: Security,
     pub tokens: Tokens,
     pub requests: Vec<RequestRecord>,
+    /// Operations executed inside `$batch` requests.
+    pub operations: Vec<RequestRecord>,
+    /// Pending Test & Enable runs by mailbox id.
+    pub tests: BTreeMap<Uuid, TestSchedule>,
 }
 
 /// Current UTC time in the Web API's format (`2024-01-01T00:00:00Z`).
@@ -45,6 +67,17 @@ pub fn now_string() -> String {
 impl Store {
     pub fn new() -> Self {
         Store { version: 1000, ..Default::default() }
+    }
+
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot { tables: self.tables.clone(), tests: self.tests.clone() }
+    }
+
+    /// Undo everything since `snapshot` (rows and pending tests). The version counter keeps
+    /// increasing (like SQL rowversion) and the request logs stay.
+    pub fn restore(&mut self, snapshot: Snapshot) {
+        self.tables = snapshot.tables;
+        self.tests = snapshot.tests;
     }
 
     pub fn next_version(&mut self) -> i64 {

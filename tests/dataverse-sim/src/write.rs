@@ -19,7 +19,7 @@ use crate::odata::query::parse_options;
 use crate::routes::{API_PREFIX, Ctx, json_response};
 use crate::schema::{Access, Kind, Schema, Table};
 use crate::store::{Row, Store, now_string};
-use crate::{rules, seed};
+use crate::{rules, seed, testenable};
 
 fn convert_error(v: &Value, edm: &str) -> ApiError {
     let lit = match v {
@@ -229,6 +229,7 @@ pub fn patch(ctx: &Ctx<'_>, table: &Table, id: Uuid) -> ApiResult<Response> {
     let mut changes = validate_body(table, &body, &store, &id)?;
     normalize_state(table, &current, &mut changes, &id)?;
     let effects = rules::apply(&ctx.app.config, &store, &ctx.user, table, &id, &current, &mut changes)?;
+    let test = if logical == "mailbox" { testenable::on_mailbox_write(&mut changes) } else { None };
 
     if exists {
         store.update(logical, &id, changes, Some(ctx.user));
@@ -239,6 +240,9 @@ pub fn patch(ctx: &Ctx<'_>, table: &Table, id: Uuid) -> ApiResult<Response> {
     }
     for e in effects {
         store.update(e.logical, &e.id, e.changes, Some(ctx.user));
+    }
+    if let Some(flag) = test {
+        testenable::schedule(&mut store, ctx.app.config.test_delay_ms, id, ctx.user, flag);
     }
 
     let entity_url = format!("{}/{}({id})", ctx.app.api_base(), table.entity_set);

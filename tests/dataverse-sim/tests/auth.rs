@@ -39,7 +39,7 @@ async fn who_am_i_and_request_counts() {
     let h = Harness::default().await;
     let r = h.get(fx::ADMIN_TOKEN, "WhoAmI").await;
     assert_eq!(r.status, StatusCode::OK);
-    assert_eq!(r.header("x-ms-dop-hint").as_deref(), Some("4"));
+    assert_eq!(r.header("x-ms-dop-hint").as_deref(), Some("8"), "SimConfig::dop_hint default");
     let v = r.json();
     assert_eq!(v["UserId"], fx::ADMIN_USER_ID);
     assert_eq!(v["OrganizationId"], fx::ORGANIZATION_ID);

@@ -1,0 +1,53 @@
+//! Signing in at Connect time, with the user present.
+
+use super::client::CrmsyncClient;
+use super::operation::{CrmsyncOperation, start};
+use super::{Status, guard};
+use crate::client::Client;
+use crate::operation::EventSink;
+use serde::Deserialize;
+use std::ffi::c_char;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuthenticateRequest {
+    #[allow(dead_code)]
+    version: u32,
+}
+
+/// Obtains a token now, for every credential kind, so that Connect fails early and clearly.
+/// Request `{"version":1}`. For `device_code` the operation first emits
+/// `{"version":1,"type":"device_code","user_code","verification_uri","message","expires_in"}`:
+/// show `message` to the user (the library never prints), then keep pulling events until
+/// `END_OF_EVENTS`; it ends when the user has signed in, declined, or the code expired.
+/// Result `{"version":1,"authenticated":true,"credential":"DeviceCode",…,"expires_on":<epoch seconds>|null}`.
+/// Cancel with `crmsync_op_cancel`.
+///
+/// # Safety
+/// `client` is a live handle; `request` points at `request_len` bytes; out-parameters are writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn crmsync_client_authenticate_start(
+    client: *const CrmsyncClient,
+    request: *const u8,
+    request_len: usize,
+    op_out: *mut *mut CrmsyncOperation,
+    error_out: *mut *mut c_char,
+) -> Status {
+    guard(error_out, || start(client, request, request_len, op_out, authenticate))
+}
+
+async fn authenticate(client: Arc<Client>, _request: AuthenticateRequest, sink: EventSink) -> crate::error::Result<serde_json::Value> {
+    let token = client.api().tokens().sign_in(&sink).await?;
+    let expires_on = token.expires_at.map(|at| {
+        let left = at.saturating_duration_since(Instant::now());
+        (SystemTime::now() + left).duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).as_secs()
+    });
+    Ok(serde_json::json!({
+        "version": 1,
+        "authenticated": true,
+        "credential": client.config().credential.kind_name(),
+        "expires_on": expires_on,
+    }))
+}

@@ -1,0 +1,172 @@
+//! Get Exchange ready: one check per prerequisite of the procedure, each Pass, Warning or
+//! Fail with a message and the remedy. Reads only.
+
+use super::mailboxes::{AsyncPageFn, MailboxSelection};
+use crate::client::Client;
+use crate::error::Result;
+use crate::model::mailbox::Mailbox;
+use crate::model::profile::EmailServerProfile;
+use serde::Serialize;
+use serde_json::Value;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Status {
+    Pass,
+    Warning,
+    Fail,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    pub check: String,
+    pub status: Status,
+    pub message: String,
+    pub remedy: Option<String>,
+}
+
+fn check(name: &str, status: Status, message: String, remedy: Option<&str>) -> Check {
+    Check { check: name.to_string(), status, message, remedy: remedy.map(str::to_string) }
+}
+
+/// The privileges each later step needs (dataverse-reference §9), with the step named.
+const PRIVILEGES: &[(&str, &str)] = &[
+    ("prvReadMailbox", "read mailboxes"),
+    ("prvWriteMailbox", "configure mailboxes and run Test & Enable"),
+    ("prvReadEmailServerProfile", "read email server profiles"),
+    ("prvWriteEmailServerProfile", "activate the email server profile"),
+    ("prvReadOrganization", "read the organization's email settings"),
+    ("prvWriteOrganization", "set the organization's default email settings"),
+    ("prvReadTraceLog", "read mailbox alerts"),
+    ("prvApproveRejectEmailAddress", "approve email addresses"),
+];
+
+pub async fn run(client: &Client) -> Result<Vec<Check>> {
+    let identity = super::identity::who_am_i(client).await?;
+    let mut checks = vec![check(
+        "Connection",
+        Status::Pass,
+        format!(
+            "Signed in as user {} to organization {} ({}).",
+            identity.user_id,
+            identity.organization_name.as_deref().unwrap_or("?"),
+            identity.url
+        ),
+        None,
+    )];
+    let profiles = super::profiles::list(client, &super::profiles::ProfileQuery { version: 1, name: None }).await?;
+    checks.push(profile_check(&profiles));
+    for (privilege, purpose) in PRIVILEGES {
+        checks.push(privilege_check(client, &identity.user_id, privilege, purpose).await?);
+    }
+    let defaults = super::org_defaults::get(client).await?;
+    checks.push(check(
+        "ApprovalRequired",
+        Status::Pass,
+        format!(
+            "Email approval is {} for users and {} for queues (the organization's 'Process emails only for approved users/queues').",
+            if defaults.require_approval_for_user_email { "required" } else { "not required" },
+            if defaults.require_approval_for_queue_email { "required" } else { "not required" }
+        ),
+        None,
+    ));
+    checks.push(mailbox_summary(client).await?);
+    Ok(checks)
+}
+
+fn profile_check(profiles: &[EmailServerProfile]) -> Check {
+    let name = "ExchangeOnlineProfile";
+    let candidates: Vec<&EmailServerProfile> = profiles.iter().filter(|p| p.is_exchange_online).collect();
+    let Some(profile) =
+        candidates.iter().find(|p| p.name.as_deref() == Some(crate::model::profile::EXCHANGE_ONLINE_NAME)).or(candidates.first())
+    else {
+        return check(
+            name,
+            Status::Fail,
+            "No 'Microsoft Exchange Online' email server profile exists (none by name, none of server type Exchange with server-to-server authentication).".into(),
+            Some("Check that Exchange Online is in the same Microsoft 365 tenant; the profile is created automatically then. Otherwise create it in Settings > Email configuration > Email server profiles."),
+        );
+    };
+    let label = profile.name.clone().unwrap_or_default();
+    match (profile.state.as_str(), profile.is_default) {
+        ("Active", true) => check(name, Status::Pass, format!("'{label}' exists, is active and is the organization's default."), None),
+        ("Active", false) => check(
+            name,
+            Status::Warning,
+            format!("'{label}' exists and is active but is not the default."),
+            Some("Run Set-CrmDefaultEmailServerProfile (or Invoke-CrmExchangeOnlineSetup)."),
+        ),
+        _ => check(
+            name,
+            Status::Warning,
+            format!("'{label}' exists but is inactive."),
+            Some("Run Set-CrmDefaultEmailServerProfile: it activates the profile and makes it the default."),
+        ),
+    }
+}
+
+async fn privilege_check(client: &Client, user_id: &str, privilege: &str, purpose: &str) -> Result<Check> {
+    let user = super::parse_guid(user_id, "UserId")?;
+    let path = format!("systemusers({user})/Microsoft.Dynamics.CRM.RetrieveUserPrivilegeByPrivilegeName(PrivilegeName='{privilege}')");
+    let answer = client.api.get(&path, &[]).await?;
+    let held = answer.get("RolePrivileges").and_then(Value::as_array).is_some_and(|a| !a.is_empty());
+    let name = format!("Privilege:{privilege}");
+    Ok(match (held, privilege == "prvApproveRejectEmailAddress") {
+        (true, true) => check(
+            &name,
+            Status::Warning,
+            format!(
+                "Holds {privilege} (needed to {purpose}). Approval for Exchange Online also needs the Microsoft 365 Global or Exchange Administrator role, or the Delegated Mailbox Approver role, which Dataverse cannot report."
+            ),
+            Some(
+                "Approve as a Global or Exchange administrator, or assign the Delegated Mailbox Approver role to this user or application user.",
+            ),
+        ),
+        (true, false) => check(&name, Status::Pass, format!("Holds {privilege} (needed to {purpose})."), None),
+        (false, _) => check(
+            &name,
+            Status::Fail,
+            format!("Lacks {privilege}: cannot {purpose}."),
+            Some("Assign a security role that holds this privilege (System Administrator has all of them)."),
+        ),
+    })
+}
+
+#[derive(Default)]
+struct Tally {
+    total: usize,
+    configured: usize,
+    approved: usize,
+    succeeded: usize,
+    failed: usize,
+}
+
+impl AsyncPageFn for &mut Tally {
+    fn call(&mut self, page: Vec<Mailbox>) -> impl std::future::Future<Output = Result<()>> + Send {
+        for m in &page {
+            self.total += 1;
+            self.configured +=
+                usize::from(m.incoming_email == "ServerSideSync" && m.outgoing_email == "ServerSideSync" && m.server_profile_id.is_some());
+            self.approved += usize::from(m.approval_status == "Approved");
+            self.succeeded += usize::from(m.mailbox_status == "Success");
+            self.failed += usize::from(m.mailbox_status == "Failure");
+        }
+        std::future::ready(Ok(()))
+    }
+}
+
+async fn mailbox_summary(client: &Client) -> Result<Check> {
+    let mut tally = Tally::default();
+    let selection = MailboxSelection { active_only: true, ..MailboxSelection::default() };
+    selection.for_each_page(client, 5000, &mut tally).await?;
+    let message = format!(
+        "{} active mailboxes: {} use server-side synchronization with a profile, {} approved, {} tested successfully, {} failed their last test.",
+        tally.total, tally.configured, tally.approved, tally.succeeded, tally.failed
+    );
+    let status = if tally.total > 0 && tally.succeeded == tally.total { Status::Pass } else { Status::Warning };
+    Ok(check(
+        "Mailboxes",
+        status,
+        message,
+        (status == Status::Warning).then_some("Run Invoke-CrmExchangeOnlineSetup to configure, approve and test them."),
+    ))
+}

@@ -1,0 +1,208 @@
+//! Middleware in front of every route: fault injection (503, connection reset, slow responses,
+//! early token expiry), service-protection limits per caller (429), simulated latency, and the
+//! `x-ms-dop-hint` / `x-ms-ratelimit-*` response headers.
+//!
+//! Faults apply to Web API paths only, unless [`crate::FaultConfig::token_endpoint`] is set.
+//! Four numbers are drawn from the fault RNG for every request (whatever the probabilities),
+//! so a given seed yields the same fault sequence for the same request sequence.
+
+use std::time::{Duration, Instant};
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use uuid::Uuid;
+
+use crate::app::App;
+use crate::auth::TokenCheck;
+use crate::batch::BatchOps;
+use crate::errors::ApiError;
+use crate::limits::{Remaining, thousands};
+use crate::net::ConnHandle;
+use crate::routes::API_PREFIX;
+use crate::seed::Rng;
+use crate::store::RequestRecord;
+
+/// Counts of injected faults.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FaultStats {
+    pub unavailable: u64,
+    pub resets: u64,
+    pub slow: u64,
+    pub token_expired: u64,
+}
+
+pub struct Faults {
+    rng: Rng,
+    pub stats: FaultStats,
+}
+
+impl Faults {
+    pub fn new(seed: u64) -> Self {
+        Faults { rng: Rng::new(seed ^ 0xFA17_5EED_0BAD_F00D), stats: FaultStats::default() }
+    }
+
+    fn hit(&mut self, p: f64) -> bool {
+        let u = (self.rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+        u < p
+    }
+}
+
+/// Charges the admitted request even when the client goes away mid-request.
+struct Ticket {
+    app: App,
+    user: Uuid,
+    seq: u64,
+    cost_ms: u64,
+    remaining: Option<Remaining>,
+}
+
+impl Ticket {
+    fn finish(&mut self, cost_ms: u64) -> Remaining {
+        self.cost_ms = cost_ms;
+        let r = self.app.limits().complete(self.user, self.seq, cost_ms, Instant::now());
+        self.remaining = Some(r);
+        r
+    }
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        if self.remaining.is_none() {
+            self.app.limits().complete(self.user, self.seq, self.cost_ms, Instant::now());
+        }
+    }
+}
+
+fn record(app: &App, req_method: &str, uri: &str, user: Option<Uuid>, status: StatusCode) {
+    app.lock().requests.push(RequestRecord { method: req_method.to_string(), uri: uri.to_string(), user, status: status.as_u16() });
+}
+
+/// Seconds with two decimals and thousands separators (`1,199.98`), as the real header.
+fn seconds_text(ms: u64) -> String {
+    format!("{}.{:02}", thousands(ms / 1000), (ms % 1000) / 10)
+}
+
+fn unavailable() -> Response {
+    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "0x80040216", "The service is temporarily unavailable. Try again later.").into_response()
+}
+
+pub async fn layer(State(app): State<App>, req: Request, next: Next) -> Response {
+    let is_api = req.uri().path().starts_with(API_PREFIX);
+    let method = req.method().to_string();
+    let uri = req.uri().path_and_query().map(|p| p.to_string()).unwrap_or_default();
+    let conn = req.extensions().get::<ConnectInfo<ConnHandle>>().map(|c| c.0.clone());
+    let cfg = app.config.faults.clone();
+    let (fail, reset, slow, expire) = {
+        let mut f = app.faults();
+        let draws = (f.hit(cfg.unavailable), f.hit(cfg.reset), f.hit(cfg.slow), f.hit(cfg.token_expiry));
+        if is_api || cfg.token_endpoint { draws } else { (false, false, false, false) }
+    };
+    let expire = expire && is_api;
+    if fail {
+        app.faults().stats.unavailable += 1;
+        record(&app, &method, &uri, None, StatusCode::SERVICE_UNAVAILABLE);
+        return unavailable();
+    }
+    if reset && let Some(c) = &conn {
+        app.faults().stats.resets += 1;
+        if !cfg.reset_after_processing {
+            c.kill();
+            return unavailable();
+        }
+    }
+    let mut extra = Duration::ZERO;
+    if slow {
+        app.faults().stats.slow += 1;
+        extra += Duration::from_millis(cfg.slow_ms);
+    }
+
+    let mut ticket = None;
+    if is_api {
+        let auth = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let user = {
+            let mut store = app.lock();
+            if expire
+                && let Some(token) = auth.as_deref().and_then(|a| a.trim().strip_prefix("Bearer ").or(a.trim().strip_prefix("bearer ")))
+                && token.trim().starts_with("sim-issued-")
+                && matches!(store.tokens.check(auth.as_deref()), TokenCheck::Valid(_))
+            {
+                store.tokens.expire(token.trim());
+                drop(store);
+                app.faults().stats.token_expired += 1;
+                store = app.lock();
+            }
+            match store.tokens.check(auth.as_deref()) {
+                TokenCheck::Valid(u) => Some(u),
+                _ => None,
+            }
+        };
+        if let Some(user) = user {
+            let admitted = app.limits().admit(user, Instant::now());
+            match admitted {
+                Ok(seq) => ticket = Some(Ticket { app: app.clone(), user, seq, cost_ms: 0, remaining: None }),
+                Err(t) => {
+                    let mut resp = ApiError::new(StatusCode::TOO_MANY_REQUESTS, t.code, t.message).into_response();
+                    resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(t.retry_after_secs));
+                    add_dop_hint(&app, &mut resp);
+                    record(&app, &method, &uri, Some(user), StatusCode::TOO_MANY_REQUESTS);
+                    return resp;
+                }
+            }
+        }
+        extra += Duration::from_millis(app.config.latency_ms);
+    }
+    if !extra.is_zero() {
+        tokio::time::sleep(extra).await;
+    }
+    let mut resp = next.run(req).await;
+    if let Some(mut t) = ticket {
+        let ops = resp.extensions().get::<BatchOps>().map_or(1, |b| b.0) as u64;
+        let remaining = t.finish(app.config.exec_cost_ms.saturating_mul(ops));
+        if app.limits().settings.enabled {
+            let h = resp.headers_mut();
+            h.insert("x-ms-ratelimit-burst-remaining-xrm-requests", HeaderValue::from(remaining.requests));
+            if let Ok(v) = HeaderValue::from_str(&seconds_text(remaining.execution_ms)) {
+                h.insert("x-ms-ratelimit-time-remaining-xrm-requests", v);
+            }
+        }
+    }
+    if is_api {
+        add_dop_hint(&app, &mut resp);
+    }
+    if reset
+        && cfg.reset_after_processing
+        && let Some(c) = &conn
+    {
+        c.kill();
+    }
+    resp
+}
+
+fn add_dop_hint(app: &App, resp: &mut Response) {
+    resp.headers_mut().insert("x-ms-dop-hint", HeaderValue::from(app.config.dop_hint));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_format() {
+        assert_eq!(seconds_text(1_200_000), "1,200.00");
+        assert_eq!(seconds_text(1_199_985), "1,199.98");
+        assert_eq!(seconds_text(0), "0.00");
+    }
+
+    #[test]
+    fn draws_are_deterministic() {
+        let mut a = Faults::new(7);
+        let mut b = Faults::new(7);
+        let xs: Vec<bool> = (0..64).map(|_| a.hit(0.5)).collect();
+        let ys: Vec<bool> = (0..64).map(|_| b.hit(0.5)).collect();
+        assert_eq!(xs, ys);
+        assert!(xs.iter().any(|x| *x) && xs.iter().any(|x| !*x));
+        assert!(!(0..64).any(|_| a.hit(0.0)));
+    }
+}

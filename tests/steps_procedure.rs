@@ -1,0 +1,107 @@
+//! Test & Enable, alerts, readiness and the whole procedure through the C ABI against the
+//! simulator's asynchronous test.
+
+mod common;
+
+use common::*;
+use crmsync::ffi;
+use dataverse_sim::fixtures;
+
+const ORG_DEFAULTS: &str = r#"{"version":1,"server_profile":"Microsoft Exchange Online","incoming_email":"ServerSideSync","outgoing_email":"ServerSideSync","appointments_contacts_tasks":"ServerSideSync"}"#;
+
+fn readiness(client: &Client) -> serde_json::Value {
+    let (mut result, mut error) = (std::ptr::null_mut(), std::ptr::null_mut());
+    let status = unsafe { ffi::crmsync_readiness_get(client.0, &mut result, &mut error) };
+    outcome(status, result, error).unwrap()
+}
+
+fn alerts(client: &Client, query: &str) -> serde_json::Value {
+    let (mut result, mut error) = (std::ptr::null_mut(), std::ptr::null_mut());
+    let status = unsafe { ffi::crmsync_alerts_get(client.0, query.as_ptr(), query.len(), &mut result, &mut error) };
+    outcome(status, result, error).unwrap()
+}
+
+#[test]
+fn test_and_enable_reports_success_for_approved_mailboxes_and_approval_alerts_for_the_rest() {
+    let sim = Sim::start_with(|c| {
+        c.mailboxes = 6;
+        c.queues = 0;
+        c.test_delay_ms = 200;
+    });
+    let client = new_client(&token_config(&sim.url, fixtures::ADMIN_TOKEN)).unwrap();
+    defaults_set(&client, ORG_DEFAULTS).unwrap();
+    run_op(&client, ffi::crmsync_mailboxes_configure_start, r#"{"version":1,"apply_defaults":true}"#).1.unwrap();
+    let approve_one = r#"{"version":1,"selection":{"name":"Liam O'Brien"}}"#;
+    run_op(&client, ffi::crmsync_mailboxes_approve_start, approve_one).1.unwrap();
+    let liam = drain_items(&list_mailboxes(&client, r#"{"version":1,"name":"Liam O'Brien"}"#).unwrap()).0[0]["mailbox_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let request = r#"{"version":1,"wait":true,"timeout_secs":30,"poll_interval_ms":200}"#;
+    let (items, result) = run_op(&client, ffi::crmsync_mailboxes_test_enable_start, request);
+    let result = result.unwrap();
+    assert_eq!(result["succeeded"].as_u64().unwrap() + result["failed"].as_u64().unwrap(), 6, "{result}");
+    let mine = items.iter().find(|i| i["key"] == liam.as_str()).unwrap();
+    assert_eq!(mine["outcome"], "Succeeded", "{mine}");
+    assert_eq!((mine["incoming_email_status"].as_str(), mine["outgoing_email_status"].as_str()), (Some("Success"), Some("Success")));
+    let unapproved = items.iter().find(|i| i["key"] != liam.as_str() && i["outcome"] == "Failed").expect("an unapproved mailbox fails");
+    let codes: Vec<String> =
+        unapproved["alerts"].as_array().unwrap().iter().map(|a| a["error_type"].as_str().unwrap_or_default().to_owned()).collect();
+    assert!(codes.iter().any(|c| c.contains("S2SApprovalNeeded")), "{unapproved}");
+    assert!(unapproved["error"]["remedy"].as_str().unwrap().contains("Approve-CrmMailbox"));
+
+    let key = unapproved["key"].as_str().unwrap();
+    let found = alerts(&client, &format!(r#"{{"version":1,"mailbox_ids":["{key}"],"min_level":"Error"}}"#));
+    assert!(!found["alerts"].as_array().unwrap().is_empty());
+    let since_future = alerts(&client, &format!(r#"{{"version":1,"mailbox_ids":["{key}"],"since":"2999-01-01T00:00:00Z"}}"#));
+    assert!(since_future["alerts"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn readiness_reports_profile_privileges_and_mailboxes() {
+    let sim = Sim::start(4, 1);
+    let admin = new_client(&token_config(&sim.url, fixtures::ADMIN_TOKEN)).unwrap();
+    let checks = readiness(&admin)["checks"].as_array().unwrap().clone();
+    let status = |name: &str| checks.iter().find(|c| c["check"] == name).map(|c| c["status"].as_str().unwrap().to_owned());
+    assert_eq!(status("ExchangeOnlineProfile").as_deref(), Some("Warning"), "active but not default yet");
+    assert_eq!(status("Privilege:prvWriteMailbox").as_deref(), Some("Pass"));
+    assert!(checks.iter().any(|c| c["check"] == "Mailboxes" && c["message"].as_str().unwrap().contains("5 active mailboxes")));
+    let reader = new_client(&token_config(&sim.url, fixtures::READER_TOKEN)).unwrap();
+    let checks = readiness(&reader)["checks"].as_array().unwrap().clone();
+    let write = checks.iter().find(|c| c["check"] == "Privilege:prvWriteMailbox").unwrap();
+    assert_eq!(write["status"], "Fail");
+    assert!(write["remedy"].as_str().unwrap().contains("security role"));
+}
+
+#[test]
+fn the_whole_procedure_plans_then_converges_and_a_second_run_does_nothing() {
+    let sim = Sim::start_with(|c| {
+        c.mailboxes = 12;
+        c.queues = 2;
+        c.test_delay_ms = 200;
+    });
+    let client = new_client(&token_config(&sim.url, fixtures::ADMIN_TOKEN)).unwrap();
+    let before = drain_items(&list_mailboxes(&client, r#"{"version":1}"#).unwrap()).0;
+    let (plan, result) = run_op(&client, ffi::crmsync_setup_start, r#"{"version":1,"what_if":true}"#);
+    let result = result.unwrap();
+    assert_eq!(result["what_if"], true);
+    assert!(plan.iter().any(|i| i["step"] == "MailboxSettings" && i["outcome"] == "Planned"));
+    assert_eq!(drain_items(&list_mailboxes(&client, r#"{"version":1}"#).unwrap()).0, before, "what_if wrote something");
+
+    let run = r#"{"version":1,"wait":true,"timeout_secs":60,"poll_interval_ms":200}"#;
+    let (items, result) = run_op(&client, ffi::crmsync_setup_start, run);
+    let result = result.unwrap();
+    let test = result["steps"].as_array().unwrap().iter().find(|s| s["step"] == "TestAndEnable").unwrap().clone();
+    assert_eq!(test["succeeded"], 14, "{result} {items:?}");
+    for m in drain_items(&list_mailboxes(&client, r#"{"version":1}"#).unwrap()).0 {
+        assert_eq!((m["approval_status"].as_str(), m["mailbox_status"].as_str()), (Some("Approved"), Some("Success")), "{m}");
+    }
+    sim.with_state(|s| s.state().clear_requests());
+    let (items, again) = run_op(&client, ffi::crmsync_setup_start, run);
+    let again = again.unwrap();
+    assert_eq!(again["already_working"], 14, "{again}");
+    assert!(items.iter().all(|i| i["outcome"] == "Unchanged" || i["type"] == "check"), "a second run changed something: {items:?}");
+    let writes = sim.with_state(|s| s.state().requests().iter().filter(|r| r.method != "GET").count());
+    assert_eq!(writes, 0, "a second run must not write");
+}
