@@ -27,6 +27,9 @@ struct RawConfig {
     max_retries: Option<u32>,
     #[serde(default)]
     page_size: Option<u32>,
+    /// The service-protection limits to pace against (defaults: the documented ones).
+    #[serde(default)]
+    limits: Option<crate::webapi::pacing::Limits>,
 }
 
 #[derive(Deserialize)]
@@ -138,6 +141,7 @@ pub struct ClientConfig {
     pub max_retries: u32,
     /// `Prefer: odata.maxpagesize`; 5000 is the service's maximum and default (S-PAGE).
     pub page_size: u32,
+    pub limits: crate::webapi::pacing::Limits,
 }
 
 impl ClientConfig {
@@ -168,6 +172,7 @@ impl ClientConfig {
             timeout: Duration::from_secs(raw.timeout_secs.unwrap_or(120).clamp(1, 3600)),
             max_retries: raw.max_retries.unwrap_or(8).min(50),
             page_size,
+            limits: raw.limits.unwrap_or_default(),
         })
     }
 

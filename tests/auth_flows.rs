@@ -102,10 +102,7 @@ fn cert_credential(url: &str, extra: Value) -> Value {
 
 /// Connects (authenticate operation) and calls WhoAmI; returns the WhoAmI result.
 fn connect_and_who_am_i(config: &str, seen: &mut Seen) -> Result<Value, (Status, Value)> {
-    let client = new_client(config).map_err(|e| {
-        seen.doc(&e.1);
-        e
-    })?;
+    let client = new_client(config).inspect_err(|e| seen.doc(&e.1))?;
     let (events, result) = authenticate(&client, |_| {});
     events.iter().for_each(|e| seen.doc(e));
     seen.outcome(&result);

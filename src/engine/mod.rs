@@ -81,6 +81,9 @@ pub async fn run(
                         None => outcomes.push(finish(sink, &describe, item.key, Ok(())).await?),
                         Some(_) if is_transient(answer.status) && attempts + 1 < tuning.max_attempts => {
                             throttled |= answer.status == 429;
+                            if let Some(wait) = answer.retry_after {
+                                client.api.note_throttled(wait);
+                            }
                             queue.push_back((item, attempts + 1));
                         }
                         Some(error) => outcomes.push(finish(sink, &describe, item.key, Err(error)).await?),

@@ -4,6 +4,7 @@
 
 pub mod batch;
 pub mod odata;
+pub mod pacing;
 mod retry;
 mod service_error;
 
@@ -26,6 +27,7 @@ pub struct WebApi {
     max_retries: u32,
     /// The service's recommended degree of parallelism (`x-ms-dop-hint`, S-PAR), 0 = not seen yet.
     dop_hint: std::sync::atomic::AtomicUsize,
+    pacer: pacing::Pacer,
 }
 
 /// One page of a collection and the link to the next one, exactly as the service gave it.
@@ -64,6 +66,7 @@ impl WebApi {
             tokens: TokenCache::new(source),
             max_retries: config.max_retries,
             dop_hint: Default::default(),
+            pacer: pacing::Pacer::new(&config.limits),
         })
     }
 
@@ -74,6 +77,11 @@ impl WebApi {
     /// The token cache: Connect-time sign-in (`crmsync_client_authenticate_start`) goes through it.
     pub fn tokens(&self) -> &TokenCache {
         &self.tokens
+    }
+
+    /// An operation inside a `$batch` was throttled: hold this connection for `retry_after`.
+    pub fn note_throttled(&self, retry_after: std::time::Duration) {
+        self.pacer.throttled(retry_after);
     }
 
     /// The last `x-ms-dop-hint` the service sent, if any.
@@ -195,9 +203,12 @@ impl WebApi {
             if let Some(payload) = body {
                 request = request.header(CONTENT_TYPE, payload.content_type.as_str()).body(payload.bytes.clone());
             }
+            let slot = self.pacer.admit().await;
+            let started = std::time::Instant::now();
             let response = match request.send().await {
                 Ok(response) => response,
                 Err(e) if retry::is_transient(&e) && attempt < self.max_retries => {
+                    drop(slot);
                     tokio::time::sleep(retry::backoff(attempt)).await;
                     attempt += 1;
                     continue;
@@ -216,13 +227,24 @@ impl WebApi {
                 }
                 return Err(service_error::unauthorized(challenge, reauthenticated));
             }
+            if status == StatusCode::TOO_MANY_REQUESTS {
+                // Holds every request of this connection, not just this one, until it elapses.
+                self.pacer.throttled(retry::delay(response.headers(), attempt));
+            }
             if retry::is_retryable_status(status) && attempt < self.max_retries {
-                tokio::time::sleep(retry::delay(response.headers(), attempt)).await;
+                drop(slot);
+                if status != StatusCode::TOO_MANY_REQUESTS {
+                    tokio::time::sleep(retry::delay(response.headers(), attempt)).await;
+                }
                 attempt += 1;
                 continue;
             }
             let headers = response.headers().clone();
             let bytes = response.bytes().await.map_err(|e| service_error::transport(&url, &e))?;
+            if status != StatusCode::TOO_MANY_REQUESTS {
+                self.pacer.spent(started.elapsed());
+            }
+            drop(slot);
             if !status.is_success() {
                 return Err(service_error::from_response(status, &headers, &bytes));
             }

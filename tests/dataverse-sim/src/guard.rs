@@ -159,7 +159,12 @@ pub async fn layer(State(app): State<App>, req: Request, next: Next) -> Response
     let mut resp = next.run(req).await;
     if let Some(mut t) = ticket {
         let ops = resp.extensions().get::<BatchOps>().map_or(1, |b| b.0) as u64;
-        let remaining = t.finish(app.config.exec_cost_ms.saturating_mul(ops));
+        let cost_ms = app.config.exec_cost_ms.saturating_mul(ops);
+        // Execution takes real time on the service: a client sees it in the response time.
+        if cost_ms > 0 {
+            tokio::time::sleep(Duration::from_millis(cost_ms)).await;
+        }
+        let remaining = t.finish(cost_ms);
         if app.limits().settings.enabled {
             let h = resp.headers_mut();
             h.insert("x-ms-ratelimit-burst-remaining-xrm-requests", HeaderValue::from(remaining.requests));

@@ -128,17 +128,17 @@ fn decode_part(part: &str) -> Option<Value> {
 /// Verifies a `client_assertion` for `client_id` sent to `tenant`'s token endpoint, the way
 /// Entra does: a trusted certificate (by `x5t#S256`, or `x5t`), a valid signature with its
 /// key, audience = the token URL, `iss` = `sub` = client id, and a current time window.
-pub fn verify_client_assertion(app: &App, tenant: &str, client_id: &str, assertion: &str) -> Result<(), Response> {
+pub fn verify_client_assertion(app: &App, tenant: &str, client_id: &str, assertion: &str) -> Result<(), Box<Response>> {
     let parts: Vec<&str> = assertion.split('.').collect();
     let (Some(header), Some(claims), Some(signature)) = (
         parts.first().and_then(|p| decode_part(p)),
         parts.get(1).and_then(|p| decode_part(p)),
         parts.get(2).and_then(|p| URL_SAFE_NO_PAD.decode(p).ok()),
     ) else {
-        return Err(invalid_assertion(50027, "JWT token is invalid or malformed."));
+        return Err(Box::new(invalid_assertion(50027, "JWT token is invalid or malformed.")));
     };
     if parts.len() != 3 {
-        return Err(invalid_assertion(50027, "JWT token is invalid or malformed."));
+        return Err(Box::new(invalid_assertion(50027, "JWT token is invalid or malformed.")));
     }
     let sha256 = header.get("x5t#S256").and_then(Value::as_str).map(str::to_string);
     let sha1 = header.get("x5t").and_then(Value::as_str).map(str::to_string);
@@ -147,16 +147,19 @@ pub fn verify_client_assertion(app: &App, tenant: &str, client_id: &str, asserti
             || (sha256.is_none() && sha1.as_deref().is_some_and(|t| t == URL_SAFE_NO_PAD.encode(sha1_digest(der))))
     });
     let Some(der) = trusted else {
-        return Err(invalid_assertion(
+        return Err(Box::new(invalid_assertion(
             700027,
             &format!(
                 "Client assertion contains an invalid signature. [Reason - The key was not found., Thumbprint of key used by client: '{}', Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '{client_id}'.]",
                 sha256.or(sha1).unwrap_or_default()
             ),
-        ));
+        )));
     };
     let Some(public) = certificate_public_key(der) else {
-        return Err(invalid_assertion(700027, "Client assertion contains an invalid signature. [Reason - The key could not be read.]"));
+        return Err(Box::new(invalid_assertion(
+            700027,
+            "Client assertion contains an invalid signature. [Reason - The key could not be read.]",
+        )));
     };
     let signing_input = format!("{}.{}", parts[0], parts[1]);
     let verified = match header.get("alg").and_then(Value::as_str) {
@@ -167,32 +170,35 @@ pub fn verify_client_assertion(app: &App, tenant: &str, client_id: &str, asserti
             .ok()
             .is_some_and(|s| rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(public).verify(signing_input.as_bytes(), &s).is_ok()),
         other => {
-            return Err(invalid_assertion(
+            return Err(Box::new(invalid_assertion(
                 5002738,
                 &format!("Invalid JWT token. '{}' is not a supported signature algorithm.", other.unwrap_or("none")),
-            ));
+            )));
         }
     };
     if !verified {
-        return Err(invalid_assertion(700027, "Client assertion contains an invalid signature. [Reason - The signature is invalid.]"));
+        return Err(Box::new(invalid_assertion(
+            700027,
+            "Client assertion contains an invalid signature. [Reason - The signature is invalid.]",
+        )));
     }
     let expected_aud = format!("{}/{tenant}/oauth2/v2.0/token", app.base_url);
     if claims.get("aud").and_then(Value::as_str) != Some(expected_aud.as_str()) {
-        return Err(invalid_assertion(
+        return Err(Box::new(invalid_assertion(
             700027,
             "Client assertion failed signature validation. [Reason - The audience of the assertion is not the token endpoint.]",
-        ));
+        )));
     }
     let iss = claims.get("iss").and_then(Value::as_str);
     let sub = claims.get("sub").and_then(Value::as_str);
     if iss != Some(client_id) || sub != Some(client_id) {
-        return Err(invalid_assertion(700021, "Client assertion application identifier doesn't match 'client_id' parameter."));
+        return Err(Box::new(invalid_assertion(700021, "Client assertion application identifier doesn't match 'client_id' parameter.")));
     }
     let now = epoch_now();
     let exp = claims.get("exp").and_then(Value::as_u64).unwrap_or(0);
     let nbf = claims.get("nbf").and_then(Value::as_u64).unwrap_or(0);
     if exp <= now || nbf > now + 300 || claims.get("jti").and_then(Value::as_str).is_none_or(str::is_empty) {
-        return Err(invalid_assertion(700024, "Client assertion is not within its valid time range."));
+        return Err(Box::new(invalid_assertion(700024, "Client assertion is not within its valid time range.")));
     }
     Ok(())
 }
@@ -222,7 +228,7 @@ pub fn client_assertion_grant(app: &App, tenant: &str, form: &HashMap<String, St
     }
     if let Err(resp) = verify_client_assertion(app, tenant, client_id, form.get("client_assertion").map(String::as_str).unwrap_or_default())
     {
-        return resp;
+        return *resp;
     }
     if let Some(resp) = check_app_scope(app, form) {
         return resp;
@@ -440,7 +446,7 @@ pub async fn imds_endpoint(State(app): State<App>, uri: Uri, headers: HeaderMap)
             json!({"error": "invalid_request", "error_description": "Required metadata header not specified"}),
         );
     }
-    if query.get("api-version").is_none() {
+    if !query.contains_key("api-version") {
         return json_response(
             StatusCode::BAD_REQUEST,
             json!({"error": "invalid_request", "error_description": "Required query variable 'api-version' is missing"}),
