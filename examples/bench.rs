@@ -24,7 +24,8 @@ struct Params {
 }
 
 fn params() -> Params {
-    let mut p = Params { baseline_size: 2000, sizes: vec![10_000, 50_000], scale: 0.01, latency_ms: 5, exec_cost_ms: 2, test_delay_ms: 1000 };
+    let mut p =
+        Params { baseline_size: 2000, sizes: vec![10_000, 50_000], scale: 0.01, latency_ms: 5, exec_cost_ms: 2, test_delay_ms: 1000 };
     let args: Vec<String> = std::env::args().skip(1).collect();
     for pair in args.chunks(2) {
         let value = pair.get(1).map(String::as_str).unwrap_or_default();
@@ -194,7 +195,12 @@ fn lower_bound(p: &Params, mailboxes: usize) -> Duration {
 
 fn peak_rss_mb() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok()).unwrap_or(0.0) / 1024.0
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .unwrap_or(0.0)
+        / 1024.0
 }
 
 fn row(label: &str, size: usize, m: &Measured, lb: Duration) {

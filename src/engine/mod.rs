@@ -32,12 +32,15 @@ pub struct Tuning {
 
 impl Default for Tuning {
     fn default() -> Self {
-        Tuning { initial_batch: 10, max_batch: 200, max_concurrency: 8, max_attempts: 6 }
+        Tuning { initial_batch: 10, max_batch: batch::MAX_OPERATIONS, max_concurrency: 8, max_attempts: 6 }
     }
 }
 
 /// Per-item outcome, in the order items finish.
 pub type Outcome = (String, Result<()>);
+
+/// A sent batch: its items (with attempts so far) and the service's answers.
+type Sent = (Vec<(Item, u32)>, Result<Vec<Answer>>);
 
 /// Runs all items; `describe` turns each outcome into the event the caller wants streamed
 /// (or `None` when the caller reports later, e.g. after reading the rows back).
@@ -54,7 +57,7 @@ pub async fn run(
     let mut queue: VecDeque<(Item, u32)> = items.into_iter().map(|i| (i, 0)).collect();
     let mut batch_size = tuning.initial_batch.clamp(1, batch::MAX_OPERATIONS);
     let concurrency = client.api.dop_hint().unwrap_or(4).clamp(1, tuning.max_concurrency.max(1));
-    let mut in_flight: JoinSet<(Vec<(Item, u32)>, Result<Vec<Answer>>)> = JoinSet::new();
+    let mut in_flight: JoinSet<Sent> = JoinSet::new();
     let mut outcomes = Vec::with_capacity(total);
 
     while !queue.is_empty() || !in_flight.is_empty() {

@@ -100,12 +100,8 @@ pub async fn decide(client: Arc<Client>, mut request: ApprovalRequest, sink: Eve
     // Outcomes are reported only after the read-back below.
     let outcomes = engine::run(&client, items, &engine::Tuning::default(), &sink, |_, _| None).await?;
     let written: Vec<String> = outcomes.iter().filter(|(_, r)| r.is_ok()).map(|(k, _)| k.clone()).collect();
-    let after: HashMap<String, Mailbox> = if written.is_empty() {
-        HashMap::new()
-    } else {
-        let readback = MailboxSelection { mailbox_ids: Some(written), ..MailboxSelection::default() };
-        readback.collect(&client).await?.into_iter().map(|m| (m.mailbox_id.clone(), m)).collect()
-    };
+    let after: HashMap<String, Mailbox> =
+        request.selection.read_back(&client, &written).await?.into_iter().map(|m| (m.mailbox_id.clone(), m)).collect();
     for (key, result) in outcomes {
         let Some(before) = pending.get(&key) else { continue };
         let change = [Change { field: "ApprovalStatus", from: json!(before.approval_status), to: json!(decision.status()) }];

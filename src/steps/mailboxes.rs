@@ -12,6 +12,9 @@ use std::sync::Arc;
 
 /// Ids per `mailboxid eq … or …` query: keeps the URL far below the service's limits.
 const IDS_PER_QUERY: usize = 50;
+/// Above this many ids, re-reading the whole selection (5,000 rows a page) costs fewer
+/// requests than asking for the ids 50 at a time.
+const IDS_BY_SELECTION: usize = 500;
 
 /// The mailboxes a step applies to. All conditions combine with `and`; an empty selection
 /// means every mailbox of the organization.
@@ -94,10 +97,24 @@ impl MailboxSelection {
     }
 
     /// Every matching mailbox in memory (the bulk steps need the whole set to plan).
+    /// Many explicit ids are matched here against one read of the rest of the selection:
+    /// a few requests of 5,000 rows instead of one per 50 ids.
     pub async fn collect(&self, client: &Client) -> Result<Vec<Mailbox>> {
         let mut all = Vec::new();
-        let collector = Collect(&mut all);
-        self.for_each_page(client, client.config.page_size, collector).await?;
+        match &self.mailbox_ids {
+            Some(ids) if ids.len() > IDS_BY_SELECTION => {
+                let wanted = ids
+                    .iter()
+                    .map(|id| super::parse_guid(id, "mailbox id").map(|g| g.to_string()))
+                    .collect::<Result<std::collections::HashSet<_>>>()?;
+                let rest = MailboxSelection { mailbox_ids: None, ..self.clone() };
+                rest.for_each_page(client, 5000, Collect(&mut all)).await?;
+                all.retain(|m| wanted.contains(&m.mailbox_id.to_ascii_lowercase()));
+            }
+            _ => {
+                self.for_each_page(client, client.config.page_size, Collect(&mut all)).await?;
+            }
+        }
         if let Some(ids) = &self.mailbox_ids {
             let missing: Vec<&String> = ids.iter().filter(|id| !all.iter().any(|m| m.mailbox_id.eq_ignore_ascii_case(id))).collect();
             if !missing.is_empty()
@@ -106,11 +123,22 @@ impl MailboxSelection {
                 && self.email_address.is_none()
                 && self.server_profile.is_none()
             {
-                return Err(Error::not_found(format!("{} mailbox id(s) do not exist (first: {}).", missing.len(), missing[0]))
+                let state = if self.active_only { " or are inactive" } else { "" };
+                return Err(Error::not_found(format!("{} mailbox id(s) do not exist{state} (first: {}).", missing.len(), missing[0]))
                     .with_remedy("Check the ids with Get-CrmMailbox; nothing was changed."));
             }
         }
         Ok(all)
+    }
+}
+
+impl MailboxSelection {
+    /// Reads these mailboxes again (after a write), with as few requests as possible.
+    pub async fn read_back(&self, client: &Client, ids: &[String]) -> Result<Vec<Mailbox>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        MailboxSelection { mailbox_ids: Some(ids.to_vec()), ..self.clone() }.collect(client).await
     }
 }
 

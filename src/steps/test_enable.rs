@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 /// Tolerated difference between our clock and the service's when matching completion times
 /// and alerts to this run.
 const CLOCK_SKEW: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
+const ALERTS_BY_ID: usize = 200;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -78,7 +79,7 @@ pub async fn run(client: Arc<Client>, mut request: TestEnableRequest, sink: Even
 
     // Verify: each mailbox must now be scheduled, or already tested since we started.
     let mut waiting: Vec<String> = Vec::new();
-    for mailbox in read(&client, &written).await? {
+    for mailbox in request.selection.read_back(&client, &written).await? {
         if mailbox.test_scheduled || finished_since(&mailbox, started) {
             waiting.push(mailbox.mailbox_id.clone());
             if !request.wait {
@@ -96,13 +97,6 @@ pub async fn run(client: Arc<Client>, mut request: TestEnableRequest, sink: Even
         wait_for_results(&client, waiting, started, &request, &sink, &mut counts).await?;
     }
     Ok(counts.document("TestAndEnable", false))
-}
-
-async fn read(client: &Client, ids: &[String]) -> Result<Vec<Mailbox>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    MailboxSelection { mailbox_ids: Some(ids.to_vec()), ..MailboxSelection::default() }.collect(client).await
 }
 
 fn finished_since(mailbox: &Mailbox, started: DateTime<Utc>) -> bool {
@@ -125,7 +119,7 @@ async fn wait_for_results(
     let total = waiting.len();
     while !waiting.is_empty() {
         let (done, pending): (Vec<Mailbox>, Vec<Mailbox>) =
-            read(client, &waiting).await?.into_iter().partition(|m| finished_since(m, started));
+            request.selection.read_back(client, &waiting).await?.into_iter().partition(|m| finished_since(m, started));
         let alerts = alerts_by_mailbox(client, &done, started).await?;
         for mailbox in &done {
             let mine = alerts.get(&mailbox.mailbox_id).map(Vec::as_slice).unwrap_or_default();
@@ -161,9 +155,11 @@ async fn alerts_by_mailbox(client: &Client, mailboxes: &[Mailbox], started: Date
     if mailboxes.is_empty() {
         return Ok(HashMap::new());
     }
+    // For many mailboxes, every alert since the start costs fewer requests than 50 ids a query.
+    let by_id = mailboxes.len() <= ALERTS_BY_ID;
     let query = AlertQuery {
         version: 1,
-        mailbox_ids: Some(mailboxes.iter().map(|m| m.mailbox_id.clone()).collect()),
+        mailbox_ids: by_id.then(|| mailboxes.iter().map(|m| m.mailbox_id.clone()).collect()),
         since: Some(odata_time(started - CLOCK_SKEW)),
         ..AlertQuery::default()
     };
