@@ -103,11 +103,23 @@ fn client(org: &Org, p: &Params, paced: bool) -> Arc<Client> {
 fn run_crmsync(client: Arc<Client>) -> Value {
     let request = SetupRequest { version: 1, wait: true, timeout_secs: Some(3600), poll_interval_ms: Some(500), ..SetupRequest::default() };
     let op = Operation::start(move |sink| setup(client, request, sink));
+    // Where the time goes: when each step's first event arrived (printed to stderr).
+    let started = Instant::now();
+    let mut current = String::new();
     loop {
-        if let NextEvent::Finished = op.next_event(Duration::from_secs(3600)) {
-            break;
+        match op.next_event(Duration::from_secs(3600)) {
+            NextEvent::Finished => break,
+            NextEvent::Event(e) => {
+                let step = e["step"].as_str().unwrap_or_default();
+                if step != current {
+                    eprintln!("  {:>6.1} s  {step}", started.elapsed().as_secs_f64());
+                    current = step.to_string();
+                }
+            }
+            NextEvent::TimedOut => {}
         }
     }
+    eprintln!("  {:>6.1} s  done", started.elapsed().as_secs_f64());
     op.result().expect("finished").expect("the procedure succeeds")
 }
 

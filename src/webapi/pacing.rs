@@ -3,8 +3,8 @@
 //! - after a 429, no request leaves before its `Retry-After` has elapsed;
 //! - requests per sliding window stay under the request budget;
 //! - the execution time spent in the window stays under the execution budget. The service
-//!   does not report execution time, so the observed duration of each request stands in for
-//!   it: an upper bound (it includes the network), which errs on the safe side;
+//!   does not report execution time, so the observed duration of each request, less the
+//!   fastest round trip seen (the network's share), stands in for it;
 //! - concurrent requests stay under the concurrency limit.
 
 use serde::Deserialize;
@@ -55,7 +55,7 @@ impl Default for Limits {
 }
 
 /// Budgets are used up to this share, leaving room for requests already in flight.
-const HEADROOM: f64 = 0.9;
+const HEADROOM: f64 = 0.95;
 
 pub struct Pacer {
     window: Duration,
@@ -71,6 +71,8 @@ struct State {
     sent: VecDeque<Instant>,
     spent: VecDeque<(Instant, Duration)>,
     spent_total: Duration,
+    /// The fastest request seen: the network round trip, not execution.
+    round_trip: Option<Duration>,
 }
 
 impl State {
@@ -137,8 +139,11 @@ impl Pacer {
     /// Records a finished request's duration against the execution budget.
     pub fn spent(&self, duration: Duration) {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        state.spent.push_back((Instant::now(), duration));
-        state.spent_total += duration;
+        let round_trip = *state.round_trip.get_or_insert(duration);
+        state.round_trip = Some(round_trip.min(duration));
+        let execution = duration.saturating_sub(round_trip.min(duration));
+        state.spent.push_back((Instant::now(), execution));
+        state.spent_total += execution;
     }
 
     /// After a 429: nothing leaves on this connection before `retry_after` has elapsed.
@@ -164,7 +169,7 @@ mod tests {
         for _ in 0..18 {
             drop(pacer.admit().await);
         }
-        // 9 per 400 ms window (90 %): the 10th must wait for the first window to slide.
+        // 9 per 400 ms window (95 %): the 10th must wait for the first window to slide.
         assert!(started.elapsed() >= Duration::from_millis(400), "{:?}", started.elapsed());
     }
 
@@ -181,7 +186,8 @@ mod tests {
     async fn spent_execution_time_pauses_until_it_leaves_the_window() {
         let pacer = Pacer::new(&Limits { execution_ms: 1000, ..small() });
         drop(pacer.admit().await);
-        pacer.spent(Duration::from_millis(950));
+        pacer.spent(Duration::from_millis(5));
+        pacer.spent(Duration::from_millis(955));
         let started = Instant::now();
         drop(pacer.admit().await);
         assert!(started.elapsed() >= Duration::from_millis(350), "{:?}", started.elapsed());

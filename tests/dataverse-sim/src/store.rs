@@ -156,8 +156,15 @@ impl Store {
         Some(Value::Object(out))
     }
 
-    /// The mailbox whose `_regardingobjectid_value` is `owner`.
+    /// The mailbox whose `_regardingobjectid_value` is `owner`: the owner's default mailbox
+    /// (as the platform links them), else a scan.
     pub fn mailbox_of(&self, owner: &Uuid) -> Option<Uuid> {
+        let linked = ["systemuser", "queue"]
+            .into_iter()
+            .find_map(|table| self.get(table, owner)?.get("_defaultmailbox_value")?.as_str()?.parse::<Uuid>().ok());
+        if linked.is_some() {
+            return linked;
+        }
         let owner = owner.to_string();
         self.rows("mailbox")
             .find(|r| r.get("_regardingobjectid_value").and_then(Value::as_str).is_some_and(|v| v.eq_ignore_ascii_case(&owner)))
