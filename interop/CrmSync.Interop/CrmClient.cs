@@ -178,6 +178,74 @@ namespace CrmSync.Interop
             return StartOperation("crmsync_mailboxes_list_start", _api.mailboxes_list_start, q);
         }
 
+        /// <summary>Reads the organization's default email settings (<c>crmsync_mailbox_defaults_get</c>); returns the result JSON.</summary>
+        public string GetMailboxDefaults()
+        {
+            return Call("crmsync_mailbox_defaults_get", delegate(IntPtr c, out IntPtr r, out IntPtr e)
+            {
+                return _api.mailbox_defaults_get(c, out r, out e);
+            });
+        }
+
+        /// <summary>Sets the organization's default email settings, or plans it with <c>"what_if": true</c> (<c>crmsync_mailbox_defaults_set</c>).</summary>
+        public string SetMailboxDefaults(string requestJson)
+        {
+            return Query("crmsync_mailbox_defaults_set", _api.mailbox_defaults_set, requestJson);
+        }
+
+        /// <summary>Runs the readiness checks (<c>crmsync_readiness_get</c>); returns <c>{"checks":[…]}</c>.</summary>
+        public string GetReadiness()
+        {
+            return Call("crmsync_readiness_get", delegate(IntPtr c, out IntPtr r, out IntPtr e)
+            {
+                return _api.readiness_get(c, out r, out e);
+            });
+        }
+
+        /// <summary>Reads mailbox and profile alerts (tracelogs) matching the query JSON (<c>crmsync_alerts_get</c>).</summary>
+        public string GetAlerts(string queryJson)
+        {
+            return Query("crmsync_alerts_get", _api.alerts_get, queryJson);
+        }
+
+        /// <summary>Starts configuring the selected mailboxes (<c>crmsync_mailboxes_configure_start</c>).</summary>
+        public CrmOperation StartMailboxConfigure(string requestJson)
+        {
+            return StartOperation("crmsync_mailboxes_configure_start", _api.mailboxes_configure_start, Request(requestJson));
+        }
+
+        /// <summary>Starts approving or rejecting the selected mailboxes' email (<c>crmsync_mailboxes_approve_start</c>).</summary>
+        public CrmOperation StartMailboxApproval(string requestJson)
+        {
+            return StartOperation("crmsync_mailboxes_approve_start", _api.mailboxes_approve_start, Request(requestJson));
+        }
+
+        /// <summary>Starts Test &amp; Enable of the selected mailboxes (<c>crmsync_mailboxes_test_enable_start</c>).</summary>
+        public CrmOperation StartMailboxTestEnable(string requestJson)
+        {
+            return StartOperation("crmsync_mailboxes_test_enable_start", _api.mailboxes_test_enable_start, Request(requestJson));
+        }
+
+        /// <summary>Starts the whole Exchange Online setup procedure (<c>crmsync_setup_start</c>).</summary>
+        public CrmOperation StartSetup(string requestJson)
+        {
+            return StartOperation("crmsync_setup_start", _api.setup_start, Request(requestJson));
+        }
+
+        private static byte[] Request(string json)
+        {
+            return Utf8.GetBytes(json ?? "{\"version\":1}");
+        }
+
+        private string Query(string function, NativeApi.ClientQueryFn fn, string json)
+        {
+            byte[] q = Request(json);
+            return Call(function, delegate(IntPtr c, out IntPtr r, out IntPtr e)
+            {
+                return fn(c, q, (UIntPtr)(uint)q.Length, out r, out e);
+            });
+        }
+
         private delegate int ResultCall(IntPtr client, out IntPtr result, out IntPtr error);
 
         private string Call(string function, ResultCall call)

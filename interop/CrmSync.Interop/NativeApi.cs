@@ -21,6 +21,11 @@ namespace CrmSync.Interop
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
         internal delegate int WhoAmIFn(IntPtr client, out IntPtr resultOut, out IntPtr errorOut);
 
+        /// <summary>A synchronous call without a request: (client, result_out, error_out).</summary>
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate int ClientResultFn(IntPtr client, out IntPtr resultOut, out IntPtr errorOut);
+
+        /// <summary>(client, request bytes, length, result or operation out, error out): synchronous queries and operation starts.</summary>
         [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
         internal delegate int ClientQueryFn(IntPtr client, byte[] queryJson, UIntPtr len, out IntPtr resultOut, out IntPtr errorOut);
 
@@ -44,7 +49,15 @@ namespace CrmSync.Interop
         internal ClientFreeFn client_free;
         internal WhoAmIFn who_am_i;
         internal ClientQueryFn email_server_profiles_get;
+        internal ClientResultFn mailbox_defaults_get;
+        internal ClientQueryFn mailbox_defaults_set;
+        internal ClientResultFn readiness_get;
+        internal ClientQueryFn alerts_get;
         internal ClientQueryFn mailboxes_list_start;
+        internal ClientQueryFn mailboxes_configure_start;
+        internal ClientQueryFn mailboxes_approve_start;
+        internal ClientQueryFn mailboxes_test_enable_start;
+        internal ClientQueryFn setup_start;
         internal OpNextEventFn op_next_event;
         internal OpCancelFn op_cancel;
         internal OpResultFn op_result;
@@ -97,7 +110,15 @@ namespace CrmSync.Interop
             api.client_free = Get<ClientFreeFn>(lib, path, "crmsync_client_free", found, expectedAbiVersion);
             api.who_am_i = Get<WhoAmIFn>(lib, path, "crmsync_who_am_i", found, expectedAbiVersion);
             api.email_server_profiles_get = Get<ClientQueryFn>(lib, path, "crmsync_email_server_profiles_get", found, expectedAbiVersion);
+            api.mailbox_defaults_get = Get<ClientResultFn>(lib, path, "crmsync_mailbox_defaults_get", found, expectedAbiVersion);
+            api.mailbox_defaults_set = Get<ClientQueryFn>(lib, path, "crmsync_mailbox_defaults_set", found, expectedAbiVersion);
+            api.readiness_get = Get<ClientResultFn>(lib, path, "crmsync_readiness_get", found, expectedAbiVersion);
+            api.alerts_get = Get<ClientQueryFn>(lib, path, "crmsync_alerts_get", found, expectedAbiVersion);
             api.mailboxes_list_start = Get<ClientQueryFn>(lib, path, "crmsync_mailboxes_list_start", found, expectedAbiVersion);
+            api.mailboxes_configure_start = Get<ClientQueryFn>(lib, path, "crmsync_mailboxes_configure_start", found, expectedAbiVersion);
+            api.mailboxes_approve_start = Get<ClientQueryFn>(lib, path, "crmsync_mailboxes_approve_start", found, expectedAbiVersion);
+            api.mailboxes_test_enable_start = Get<ClientQueryFn>(lib, path, "crmsync_mailboxes_test_enable_start", found, expectedAbiVersion);
+            api.setup_start = Get<ClientQueryFn>(lib, path, "crmsync_setup_start", found, expectedAbiVersion);
             api.op_next_event = Get<OpNextEventFn>(lib, path, "crmsync_op_next_event", found, expectedAbiVersion);
             api.op_cancel = Get<OpCancelFn>(lib, path, "crmsync_op_cancel", found, expectedAbiVersion);
             api.op_result = Get<OpResultFn>(lib, path, "crmsync_op_result", found, expectedAbiVersion);

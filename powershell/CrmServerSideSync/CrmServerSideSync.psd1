@@ -16,6 +16,16 @@
         'Get-CrmOrganization'
         'Get-CrmEmailServerProfile'
         'Get-CrmMailbox'
+        'Test-CrmExchangeReadiness'
+        'Set-CrmDefaultEmailServerProfile'
+        'Get-CrmMailboxDefaults'
+        'Set-CrmMailboxDefaults'
+        'Set-CrmMailbox'
+        'Approve-CrmMailbox'
+        'Deny-CrmMailbox'
+        'Enable-CrmMailbox'
+        'Get-CrmMailboxAlert'
+        'Invoke-CrmExchangeOnlineSetup'
     )
     CmdletsToExport      = @()
     AliasesToExport      = @()

@@ -57,7 +57,9 @@ Describe 'Imported module' {
     }
 
     It '<_> uses an approved verb, CmdletBinding and has help with at least two examples' -ForEach @(
-        'Connect-CrmOnline', 'Disconnect-CrmOnline', 'Get-CrmOrganization', 'Get-CrmEmailServerProfile', 'Get-CrmMailbox'
+        'Connect-CrmOnline', 'Disconnect-CrmOnline', 'Get-CrmOrganization', 'Get-CrmEmailServerProfile', 'Get-CrmMailbox',
+        'Test-CrmExchangeReadiness', 'Set-CrmDefaultEmailServerProfile', 'Get-CrmMailboxDefaults', 'Set-CrmMailboxDefaults',
+        'Set-CrmMailbox', 'Approve-CrmMailbox', 'Deny-CrmMailbox', 'Enable-CrmMailbox', 'Get-CrmMailboxAlert', 'Invoke-CrmExchangeOnlineSetup'
     ) {
         $command = Get-Command -Name $_ -Module CrmServerSideSync
         $command.CmdletBinding | Should -BeTrue
@@ -67,6 +69,29 @@ Describe 'Imported module' {
         $help.Synopsis | Should -Not -BeNullOrEmpty
         @($help.examples.example).Count | Should -BeGreaterOrEqual 2
         $command.Parameters.ContainsKey('Connection') -or $_ -eq 'Connect-CrmOnline' | Should -BeTrue
+    }
+
+    It '<Name> supports -WhatIf and -Confirm (ConfirmImpact <Impact>)' -ForEach @(
+        @{ Name = 'Set-CrmDefaultEmailServerProfile'; Impact = 'Medium' }
+        @{ Name = 'Set-CrmMailboxDefaults'; Impact = 'Medium' }
+        @{ Name = 'Set-CrmMailbox'; Impact = 'Medium' }
+        @{ Name = 'Approve-CrmMailbox'; Impact = 'Medium' }
+        @{ Name = 'Deny-CrmMailbox'; Impact = 'High' }
+        @{ Name = 'Enable-CrmMailbox'; Impact = 'Medium' }
+        @{ Name = 'Invoke-CrmExchangeOnlineSetup'; Impact = 'Medium' }
+    ) {
+        $command = Get-Command -Name $Name -Module CrmServerSideSync
+        $command.Parameters.ContainsKey('WhatIf') | Should -BeTrue
+        $command.Parameters.ContainsKey('Confirm') | Should -BeTrue
+        $binding = $command.ScriptBlock.Attributes | Where-Object { $_ -is [System.Management.Automation.CmdletBindingAttribute] }
+        $binding.SupportsShouldProcess | Should -BeTrue
+        [string]$binding.ConfirmImpact | Should -Be $Impact
+    }
+
+    It 'the bulk cmdlets take mailboxes from the pipeline by property name' -ForEach @('Set-CrmMailbox', 'Approve-CrmMailbox', 'Deny-CrmMailbox', 'Enable-CrmMailbox', 'Get-CrmMailboxAlert', 'Invoke-CrmExchangeOnlineSetup') {
+        $parameter = (Get-Command -Name $_ -Module CrmServerSideSync).Parameters['MailboxId']
+        $parameter | Should -Not -BeNullOrEmpty
+        @($parameter.Attributes | Where-Object { $_ -is [System.Management.Automation.ParameterAttribute] -and $_.ValueFromPipelineByPropertyName }).Count | Should -BeGreaterThan 0
     }
 
     It 'loaded the native library with the expected ABI version' {

@@ -1,6 +1,7 @@
 # Starts and stops the Dataverse simulator (target/<profile>/dataverse-sim) for the demo and the tests.
 # Windows PowerShell 5.1 compatible.
 Set-StrictMode -Version 2.0
+$script:SimHelp = @{}
 
 function Get-DataverseSimPath {
     <#
@@ -18,6 +19,32 @@ function Get-DataverseSimPath {
     [System.IO.Path]::Combine($repoRoot, 'target', $Configuration.ToLowerInvariant(), $name)
 }
 
+function Test-DataverseSimOption {
+    <#
+    .SYNOPSIS
+    True when the simulator binary supports a command-line option (read from its --help, cached per binary).
+    .EXAMPLE
+    Test-DataverseSimOption -Name '--test-delay-ms'
+    .EXAMPLE
+    if (Test-DataverseSimOption -Name '--latency-ms' -Path $path) { $extra += '--latency-ms', '20' }
+    #>
+    [CmdletBinding()]
+    [OutputType([bool])]
+    param(
+        [Parameter(Mandatory)] [string] $Name,
+        [string] $Path = (Get-DataverseSimPath)
+    )
+    if ($null -eq $script:SimHelp) { $script:SimHelp = @{} }
+    if (-not $script:SimHelp.ContainsKey($Path)) {
+        $text = ''
+        if (Test-Path -LiteralPath $Path -PathType Leaf) {
+            try { $text = (& $Path --help 2>&1 | ForEach-Object { [string]$_ }) -join "`n" } catch { $text = '' }
+        }
+        $script:SimHelp[$Path] = $text
+    }
+    $script:SimHelp[$Path] -match ('(^|\s)' + [regex]::Escape($Name) + '(\s|=|$)')
+}
+
 function Start-DataverseSim {
     <#
     .SYNOPSIS
@@ -26,11 +53,15 @@ function Start-DataverseSim {
     $sim = Start-DataverseSim -Mailboxes 50 -Queues 5
     .EXAMPLE
     $sim = Start-DataverseSim -ArgumentList '--mailboxes', '10', '--latency-ms', '20'
+    .EXAMPLE
+    $sim = Start-DataverseSim -Mailboxes 20 -Queues 3 -TestDelayMs 300
     #>
     [CmdletBinding()]
     param(
         [int] $Mailboxes = 50,
         [int] $Queues = 5,
+        # Delay of the simulated asynchronous Test & Enable (passed only when the simulator supports --test-delay-ms).
+        [int] $TestDelayMs = -1,
         [string[]] $ArgumentList = @(),
         [string] $Path = (Get-DataverseSimPath),
         [int] $TimeoutSeconds = 30
@@ -39,7 +70,9 @@ function Start-DataverseSim {
     if (-not (Test-Path -LiteralPath $Path -PathType Leaf)) {
         throw "The simulator binary '$Path' does not exist: build it with ./build.ps1 -Task Build (cargo build --release --workspace)."
     }
-    $arguments = @('--mailboxes', [string]$Mailboxes, '--queues', [string]$Queues) + $ArgumentList
+    $arguments = @('--mailboxes', [string]$Mailboxes, '--queues', [string]$Queues)
+    if ($TestDelayMs -ge 0 -and (Test-DataverseSimOption -Name '--test-delay-ms' -Path $Path)) { $arguments += @('--test-delay-ms', [string]$TestDelayMs) }
+    $arguments += $ArgumentList
     $quoted = @(foreach ($a in $arguments) { if ($a -match '[\s"]') { '"' + ($a -replace '"', '\"') + '"' } else { $a } })
 
     $startInfo = New-Object System.Diagnostics.ProcessStartInfo
@@ -120,4 +153,4 @@ function Stop-DataverseSim {
     }
 }
 
-Export-ModuleMember -Function Get-DataverseSimPath, Start-DataverseSim, Stop-DataverseSim
+Export-ModuleMember -Function Get-DataverseSimPath, Test-DataverseSimOption, Start-DataverseSim, Stop-DataverseSim

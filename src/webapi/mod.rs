@@ -189,7 +189,10 @@ impl WebApi {
         if_match: Option<&str>,
     ) -> Result<RawReply> {
         let mut attempt = 0u32;
-        let mut reauthenticated = false;
+        // A token can expire between being issued and being used (short lifetimes, clock
+        // skew): renew up to this many times per request, each with a new token.
+        const MAX_RENEWALS: u32 = 3;
+        let mut renewals = 0u32;
         loop {
             let token = self.tokens.get().await?;
             let mut request =
@@ -221,11 +224,11 @@ impl WebApi {
             }
             if status == StatusCode::UNAUTHORIZED {
                 let challenge = service_error::challenge_description(response.headers());
-                if !reauthenticated && self.tokens.invalidate(&token).await {
-                    reauthenticated = true;
+                if renewals < MAX_RENEWALS && self.tokens.invalidate(&token).await {
+                    renewals += 1;
                     continue;
                 }
-                return Err(service_error::unauthorized(challenge, reauthenticated));
+                return Err(service_error::unauthorized(challenge, renewals > 0));
             }
             if status == StatusCode::TOO_MANY_REQUESTS {
                 // Holds every request of this connection, not just this one, until it elapses.

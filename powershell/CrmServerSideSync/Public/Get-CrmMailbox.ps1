@@ -74,70 +74,17 @@ function Get-CrmMailbox {
         if ([string]::IsNullOrEmpty($target)) { $target = $EmailAddress }
         if ([string]::IsNullOrEmpty($target)) { $target = $ServerProfile }
         if ([string]::IsNullOrEmpty($target)) { $target = $conn.Url }
-        Write-Verbose "Listing mailboxes from $($conn.Url): $query"
-
-        $activity = 'Reading mailboxes from ' + $conn.Url
-        $operation = $null
-        $finished = $false
-        $count = 0
-        try {
-            try {
-                $operation = $conn.Client.StartMailboxList($query)
+        $summary = $null
+        Invoke-CrmOperation -Cmdlet $PSCmdlet -Connection $conn -Method 'StartMailboxList' -Request $query -Activity ('Reading mailboxes from ' + $conn.Url) -Result ([ref]$summary) -TargetObject $target | ForEach-Object {
+            if ($_.type -eq 'items') {
+                $items = @($_.items | Where-Object { $null -ne $_ })
+                # One pipeline per page: items stream out one by one (a stopped pipeline stops, and cancels, here).
+                $items | ConvertTo-CrmPascalObject -TypeName 'CrmServerSideSync.Mailbox'
             }
-            catch {
-                $PSCmdlet.ThrowTerminatingError((New-CrmErrorRecord -Exception $_.Exception -TargetObject $target))
+            else {
+                Write-Debug "Ignoring event of type '$($_.type)'."
             }
-            while ($true) {
-                $eventJson = $null
-                try {
-                    $status = $operation.NextEvent(250, [ref]$eventJson)
-                }
-                catch {
-                    $PSCmdlet.ThrowTerminatingError((New-CrmErrorRecord -Exception $_.Exception -TargetObject $target))
-                }
-                if ($status -eq [CrmSync.Interop.CrmSyncStatus]::TimedOut) { continue }
-                if ($status -ne [CrmSync.Interop.CrmSyncStatus]::Ok) { break }
-
-                $evt = $eventJson | ConvertFrom-Json
-                if ($evt.type -eq 'items') {
-                    $items = @($evt.items | Where-Object { $null -ne $_ })
-                    $count += $items.Count
-                    # One pipeline per page: items stream out one by one (a stopped pipeline stops here).
-                    $items | ConvertTo-CrmPascalObject -TypeName 'CrmServerSideSync.Mailbox'
-                    Write-Progress -Id 41 -Activity $activity -Status "$count mailboxes (page $($evt.page))"
-                }
-                elseif ($evt.type -eq 'progress') {
-                    $message = [string]$evt.message
-                    if ([string]::IsNullOrEmpty($message)) { $message = "$($evt.done) mailboxes" }
-                    Write-Progress -Id 41 -Activity $activity -Status $message
-                }
-                else {
-                    Write-Debug "Ignoring event of type '$($evt.type)'."
-                }
-            }
-
-            $resultJson = $null
-            $errorJson = $null
-            $final = $operation.TryResult([ref]$resultJson, [ref]$errorJson)
-            $deadline = [DateTime]::UtcNow.AddSeconds(60)
-            while ($final -eq [CrmSync.Interop.CrmSyncStatus]::StillRunning -and [DateTime]::UtcNow -lt $deadline) {
-                Start-Sleep -Milliseconds 50
-                $final = $operation.TryResult([ref]$resultJson, [ref]$errorJson)
-            }
-            if ($final -ne [CrmSync.Interop.CrmSyncStatus]::Ok) {
-                try { [void]$operation.Result() } catch { $PSCmdlet.ThrowTerminatingError((New-CrmErrorRecord -Exception $_.Exception -TargetObject $target)) }
-            }
-            $finished = $true
-            $summary = $resultJson | ConvertFrom-Json
-            Write-Verbose "Listed $($summary.count) mailboxes in $($summary.pages) pages."
         }
-        finally {
-            # Runs on normal completion, on errors and when the pipeline stops (Select-Object -First, Ctrl+C).
-            if ($null -ne $operation) {
-                if (-not $finished) { [void]$operation.Cancel() }
-                $operation.Dispose()
-            }
-            try { Write-Progress -Id 41 -Activity $activity -Completed } catch { Write-Debug 'Progress could not be completed (pipeline stopped).' }
-        }
+        Write-Verbose "Listed $($summary.count) mailboxes in $($summary.pages) pages."
     }
 }

@@ -1,5 +1,7 @@
 //! The `dataverse-sim` binary prints one ready line and serves until killed.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
@@ -21,7 +23,7 @@ async fn prints_ready_line_and_serves() {
     assert_eq!(ready["mailboxes"], 4);
     assert_eq!(ready["queues"], 2);
     let url = ready["url"].as_str().unwrap();
-    let resp = reqwest::Client::new()
+    let resp = common::http_client()
         .get(format!("{url}/api/data/v9.2/mailboxes?$select=name&$count=true"))
         .bearer_auth(dataverse_sim::fixtures::READER_TOKEN)
         .send()

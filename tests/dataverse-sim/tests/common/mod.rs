@@ -36,7 +36,7 @@ impl Reply {
 impl Harness {
     pub async fn start(config: SimConfig) -> Harness {
         let sim = Simulator::start(config).await.expect("simulator starts");
-        Harness { sim, http: reqwest::Client::new() }
+        Harness { sim, http: http_client() }
     }
 
     pub async fn default() -> Harness {
@@ -80,4 +80,10 @@ impl Harness {
     pub async fn patch_with(&self, token: &str, path: &str, headers: &[(&str, &str)], body: Value) -> Reply {
         self.send(Method::PATCH, Some(token), path, headers, Some(&body)).await
     }
+}
+
+/// A plain HTTP client; installs the crypto provider reqwest needs in this workspace.
+pub fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
 }

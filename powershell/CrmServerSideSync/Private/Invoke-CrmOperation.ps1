@@ -1,0 +1,97 @@
+function Invoke-CrmOperation {
+    <#
+    .SYNOPSIS
+    Runs one long native operation: starts it, writes its events to the pipeline as they arrive
+    (progress events become Write-Progress instead), and stores its result document in -Result.
+    .DESCRIPTION
+    The one place that pulls events from a crmsync operation handle. Consumers pipe it into
+    ForEach-Object (in their own scope) and handle "item", "items", "check" and "changes" events;
+    "progress" events are shown with Write-Progress (prefixed by the event's step, if any).
+
+    Cancellation: the finally block cancels the native operation whenever it did not finish:
+    Ctrl+C (StopProcessing), a downstream Select-Object -First, or a terminating error in a
+    consumer (for example an item error under -ErrorAction Stop). The handle is always freed.
+
+    Failures to start, to read events or of the operation itself are terminating errors of the
+    calling cmdlet (-Cmdlet), built from the library's error document.
+    .PARAMETER Method
+    The CrmClient method that starts the operation, for example StartMailboxConfigure.
+    .PARAMETER Result
+    Receives the operation's result document (as an object) when it finished.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory)] [System.Management.Automation.PSCmdlet] $Cmdlet,
+        [Parameter(Mandatory)] [object] $Connection,
+        [Parameter(Mandatory)] [string] $Method,
+        [Parameter(Mandatory)] [string] $Request,
+        [Parameter(Mandatory)] [string] $Activity,
+        [Parameter(Mandatory)] [ref] $Result,
+        [int] $ProgressId = 41,
+        [AllowNull()] [object] $TargetObject
+    )
+
+    if ($null -eq $TargetObject) { $TargetObject = $Connection.Url }
+    Write-Verbose "$Method on $($Connection.Url): $Request"
+    $operation = $null
+    $finished = $false
+    try {
+        try {
+            $operation = $Connection.Client.$Method($Request)
+        }
+        catch {
+            $Cmdlet.ThrowTerminatingError((New-CrmErrorRecord -Exception $_.Exception -TargetObject $TargetObject))
+        }
+        Write-Progress -Id $ProgressId -Activity $Activity -Status 'Starting'
+        while ($true) {
+            $eventJson = $null
+            try {
+                $status = $operation.NextEvent(250, [ref]$eventJson)
+            }
+            catch {
+                $Cmdlet.ThrowTerminatingError((New-CrmErrorRecord -Exception $_.Exception -TargetObject $TargetObject))
+            }
+            if ($status -eq [CrmSync.Interop.CrmSyncStatus]::TimedOut) { continue }
+            if ($status -ne [CrmSync.Interop.CrmSyncStatus]::Ok) { break }
+
+            $evt = $eventJson | ConvertFrom-Json
+            if ($evt.type -eq 'progress') {
+                $message = [string]$evt.message
+                if ([string]::IsNullOrEmpty($message)) { $message = "$($evt.done) done" }
+                if ($evt.PSObject.Properties['step'] -and $evt.step) { $message = "$($evt.step): $message" }
+                $percent = -1
+                if ($evt.PSObject.Properties['total'] -and $evt.total -gt 0) {
+                    $percent = [int][math]::Min(100, [math]::Floor(100 * [double]$evt.done / [double]$evt.total))
+                }
+                Write-Progress -Id $ProgressId -Activity $Activity -Status $message -PercentComplete $percent
+                continue
+            }
+            # Events stream out one by one: a stopped pipeline stops (and cancels) here.
+            $evt
+        }
+
+        $resultJson = $null
+        $errorJson = $null
+        $final = $operation.TryResult([ref]$resultJson, [ref]$errorJson)
+        $deadline = [DateTime]::UtcNow.AddSeconds(60)
+        while ($final -eq [CrmSync.Interop.CrmSyncStatus]::StillRunning -and [DateTime]::UtcNow -lt $deadline) {
+            Start-Sleep -Milliseconds 50
+            $final = $operation.TryResult([ref]$resultJson, [ref]$errorJson)
+        }
+        if ($final -ne [CrmSync.Interop.CrmSyncStatus]::Ok) {
+            try { [void]$operation.Result() } catch { $Cmdlet.ThrowTerminatingError((New-CrmErrorRecord -Exception $_.Exception -TargetObject $TargetObject)) }
+        }
+        $finished = $true
+        $Result.Value = $resultJson | ConvertFrom-Json
+    }
+    finally {
+        if ($null -ne $operation) {
+            if (-not $finished) { [void]$operation.Cancel() }
+            $operation.Dispose()
+            if (-not $finished) {
+                try { Write-Verbose "Cancelled $Method (the command did not run to completion)." } catch { $null = $_ }
+            }
+        }
+        try { Write-Progress -Id $ProgressId -Activity $Activity -Completed } catch { Write-Debug 'Progress could not be completed (pipeline stopped).' }
+    }
+}
