@@ -85,14 +85,15 @@ pub struct Throttle {
 
 #[derive(Debug)]
 struct Entry {
-    seq: u64,
     at: Instant,
-    cost_ms: u64,
 }
 
 #[derive(Debug, Default)]
 struct Caller {
     entries: VecDeque<Entry>,
+    /// Execution time, charged when each request completes (a long request counts at the
+    /// end of its run, as measured execution would).
+    charges: VecDeque<(Instant, u64)>,
     in_flight: usize,
     retry_until: Option<Instant>,
     stats: CallerStats,
@@ -103,10 +104,13 @@ impl Caller {
         while self.entries.front().is_some_and(|e| now.saturating_duration_since(e.at) >= window) {
             self.entries.pop_front();
         }
+        while self.charges.front().is_some_and(|(at, _)| now.saturating_duration_since(*at) >= window) {
+            self.charges.pop_front();
+        }
     }
 
     fn execution(&self) -> u64 {
-        self.entries.iter().map(|e| e.cost_ms).sum()
+        self.charges.iter().map(|(_, cost)| cost).sum()
     }
 }
 
@@ -169,10 +173,10 @@ impl Limits {
             let mut total = c.execution();
             if total >= s.execution_ms {
                 let mut wait = Duration::ZERO;
-                for e in &c.entries {
-                    total -= e.cost_ms;
+                for (at, cost) in &c.charges {
+                    total -= cost;
                     if total < s.execution_ms {
-                        wait = (e.at + s.window).saturating_duration_since(now);
+                        wait = (*at + s.window).saturating_duration_since(now);
                         break;
                     }
                 }
@@ -186,20 +190,20 @@ impl Limits {
             }
         }
         self.seq += 1;
-        c.entries.push_back(Entry { seq: self.seq, at: now, cost_ms: 0 });
+        c.entries.push_back(Entry { at: now });
         c.in_flight += 1;
         c.stats.max_concurrent = c.stats.max_concurrent.max(c.in_flight);
         Ok(self.seq)
     }
 
     /// The admitted request `ticket` finished; charge its execution time.
-    pub fn complete(&mut self, user: Uuid, ticket: u64, cost_ms: u64, now: Instant) -> Remaining {
+    pub fn complete(&mut self, user: Uuid, _ticket: u64, cost_ms: u64, now: Instant) -> Remaining {
         let s = self.settings.clone();
         let c = self.callers.entry(user).or_default();
         c.in_flight = c.in_flight.saturating_sub(1);
         c.stats.execution_ms += cost_ms;
-        if let Some(e) = c.entries.iter_mut().rev().find(|e| e.seq == ticket) {
-            e.cost_ms += cost_ms;
+        if cost_ms > 0 {
+            c.charges.push_back((now, cost_ms));
         }
         c.prune(now, s.window);
         Remaining {
