@@ -12,6 +12,10 @@ Demo    : Build, start the simulator, then run the whole procedure through the m
           client credentials, readiness checks, the setup plan (-WhatIf), the setup with Test &
           Enable (-Wait), the same setup again (idempotent), and the newest error alerts.
 Package : Build, copy what ships to out/CrmServerSideSync/ and run Test-ModuleManifest on it.
+Bench   : the benchmark (examples/bench.rs): the whole procedure against the simulator with scaled
+          real limits, crmsync beside a one-request-per-record baseline, then the peak memory of a
+          PowerShell process running Invoke-CrmExchangeOnlineSetup on 50,000 mailboxes.
+Soak    : the fault run (tests/soak.rs) on 10,000 mailboxes (-Mailboxes to change).
 
 Runs on Windows PowerShell 5.1 and PowerShell 7 (Windows, Linux, macOS).
 
@@ -23,8 +27,14 @@ Runs on Windows PowerShell 5.1 and PowerShell 7 (Windows, Linux, macOS).
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Demo', 'Package')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Package', 'Bench', 'Soak')]
     [string] $Task = 'Build',
+
+    # Bench: mailboxes for the PowerShell memory run (0 skips it); Soak: mailboxes of the fault run.
+    [int] $Mailboxes = -1,
+
+    # Bench: arguments passed to the Rust benchmark (examples/bench.rs), e.g. '--sizes','10000'.
+    [string[]] $BenchArguments = @()
 
     [ValidateSet('Release', 'Debug')]
     [string] $Configuration = 'Release'
@@ -395,6 +405,24 @@ function Invoke-Package {
     Get-ChildItem -LiteralPath $out -Recurse -File | ForEach-Object { Write-Host ('  ' + $_.FullName.Substring($out.Length + 1)) }
 }
 
+function Invoke-Bench {
+    Invoke-Build
+    Write-Step 'Benchmark: crmsync and the baseline against the simulator'
+    $benchArgs = @('run', '--release', '--example', 'bench', '--') + $BenchArguments
+    Invoke-Native -Name 'cargo' -Arguments $benchArgs -Description 'The benchmark'
+    $size = $(if ($Mailboxes -ge 0) { $Mailboxes } else { 50000 })
+    if ($size -gt 0) {
+        Write-Step "Peak memory of PowerShell on $size mailboxes"
+        Invoke-Native -Name (Get-PowerShellExe) -Arguments @('-NoProfile', '-File', (Join-Path $Root 'tools/bench-powershell.ps1'), '-Mailboxes', [string]$size) -Description 'The PowerShell memory run'
+    }
+}
+
+function Invoke-Soak {
+    Write-Step 'Soak: the procedure under injected faults'
+    $env:CRMSYNC_SOAK_MAILBOXES = [string]$(if ($Mailboxes -gt 0) { $Mailboxes } else { 10000 })
+    Invoke-Native -Name 'cargo' -Arguments @('test', '--release', '--test', 'soak', '--', '--nocapture') -Description 'The soak run'
+}
+
 $script:ExitCode = 0
 try {
     switch ($Task) {
@@ -402,6 +430,8 @@ try {
         'Test' { Invoke-Test }
         'Demo' { Invoke-Demo }
         'Package' { Invoke-Package }
+        'Bench' { Invoke-Bench }
+        'Soak' { Invoke-Soak }
     }
 }
 catch {

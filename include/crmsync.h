@@ -97,6 +97,19 @@ crmsync_status crmsync_client_new(const uint8_t *config,
                                   char **error_out);
 
 /*
+ One client over several connections to the same organization (for example several
+ application users, each with its own service-protection limits): reads use the first,
+ bulk writes are spread across all. The given clients stay valid and must still be freed.
+
+ # Safety
+ `clients` points at `count` live client handles; out-parameters are writable.
+ */
+crmsync_status crmsync_client_pool_new(const crmsync_client *const *clients,
+                                       size_t count,
+                                       crmsync_client **client_out,
+                                       char **error_out);
+
+/*
  Frees a client. Operations started from it keep working until they are freed.
 
  # Safety

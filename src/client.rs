@@ -1,27 +1,49 @@
-//! A connection to one organization: its configuration and its Web API client. Cheap to
-//! share between operations (`Arc`).
+//! A connection to one organization: its configuration and its Web API client, plus any
+//! further connections (other application users, each with its own service-protection
+//! limits) that bulk writes may be spread across. Cheap to share between operations (`Arc`).
 
 use crate::config::ClientConfig;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::webapi::WebApi;
+use std::sync::Arc;
 
 pub struct Client {
-    pub(crate) api: WebApi,
-    pub(crate) config: ClientConfig,
+    pub(crate) api: Arc<WebApi>,
+    pub(crate) config: Arc<ClientConfig>,
+    /// Every connection bulk writes may use, `api` first.
+    pub(crate) writers: Vec<Arc<WebApi>>,
 }
 
 impl Client {
     pub fn new(config: ClientConfig) -> Result<Client> {
-        let api = WebApi::new(&config)?;
-        Ok(Client { api, config })
+        let api = Arc::new(WebApi::new(&config)?);
+        Ok(Client { writers: vec![api.clone()], api, config: Arc::new(config) })
     }
 
     pub fn from_json(config: &[u8]) -> Result<Client> {
         Client::new(ClientConfig::from_json(config)?)
     }
 
+    /// One client over several connections to the same organization: reads use the first,
+    /// bulk writes are spread over all of them.
+    pub fn pool(clients: &[Arc<Client>]) -> Result<Client> {
+        let first = clients.first().ok_or_else(|| Error::invalid("A connection pool needs at least one connection."))?;
+        if let Some(other) = clients.iter().find(|c| c.config.org_url != first.config.org_url) {
+            return Err(Error::invalid(format!(
+                "All connections of a pool must be to the same organization ({} and {}).",
+                first.config.org_url, other.config.org_url
+            )));
+        }
+        let writers = clients.iter().flat_map(|c| c.writers.iter().cloned()).collect();
+        Ok(Client { api: first.api.clone(), config: first.config.clone(), writers })
+    }
+
     pub fn api(&self) -> &WebApi {
         &self.api
+    }
+
+    pub fn writers(&self) -> &[Arc<WebApi>] {
+        &self.writers
     }
 
     pub fn config(&self) -> &ClientConfig {

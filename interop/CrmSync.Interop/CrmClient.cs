@@ -62,20 +62,95 @@ namespace CrmSync.Interop
         /// </summary>
         public static CrmClient Create(string configJsonTemplate, SecureString secret)
         {
-            if (configJsonTemplate == null) throw new ArgumentNullException("configJsonTemplate");
             if (secret == null) throw new ArgumentNullException("secret");
-            string marker = "\"" + SecretPlaceholder + "\"";
-            int at = configJsonTemplate.IndexOf(marker, StringComparison.Ordinal);
-            if (at < 0 || configJsonTemplate.IndexOf(marker, at + 1, StringComparison.Ordinal) >= 0)
+            return Create(configJsonTemplate, new SecureString[] { secret });
+        }
+
+        /// <summary>
+        /// The placeholder of the secret at <paramref name="index"/> for <see cref="Create(string, SecureString[])"/>:
+        /// <see cref="SecretPlaceholder"/> for 0, <c>@@CRMSYNC_SECRET_1@@</c>, <c>@@CRMSYNC_SECRET_2@@</c>… after it.
+        /// </summary>
+        public static string GetSecretPlaceholder(int index)
+        {
+            if (index < 0) throw new ArgumentOutOfRangeException("index");
+            if (index == 0) return SecretPlaceholder;
+            return "@@CRMSYNC_SECRET_" + index.ToString(System.Globalization.CultureInfo.InvariantCulture) + "@@";
+        }
+
+        /// <summary>
+        /// Creates a client from a configuration JSON document in which the JSON strings
+        /// <c>"@@CRMSYNC_SECRET@@"</c>, <c>"@@CRMSYNC_SECRET_1@@"</c>… (see <see cref="GetSecretPlaceholder"/>) stand
+        /// for the secrets, in order (for example a certificate and its password). Each secret is decoded
+        /// from its <see cref="SecureString"/> straight into the UTF-8 bytes given to the library (never
+        /// into a managed string), and every buffer that held one is cleared after the call.
+        /// </summary>
+        public static CrmClient Create(string configJsonTemplate, SecureString[] secrets)
+        {
+            if (configJsonTemplate == null) throw new ArgumentNullException("configJsonTemplate");
+            if (secrets == null) throw new ArgumentNullException("secrets");
+            if (secrets.Length == 0) return Create(configJsonTemplate);
+
+            // Where each placeholder sits in the template (each exactly once).
+            int[] starts = new int[secrets.Length];
+            int[] lengths = new int[secrets.Length];
+            for (int i = 0; i < secrets.Length; i++)
             {
-                throw new ArgumentException("The configuration must contain the secret placeholder exactly once.", "configJsonTemplate");
+                if (secrets[i] == null) throw new ArgumentNullException("secrets", "Secret " + i + " is null.");
+                string marker = "\"" + GetSecretPlaceholder(i) + "\"";
+                int at = configJsonTemplate.IndexOf(marker, StringComparison.Ordinal);
+                if (at < 0 || configJsonTemplate.IndexOf(marker, at + 1, StringComparison.Ordinal) >= 0)
+                {
+                    throw new ArgumentException("The configuration must contain the placeholder " + GetSecretPlaceholder(i) + " exactly once.", "configJsonTemplate");
+                }
+                starts[i] = at;
+                lengths[i] = marker.Length;
             }
-            byte[] prefix = Utf8.GetBytes(configJsonTemplate.Substring(0, at));
-            byte[] suffix = Utf8.GetBytes(configJsonTemplate.Substring(at + marker.Length));
+            int[] order = new int[secrets.Length];
+            for (int i = 0; i < order.Length; i++) order[i] = i;
+            Array.Sort((int[])starts.Clone(), order);
+
+            var pieces = new System.Collections.Generic.List<byte[]>();
+            int total = 0;
+            byte[] all = null;
+            try
+            {
+                int position = 0;
+                foreach (int i in order)
+                {
+                    byte[] text = Utf8.GetBytes(configJsonTemplate.Substring(position, starts[i] - position));
+                    pieces.Add(text);
+                    total += text.Length;
+                    byte[] secretBytes = EncodeSecret(secrets[i]);
+                    pieces.Add(secretBytes);
+                    total += secretBytes.Length;
+                    position = starts[i] + lengths[i];
+                }
+                byte[] tail = Utf8.GetBytes(configJsonTemplate.Substring(position));
+                pieces.Add(tail);
+                total += tail.Length;
+
+                all = new byte[total];
+                int offset = 0;
+                foreach (byte[] piece in pieces)
+                {
+                    Buffer.BlockCopy(piece, 0, all, offset, piece.Length);
+                    offset += piece.Length;
+                }
+                return CreateFromBytes(all);
+            }
+            finally
+            {
+                foreach (byte[] piece in pieces) Array.Clear(piece, 0, piece.Length);
+                if (all != null) Array.Clear(all, 0, all.Length);
+            }
+        }
+
+        /// <summary>A secret as a quoted, JSON-escaped UTF-8 string; every intermediate buffer is cleared.</summary>
+        private static byte[] EncodeSecret(SecureString secret)
+        {
             char[] chars = null;
             char[] escaped = null;
-            byte[] secretBytes = null;
-            byte[] all = null;
+            byte[] utf8 = null;
             IntPtr unmanaged = IntPtr.Zero;
             try
             {
@@ -84,23 +159,20 @@ namespace CrmSync.Interop
                 Marshal.Copy(unmanaged, chars, 0, chars.Length);
                 int escapedLength;
                 escaped = JsonEscape(chars, out escapedLength);
-                secretBytes = new byte[Encoding.UTF8.GetMaxByteCount(escapedLength)];
-                int n = Encoding.UTF8.GetBytes(escaped, 0, escapedLength, secretBytes, 0);
-                all = new byte[prefix.Length + 2 + n + suffix.Length];
-                Buffer.BlockCopy(prefix, 0, all, 0, prefix.Length);
-                all[prefix.Length] = (byte)'"';
-                Buffer.BlockCopy(secretBytes, 0, all, prefix.Length + 1, n);
-                all[prefix.Length + 1 + n] = (byte)'"';
-                Buffer.BlockCopy(suffix, 0, all, prefix.Length + 2 + n, suffix.Length);
-                return CreateFromBytes(all);
+                utf8 = new byte[Encoding.UTF8.GetMaxByteCount(escapedLength)];
+                int n = Encoding.UTF8.GetBytes(escaped, 0, escapedLength, utf8, 0);
+                byte[] quoted = new byte[n + 2];
+                quoted[0] = (byte)'"';
+                Buffer.BlockCopy(utf8, 0, quoted, 1, n);
+                quoted[n + 1] = (byte)'"';
+                return quoted;
             }
             finally
             {
                 if (unmanaged != IntPtr.Zero) Marshal.ZeroFreeGlobalAllocUnicode(unmanaged);
                 if (chars != null) Array.Clear(chars, 0, chars.Length);
                 if (escaped != null) Array.Clear(escaped, 0, escaped.Length);
-                if (secretBytes != null) Array.Clear(secretBytes, 0, secretBytes.Length);
-                if (all != null) Array.Clear(all, 0, all.Length);
+                if (utf8 != null) Array.Clear(utf8, 0, utf8.Length);
             }
         }
 
@@ -230,6 +302,17 @@ namespace CrmSync.Interop
         public CrmOperation StartSetup(string requestJson)
         {
             return StartOperation("crmsync_setup_start", _api.setup_start, Request(requestJson));
+        }
+
+        /// <summary>
+        /// Starts signing in now (<c>crmsync_client_authenticate_start</c>, request <c>{"version":1}</c>), so that a
+        /// wrong credential fails at connect time. For a device code sign-in the operation first emits a
+        /// <c>device_code</c> event whose <c>message</c> must be shown to the user; it ends when the user has
+        /// signed in, declined or the code expired. Cancel with <see cref="CrmOperation.Cancel"/>.
+        /// </summary>
+        public CrmOperation StartAuthenticate(string requestJson)
+        {
+            return StartOperation("crmsync_client_authenticate_start", _api.client_authenticate_start, Request(requestJson));
         }
 
         private static byte[] Request(string json)

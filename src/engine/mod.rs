@@ -8,6 +8,7 @@
 use crate::client::Client;
 use crate::error::{Error, ErrorKind, Result};
 use crate::operation::EventSink;
+use crate::webapi::WebApi;
 use crate::webapi::batch::{self, Answer};
 use serde_json::{Value, json};
 use std::collections::VecDeque;
@@ -39,8 +40,9 @@ impl Default for Tuning {
 /// Per-item outcome, in the order items finish.
 pub type Outcome = (String, Result<()>);
 
-/// A sent batch: its items (with attempts so far) and the service's answers.
-type Sent = (Vec<(Item, u32)>, Result<Vec<Answer>>);
+/// A sent batch: the connection it went through, its items (with attempts so far) and the
+/// service's answers.
+type Sent = (Arc<WebApi>, Vec<(Item, u32)>, Result<Vec<Answer>>);
 
 /// Runs all items; `describe` turns each outcome into the event the caller wants streamed
 /// (or `None` when the caller reports later, e.g. after reading the rows back).
@@ -56,18 +58,23 @@ pub async fn run(
     let total = items.len();
     let mut queue: VecDeque<(Item, u32)> = items.into_iter().map(|i| (i, 0)).collect();
     let mut batch_size = tuning.initial_batch.clamp(1, batch::MAX_OPERATIONS);
-    let concurrency = client.api.dop_hint().unwrap_or(4).clamp(1, tuning.max_concurrency.max(1));
+    // Each connection has its own limits (and pacer): concurrency adds up across them.
+    let per_connection = client.api.dop_hint().unwrap_or(4).clamp(1, tuning.max_concurrency.max(1));
+    let writers = client.writers();
+    let concurrency = per_connection * writers.len();
+    let mut next_writer = 0usize;
     let mut in_flight: JoinSet<Sent> = JoinSet::new();
     let mut outcomes = Vec::with_capacity(total);
 
     while !queue.is_empty() || !in_flight.is_empty() {
         while in_flight.len() < concurrency && !queue.is_empty() {
             let chunk: Vec<(Item, u32)> = queue.drain(..batch_size.min(queue.len())).collect();
-            let client = client.clone();
+            let api = writers[next_writer % writers.len()].clone();
+            next_writer += 1;
             in_flight.spawn(async move {
                 let operations: Vec<batch::Operation> = chunk.iter().map(|(i, _)| i.operation.clone()).collect();
-                let answers = client.api.batch(&operations).await;
-                (chunk, answers)
+                let answers = api.batch(&operations).await;
+                (api, chunk, answers)
             });
         }
         let joined = tokio::select! {
@@ -75,7 +82,7 @@ pub async fn run(
             joined = in_flight.join_next() => joined,
         };
         let Some(joined) = joined else { break };
-        let (chunk, answers) = joined.map_err(|e| Error::internal(format!("a batch task failed: {e}")))?;
+        let (api, chunk, answers) = joined.map_err(|e| Error::internal(format!("a batch task failed: {e}")))?;
         let mut throttled = false;
         match answers {
             Ok(answers) => {
@@ -85,7 +92,7 @@ pub async fn run(
                         Some(_) if is_transient(answer.status) && attempts + 1 < tuning.max_attempts => {
                             throttled |= answer.status == 429;
                             if let Some(wait) = answer.retry_after {
-                                client.api.note_throttled(wait);
+                                api.note_throttled(wait);
                             }
                             queue.push_back((item, attempts + 1));
                         }

@@ -38,6 +38,34 @@ pub unsafe extern "C" fn crmsync_client_new(
     })
 }
 
+/// One client over several connections to the same organization (for example several
+/// application users, each with its own service-protection limits): reads use the first,
+/// bulk writes are spread across all. The given clients stay valid and must still be freed.
+///
+/// # Safety
+/// `clients` points at `count` live client handles; out-parameters are writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn crmsync_client_pool_new(
+    clients: *const *const CrmsyncClient,
+    count: usize,
+    client_out: *mut *mut CrmsyncClient,
+    error_out: *mut *mut c_char,
+) -> Status {
+    guard(error_out, || {
+        args::out(client_out, "client_out")?;
+        if clients.is_null() {
+            return Err(Failure::new(Status::NullArgument, "clients is NULL."));
+        }
+        // SAFETY: the caller promises `count` readable handle pointers.
+        let handles = unsafe { std::slice::from_raw_parts(clients, count) };
+        let members = handles.iter().map(|h| args::handle(*h, "clients[i]").map(|c| c.inner.clone())).collect::<Result<Vec<_>, _>>()?;
+        let pool = Client::pool(&members)?;
+        // SAFETY: `args::out` checked `client_out`.
+        unsafe { *client_out = Box::into_raw(Box::new(CrmsyncClient { inner: Arc::new(pool) })) };
+        Ok(Status::Ok)
+    })
+}
+
 /// Frees a client. Operations started from it keep working until they are freed.
 ///
 /// # Safety

@@ -1,0 +1,179 @@
+//! The bulk engine against the simulator's limits: a pool of connections spreads the writes
+//! across callers; pacing keeps a caller inside its scaled limits without a single 429; a batch
+//! with a failing operation fails only that item.
+
+mod common;
+
+use common::*;
+use crmsync::ffi::{self, Status};
+use dataverse_sim::fixtures;
+use std::ptr;
+
+fn pool(members: &[&Client]) -> Result<Client, (Status, serde_json::Value)> {
+    let handles: Vec<*const crmsync::ffi::CrmsyncClient> = members.iter().map(|c| c.0.cast_const()).collect();
+    let (mut out, mut error) = (ptr::null_mut(), ptr::null_mut());
+    let status = unsafe { ffi::crmsync_client_pool_new(handles.as_ptr(), handles.len(), &mut out, &mut error) };
+    if status == Status::Ok { Ok(Client(out)) } else { Err((status, json(take(error)))) }
+}
+
+#[test]
+fn a_pool_spreads_bulk_writes_over_every_connection() {
+    let sim = Sim::start(300, 0);
+    let admin = new_client(&token_config(&sim.url, fixtures::ADMIN_TOKEN)).unwrap();
+    let sysadmin = new_client(&token_config(&sim.url, fixtures::SYSADMIN_TOKEN)).unwrap();
+    let both = pool(&[&admin, &sysadmin]).unwrap();
+    let (_, result) = run_op(&both, ffi::crmsync_mailboxes_configure_start, r#"{"version":1,"outgoing_email":"None"}"#);
+    let result = result.unwrap();
+    assert_eq!(result["changed"].as_u64().unwrap() + result["unchanged"].as_u64().unwrap(), 300, "{result}");
+    let ops = sim.with_state(|s| s.state().batch_operations());
+    let by = |user: &str| ops.iter().filter(|r| r.user == Some(user.parse().unwrap())).count();
+    assert!(by(fixtures::ADMIN_USER_ID) > 0 && by(fixtures::SYSADMIN_USER_ID) > 0, "both callers wrote");
+    assert_eq!(by(fixtures::ADMIN_USER_ID) + by(fixtures::SYSADMIN_USER_ID), result["changed"].as_u64().unwrap() as usize);
+}
+
+#[test]
+fn a_pool_refuses_connections_to_different_organizations_and_null_handles() {
+    let a = new_client(&token_config("https://contoso.crm.dynamics.com", "t")).unwrap();
+    let b = new_client(&token_config("https://fabrikam.crm.dynamics.com", "t")).unwrap();
+    let (status, doc) = pool(&[&a, &b]).err().unwrap();
+    assert_eq!(status, Status::InvalidArgument);
+    assert!(doc["message"].as_str().unwrap().contains("same organization"));
+    let (status, _) = pool(&[]).err().unwrap();
+    assert_eq!(status, Status::InvalidArgument);
+    let handles = [ptr::null::<crmsync::ffi::CrmsyncClient>()];
+    let (mut out, mut error) = (ptr::null_mut(), ptr::null_mut());
+    assert_eq!(unsafe { ffi::crmsync_client_pool_new(handles.as_ptr(), 1, &mut out, &mut error) }, Status::NullArgument);
+    take(error);
+}
+
+#[test]
+fn pacing_keeps_a_caller_inside_known_limits_without_a_single_429() {
+    let sim = Sim::start_with(|c| {
+        c.mailboxes = 400;
+        c.queues = 0;
+        c.limits_scale = 0.005; // 1.5 s window, 30 requests, 6,000 ms execution
+        c.exec_cost_ms = 3;
+        c.latency_ms = 2;
+    });
+    let config = serde_json::json!({"version": 1, "url": sim.url, "max_retries": 5,
+        "limits": {"window_ms": 1500, "requests": 30, "execution_ms": 6000, "concurrency": 52},
+        "credential": {"kind": "access_token", "access_token": fixtures::ADMIN_TOKEN}});
+    let client = new_client(&config.to_string()).unwrap();
+    for step in [r#"{"version":1,"outgoing_email":"None"}"#, r#"{"version":1,"outgoing_email":"ServerSideSync"}"#] {
+        let (_, result) = run_op(&client, ffi::crmsync_mailboxes_configure_start, step);
+        assert_eq!(result.unwrap()["failed"], 0);
+    }
+    for _ in 0..3 {
+        drain_items(&list_mailboxes(&client, r#"{"version":1,"page_size":100}"#).unwrap()).1.unwrap();
+    }
+    let stats = sim.with_state(|s| s.state().limit_stats(fixtures::ADMIN_USER_ID.parse().unwrap()));
+    assert!(stats.requests > 30, "the run needed more than one window's budget: {stats:?}");
+    assert_eq!(stats.throttled, 0, "pacing sent nothing the service refused: {stats:?}");
+    assert_eq!(stats.before_retry_after, 0);
+}
+
+#[test]
+fn a_batch_with_a_failing_operation_fails_only_that_item() {
+    use crmsync::engine::{self, Item, Tuning};
+    use crmsync::operation::{NextEvent, Operation};
+    use crmsync::webapi::batch;
+    use std::sync::Arc;
+
+    let sim = Sim::start(6, 0);
+    let ffi_client = new_client(&token_config(&sim.url, fixtures::ADMIN_TOKEN)).unwrap();
+    let ids: Vec<String> = drain_items(&list_mailboxes(&ffi_client, r#"{"version":1}"#).unwrap())
+        .0
+        .iter()
+        .map(|m| m["mailbox_id"].as_str().unwrap().to_owned())
+        .collect();
+    let client = Arc::new(crmsync::Client::from_json(token_config(&sim.url, fixtures::ADMIN_TOKEN).as_bytes()).unwrap());
+    let bad = ids[2].clone();
+    let items: Vec<Item> = ids
+        .iter()
+        .map(|id| {
+            // One operation names a column the service does not have: it alone must fail.
+            let body =
+                if *id == bad { serde_json::json!({"nosuchcolumn": 1}) } else { serde_json::json!({"outgoingemaildeliverymethod": 0}) };
+            Item {
+                key: id.clone(),
+                operation: batch::Operation { method: "PATCH", path: format!("mailboxes({id})"), body, if_match: Some("*".into()) },
+            }
+        })
+        .collect();
+    let tuning = Tuning { initial_batch: 10, ..Tuning::default() };
+    let op = Operation::start(move |sink| async move {
+        let outcomes = engine::run(&client, items, &tuning, &sink, |_, _| None).await?;
+        Ok(serde_json::json!(
+            outcomes
+                .iter()
+                .map(|(k, r)| serde_json::json!({"key": k, "code": r.as_ref().err().and_then(|e| e.code.clone())}))
+                .collect::<Vec<_>>()
+        ))
+    });
+    while !matches!(op.next_event(std::time::Duration::from_secs(10)), NextEvent::Finished) {}
+    let outcomes = op.result().unwrap().unwrap();
+    let failed: Vec<&serde_json::Value> = outcomes.as_array().unwrap().iter().filter(|o| !o["code"].is_null()).collect();
+    assert_eq!(failed.len(), 1, "{outcomes}");
+    assert_eq!(failed[0]["key"], bad.as_str());
+    assert_eq!(failed[0]["code"], "0x80060888");
+    assert_eq!(sim.with_state(|s| s.state().batch_operations().len()), 6, "all six went in one batch");
+    let rows = sim.with_state(|s| s.state().rows("mailboxes"));
+    let written = rows.iter().filter(|m| m["outgoingemaildeliverymethod"] == 0).count();
+    assert_eq!(written, 5, "the other five were written");
+}
+
+#[test]
+fn cancelling_a_bulk_run_stops_within_two_seconds_and_a_rerun_converges() {
+    let sim = Sim::start_with(|c| {
+        c.mailboxes = 1500;
+        c.queues = 0;
+        c.limits_scale = 0.01;
+        c.exec_cost_ms = 2;
+        c.latency_ms = 5;
+    });
+    let config = serde_json::json!({"version": 1, "url": sim.url,
+        "limits": {"window_ms": 3000, "requests": 60, "execution_ms": 12000, "concurrency": 52},
+        "credential": {"kind": "access_token", "access_token": fixtures::ADMIN_TOKEN}});
+    let client = new_client(&config.to_string()).unwrap();
+    let request = r#"{"version":1,"outgoing_email":"None"}"#;
+    let (mut op, mut error) = (ptr::null_mut(), ptr::null_mut());
+    assert_eq!(
+        unsafe { ffi::crmsync_mailboxes_configure_start(client.0, request.as_ptr(), request.len(), &mut op, &mut error) },
+        Status::Ok
+    );
+    let op = Op(op);
+    let mut done_before_cancel = Vec::new();
+    while done_before_cancel.len() < 50 {
+        if let Next::Event(e) = next_event(&op, 30_000) {
+            if e["type"] == "item" && e["outcome"] == "Changed" {
+                done_before_cancel.push(e["key"].as_str().unwrap().to_owned());
+            }
+        }
+    }
+    let cancelled_at = std::time::Instant::now();
+    assert_eq!(unsafe { ffi::crmsync_op_cancel(op.0) }, Status::Ok);
+    let mut reported = done_before_cancel.clone();
+    loop {
+        match next_event(&op, 5_000) {
+            Next::Event(e) if e["type"] == "item" && e["outcome"] == "Changed" => reported.push(e["key"].as_str().unwrap().to_owned()),
+            Next::End => break,
+            _ => {}
+        }
+    }
+    assert!(cancelled_at.elapsed() < std::time::Duration::from_secs(2), "stopped in {:?}", cancelled_at.elapsed());
+    assert_eq!(op_result(&op).unwrap_err().0, Status::Cancelled);
+    let rows = sim.with_state(|s| s.state().rows("mailboxes"));
+    let written: std::collections::HashSet<String> =
+        rows.iter().filter(|m| m["outgoingemaildeliverymethod"] == 0).map(|m| m["mailboxid"].as_str().unwrap().to_owned()).collect();
+    assert!(written.len() < 1500, "the run stopped before the end");
+    assert!(reported.iter().all(|k| written.contains(k)), "everything reported done is done");
+    let (_, rerun) = run_op(&client, ffi::crmsync_mailboxes_configure_start, request);
+    let rerun = rerun.unwrap();
+    assert_eq!(rerun["failed"], 0);
+    // Batches in flight when the run was cancelled may still have landed: their outcome was
+    // unknown to the client, and the rerun finds them done.
+    assert!(rerun["unchanged"].as_u64().unwrap() as usize >= written.len(), "the rerun skips what the first run did: {rerun}");
+    assert_eq!(rerun["unchanged"].as_u64().unwrap() + rerun["changed"].as_u64().unwrap(), 1500);
+    let rows = sim.with_state(|s| s.state().rows("mailboxes"));
+    assert!(rows.iter().all(|m| m["outgoingemaildeliverymethod"] == 0), "the rerun converges");
+}

@@ -1,0 +1,29 @@
+<#
+.SYNOPSIS
+Peak memory of a PowerShell process running the whole procedure through the module on a large
+simulated organization. Called by `build.ps1 -Task Bench`; prints one line of numbers.
+#>
+param(
+    [int] $Mailboxes = 50000,
+    [string] $ModulePath = (Join-Path $PSScriptRoot '../powershell/CrmServerSideSync/CrmServerSideSync.psd1'),
+    [string] $Simulator = (Join-Path $PSScriptRoot '../target/release/dataverse-sim')
+)
+$ErrorActionPreference = 'Stop'
+Import-Module (Join-Path $PSScriptRoot '../powershell/tests/SimulatorHelper.psm1') -Force
+Import-Module $ModulePath -Force
+# Limits off: this run measures memory, the Rust benchmark measures pacing.
+$sim = Start-DataverseSim -Mailboxes $Mailboxes -Queues ([int]($Mailboxes / 50)) -TestDelayMs 1000 -ArgumentList @('--no-limits') -TimeoutSeconds 120
+try {
+    $token = ConvertTo-SecureString 'sim-token-admin' -AsPlainText -Force
+    Connect-CrmOnline -Url $sim.Url -AccessToken $token | Out-Null
+    $started = [DateTime]::UtcNow
+    $report = Invoke-CrmExchangeOnlineSetup -Wait -Timeout 1800 -Confirm:$false
+    $elapsed = ([DateTime]::UtcNow - $started).TotalSeconds
+    $process = [System.Diagnostics.Process]::GetCurrentProcess()
+    $process.Refresh()
+    '{0} mailboxes through Invoke-CrmExchangeOnlineSetup -Wait: {1:N1} s, report rows {2}, peak working set of the PowerShell process {3:N0} MB' -f `
+        @($report.Mailboxes).Count, $elapsed, @($report.Mailboxes).Count, ($process.PeakWorkingSet64 / 1MB)
+}
+finally {
+    Stop-DataverseSim $sim
+}
