@@ -9,7 +9,7 @@ if [ -x "$root/../shared/tools/offline-crates" ] || [ -f "$root/../shared/tools/
 fi
 export PATH="$HOME/.dotnet/tools:$PATH"
 for tool in cargo dotnet; do
-  command -v "$tool" >/dev/null || { echo "bootstrap: '$tool' is required (Rust 1.85+ and the .NET SDK 8+)" >&2; exit 1; }
+  command -v "$tool" >/dev/null || { echo "bootstrap: '$tool' is required (Rust 1.88+ and the .NET SDK 8+)" >&2; exit 1; }
 done
 if ! pwsh -NoProfile -Command 'if ($PSVersionTable.PSVersion -lt [version]"7.4") { exit 1 }' >/dev/null 2>&1; then
   dotnet tool update --global PowerShell --version 7.6.9 >/dev/null || dotnet tool install --global PowerShell --version 7.6.9

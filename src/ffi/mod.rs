@@ -127,3 +127,6 @@ pub unsafe extern "C" fn crmsync_string_free(s: *mut c_char) {
     // SAFETY: by contract `s` came from `CString::into_raw` in `args::write_string`.
     guard_void(|| drop(unsafe { CString::from_raw(s) }));
 }
+
+#[cfg(test)]
+mod tests;

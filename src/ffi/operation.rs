@@ -14,6 +14,13 @@ pub struct CrmsyncOperation {
     op: Operation,
 }
 
+#[cfg(test)]
+impl CrmsyncOperation {
+    pub(crate) fn for_test(op: Operation) -> CrmsyncOperation {
+        CrmsyncOperation { op }
+    }
+}
+
 /// Parses the request, checks the handles, and starts `work` as an operation.
 pub(super) fn start<Q, F, Fut>(
     client: *const CrmsyncClient,

@@ -98,7 +98,7 @@ function New-CrmCredential {
         $secrets.Add($Secret)
         $placeholder
     }
-    $value = { param([string] $Name) if ($Parameters.Contains($Name)) { $Parameters[$Name] } else { $null } }
+    $value = { param([string] $Name) if ($Parameters.ContainsKey($Name)) { $Parameters[$Name] } else { $null } }
 
     $credential = [ordered]@{}
     switch ($ParameterSetName) {

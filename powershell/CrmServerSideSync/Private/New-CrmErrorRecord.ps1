@@ -75,7 +75,7 @@ function New-CrmErrorRecord {
     }
 
     if ($statusCode -eq 7 -and ([string]$remedy) -notmatch 'Connect-CrmOnline') {
-        $remedy = (([string]$remedy + ' Reconnect with Connect-CrmOnline using a valid access token or client secret.').Trim())
+        $remedy = (([string]$remedy + ' Reconnect with Connect-CrmOnline using valid credentials.').Trim())
     }
 
     $errorId = 'CrmSync.' + $statusName

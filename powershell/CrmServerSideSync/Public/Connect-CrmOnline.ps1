@@ -4,10 +4,20 @@ function Connect-CrmOnline {
     Connects to a Dynamics 365 (online) / Dataverse organization.
 
     .DESCRIPTION
-    Creates a native crmsync client for the organization at -Url, authenticating either with an
-    access token (-AccessToken) or with an app registration's client secret (-ClientId, -TenantId,
-    -ClientSecret). It calls WhoAmI to prove the connection works, stores the connection as the
-    module's default (used by every Crm cmdlet that is not given -Connection) and returns it.
+    Creates a native crmsync client for the organization at -Url and signs in right away, so that a
+    wrong credential fails here with a clear error. Ways to sign in:
+
+    - an access token obtained elsewhere (-AccessToken);
+    - an app registration with a client secret (-ClientId, -TenantId, -ClientSecret);
+    - an app registration with a certificate, from a PFX/PEM file (-CertificatePath, -CertificatePassword)
+      or, on Windows, from the certificate store by thumbprint (-CertificateThumbprint);
+    - the managed identity of the Azure resource the script runs on, such as an Azure Automation
+      account (-ManagedIdentity, -ManagedIdentityClientId for a user-assigned identity);
+    - a person signing in on another device with a code (-DeviceCode): the code and the page to open
+      are written as a warning and to the information stream; Ctrl+C cancels.
+
+    It then calls WhoAmI to prove the connection works, stores the connection as the module's default
+    (used by every Crm cmdlet that is not given -Connection) and returns it.
 
     Secrets are accepted only as SecureString. They are decoded straight into the buffer handed to
     the native library, which is cleared right after the call; they never appear in output,
@@ -21,16 +31,56 @@ function Connect-CrmOnline {
     A bearer token for the organization (resource https://<org>.crm.dynamics.com).
 
     .PARAMETER ClientId
-    The application (client) id of the app registration.
+    The application (client) id of the app registration. With -DeviceCode it is optional (default:
+    the public client id the Dataverse tools use).
 
     .PARAMETER TenantId
-    The Microsoft Entra tenant id (GUID) or domain.
+    The Microsoft Entra tenant id (GUID) or domain. With -DeviceCode it is optional (default:
+    "organizations", any work or school account).
 
     .PARAMETER ClientSecret
     The app registration's client secret.
 
+    .PARAMETER CertificatePath
+    A .pfx/.p12 file with the app registration's certificate and its private key (give
+    -CertificatePassword when it is protected), or a .pem file with the certificate and its
+    unencrypted private key. Relative paths are resolved against the current location.
+
+    .PARAMETER CertificatePassword
+    The password of the PFX file given with -CertificatePath.
+
+    .PARAMETER CertificateThumbprint
+    Windows only: the thumbprint of a certificate with an exportable private key in
+    Cert:\CurrentUser\My or Cert:\LocalMachine\My. It is exported in memory with a random one-time
+    password. For a non-exportable key, export a PFX where possible and use -CertificatePath.
+
+    .PARAMETER ManagedIdentity
+    Signs in with the managed identity of the Azure resource the script runs on (Azure Automation,
+    Azure Functions, App Service, a virtual machine).
+
+    .PARAMETER ManagedIdentityClientId
+    The client id of a user-assigned managed identity; without it the system-assigned identity is used.
+
+    .PARAMETER IdentityEndpoint
+    Advanced (tests): the managed identity endpoint, instead of the IDENTITY_ENDPOINT environment variable.
+
+    .PARAMETER IdentityHeader
+    Advanced (tests): the secret header value for -IdentityEndpoint, instead of IDENTITY_HEADER.
+
+    .PARAMETER ImdsEndpoint
+    Advanced (tests): the base URL of the instance metadata service, instead of http://169.254.169.254.
+
+    .PARAMETER DeviceCode
+    Signs in as a person with a device code: open the page shown in the warning on any device and
+    enter the code. The cmdlet waits until the sign-in completes, is declined or the code expires.
+
+    .PARAMETER Cloud
+    The national cloud of the tenant: Public (default, derived from -Url), USGov (GCC High),
+    USGovDoD or China. For client secret, certificate and device code sign-ins.
+
     .PARAMETER AuthorityHost
-    The authority host, https://login.microsoftonline.com by default (sovereign clouds use another).
+    The authority host, https://login.microsoftonline.com by default (sovereign clouds use another;
+    -Cloud picks it by name). For client secret, certificate and device code sign-ins.
 
     .PARAMETER TimeoutSeconds
     Timeout of each HTTP request, in seconds.
@@ -51,6 +101,28 @@ function Connect-CrmOnline {
 
     Connects with an access token obtained elsewhere and uses the connection explicitly.
 
+    .EXAMPLE
+    $password = Read-Host -AsSecureString -Prompt 'PFX password'
+    Connect-CrmOnline -Url https://contoso.crm.dynamics.com -ClientId 5c2e8f6a-0d8e-4b51-9a7e-2f1c3b4d5e6f -TenantId contoso.onmicrosoft.com -CertificatePath ./crmsync-app.pfx -CertificatePassword $password
+
+    Connects with an app registration and its certificate (unattended jobs).
+
+    .EXAMPLE
+    Connect-CrmOnline -Url https://contoso.crm.dynamics.com -ClientId 5c2e8f6a-0d8e-4b51-9a7e-2f1c3b4d5e6f -TenantId contoso.onmicrosoft.com -CertificateThumbprint 3A1F0C5E9B7D2468ACE013579BDF2468ACE01357
+
+    Windows: connects with a certificate from Cert:\CurrentUser\My (or Cert:\LocalMachine\My).
+
+    .EXAMPLE
+    Connect-CrmOnline -Url https://contoso.crm.dynamics.com -ManagedIdentity
+
+    In an Azure Automation runbook (or another Azure resource): connects with the system-assigned
+    managed identity, which must be an application user with a security role in the environment.
+
+    .EXAMPLE
+    Connect-CrmOnline -Url https://contoso.crm.dynamics.com -DeviceCode -TenantId contoso.onmicrosoft.com
+
+    Signs in as yourself: open the page in the warning on any device and enter the code shown.
+
     .OUTPUTS
     CrmServerSideSync.Connection
     #>
@@ -65,17 +137,62 @@ function Connect-CrmOnline {
         [System.Security.SecureString] $AccessToken,
 
         [Parameter(Mandatory, ParameterSetName = 'ClientSecret')]
+        [Parameter(Mandatory, ParameterSetName = 'CertificatePath')]
+        [Parameter(Mandatory, ParameterSetName = 'CertificateThumbprint')]
+        [Parameter(ParameterSetName = 'DeviceCode')]
         [ValidateNotNullOrEmpty()]
         [string] $ClientId,
 
         [Parameter(Mandatory, ParameterSetName = 'ClientSecret')]
+        [Parameter(Mandatory, ParameterSetName = 'CertificatePath')]
+        [Parameter(Mandatory, ParameterSetName = 'CertificateThumbprint')]
+        [Parameter(ParameterSetName = 'DeviceCode')]
         [ValidateNotNullOrEmpty()]
         [string] $TenantId,
 
         [Parameter(Mandatory, ParameterSetName = 'ClientSecret')]
         [System.Security.SecureString] $ClientSecret,
 
+        [Parameter(Mandatory, ParameterSetName = 'CertificatePath')]
+        [ValidateNotNullOrEmpty()]
+        [string] $CertificatePath,
+
+        [Parameter(ParameterSetName = 'CertificatePath')]
+        [System.Security.SecureString] $CertificatePassword,
+
+        [Parameter(Mandatory, ParameterSetName = 'CertificateThumbprint')]
+        [ValidateNotNullOrEmpty()]
+        [string] $CertificateThumbprint,
+
+        [Parameter(Mandatory, ParameterSetName = 'ManagedIdentity')]
+        [switch] $ManagedIdentity,
+
+        [Parameter(ParameterSetName = 'ManagedIdentity')]
+        [guid] $ManagedIdentityClientId,
+
+        [Parameter(ParameterSetName = 'ManagedIdentity', DontShow)]
+        [uri] $IdentityEndpoint,
+
+        [Parameter(ParameterSetName = 'ManagedIdentity', DontShow)]
+        [System.Security.SecureString] $IdentityHeader,
+
+        [Parameter(ParameterSetName = 'ManagedIdentity', DontShow)]
+        [uri] $ImdsEndpoint,
+
+        [Parameter(Mandatory, ParameterSetName = 'DeviceCode')]
+        [switch] $DeviceCode,
+
         [Parameter(ParameterSetName = 'ClientSecret')]
+        [Parameter(ParameterSetName = 'CertificatePath')]
+        [Parameter(ParameterSetName = 'CertificateThumbprint')]
+        [Parameter(ParameterSetName = 'DeviceCode')]
+        [ValidateSet('Public', 'USGov', 'USGovDoD', 'China')]
+        [string] $Cloud,
+
+        [Parameter(ParameterSetName = 'ClientSecret')]
+        [Parameter(ParameterSetName = 'CertificatePath')]
+        [Parameter(ParameterSetName = 'CertificateThumbprint')]
+        [Parameter(ParameterSetName = 'DeviceCode')]
         [ValidateNotNullOrEmpty()]
         [string] $AuthorityHost,
 
@@ -101,38 +218,50 @@ function Connect-CrmOnline {
     }
     $baseUrl = $uri.GetLeftPart([System.UriPartial]::Authority)
 
-    $placeholder = [CrmSync.Interop.CrmClient]::SecretPlaceholder
-    if ($PSCmdlet.ParameterSetName -eq 'AccessToken') {
-        $kind = 'AccessToken'
-        $credential = [ordered]@{ kind = 'access_token'; access_token = $placeholder }
-        $secret = $AccessToken
-    }
-    else {
-        $kind = 'ClientSecret'
-        $credential = [ordered]@{ kind = 'client_secret'; tenant_id = $TenantId; client_id = $ClientId; client_secret = $placeholder }
-        if ($PSBoundParameters.ContainsKey('AuthorityHost')) { $credential['authority_host'] = $AuthorityHost }
-        $secret = $ClientSecret
-    }
-    $config = [ordered]@{ url = $baseUrl; credential = $credential }
+    $built = New-CrmCredential -Cmdlet $PSCmdlet -ParameterSetName $PSCmdlet.ParameterSetName -Parameters $PSBoundParameters
+    $kind = $built.Kind
+    $config = [ordered]@{ url = $baseUrl; credential = $built.Credential }
     if ($PSBoundParameters.ContainsKey('TimeoutSeconds')) { $config['timeout_secs'] = $TimeoutSeconds }
     if ($PSBoundParameters.ContainsKey('MaxRetries')) { $config['max_retries'] = $MaxRetries }
     $template = ConvertTo-CrmRequestJson -Document $config
-
-    if ($kind -eq 'ClientSecret') {
-        Write-Verbose "Connecting to $baseUrl with client credentials (client id $ClientId, tenant $TenantId)."
-    }
-    else {
-        Write-Verbose "Connecting to $baseUrl with an access token."
-    }
+    Write-Verbose "Connecting to $baseUrl with $($built.Description)."
 
     $client = $null
+    $connected = $false
     try {
-        $client = [CrmSync.Interop.CrmClient]::Create($template, $secret)
-        $whoAmI = $client.WhoAmI() | ConvertFrom-Json
+        try {
+            if ($built.Secrets.Count -gt 0) {
+                $client = [CrmSync.Interop.CrmClient]::Create($template, [System.Security.SecureString[]]$built.Secrets)
+            }
+            else {
+                $client = [CrmSync.Interop.CrmClient]::Create($template)
+            }
+        }
+        catch {
+            $PSCmdlet.ThrowTerminatingError((New-CrmErrorRecord -Exception $_.Exception -TargetObject $baseUrl))
+        }
+        $signIn = Invoke-CrmAuthenticate -Cmdlet $PSCmdlet -Client $client -TargetObject $baseUrl
+        if ($null -ne $signIn -and $signIn.PSObject.Properties['expires_on'] -and $null -ne $signIn.expires_on) {
+            Write-Verbose ("Signed in ({0}); the access token is valid until {1:u}." -f $kind, [DateTimeOffset]::FromUnixTimeSeconds([long]$signIn.expires_on).UtcDateTime)
+        }
+        else {
+            Write-Verbose "Signed in ($kind)."
+        }
+        try {
+            $whoAmI = $client.WhoAmI() | ConvertFrom-Json
+        }
+        catch {
+            $PSCmdlet.ThrowTerminatingError((New-CrmErrorRecord -Exception $_.Exception -TargetObject $baseUrl))
+        }
+        $connected = $true
     }
-    catch {
-        if ($null -ne $client) { $client.Dispose() }
-        $PSCmdlet.ThrowTerminatingError((New-CrmErrorRecord -Exception $_.Exception -TargetObject $baseUrl))
+    finally {
+        # A failed or cancelled (Ctrl+C) connect frees its client.
+        if (-not $connected -and $null -ne $client) { $client.Dispose() }
+        # The exported certificate (thumbprint) exists only for this call.
+        if ($PSCmdlet.ParameterSetName -eq 'CertificateThumbprint') {
+            foreach ($s in $built.Secrets) { $s.Dispose() }
+        }
     }
 
     $connection = [pscustomobject][ordered]@{
