@@ -189,3 +189,23 @@ catch {
         $result.Output | Should -Match 'Found: ABI version 999'
     }
 }
+
+Describe 'Importing the module twice' {
+    It 'imports again (also with -Force) in the same session and still works' {
+        $script = @"
+`$ErrorActionPreference = 'Stop'
+Import-Module '$($ModuleManifest -replace "'", "''")'
+Import-Module '$($ModuleManifest -replace "'", "''")'
+Import-Module '$($ModuleManifest -replace "'", "''")' -Force
+`$module = @(Get-Module CrmServerSideSync)
+'MODULES=' + `$module.Count
+'COMMANDS=' + @(Get-Command -Module CrmServerSideSync).Count
+try { Get-CrmOrganization -ErrorAction Stop } catch { 'NOTCONNECTED=' + (`$_.Exception.Message -match 'Connect-CrmOnline') }
+"@
+        $result = Invoke-ChildPowerShell -Script $script
+        $result.ExitCode | Should -Be 0
+        $result.Output | Should -Match 'MODULES=1'
+        $result.Output | Should -Not -Match 'COMMANDS=0'
+        $result.Output | Should -Match 'NOTCONNECTED=True'
+    }
+}
