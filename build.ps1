@@ -34,7 +34,7 @@ param(
     [int] $Mailboxes = -1,
 
     # Bench: arguments passed to the Rust benchmark (examples/bench.rs), e.g. '--sizes','10000'.
-    [string[]] $BenchArguments = @()
+    [string[]] $BenchArguments = @(),
 
     [ValidateSet('Release', 'Debug')]
     [string] $Configuration = 'Release'

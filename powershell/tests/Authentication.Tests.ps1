@@ -7,6 +7,11 @@
 # So a certificate sign-in is tested up to Entra's answer for an untrusted certificate (AADSTS700027
 # with the thumbprint), and a device code sign-in up to the code being shown and the sign-in being
 # cancelled (the Ctrl+C path).
+BeforeDiscovery {
+    # -Skip is evaluated at discovery, before BeforeAll runs.
+    $IsWindowsHost = [System.Environment]::OSVersion.Platform -eq [System.PlatformID]::Win32NT
+}
+
 BeforeAll {
     . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
     $sim = Start-TestSimulator
@@ -14,7 +19,6 @@ BeforeAll {
 
     $script:IdentityHeader = 'sim-identity-header'
     $script:PfxPassword = 'pfx-pa55word-do-not-leak'
-    $script:IsWindowsHost = [System.Environment]::OSVersion.Platform -eq [System.PlatformID]::Win32NT
 
     function New-TestCertificate {
         # A self-signed RSA certificate with its private key (not registered in the simulator).
@@ -216,7 +220,12 @@ Describe 'Connect-CrmOnline with a certificate' {
                 $eventJson = $null
                 $deadline = [DateTime]::UtcNow.AddSeconds(30)
                 while ($operation.NextEvent(500, [ref]$eventJson) -ne [CrmSync.Interop.CrmSyncStatus]::EndOfEvents -and [DateTime]::UtcNow -lt $deadline) { }
-                { $operation.Result() } | Should -Throw -ExpectedMessage "*thumbprint $($Certificate.Thumbprint)*"
+                $failure = $null
+                try { [void]$operation.Result() } catch { $failure = $_.Exception }
+                while ($null -ne $failure -and -not ($failure -is [CrmSync.Interop.CrmSyncException])) { $failure = $failure.InnerException }
+                $failure | Should -Not -BeNullOrEmpty
+                $failure.Message | Should -Match 'AADSTS700027'
+                $failure.Remedy | Should -Match ('thumbprint ' + $Certificate.Thumbprint)
             }
             finally {
                 $operation.Dispose()
@@ -260,13 +269,19 @@ Connect-CrmOnline -Url $Url -DeviceCode -TenantId $TenantId -AuthorityHost $Url 
             $async = $shell.BeginInvoke()
             $deadline = [DateTime]::UtcNow.AddSeconds(60)
             while ($shell.Streams.Warning.Count -eq 0 -and -not $async.IsCompleted -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
-            $errorsSoFar = @($shell.Streams.Error | ForEach-Object { "$_" }) -join '; '
+            # (Index the stream collections: enumerating an open PSDataCollection blocks.)
+            $errorsSoFar = @(for ($i = 0; $i -lt $shell.Streams.Error.Count; $i++) { [string]$shell.Streams.Error[$i] }) -join '; '
             $shell.Streams.Warning.Count | Should -Be 1 -Because "the code must be shown while waiting (errors: $errorsSoFar)"
             $async.IsCompleted | Should -BeFalse -Because 'the cmdlet waits for the sign-in'
             $warning = $shell.Streams.Warning[0].Message
             $warning | Should -Match 'enter the code [A-Z0-9]{6,}'
             $warning | Should -Match ([regex]::Escape("$($sim.Url)/devicelogin"))
-            @($shell.Streams.Information | Where-Object { $_.Tags -contains 'DeviceCode' } | ForEach-Object { [string]$_.MessageData }) | Should -Be @($warning)
+            $warning | Should -Not -Match 'sim-device-' -Because 'the device code itself (what the token request uses) is a secret; only the user code is shown'
+            $information = @(for ($i = 0; $i -lt $shell.Streams.Information.Count; $i++) {
+                    $record = $shell.Streams.Information[$i]
+                    if ($record.Tags -contains 'DeviceCode') { [string]$record.MessageData }
+                })
+            $information | Should -Be @($warning)
 
             # Ctrl+C: StopProcessing; the sign-in is cancelled and the cmdlet ends within a poll or two.
             $watch = [System.Diagnostics.Stopwatch]::StartNew()

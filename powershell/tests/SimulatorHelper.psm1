@@ -87,12 +87,19 @@ function Start-DataverseSim {
     # Drain stderr in the background (a task, not a PowerShell event handler) so the pipe never fills.
     $stderrTask = $process.StandardError.ReadToEndAsync()
 
-    $lineTask = $process.StandardOutput.ReadLineAsync()
+    # The ready document is the first stdout line that is a JSON object (a plain "listening on …" line may come first).
     $ready = $null
-    if ($lineTask.Wait([TimeSpan]::FromSeconds($TimeoutSeconds))) {
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+    while ($null -eq $ready) {
+        $left = $deadline - [DateTime]::UtcNow
+        if ($left -le [TimeSpan]::Zero) { break }
+        $lineTask = $process.StandardOutput.ReadLineAsync()
+        if (-not $lineTask.Wait($left)) { break }
         $line = $lineTask.Result
-        if ($null -ne $line) {
+        if ($null -eq $line) { break }
+        if ($line.TrimStart().StartsWith('{')) {
             try { $ready = $line | ConvertFrom-Json } catch { $ready = $null }
+            if ($null -ne $ready -and -not $ready.PSObject.Properties['url']) { $ready = $null }
         }
     }
     if ($null -eq $ready -or -not $ready.PSObject.Properties['url']) {
