@@ -116,7 +116,8 @@ impl MailboxSelection {
             }
         }
         if let Some(ids) = &self.mailbox_ids {
-            let missing: Vec<&String> = ids.iter().filter(|id| !all.iter().any(|m| m.mailbox_id.eq_ignore_ascii_case(id))).collect();
+            let found: std::collections::HashSet<String> = all.iter().map(|m| m.mailbox_id.to_ascii_lowercase()).collect();
+            let missing: Vec<&String> = ids.iter().filter(|id| !found.contains(&id.to_ascii_lowercase())).collect();
             if !missing.is_empty()
                 && self.filter.is_none()
                 && self.name.is_none()
