@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuar
 use crate::SimConfig;
 use crate::guard::Faults;
 use crate::limits::Limits;
+use crate::stats::Counters;
 use crate::store::Store;
 
 pub struct Inner {
@@ -17,6 +18,7 @@ pub struct Inner {
     gate: RwLock<()>,
     limits: Mutex<Limits>,
     faults: Mutex<Faults>,
+    counters: Mutex<Counters>,
 }
 
 pub type App = Arc<Inner>;
@@ -32,6 +34,7 @@ impl Inner {
             gate: RwLock::new(()),
             limits: Mutex::new(limits),
             faults: Mutex::new(faults),
+            counters: Mutex::new(Counters::default()),
         })
     }
 
@@ -56,6 +59,27 @@ impl Inner {
 
     pub fn faults(&self) -> MutexGuard<'_, Faults> {
         self.faults.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn counters(&self) -> MutexGuard<'_, Counters> {
+        self.counters.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Back to the seeded state: rows, roles, pending tests and request logs are re-seeded;
+    /// the limits windows, fault RNG and counters start over. Tokens (fixture and issued) and
+    /// the identity provider's state are kept, so connected clients stay connected.
+    pub fn reset(&self) {
+        let _gate = self.exclusive();
+        let mut fresh = Store::new();
+        crate::seed::seed(&mut fresh, &self.config);
+        {
+            let mut store = self.lock();
+            fresh.tokens = std::mem::take(&mut store.tokens);
+            *store = fresh;
+        }
+        self.limits().reset();
+        *self.faults() = Faults::new(self.config.seed);
+        self.counters().reset();
     }
 
     /// `http://127.0.0.1:PORT/api/data/v9.2`

@@ -2,9 +2,14 @@
 //! early token expiry), service-protection limits per caller (429), simulated latency, and the
 //! `x-ms-dop-hint` / `x-ms-ratelimit-*` response headers.
 //!
-//! Faults apply to Web API paths only, unless [`crate::FaultConfig::token_endpoint`] is set.
-//! Four numbers are drawn from the fault RNG for every request (whatever the probabilities),
-//! so a given seed yields the same fault sequence for the same request sequence.
+//! Faults apply to Web API paths only, unless [`crate::FaultConfig::token_endpoint`] is set
+//! (injected 429 and 500/502/504 apply to Web API paths only). Four numbers are drawn from
+//! the fault RNG for every request, and three from a second RNG for the 429/5xx faults
+//! (whatever the probabilities), so a given seed yields the same fault sequence for the same
+//! request sequence, and adding the newer faults did not change the older sequences.
+//!
+//! `/_sim/*` bypasses all of it. The outer layer also keeps the `/_sim/stats` counters and
+//! writes the `log_requests` lines.
 
 use std::time::{Duration, Instant};
 
@@ -31,23 +36,51 @@ pub struct FaultStats {
     pub resets: u64,
     pub slow: u64,
     pub token_expired: u64,
+    /// Injected 429s.
+    pub throttled: u64,
+    /// Injected 500/502/504s.
+    pub server_errors: u64,
 }
 
 pub struct Faults {
     rng: Rng,
+    rng2: Rng,
     pub stats: FaultStats,
+}
+
+fn unit(rng: &mut Rng) -> f64 {
+    (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64
 }
 
 impl Faults {
     pub fn new(seed: u64) -> Self {
-        Faults { rng: Rng::new(seed ^ 0xFA17_5EED_0BAD_F00D), stats: FaultStats::default() }
+        Faults { rng: Rng::new(seed ^ 0xFA17_5EED_0BAD_F00D), rng2: Rng::new(seed ^ 0x5E4E_0429_0500_5EED), stats: FaultStats::default() }
     }
 
     fn hit(&mut self, p: f64) -> bool {
-        let u = (self.rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
-        u < p
+        unit(&mut self.rng) < p
+    }
+
+    /// (inject 429, inject 5xx, which 5xx).
+    fn draw_more(&mut self, throttle: f64, server_error: f64) -> (bool, bool, StatusCode) {
+        let t = unit(&mut self.rng2) < throttle;
+        let e = unit(&mut self.rng2) < server_error;
+        let status = match self.rng2.next_u64() % 3 {
+            0 => StatusCode::INTERNAL_SERVER_ERROR,
+            1 => StatusCode::BAD_GATEWAY,
+            _ => StatusCode::GATEWAY_TIMEOUT,
+        };
+        (t, e, status)
     }
 }
+
+/// The caller (systemuserid) of a Web API request, attached to its response for the log.
+#[derive(Clone, Copy)]
+struct Caller(Uuid);
+
+/// Marks a 429 sent by the service-protection limits.
+#[derive(Clone, Copy)]
+struct LimitThrottle;
 
 /// Charges the admitted request even when the client goes away mid-request.
 struct Ticket {
@@ -88,7 +121,60 @@ fn unavailable() -> Response {
     ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "0x80040216", "The service is temporarily unavailable. Try again later.").into_response()
 }
 
+/// An injected 500 (OData error body) or 502/504 (a gateway's HTML page, as a front end
+/// would send it).
+fn server_error(status: StatusCode) -> Response {
+    if status == StatusCode::INTERNAL_SERVER_ERROR {
+        return ApiError::new(status, "0x80040216", "An unexpected error occurred.").into_response();
+    }
+    let reason = status.canonical_reason().unwrap_or("Error");
+    let code = status.as_u16();
+    let body = format!("<html><head><title>{code} {reason}</title></head><body><center><h1>{code} {reason}</h1></center></body></html>");
+    let mut resp = (status, body).into_response();
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
+    resp
+}
+
+/// Outer layer: `/_sim/*` passes straight through; everything else is counted (and logged
+/// with `log_requests`) around [`guarded`].
 pub async fn layer(State(app): State<App>, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    if path.starts_with("/_sim/") {
+        return next.run(req).await;
+    }
+    let is_api = path.starts_with(API_PREFIX);
+    let method = req.method().to_string();
+    let started = Instant::now();
+    app.counters().begin(is_api);
+    // Counted even when the client goes away mid-request.
+    struct Done {
+        app: App,
+        is_api: bool,
+        method: String,
+        status: Option<u16>,
+    }
+    impl Drop for Done {
+        fn drop(&mut self) {
+            // 499 (client closed request) when no response was produced.
+            self.app.counters().end(self.is_api, &self.method, self.status.unwrap_or(499));
+        }
+    }
+    let mut done = Done { app: app.clone(), is_api, method: method.clone(), status: None };
+    let resp = guarded(app.clone(), req, next).await;
+    let status = resp.status();
+    done.status = Some(status.as_u16());
+    if status == StatusCode::TOO_MANY_REQUESTS && resp.extensions().get::<LimitThrottle>().is_some() {
+        app.counters().throttled_limits += 1;
+    }
+    if app.config.log_requests {
+        let caller = resp.extensions().get::<Caller>().map_or_else(|| "-".to_string(), |c| c.0.to_string());
+        // The path only: no query string, no headers, no body (tokens and secrets never appear).
+        eprintln!("{method} {path} {} caller={caller} {}ms", status.as_u16(), started.elapsed().as_millis());
+    }
+    resp
+}
+
+async fn guarded(app: App, req: Request, next: Next) -> Response {
     let is_api = req.uri().path().starts_with(API_PREFIX);
     let method = req.method().to_string();
     let uri = req.uri().path_and_query().map(|p| p.to_string()).unwrap_or_default();
@@ -100,10 +186,35 @@ pub async fn layer(State(app): State<App>, req: Request, next: Next) -> Response
         if is_api || cfg.token_endpoint { draws } else { (false, false, false, false) }
     };
     let expire = expire && is_api;
+    let (throttle, fail_5xx, status_5xx) = {
+        let mut f = app.faults();
+        let draws = f.draw_more(cfg.throttle, cfg.server_error);
+        if is_api { draws } else { (false, false, StatusCode::INTERNAL_SERVER_ERROR) }
+    };
     if fail {
         app.faults().stats.unavailable += 1;
         record(&app, &method, &uri, None, StatusCode::SERVICE_UNAVAILABLE);
         return unavailable();
+    }
+    if fail_5xx {
+        app.faults().stats.server_errors += 1;
+        record(&app, &method, &uri, None, status_5xx);
+        return server_error(status_5xx);
+    }
+    if throttle {
+        app.faults().stats.throttled += 1;
+        app.counters().throttled_injected += 1;
+        let limits = app.limits().settings.clone();
+        let message = format!(
+            "Number of requests exceeded the limit of {} over time window of {} seconds.",
+            limits.requests,
+            crate::limits::window_text(limits.window)
+        );
+        let mut resp = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "0x80072322", message).into_response();
+        resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(cfg.throttle_retry_after_secs));
+        add_dop_hint(&app, &mut resp);
+        record(&app, &method, &uri, None, StatusCode::TOO_MANY_REQUESTS);
+        return resp;
     }
     if reset && let Some(c) = &conn {
         app.faults().stats.resets += 1;
@@ -146,6 +257,8 @@ pub async fn layer(State(app): State<App>, req: Request, next: Next) -> Response
                     let mut resp = ApiError::new(StatusCode::TOO_MANY_REQUESTS, t.code, t.message).into_response();
                     resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(t.retry_after_secs));
                     add_dop_hint(&app, &mut resp);
+                    resp.extensions_mut().insert(Caller(user));
+                    resp.extensions_mut().insert(LimitThrottle);
                     record(&app, &method, &uri, Some(user), StatusCode::TOO_MANY_REQUESTS);
                     return resp;
                 }
@@ -157,6 +270,9 @@ pub async fn layer(State(app): State<App>, req: Request, next: Next) -> Response
         tokio::time::sleep(extra).await;
     }
     let mut resp = next.run(req).await;
+    if let Some(t) = &ticket {
+        resp.extensions_mut().insert(Caller(t.user));
+    }
     if let Some(mut t) = ticket {
         let ops = resp.extensions().get::<BatchOps>().map_or(1, |b| b.0) as u64;
         let cost_ms = app.config.exec_cost_ms.saturating_mul(ops);

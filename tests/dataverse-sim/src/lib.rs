@@ -15,7 +15,8 @@
 //! sim.shutdown().await;
 //! # Ok(()) }
 //! ```
-//! or as a process: `dataverse-sim --port 0` prints one JSON line with the URL when ready.
+//! or as a process: `dataverse-sim --listen 127.0.0.1:0` prints `listening on http://127.0.0.1:<port>`
+//! and then one JSON ready line when ready.
 
 #![recursion_limit = "256"]
 
@@ -35,6 +36,7 @@ mod routes;
 mod rules;
 pub mod schema;
 pub mod seed;
+mod stats;
 pub mod store;
 pub mod testenable;
 mod write;
@@ -70,6 +72,9 @@ pub struct SimConfig {
     pub mailboxes: usize,
     /// Seeded queues, each with a mailbox.
     pub queues: usize,
+    /// Also seed already-working (every 12th) and inactive (every 20th) user mailboxes
+    /// (`seed::user_state`). Off by default.
+    pub mixed_states: bool,
     /// Seed of the generated ids and names.
     pub seed: u64,
     /// Lifetime of tokens issued by the token endpoint.
@@ -78,6 +83,11 @@ pub struct SimConfig {
     pub max_page_size: usize,
     /// 0 = ephemeral.
     pub port: u16,
+    /// Address to bind (127.0.0.1). With an unspecified address (0.0.0.0), the URL still
+    /// names 127.0.0.1.
+    pub listen_ip: std::net::IpAddr,
+    /// One line per request on stderr: method, path (no query), status, caller, duration.
+    pub log_requests: bool,
     /// HTTP status when a caller without the M365 admin condition approves an address.
     /// Unknown for the real service (reference §5.2); 403 by default.
     pub approval_denied_status: u16,
@@ -134,6 +144,12 @@ pub struct FaultConfig {
     pub token_expiry: f64,
     /// Also inject 503/reset/slow on the token endpoint.
     pub token_endpoint: bool,
+    /// Injected 429 (Web API only, not processed): the request-count limit's code and message
+    /// with `Retry-After: throttle_retry_after_secs`; not charged to the caller's window.
+    pub throttle: f64,
+    pub throttle_retry_after_secs: u64,
+    /// Injected 500, 502 or 504 (chosen at random; Web API only, not processed).
+    pub server_error: f64,
 }
 
 impl Default for FaultConfig {
@@ -146,6 +162,9 @@ impl Default for FaultConfig {
             slow_ms: 2000,
             token_expiry: 0.0,
             token_endpoint: false,
+            throttle: 0.0,
+            throttle_retry_after_secs: 1,
+            server_error: 0.0,
         }
     }
 }
@@ -155,10 +174,13 @@ impl Default for SimConfig {
         SimConfig {
             mailboxes: 25,
             queues: 5,
+            mixed_states: false,
             seed: 1,
             token_lifetime_secs: 3600,
             max_page_size: 5000,
             port: 0,
+            listen_ip: std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+            log_requests: false,
             approval_denied_status: 403,
             approval_denied_code: "0x80040225".to_string(),
             approval_condition_applies_to_reject: true,
@@ -181,7 +203,7 @@ impl Default for SimConfig {
     }
 }
 
-/// A running simulator bound to 127.0.0.1.
+/// A running simulator bound to 127.0.0.1 (or [`SimConfig::listen_ip`]).
 pub struct Simulator {
     state: SimState,
     stop: Option<oneshot::Sender<()>>,
@@ -192,8 +214,11 @@ pub struct Simulator {
 impl Simulator {
     /// Seed the data, bind `127.0.0.1:<port>` and serve in a background task.
     pub async fn start(config: SimConfig) -> std::io::Result<Simulator> {
-        let listener = TcpListener::bind(("127.0.0.1", config.port)).await?;
-        let addr = listener.local_addr()?;
+        let listener = TcpListener::bind((config.listen_ip, config.port)).await?;
+        let mut addr = listener.local_addr()?;
+        if addr.ip().is_unspecified() {
+            addr.set_ip(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
+        }
         let mut store = Store::new();
         let ids = seed::seed(&mut store, &config);
         let app = Inner::new(config, format!("http://{addr}"), store);
@@ -371,6 +396,18 @@ impl SimState {
     /// Counts of injected faults.
     pub fn fault_stats(&self) -> guard::FaultStats {
         self.app.faults().stats.clone()
+    }
+
+    /// The `GET /_sim/stats` document (requests by method and status, write operations,
+    /// 429s, concurrency, injected faults).
+    pub fn stats(&self) -> Value {
+        stats::document(&self.app)
+    }
+
+    /// What `POST /_sim/reset` does: rows, roles, pending tests and request logs back to the
+    /// seed; limits windows, fault RNG and every counter start over; tokens are kept.
+    pub fn reset(&self) {
+        self.app.reset()
     }
 
     /// Pending Test & Enable runs: mailbox id → time the test was scheduled.

@@ -57,9 +57,14 @@ impl Settings {
     }
 
     fn window_text(&self) -> String {
-        let ms = self.window.as_millis();
-        if ms % 1000 == 0 { format!("{}", ms / 1000) } else { format!("{:.1}", ms as f64 / 1000.0) }
+        window_text(self.window)
     }
+}
+
+/// A window in the messages' format: `300`, `0.3`.
+pub fn window_text(window: Duration) -> String {
+    let ms = window.as_millis();
+    if ms.is_multiple_of(1000) { format!("{}", ms / 1000) } else { format!("{:.1}", ms as f64 / 1000.0) }
 }
 
 /// `1200000` → `1,200,000`.
@@ -67,7 +72,7 @@ pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

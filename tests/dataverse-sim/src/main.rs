@@ -1,7 +1,9 @@
-//! `dataverse-sim`: run the simulator as a process. Prints one JSON line to stdout when
-//! listening, then serves until killed (SIGINT/SIGTERM/kill). Diagnostics go to stderr.
+//! `dataverse-sim`: run the simulator as a process. When listening it prints two lines to
+//! stdout: `listening on http://127.0.0.1:<port>`, then one JSON ready document; then it
+//! serves until killed (SIGINT/SIGTERM/kill). Diagnostics (and `--log-requests`) go to stderr.
 
 use std::io::Write;
+use std::net::SocketAddr;
 
 use clap::{Parser, ValueEnum};
 use dataverse_sim::{FaultConfig, MailboxApprovalMode, SimConfig, Simulator, fixtures};
@@ -12,19 +14,45 @@ enum MailboxApproval {
     Equivalent,
 }
 
+/// `--limits real|off|scale=F`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum LimitsArg {
+    Real,
+    Off,
+    Scale(f64),
+}
+
+fn parse_limits(s: &str) -> Result<LimitsArg, String> {
+    match s.trim() {
+        "real" => Ok(LimitsArg::Real),
+        "off" => Ok(LimitsArg::Off),
+        other => match other.strip_prefix("scale=").map(|f| f.trim().parse::<f64>()) {
+            Some(Ok(f)) if f.is_finite() && f > 0.0 => Ok(LimitsArg::Scale(f)),
+            Some(_) => Err(format!("'{other}': the scale must be a number greater than 0 (scale=0.01)")),
+            None => Err(format!("'{other}': expected real, off or scale=F")),
+        },
+    }
+}
+
 /// Dataverse Web API simulator for crmsync tests.
 #[derive(Parser, Debug)]
 #[command(name = "dataverse-sim", version)]
 struct Args {
-    /// Port on 127.0.0.1 (0 = ephemeral).
-    #[arg(long, default_value_t = 0)]
-    port: u16,
-    /// Seeded users with mailboxes.
-    #[arg(long, default_value_t = 25)]
+    /// Address and port to listen on (port 0 = ephemeral).
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:0", conflicts_with = "port")]
+    listen: SocketAddr,
+    /// Port on 127.0.0.1 (0 = ephemeral); same as --listen 127.0.0.1:PORT.
+    #[arg(long)]
+    port: Option<u16>,
+    /// Seeded users with mailboxes (alias: --users).
+    #[arg(long, visible_alias = "users", default_value_t = 25)]
     mailboxes: usize,
     /// Seeded queues with mailboxes.
     #[arg(long, default_value_t = 5)]
     queues: usize,
+    /// Also seed already-working (every 12th) and inactive (every 20th) user mailboxes.
+    #[arg(long)]
+    mixed_states: bool,
     /// Seed of generated ids and names.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -46,10 +74,14 @@ struct Args {
     /// Share (0..1) of mailboxes whose Test & Enable fails for lack of an Exchange Online license.
     #[arg(long, default_value_t = 0.0)]
     unlicensed_share: f64,
-    /// Turn the service-protection limits (429) off.
+    /// Service-protection limits: real (the service's numbers), off, or scale=F (window and
+    /// budgets times F; scale=0.01: 60 requests / 12,000 ms per 3 s).
+    #[arg(long, value_name = "real|off|scale=F", value_parser = parse_limits, conflicts_with_all = ["no_limits", "limits_scale"])]
+    limits: Option<LimitsArg>,
+    /// Turn the service-protection limits (429) off (same as --limits off).
     #[arg(long)]
     no_limits: bool,
-    /// Scale of the limits' window and budgets (0.01: 60 requests / 12,000 ms per 3 s).
+    /// Scale of the limits' window and budgets (same as --limits scale=F).
     #[arg(long, default_value_t = 1.0)]
     limits_scale: f64,
     /// Concurrent requests per caller before 429.
@@ -85,15 +117,40 @@ struct Args {
     /// Also inject 503/reset/slow on the token endpoints.
     #[arg(long)]
     fault_token_endpoint: bool,
+    /// Probability of an injected 429 (request-count limit's code and message) per Web API request.
+    #[arg(long = "fault-429", default_value_t = 0.0)]
+    fault_429: f64,
+    /// Retry-After of an injected 429, in seconds.
+    #[arg(long = "fault-429-retry-after", default_value_t = 1)]
+    fault_429_retry_after: u64,
+    /// Probability of an injected 500, 502 or 504 (chosen at random) per Web API request.
+    #[arg(long = "fault-5xx", default_value_t = 0.0)]
+    fault_5xx: f64,
+    /// One line per request on stderr: method, path (no query string), status, caller, duration.
+    #[arg(long)]
+    log_requests: bool,
 }
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     let args = Args::parse();
+    let listen = match args.port {
+        Some(port) => SocketAddr::from(([127, 0, 0, 1], port)),
+        None => args.listen,
+    };
+    let (limits_enabled, limits_scale) = match args.limits {
+        Some(LimitsArg::Real) => (true, 1.0),
+        Some(LimitsArg::Off) => (false, 1.0),
+        Some(LimitsArg::Scale(f)) => (true, f),
+        None => (!args.no_limits, args.limits_scale),
+    };
     let config = SimConfig {
-        port: args.port,
+        port: listen.port(),
+        listen_ip: listen.ip(),
+        log_requests: args.log_requests,
         mailboxes: args.mailboxes,
         queues: args.queues,
+        mixed_states: args.mixed_states,
         seed: args.seed,
         token_lifetime_secs: args.token_lifetime_secs,
         max_page_size: args.max_page_size,
@@ -104,8 +161,8 @@ async fn main() -> std::io::Result<()> {
         },
         test_delay_ms: args.test_delay_ms,
         unlicensed_share: args.unlicensed_share,
-        limits_enabled: !args.no_limits,
-        limits_scale: args.limits_scale,
+        limits_enabled,
+        limits_scale,
         limit_concurrent: args.limit_concurrent,
         exec_cost_ms: args.exec_cost_ms,
         latency_ms: args.latency_ms,
@@ -118,6 +175,9 @@ async fn main() -> std::io::Result<()> {
             slow_ms: args.fault_slow_ms,
             token_expiry: args.fault_token_expiry,
             token_endpoint: args.fault_token_endpoint,
+            throttle: args.fault_429,
+            throttle_retry_after_secs: args.fault_429_retry_after,
+            server_error: args.fault_5xx,
         },
         ..SimConfig::default()
     };
@@ -132,10 +192,10 @@ async fn main() -> std::io::Result<()> {
         args.queues
     );
     let mut out = std::io::stdout().lock();
+    writeln!(out, "listening on {}", sim.url())?;
     writeln!(out, "{ready}")?;
     out.flush()?;
     drop(out);
-    eprintln!("dataverse-sim: listening on {}", sim.url());
     shutdown_signal().await;
     sim.shutdown().await;
     Ok(())
@@ -160,5 +220,32 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn limits_values() {
+        assert_eq!(parse_limits("real"), Ok(LimitsArg::Real));
+        assert_eq!(parse_limits("off"), Ok(LimitsArg::Off));
+        assert_eq!(parse_limits("scale=0.01"), Ok(LimitsArg::Scale(0.01)));
+        assert!(parse_limits("scale=0").is_err());
+        assert!(parse_limits("scale=x").is_err());
+        assert!(parse_limits("fast").is_err());
+    }
+
+    #[test]
+    fn cli_parses() {
+        Args::command().debug_assert();
+        let a = Args::try_parse_from(["dataverse-sim", "--users", "7", "--limits", "scale=0.5", "--port", "0"]).unwrap();
+        assert_eq!((a.mailboxes, a.limits, a.port), (7, Some(LimitsArg::Scale(0.5)), Some(0)));
+        assert!(Args::try_parse_from(["dataverse-sim", "--limits", "off", "--no-limits"]).is_err());
+        assert!(Args::try_parse_from(["dataverse-sim", "--listen", "127.0.0.1:0", "--port", "1"]).is_err());
+        let a = Args::try_parse_from(["dataverse-sim", "--listen", "0.0.0.0:8080"]).unwrap();
+        assert_eq!(a.listen, "0.0.0.0:8080".parse::<SocketAddr>().unwrap());
     }
 }

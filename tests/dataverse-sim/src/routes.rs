@@ -28,9 +28,28 @@ pub fn router(app: App) -> Router {
         .route("/{tenant}/oauth2/v2.0/devicecode", post(crate::identity_provider::devicecode_endpoint))
         .route("/msi/token", axum::routing::get(crate::identity_provider::msi_endpoint))
         .route("/metadata/identity/oauth2/token", axum::routing::get(crate::identity_provider::imds_endpoint))
+        .route("/_sim/stats", axum::routing::get(sim_stats))
+        .route("/_sim/reset", post(sim_reset))
         .fallback(dispatch)
         .layer(axum::middleware::from_fn_with_state(app.clone(), crate::guard::layer))
         .with_state(app)
+}
+
+/// `GET /_sim/stats` (no auth): the simulator's counters.
+async fn sim_stats(State(app): State<App>) -> Response {
+    let mut resp = (StatusCode::OK, crate::stats::document(&app).to_string()).into_response();
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp
+}
+
+/// `POST /_sim/reset` (no auth): back to the seeded state; 204.
+async fn sim_reset(State(app): State<App>) -> Response {
+    let app2 = app.clone();
+    // Waits for change sets in progress (exclusive gate): off the async workers.
+    match tokio::task::spawn_blocking(move || app2.reset()).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
 }
 
 /// Everything a Web API handler needs about the request.
@@ -176,6 +195,9 @@ pub fn finish_headers(resp: &mut Response) {
 /// `$batch` operations (same handlers, privileges, validation and side effects). The caller
 /// holds the store gate (`App::shared` or `App::exclusive`).
 pub fn execute(app: &App, user: Uuid, method: &Method, path: &str, query: Option<&str>, headers: &HeaderMap, body: &Bytes) -> Response {
+    if *method != Method::GET {
+        app.counters().writes += 1;
+    }
     let ctx = Ctx { app, user, method, headers, prefer: Prefer::from_headers(headers), query: decode_query(query), body };
     match handle(&ctx, path) {
         Ok(r) => r,

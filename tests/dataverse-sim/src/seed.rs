@@ -1,5 +1,21 @@
 //! Deterministic initial data: the organization, three email server profiles, the principals,
 //! `mailboxes` users with their mailboxes, `queues` queues with theirs, and a few alerts.
+//!
+//! User mailboxes get a mix of states by index `i` (0-based, see [`user_state`]); the same
+//! `mailboxes` always gives the same mix, whatever the seed:
+//! - `i % 12 == 11`, only with [`SimConfig::mixed_states`]: [`SeedState::Done`], Exchange Online profile, 2/2/1, approved (user and
+//!   mailbox), Test & Enable completed with success (`mailboxstatus` 1, statuses 1).
+//! - other `i % 6 == 5` (all of them without `mixed_states`): [`SeedState::Configured`], profile and 2/2/1 set, approval pending.
+//! - `i % 8 == 6`: [`SeedState::Partial`], profile set but incoming/outgoing 1 (Outlook) and
+//!   ACT 0 (none) — not server-side synchronization.
+//! - `i % 20 == 7`, only with [`SimConfig::mixed_states`]: [`SeedState::Inactive`]
+//!   (statecode 1, statuscode 2), otherwise unconfigured.
+//!
+//! Done and inactive mailboxes are opt-in: crmsync's tests configure and test "every" mailbox
+//! of their seeds and expect all of them active and none already working.
+//! - the rest: [`SeedState::Unconfigured`], no profile, defaults 0/1/0, approval pending.
+//!
+//! Queue mailboxes are unconfigured (no profile, ACT 2, outgoing 0) with approval pending.
 
 use std::collections::HashSet;
 use std::time::SystemTime;
@@ -166,6 +182,40 @@ fn principal(id: &str, first: &str, last: &str, email: &str, extra: Value) -> Ro
     )
 }
 
+/// State of a seeded user mailbox (see the module documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SeedState {
+    Unconfigured,
+    Partial,
+    Configured,
+    Done,
+    Inactive,
+}
+
+/// The state of user mailbox `i` (`mixed`: [`SimConfig::mixed_states`]).
+pub fn user_state(i: usize, mixed: bool) -> SeedState {
+    if i % 12 == 11 && mixed {
+        SeedState::Done
+    } else if i % 6 == 5 {
+        SeedState::Configured
+    } else if i % 8 == 6 {
+        SeedState::Partial
+    } else if i % 20 == 7 && mixed {
+        SeedState::Inactive
+    } else {
+        SeedState::Unconfigured
+    }
+}
+
+/// How many user mailboxes of each state `mailboxes` seeds.
+pub fn state_counts(mailboxes: usize, mixed: bool) -> std::collections::BTreeMap<SeedState, usize> {
+    let mut m = std::collections::BTreeMap::new();
+    for i in 0..mailboxes {
+        *m.entry(user_state(i, mixed)).or_insert(0) += 1;
+    }
+    m
+}
+
 /// Ids of seeded rows that tests commonly need.
 #[derive(Debug, Clone)]
 pub struct SeedIds {
@@ -173,6 +223,8 @@ pub struct SeedIds {
     pub pop3_profile: Uuid,
     pub hybrid_profile: Uuid,
     pub users: Vec<Uuid>,
+    /// State of each user's mailbox (same order as `users`).
+    pub user_states: Vec<SeedState>,
     pub queues: Vec<Uuid>,
 }
 
@@ -312,6 +364,7 @@ pub fn seed(store: &mut Store, config: &SimConfig) -> SeedIds {
     let mut names = HashSet::new();
     let mut emails = HashSet::new();
     let mut users = Vec::new();
+    let mut user_states = Vec::new();
     let mut first_configured = None;
     for i in 0..config.mailboxes {
         let (first, mut last) = match i {
@@ -332,7 +385,10 @@ pub fn seed(store: &mut Store, config: &SimConfig) -> SeedIds {
         let uid = rng.uuid();
         let mid = rng.uuid();
         let created = created_on(10 + i as u64);
-        let configured = i % 6 == 5;
+        let state = user_state(i, config.mixed_states);
+        user_states.push(state);
+        let done = state == SeedState::Done;
+        let approval = if done { 1 } else { 2 };
         store.insert(
             "systemuser",
             uid,
@@ -341,7 +397,7 @@ pub fn seed(store: &mut Store, config: &SimConfig) -> SeedIds {
                 &first,
                 &last,
                 &email,
-                json!({"emailrouteraccessapproval": 2, "isemailaddressapprovedbyo365admin": false, "_defaultmailbox_value": mid.to_string(), "createdon": created, "modifiedon": created, "title": "Sales"}),
+                json!({"emailrouteraccessapproval": approval, "isemailaddressapprovedbyo365admin": done, "_defaultmailbox_value": mid.to_string(), "createdon": created, "modifiedon": created, "title": "Sales"}),
             ),
         );
         let mut mbx = mailbox_defaults(&created);
@@ -354,13 +410,47 @@ pub fn seed(store: &mut Store, config: &SimConfig) -> SeedIds {
             "_owninguser_value": uid.to_string(),
             "emailrouteraccessapproval": 2,
         })));
-        if configured {
-            first_configured.get_or_insert(mid);
+        match state {
+            SeedState::Configured | SeedState::Done => {
+                if state == SeedState::Configured {
+                    first_configured.get_or_insert(mid);
+                }
+                mbx.extend(obj(json!({
+                    "_emailserverprofile_value": exo.to_string(),
+                    "incomingemaildeliverymethod": 2,
+                    "outgoingemaildeliverymethod": 2,
+                    "actdeliverymethod": 1,
+                })));
+            }
+            SeedState::Partial => {
+                mbx.extend(obj(json!({
+                    "_emailserverprofile_value": exo.to_string(),
+                    "incomingemaildeliverymethod": 1,
+                    "outgoingemaildeliverymethod": 1,
+                    "actdeliverymethod": 0,
+                })));
+            }
+            SeedState::Inactive => {
+                mbx.extend(obj(json!({"statecode": 1, "statuscode": 2})));
+            }
+            SeedState::Unconfigured => {}
+        }
+        if done {
+            let tested = created_on(7000 + i as u64);
             mbx.extend(obj(json!({
-                "_emailserverprofile_value": exo.to_string(),
-                "incomingemaildeliverymethod": 2,
-                "outgoingemaildeliverymethod": 2,
-                "actdeliverymethod": 1,
+                "emailrouteraccessapproval": 1,
+                "isemailaddressapprovedbyo365admin": true,
+                "incomingemailstatus": 1,
+                "outgoingemailstatus": 1,
+                "actstatus": 1,
+                "mailboxstatus": 1,
+                "enabledforincomingemail": true,
+                "enabledforoutgoingemail": true,
+                "enabledforact": true,
+                "testmailboxaccesscompletedon": tested,
+                "testandenablelastattemptedon": tested,
+                "_testandenablelastattemptedby_value": fx::ADMIN_USER_ID,
+                "modifiedon": tested,
             })));
         }
         store.insert("mailbox", mid, mbx);
@@ -460,7 +550,7 @@ pub fn seed(store: &mut Store, config: &SimConfig) -> SeedIds {
         );
     }
 
-    SeedIds { exo_profile: exo, pop3_profile: pop3, hybrid_profile: hybrid, users, queues }
+    SeedIds { exo_profile: exo, pop3_profile: pop3, hybrid_profile: hybrid, users, user_states, queues }
 }
 
 #[cfg(test)]
@@ -474,7 +564,7 @@ mod tests {
     }
 
     fn seed_all(store: &mut Store, seed: u64, mailboxes: usize) -> SeedIds {
-        super::seed(store, &SimConfig { seed, mailboxes, queues: 3, ..SimConfig::default() })
+        super::seed(store, &SimConfig { seed, mailboxes, queues: 3, mixed_states: true, ..SimConfig::default() })
     }
 
     #[test]
@@ -491,13 +581,23 @@ mod tests {
         assert!(names.contains("Liam O'Brien") && names.contains("Avery Adams"));
         let emails: HashSet<&str> = a.rows("mailbox").filter_map(|r| r["emailaddress"].as_str()).collect();
         assert_eq!(emails.len(), 43, "addresses are unique");
-        for uid in &ia.users {
+        for (uid, state) in ia.users.iter().zip(&ia.user_states) {
             let mbx = a.mailbox_of(uid).expect("every user has a mailbox");
             let m = a.get("mailbox", &mbx).unwrap();
-            assert_eq!(m["emailrouteraccessapproval"], 2);
-            assert_eq!(m["statecode"], 0);
+            let approval = if *state == SeedState::Done { 1 } else { 2 };
+            assert_eq!(m["emailrouteraccessapproval"], approval);
+            assert_eq!(m["statecode"], if *state == SeedState::Inactive { 1 } else { 0 });
         }
         let configured = a.rows("mailbox").filter(|r| r["_emailserverprofile_value"] == json!(ia.exo_profile.to_string())).count();
-        assert!((3..=10).contains(&configured), "{configured}");
+        assert_eq!(configured, 6 + 5, "6 configured or done + 5 partly configured");
+        let counts = state_counts(40, true);
+        assert_eq!(counts[&SeedState::Done], 3);
+        assert_eq!(counts[&SeedState::Configured], 3);
+        assert_eq!(counts[&SeedState::Partial], 5);
+        assert_eq!(counts[&SeedState::Inactive], 2);
+        assert_eq!(counts[&SeedState::Unconfigured], 27);
+        let plain = state_counts(40, false);
+        assert!(!plain.contains_key(&SeedState::Inactive) && !plain.contains_key(&SeedState::Done), "only on request");
+        assert_eq!((plain[&SeedState::Configured], plain[&SeedState::Partial], plain[&SeedState::Unconfigured]), (6, 5, 29));
     }
 }
