@@ -154,7 +154,7 @@ Describe 'Set-CrmMailbox' {
         $plan | ForEach-Object {
             $_.PSTypeNames | Should -Contain 'CrmServerSideSync.MailboxResult'
             $_.Outcome | Should -Be 'Planned'
-            $_.Changes | Should -Match 'IncomingEmail: None -> ServerSideSync'
+            $_.Changes | Should -Match 'IncomingEmail: (None|Outlook) -> ServerSideSync'
         }
     }
 

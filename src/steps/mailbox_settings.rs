@@ -179,3 +179,55 @@ pub async fn set(client: Arc<Client>, mut request: SettingsRequest, sink: EventS
     }
     Ok(counts.document("MailboxSettings", request.what_if))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mailbox(owner_type: &str, incoming: i64, profile: Option<&str>) -> Mailbox {
+        let row = json!({
+            "mailboxid": "m1", "name": "Test", "_regardingobjectid_value": "o1",
+            "_regardingobjectid_value@Microsoft.Dynamics.CRM.lookuplogicalname": owner_type,
+            "_emailserverprofile_value": profile, "incomingemaildeliverymethod": incoming,
+            "outgoingemaildeliverymethod": 2, "actdeliverymethod": 1, "orgmarkedasprimaryforexchangesync": false, "statecode": 0
+        });
+        Mailbox::from_row(&row).unwrap()
+    }
+
+    fn target() -> Desired {
+        Desired {
+            profile: Some(("p1".into(), Some("Microsoft Exchange Online".into()))),
+            incoming: Some(2),
+            outgoing: Some(2),
+            act: Some(1),
+            sync_only: None,
+        }
+    }
+
+    #[test]
+    fn only_the_columns_that_differ_are_planned_and_written() {
+        let (changes, body) = plan(&mailbox("systemuser", 0, Some("P1")), &target()).unwrap();
+        assert_eq!(changes.len(), 1, "profile ids compare case-insensitively; only incoming differs");
+        assert_eq!(changes[0].field, "IncomingEmail");
+        assert_eq!((changes[0].from.as_str(), changes[0].to.as_str()), (Some("None"), Some("ServerSideSync")));
+        assert_eq!(body.len(), 1);
+        assert_eq!(body["incomingemaildeliverymethod"], 2);
+        let (changes, body) = plan(&mailbox("systemuser", 2, None), &target()).unwrap();
+        assert_eq!(changes[0].field, "ServerProfile");
+        assert_eq!(body["emailserverprofile@odata.bind"], "/emailserverprofiles(p1)");
+        let (changes, body) = plan(&mailbox("systemuser", 2, Some("p1")), &target()).unwrap();
+        assert!(changes.is_empty() && body.is_empty(), "a configured mailbox is left alone");
+    }
+
+    #[test]
+    fn queues_refuse_outlook_and_sync_only_is_planned_when_asked() {
+        let outlook = Desired { incoming: Some(1), ..Desired::default() };
+        let error = plan(&mailbox("queue", 0, None), &outlook).unwrap_err();
+        assert!(error.message.contains("queue"));
+        assert!(plan(&mailbox("systemuser", 0, None), &outlook).is_ok());
+        let sync = Desired { sync_only: Some(true), ..Desired::default() };
+        let (changes, body) = plan(&mailbox("queue", 0, None), &sync).unwrap();
+        assert_eq!(changes[0].field, "SyncWithThisOrgOnly");
+        assert_eq!(body["orgmarkedasprimaryforexchangesync"], true);
+    }
+}
