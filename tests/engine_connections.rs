@@ -144,10 +144,11 @@ fn cancelling_a_bulk_run_stops_within_two_seconds_and_a_rerun_converges() {
     let op = Op(op);
     let mut done_before_cancel = Vec::new();
     while done_before_cancel.len() < 50 {
-        if let Next::Event(e) = next_event(&op, 30_000) {
-            if e["type"] == "item" && e["outcome"] == "Changed" {
-                done_before_cancel.push(e["key"].as_str().unwrap().to_owned());
-            }
+        if let Next::Event(e) = next_event(&op, 30_000)
+            && e["type"] == "item"
+            && e["outcome"] == "Changed"
+        {
+            done_before_cancel.push(e["key"].as_str().unwrap().to_owned());
         }
     }
     let cancelled_at = std::time::Instant::now();
