@@ -13,7 +13,7 @@ pub const COLUMNS: &[&str] = &["tracelogid", "level", "tracecode", "text", "erro
 #[derive(Debug, Clone, Serialize)]
 pub struct Alert {
     pub alert_id: String,
-    pub level: String,
+    pub level: super::options::Name,
     pub code: Option<i64>,
     pub error_type: Option<String>,
     pub text: Option<String>,

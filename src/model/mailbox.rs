@@ -35,22 +35,22 @@ pub struct Mailbox {
     pub owner_id: Option<String>,
     /// `systemuser` or `queue`, from the lookup annotation (regardingobjecttypecode is not a
     /// Web API property, dataverse-reference §3.2).
-    pub owner_type: Option<String>,
+    pub owner_type: Option<Name>,
     pub server_profile_id: Option<String>,
     pub server_profile_name: Option<String>,
-    pub incoming_email: String,
-    pub outgoing_email: String,
-    pub appointments_contacts_tasks: String,
-    pub approval_status: String,
+    pub incoming_email: Name,
+    pub outgoing_email: Name,
+    pub appointments_contacts_tasks: Name,
+    pub approval_status: Name,
     pub approved_by_o365_admin: bool,
-    pub incoming_email_status: String,
-    pub outgoing_email_status: String,
-    pub act_status: String,
-    pub mailbox_status: String,
+    pub incoming_email_status: Name,
+    pub outgoing_email_status: Name,
+    pub act_status: Name,
+    pub mailbox_status: Name,
     pub test_scheduled: bool,
     pub test_completed_on: Option<String>,
     pub sync_with_this_org_only: bool,
-    pub state: String,
+    pub state: Name,
     pub etag: Option<String>,
 }
 
@@ -61,7 +61,7 @@ impl Mailbox {
             name: text(row, "name"),
             email_address: text(row, "emailaddress"),
             owner_id: text(row, "_regardingobjectid_value"),
-            owner_type: annotation(row, "_regardingobjectid_value", LOOKUP_TABLE),
+            owner_type: annotation(row, "_regardingobjectid_value", LOOKUP_TABLE).map(owner_table),
             server_profile_id: text(row, "_emailserverprofile_value"),
             server_profile_name: annotation(row, "_emailserverprofile_value", FORMATTED),
             incoming_email: INCOMING_EMAIL.name(int(row, INCOMING_EMAIL.column)),
@@ -82,6 +82,15 @@ impl Mailbox {
     }
 }
 
+/// The owner's table name; the two the product knows borrow a static string.
+fn owner_table(table: String) -> Name {
+    match table.as_str() {
+        "systemuser" => Name::Borrowed("systemuser"),
+        "queue" => Name::Borrowed("queue"),
+        _ => Name::Owned(table),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,7 +107,7 @@ mod tests {
         let m = Mailbox::from_row(&row).unwrap();
         assert_eq!(m.owner_type.as_deref(), Some("systemuser"));
         assert_eq!(m.server_profile_name.as_deref(), Some("Microsoft Exchange Online"));
-        assert_eq!((m.incoming_email.as_str(), m.appointments_contacts_tasks.as_str()), ("ServerSideSync", "ServerSideSync"));
+        assert_eq!((m.incoming_email.as_ref(), m.appointments_contacts_tasks.as_ref()), ("ServerSideSync", "ServerSideSync"));
         assert_eq!(m.approval_status, "PendingApproval");
         assert_eq!(m.etag.as_deref(), Some("W/\"12\""));
         assert!(Mailbox::from_row(&serde_json::json!({"name": "no id"})).is_none());

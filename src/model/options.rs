@@ -1,6 +1,9 @@
 //! Option sets of the mailbox (dataverse-reference §3.1, §3.2). Each is one table of
 //! (wire value, name); the names are what the C ABI and the cmdlets use.
 
+/// An option's name: static for the known values, formatted for unknown ones.
+pub type Name = std::borrow::Cow<'static, str>;
+
 /// One option set: parsing and naming go through the same table, so they cannot disagree.
 pub struct OptionSet {
     pub column: &'static str,
@@ -8,12 +11,12 @@ pub struct OptionSet {
 }
 
 impl OptionSet {
-    pub fn name(&self, value: Option<i64>) -> String {
+    /// Known values borrow their static name: rows read by the tens of thousands allocate
+    /// nothing for their option columns.
+    pub fn name(&self, value: Option<i64>) -> Name {
         match value {
-            None => "Unknown".to_string(),
-            Some(v) => {
-                self.options.iter().find(|(n, _)| *n == v).map(|(_, name)| name.to_string()).unwrap_or_else(|| format!("Unknown({v})"))
-            }
+            None => Name::Borrowed("Unknown"),
+            Some(v) => self.options.iter().find(|(n, _)| *n == v).map(|(_, name)| Name::Borrowed(name)).unwrap_or_else(|| Name::Owned(format!("Unknown({v})"))),
         }
     }
 

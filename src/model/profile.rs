@@ -27,7 +27,7 @@ pub struct EmailServerProfile {
     pub name: Option<String>,
     pub server_type: Option<i64>,
     pub server_type_name: Option<String>,
-    pub state: String,
+    pub state: super::options::Name,
     pub incoming_credential_retrieval: Option<i64>,
     pub is_exchange_online: bool,
     pub is_default: bool,

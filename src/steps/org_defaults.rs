@@ -5,7 +5,7 @@
 use super::email_settings_xml as xml;
 use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::model::options::{APPOINTMENTS_CONTACTS_TASKS, INCOMING_EMAIL, OUTGOING_EMAIL, OptionSet};
+use crate::model::options::{APPOINTMENTS_CONTACTS_TASKS, INCOMING_EMAIL, Name, OUTGOING_EMAIL, OptionSet};
 use crate::model::{FORMATTED, PREFER_ANNOTATIONS, annotation, flag, int, text};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -19,10 +19,10 @@ pub struct MailboxDefaults {
     pub organization_id: String,
     pub server_profile_id: Option<String>,
     pub server_profile_name: Option<String>,
-    pub incoming_email: String,
-    pub outgoing_email: String,
-    pub appointments_contacts_tasks: String,
-    pub process_email_using: String,
+    pub incoming_email: Name,
+    pub outgoing_email: Name,
+    pub appointments_contacts_tasks: Name,
+    pub process_email_using: Name,
     pub require_approval_for_user_email: bool,
     pub require_approval_for_queue_email: bool,
     pub email_settings_xml: Option<String>,

@@ -87,7 +87,7 @@ fn profile_check(profiles: &[EmailServerProfile]) -> Check {
         );
     };
     let label = profile.name.clone().unwrap_or_default();
-    match (profile.state.as_str(), profile.is_default) {
+    match (profile.state.as_ref(), profile.is_default) {
         ("Active", true) => check(name, Status::Pass, format!("'{label}' exists, is active and is the organization's default."), None),
         ("Active", false) => check(
             name,

@@ -62,8 +62,12 @@ pub async fn run(client: Arc<Client>, request: SetupRequest, sink: EventSink) ->
     // Mailbox state before any change decides which ones need Test & Enable afterwards.
     let selection = MailboxSelection { active_only: true, ..request.selection.clone() };
     let profile = super::profiles::find(&client, &profile_name).await?;
-    let before = selection.collect(&client).await?;
-    let needs_test: Vec<String> = before.iter().filter(|m| !is_working(m, &profile.profile_id)).map(|m| m.mailbox_id.clone()).collect();
+    // Only the count and the ids are kept: the rows themselves would be held through every step.
+    // (Copied out rather than collected in place, which would keep the rows' whole allocation.)
+    let (total, needs_test): (usize, Vec<String>) = {
+        let before = selection.collect(&client).await?;
+        (before.len(), before.iter().filter(|m| !is_working(m, &profile.profile_id)).map(|m| m.mailbox_id.clone()).collect())
+    };
 
     let defaults = org_defaults::DefaultsRequest {
         version: 1,
@@ -113,13 +117,13 @@ pub async fn run(client: Arc<Client>, request: SetupRequest, sink: EventSink) ->
         what_if: request.what_if,
     };
     let test_summary = if needs_test.is_empty() {
-        json!({"version": 1, "step": "TestAndEnable", "what_if": request.what_if, "unchanged": before.len()})
+        json!({"version": 1, "step": "TestAndEnable", "what_if": request.what_if, "unchanged": total})
     } else {
         test_enable::run(client.clone(), test, sink.for_step("TestAndEnable")).await?
     };
     steps.push(test_summary);
     Ok(
-        json!({"version": 1, "what_if": request.what_if, "mailboxes": before.len(), "already_working": before.len() - needs_test.len(), "steps": steps}),
+        json!({"version": 1, "what_if": request.what_if, "mailboxes": total, "already_working": total - needs_test.len(), "steps": steps}),
     )
 }
 

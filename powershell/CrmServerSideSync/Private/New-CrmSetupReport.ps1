@@ -4,56 +4,28 @@
 
 $script:SetupMailboxSteps = @('MailboxSettings', 'ApproveEmail', 'TestAndEnable')
 
-function New-CrmSetupRow {
-    <# .SYNOPSIS A new, empty mailbox row of the setup report (every column present, scalars only). #>
-    [CmdletBinding()]
-    param([Parameter(Mandatory)] [object] $Result)
-    [pscustomobject][ordered]@{
-        PSTypeName          = 'CrmServerSideSync.SetupMailbox'
-        MailboxId           = $Result.MailboxId
-        Name                = $Result.Name
-        EmailAddress        = $Result.EmailAddress
-        OwnerType           = $Result.OwnerType
-        Result              = $null
-        MailboxSettings     = 'NotRun'
-        ApproveEmail        = 'NotRun'
-        TestAndEnable       = 'NotRun'
-        Changes             = ''
-        IncomingEmailStatus = $null
-        OutgoingEmailStatus = $null
-        ActStatus           = $null
-        MailboxStatus       = $null
-        TestCompletedOn     = $null
-        AlertCount          = 0
-        AlertSummary        = ''
-        Error               = ''
-    }
-}
-
 function Add-CrmSetupItem {
     <#
     .SYNOPSIS
     Folds one item result (from ConvertTo-CrmMailboxResult) into its mailbox row; returns the row.
+    .DESCRIPTION
+    Rows are CrmServerSideSync.SetupMailbox objects (a compiled type: a report holds one per
+    mailbox, and 50,000 PSCustomObject rows would cost the process about 180 MB).
     #>
     [CmdletBinding()]
     param(
-        [Parameter(Mandatory)] [System.Collections.IDictionary] $Rows,
+        [Parameter(Mandatory)] [System.Collections.Generic.Dictionary[string, CrmServerSideSync.SetupMailbox]] $Rows,
         [Parameter(Mandatory)] [object] $Result,
         [System.Collections.Generic.List[object]] $Alerts
     )
-    $row = $Rows[$Result.MailboxId]
-    if ($null -eq $row) {
-        $row = New-CrmSetupRow -Result $Result
-        $Rows[$Result.MailboxId] = $row
+    $row = $null
+    if (-not $Rows.TryGetValue([string]$Result.MailboxId, [ref]$row)) {
+        $row = New-Object CrmServerSideSync.SetupMailbox ([string]$Result.MailboxId, [string]$Result.Name, [string]$Result.EmailAddress, [string]$Result.OwnerType)
+        $Rows[[string]$Result.MailboxId] = $row
     }
     if ($script:SetupMailboxSteps -contains $Result.Step) { $row.($Result.Step) = $Result.Outcome }
-    if (-not [string]::IsNullOrEmpty($Result.Changes)) {
-        if ([string]::IsNullOrEmpty($row.Changes)) { $row.Changes = $Result.Changes } else { $row.Changes = $row.Changes + '; ' + $Result.Changes }
-    }
-    if (-not [string]::IsNullOrEmpty($Result.Error)) {
-        $text = "$($Result.Step): $($Result.Error)"
-        if ([string]::IsNullOrEmpty($row.Error)) { $row.Error = $text } else { $row.Error = $row.Error + ' | ' + $text }
-    }
+    $row.Changes = [CrmServerSideSync.SetupMailbox]::Join($row.Changes, '; ', $Result.Changes)
+    if (-not [string]::IsNullOrEmpty($Result.Error)) { $row.Error = [CrmServerSideSync.SetupMailbox]::Join($row.Error, ' | ', "$($Result.Step): $($Result.Error)") }
     if ($Result.Step -eq 'TestAndEnable') {
         foreach ($column in @('IncomingEmailStatus', 'OutgoingEmailStatus', 'ActStatus', 'MailboxStatus', 'TestCompletedOn')) {
             if ($null -ne $Result.$column) { $row.$column = $Result.$column }
@@ -61,9 +33,10 @@ function Add-CrmSetupItem {
         $mine = @($Result.Alerts | Where-Object { $null -ne $_ })
         if ($mine.Count -gt 0) {
             $row.AlertCount = $row.AlertCount + $mine.Count
-            $summary = Format-CrmAlertSummary -Alert $mine
-            if ([string]::IsNullOrEmpty($row.AlertSummary)) { $row.AlertSummary = $summary } else { $row.AlertSummary = $row.AlertSummary + ' | ' + $summary }
-            if ($null -ne $Alerts) { foreach ($a in $mine) { $Alerts.Add($a) } }
+            $row.AlertSummary = [CrmServerSideSync.SetupMailbox]::Join($row.AlertSummary, ' | ', (Format-CrmAlertSummary -Alert $mine))
+            # Every successful test leaves an Information alert: those stay on the row (counted and
+            # summarized); the report's list keeps what needs attention, so 50,000 successes cost nothing.
+            if ($null -ne $Alerts) { foreach ($a in $mine) { if ($a.Level -ne 'Information') { $Alerts.Add($a) } } }
         }
     }
     $row
@@ -76,7 +49,7 @@ function Complete-CrmSetupReport {
     #>
     [CmdletBinding()]
     param(
-        [Parameter(Mandatory)] [System.Collections.IDictionary] $Rows,
+        [Parameter(Mandatory)] [System.Collections.Generic.Dictionary[string, CrmServerSideSync.SetupMailbox]] $Rows,
         [AllowNull()] [object] $Result,
         [Parameter(Mandatory)] [bool] $WhatIf,
         [object[]] $Checks = @(),
@@ -85,11 +58,13 @@ function Complete-CrmSetupReport {
         [object] $Connection,
         [DateTime] $StartedAt
     )
-    $mailboxes = @($Rows.Values | Sort-Object -Property Name, MailboxId)
-    $tested = @($mailboxes | Where-Object { $_.TestAndEnable -ne 'NotRun' }).Count
+    # One pass over the rows (a report may hold 50,000): final outcomes, then the counts.
+    $mailboxes = New-Object 'System.Collections.Generic.List[CrmServerSideSync.SetupMailbox]' (, $Rows.Values)
+    $mailboxes.Sort()
+    $count = @{}
     foreach ($row in $mailboxes) {
         # Test & Enable runs only for mailboxes that are not already working: the others are unchanged.
-        if ($row.TestAndEnable -eq 'NotRun') { $row.TestAndEnable = 'Unchanged' }
+        if ($row.TestAndEnable -eq 'NotRun') { $row.TestAndEnable = 'Unchanged' } else { $count['Tested']++ }
         if ($row.ApproveEmail -eq 'NotRun') { $row.ApproveEmail = 'Skipped' }
         if ($row.MailboxSettings -eq 'NotRun') { $row.MailboxSettings = 'Skipped' }
         $outcomes = @($row.MailboxSettings, $row.ApproveEmail, $row.TestAndEnable)
@@ -100,42 +75,44 @@ function Complete-CrmSetupReport {
         elseif ($row.TestAndEnable -eq 'Scheduled') { $row.Result = 'Scheduled' }
         elseif ($row.TestAndEnable -eq 'Unchanged') { $row.Result = 'AlreadyWorking' }
         else { $row.Result = $row.TestAndEnable }
+        $count[$row.Result]++
+        if ($row.TestAndEnable -eq 'Unchanged') { $count['TestUnchanged']++ }
+        if ($row.MailboxSettings -eq 'Changed' -or $row.ApproveEmail -eq 'Changed') { $count['ChangedRows']++ }
     }
+    $counted = { param($name) if ($count.ContainsKey($name)) { [int]$count[$name] } else { 0 } }
 
     $steps = @(foreach ($s in @($Result.steps | Where-Object { $null -ne $_ })) {
-            $count = { param($name) if ($s.PSObject.Properties[$name] -and $null -ne $s.$name) { [int]$s.$name } else { 0 } }
-            $unchanged = & $count 'unchanged'
-            if ($s.step -eq 'TestAndEnable' -and $tested -gt 0) { $unchanged += @($mailboxes | Where-Object { $_.TestAndEnable -eq 'Unchanged' }).Count }
+            $field = { param($name) if ($s.PSObject.Properties[$name] -and $null -ne $s.$name) { [int]$s.$name } else { 0 } }
+            $unchanged = & $field 'unchanged'
+            if ($s.step -eq 'TestAndEnable' -and (& $counted 'Tested') -gt 0) { $unchanged += & $counted 'TestUnchanged' }
             [pscustomobject][ordered]@{
                 PSTypeName = 'CrmServerSideSync.SetupStep'
                 Step       = [string]$s.step
-                Planned    = & $count 'planned'
-                Changed    = & $count 'changed'
+                Planned    = & $field 'planned'
+                Changed    = & $field 'changed'
                 Unchanged  = $unchanged
-                Failed     = & $count 'failed'
-                Scheduled  = & $count 'scheduled'
-                Succeeded  = & $count 'succeeded'
-                TimedOut   = & $count 'timed_out'
+                Failed     = & $field 'failed'
+                Scheduled  = & $field 'scheduled'
+                Succeeded  = & $field 'succeeded'
+                TimedOut   = & $field 'timed_out'
             }
         })
 
     $total = $mailboxes.Count
     if ($null -ne $Result -and $Result.PSObject.Properties['mailboxes']) { $total = [int]$Result.mailboxes }
-    $failed = @($mailboxes | Where-Object { $_.Result -eq 'Failed' }).Count
-    $timedOut = @($mailboxes | Where-Object { $_.Result -eq 'TimedOut' }).Count
+    $failed = & $counted 'Failed'
+    $timedOut = & $counted 'TimedOut'
     $orgChanges = @($OrganizationChanges).Count
     if ($WhatIf) {
-        $willChange = @($mailboxes | Where-Object { $_.Result -eq 'WillChange' }).Count
-        $summary = "What if: $total mailbox(es) selected, $willChange would change"
+        $summary = "What if: $total mailbox(es) selected, $(& $counted 'WillChange') would change"
         if ($failed -gt 0) { $summary += ", $failed would fail" }
         $summary += "; organization defaults: $orgChanges change(s). Nothing was written."
     }
     else {
-        $working = @($mailboxes | Where-Object { $_.Result -eq 'Working' -or $_.Result -eq 'AlreadyWorking' }).Count
-        $already = @($mailboxes | Where-Object { $_.Result -eq 'AlreadyWorking' }).Count
-        $scheduled = @($mailboxes | Where-Object { $_.Result -eq 'Scheduled' }).Count
-        $changedRows = @($mailboxes | Where-Object { $_.MailboxSettings -eq 'Changed' -or $_.ApproveEmail -eq 'Changed' }).Count
-        $summary = "$total mailbox(es): $working working ($already already), $changedRows changed"
+        $already = & $counted 'AlreadyWorking'
+        $working = (& $counted 'Working') + $already
+        $scheduled = & $counted 'Scheduled'
+        $summary = "$total mailbox(es): $working working ($already already), $(& $counted 'ChangedRows') changed"
         if ($scheduled -gt 0) { $summary += ", $scheduled tests scheduled" }
         if ($failed -gt 0) { $summary += ", $failed failed" }
         if ($timedOut -gt 0) { $summary += ", $timedOut timed out" }
@@ -158,7 +135,7 @@ function Complete-CrmSetupReport {
         Checks              = @($Checks)
         OrganizationChanges = @($OrganizationChanges)
         Steps               = $steps
-        Mailboxes           = $mailboxes
+        Mailboxes           = $mailboxes.ToArray()
         Alerts              = @($Alerts)
     }
     Add-Member -InputObject $report -MemberType ScriptMethod -Name ToString -Value { $this.Summary } -Force

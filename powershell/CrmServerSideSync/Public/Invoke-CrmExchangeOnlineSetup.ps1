@@ -19,7 +19,8 @@ function Invoke-CrmExchangeOnlineSetup {
 
     Returns ONE report (CrmServerSideSync.SetupReport): Summary (one line), Steps (counts per
     step), Mailboxes (one row per mailbox: per-step outcomes, changes, final statuses, alert
-    summary, error; scalar columns, ready for Export-Csv), Checks, OrganizationChanges, Alerts.
+    summary, error; scalar columns, ready for Export-Csv), Checks, OrganizationChanges, Alerts
+    (the warning and error alerts the tests raised; informational ones are counted on the rows).
     Each failed mailbox step is also a non-terminating error (TargetObject: the mailbox's row).
 
     .PARAMETER Mailbox
@@ -153,7 +154,7 @@ function Invoke-CrmExchangeOnlineSetup {
         $request['what_if'] = $whatIf
 
         $startedAt = [DateTime]::Now
-        $rows = [ordered]@{}
+        $rows = [CrmServerSideSync.SetupMailbox]::NewIndex()
         $checks = New-Object 'System.Collections.Generic.List[object]'
         $orgChanges = New-Object 'System.Collections.Generic.List[object]'
         $alerts = New-Object 'System.Collections.Generic.List[object]'
