@@ -66,26 +66,37 @@ fn owner_path(mailbox: &Mailbox) -> Result<String> {
 
 pub async fn decide(client: Arc<Client>, mut request: ApprovalRequest, sink: EventSink) -> Result<Value> {
     request.selection.active_only = true;
-    let decision = request.decision;
     let mailboxes = request.selection.collect(&client).await?;
+    apply(&client, &mailboxes, &request.selection, request.decision, request.what_if, &sink).await
+}
+
+/// [`decide`] on mailboxes already read from `selection` (read again, to verify, after the writes).
+pub async fn apply(
+    client: &Arc<Client>,
+    mailboxes: &[Mailbox],
+    selection: &MailboxSelection,
+    decision: Decision,
+    what_if: bool,
+    sink: &EventSink,
+) -> Result<Value> {
     let mut counts = Counts::default();
     let mut items = Vec::new();
-    let mut pending: HashMap<String, Mailbox> = HashMap::new();
+    let mut pending: HashMap<&str, &Mailbox> = HashMap::new();
     for mailbox in mailboxes {
         if mailbox.approval_status == decision.status() {
             counts.add(Outcome::Unchanged);
-            sink.send(report::item(&mailbox, Outcome::Unchanged, &[], None)).await?;
+            sink.send(report::item(mailbox, Outcome::Unchanged, &[], None)).await?;
             continue;
         }
         let change = [Change { field: "ApprovalStatus", from: json!(mailbox.approval_status), to: json!(decision.status()) }];
-        match owner_path(&mailbox) {
+        match owner_path(mailbox) {
             Err(error) => {
                 counts.add(Outcome::Failed);
-                sink.send(report::item(&mailbox, Outcome::Failed, &change, Some(&error))).await?;
+                sink.send(report::item(mailbox, Outcome::Failed, &change, Some(&error))).await?;
             }
-            Ok(_) if request.what_if => {
+            Ok(_) if what_if => {
                 counts.add(Outcome::Planned);
-                sink.send(report::item(&mailbox, Outcome::Planned, &change, None)).await?;
+                sink.send(report::item(mailbox, Outcome::Planned, &change, None)).await?;
             }
             Ok(path) => {
                 let body = json!({"emailrouteraccessapproval": decision.value()});
@@ -93,17 +104,17 @@ pub async fn decide(client: Arc<Client>, mut request: ApprovalRequest, sink: Eve
                     key: mailbox.mailbox_id.clone(),
                     operation: Operation { method: "PATCH", path, body, if_match: Some("*".into()) },
                 });
-                pending.insert(mailbox.mailbox_id.clone(), mailbox);
+                pending.insert(&mailbox.mailbox_id, mailbox);
             }
         }
     }
     // Outcomes are reported only after the read-back below.
-    let outcomes = engine::run(&client, items, &engine::Tuning::default(), &sink, |_, _| None).await?;
+    let outcomes = engine::run(client, items, &engine::Tuning::default(), sink, |_, _| None).await?;
     let written: Vec<String> = outcomes.iter().filter(|(_, r)| r.is_ok()).map(|(k, _)| k.clone()).collect();
     let after: HashMap<String, Mailbox> =
-        request.selection.read_back(&client, &written).await?.into_iter().map(|m| (m.mailbox_id.clone(), m)).collect();
+        selection.read_back(client, &written).await?.into_iter().map(|m| (m.mailbox_id.clone(), m)).collect();
     for (key, result) in outcomes {
-        let Some(before) = pending.get(&key) else { continue };
+        let Some(before) = pending.get(key.as_str()).copied() else { continue };
         let change = [Change { field: "ApprovalStatus", from: json!(before.approval_status), to: json!(decision.status()) }];
         let verdict = result.and_then(|()| verify(after.get(&key), decision));
         let (outcome, error) = match &verdict {
@@ -116,7 +127,7 @@ pub async fn decide(client: Arc<Client>, mut request: ApprovalRequest, sink: Eve
         event["approved_by_o365_admin"] = json!(shown.approved_by_o365_admin);
         sink.send(event).await?;
     }
-    Ok(counts.document(if decision == Decision::Approve { "ApproveEmail" } else { "RejectEmail" }, request.what_if))
+    Ok(counts.document(if decision == Decision::Approve { "ApproveEmail" } else { "RejectEmail" }, what_if))
 }
 
 fn verify(after: Option<&Mailbox>, decision: Decision) -> Result<()> {

@@ -48,7 +48,8 @@ pub struct Desired {
     pub sync_only: Option<bool>,
 }
 
-async fn desired(client: &Client, request: &SettingsRequest) -> Result<Desired> {
+/// The target state a request asks for (profile resolved, option names checked).
+pub async fn desired(client: &Client, request: &SettingsRequest) -> Result<Desired> {
     let explicit = request.server_profile.is_some()
         || request.incoming_email.is_some()
         || request.outgoing_email.is_some()
@@ -137,22 +138,27 @@ pub async fn set(client: Arc<Client>, mut request: SettingsRequest, sink: EventS
     request.selection.active_only = true;
     let target = desired(&client, &request).await?;
     let mailboxes = request.selection.collect(&client).await?;
+    apply(&client, &mailboxes, &target, request.what_if, &sink).await
+}
+
+/// [`set`] on mailboxes already read (the whole procedure reads them once for every step).
+pub async fn apply(client: &Arc<Client>, mailboxes: &[Mailbox], target: &Desired, what_if: bool, sink: &EventSink) -> Result<Value> {
     let mut counts = Counts::default();
     let mut items = Vec::new();
-    let mut pending: HashMap<String, (Mailbox, Vec<Change>)> = HashMap::new();
+    let mut pending: HashMap<&str, (&Mailbox, Vec<Change>)> = HashMap::new();
     for mailbox in mailboxes {
-        match plan(&mailbox, &target) {
+        match plan(mailbox, target) {
             Err(error) => {
                 counts.add(Outcome::Failed);
-                sink.send(report::item(&mailbox, Outcome::Failed, &[], Some(&error))).await?;
+                sink.send(report::item(mailbox, Outcome::Failed, &[], Some(&error))).await?;
             }
             Ok((changes, _)) if changes.is_empty() => {
                 counts.add(Outcome::Unchanged);
-                sink.send(report::item(&mailbox, Outcome::Unchanged, &[], None)).await?;
+                sink.send(report::item(mailbox, Outcome::Unchanged, &[], None)).await?;
             }
-            Ok((changes, _)) if request.what_if => {
+            Ok((changes, _)) if what_if => {
                 counts.add(Outcome::Planned);
-                sink.send(report::item(&mailbox, Outcome::Planned, &changes, None)).await?;
+                sink.send(report::item(mailbox, Outcome::Planned, &changes, None)).await?;
             }
             Ok((changes, body)) => {
                 let path = format!("mailboxes({})", mailbox.mailbox_id);
@@ -162,11 +168,11 @@ pub async fn set(client: Arc<Client>, mut request: SettingsRequest, sink: EventS
                     key: mailbox.mailbox_id.clone(),
                     operation: Operation { method: "PATCH", path, body: Value::Object(body), if_match: Some("*".into()) },
                 });
-                pending.insert(mailbox.mailbox_id.clone(), (mailbox, changes));
+                pending.insert(&mailbox.mailbox_id, (mailbox, changes));
             }
         }
     }
-    let outcomes = engine::run(&client, items, &engine::Tuning::default(), &sink, |key, result| {
+    let outcomes = engine::run(client, items, &engine::Tuning::default(), sink, |key, result| {
         let (mailbox, changes) = pending.get(key)?;
         Some(match result {
             Ok(()) => report::item(mailbox, Outcome::Changed, changes, None),
@@ -177,7 +183,7 @@ pub async fn set(client: Arc<Client>, mut request: SettingsRequest, sink: EventS
     for (_, result) in &outcomes {
         counts.add(if result.is_ok() { Outcome::Changed } else { Outcome::Failed });
     }
-    Ok(counts.document("MailboxSettings", request.what_if))
+    Ok(counts.document("MailboxSettings", what_if))
 }
 
 #[cfg(test)]

@@ -59,15 +59,12 @@ pub async fn run(client: Arc<Client>, request: SetupRequest, sink: EventSink) ->
     }
     let profile_name = request.server_profile.clone().unwrap_or_else(|| EXCHANGE_ONLINE_NAME.to_string());
 
-    // Mailbox state before any change decides which ones need Test & Enable afterwards.
+    // One read of the selection serves every step; the state before any change also decides
+    // which mailboxes need Test & Enable afterwards.
     let selection = MailboxSelection { active_only: true, ..request.selection.clone() };
     let profile = super::profiles::find(&client, &profile_name).await?;
-    // Only the count and the ids are kept: the rows themselves would be held through every step.
-    // (Copied out rather than collected in place, which would keep the rows' whole allocation.)
-    let (total, needs_test): (usize, Vec<String>) = {
-        let before = selection.collect(&client).await?;
-        (before.len(), before.iter().filter(|m| !is_working(m, &profile.profile_id)).map(|m| m.mailbox_id.clone()).collect())
-    };
+    let before = selection.collect(&client).await?;
+    let total = before.len();
 
     let defaults = org_defaults::DefaultsRequest {
         version: 1,
@@ -86,44 +83,49 @@ pub async fn run(client: Arc<Client>, request: SetupRequest, sink: EventSink) ->
 
     let settings = mailbox_settings::SettingsRequest {
         version: 1,
-        selection: selection.clone(),
         server_profile: Some(profile.profile_id.clone()),
         incoming_email: Some(SSS.into()),
         outgoing_email: Some(SSS.into()),
         appointments_contacts_tasks: Some(SSS.into()),
         sync_with_this_org_only: request.sync_with_this_org_only.then_some(true),
-        what_if: request.what_if,
         ..Default::default()
     };
-    steps.push(mailbox_settings::set(client.clone(), settings, sink.for_step("MailboxSettings")).await?);
+    let target = mailbox_settings::desired(&client, &settings).await?;
+    // Settings write mailbox rows, approval writes their owners' rows: the two are independent,
+    // so their writes share one stream under the caller's limits instead of two ramps and tails.
+    let settings_sink = sink.for_step("MailboxSettings");
+    let approval_sink = sink.for_step("ApproveEmail");
+    let (settings_summary, approval_summary) = tokio::try_join!(
+        mailbox_settings::apply(&client, &before, &target, request.what_if, &settings_sink),
+        async {
+            if request.skip_approval {
+                return Ok(None);
+            }
+            approval::apply(&client, &before, &selection, approval::Decision::Approve, request.what_if, &approval_sink).await.map(Some)
+        }
+    )?;
+    steps.push(settings_summary);
+    steps.extend(approval_summary);
 
-    if !request.skip_approval {
-        let approve = approval::ApprovalRequest {
-            version: 1,
-            selection: selection.clone(),
-            decision: approval::Decision::Approve,
-            what_if: request.what_if,
-        };
-        steps.push(approval::decide(client.clone(), approve, sink.for_step("ApproveEmail")).await?);
-    }
-
+    let to_test: Vec<Mailbox> = before.into_iter().filter(|m| !is_working(m, &profile.profile_id)).collect();
+    let already_working = total - to_test.len();
     let test = test_enable::TestEnableRequest {
         version: 1,
-        selection: MailboxSelection { mailbox_ids: Some(needs_test.clone()), ..MailboxSelection::default() },
+        selection: MailboxSelection { mailbox_ids: Some(to_test.iter().map(|m| m.mailbox_id.clone()).collect()), active_only: true, ..MailboxSelection::default() },
         sync_with_this_org_only: request.sync_with_this_org_only,
         wait: request.wait,
         timeout_secs: request.timeout_secs,
         poll_interval_ms: request.poll_interval_ms,
         what_if: request.what_if,
     };
-    let test_summary = if needs_test.is_empty() {
+    let test_summary = if to_test.is_empty() {
         json!({"version": 1, "step": "TestAndEnable", "what_if": request.what_if, "unchanged": total})
     } else {
-        test_enable::run(client.clone(), test, sink.for_step("TestAndEnable")).await?
+        test_enable::run_for(&client, to_test, &test, &sink.for_step("TestAndEnable")).await?
     };
     steps.push(test_summary);
     Ok(
-        json!({"version": 1, "what_if": request.what_if, "mailboxes": total, "already_working": total - needs_test.len(), "steps": steps}),
+        json!({"version": 1, "what_if": request.what_if, "mailboxes": total, "already_working": already_working, "steps": steps}),
     )
 }
 

@@ -46,6 +46,11 @@ pub struct TestEnableRequest {
 pub async fn run(client: Arc<Client>, mut request: TestEnableRequest, sink: EventSink) -> Result<Value> {
     request.selection.active_only = true;
     let mailboxes = request.selection.collect(&client).await?;
+    run_for(&client, mailboxes, &request, &sink).await
+}
+
+/// [`run`] on mailboxes already read from `request.selection` (read again to verify and wait).
+pub async fn run_for(client: &Arc<Client>, mailboxes: Vec<Mailbox>, request: &TestEnableRequest, sink: &EventSink) -> Result<Value> {
     let mut counts = Counts::default();
     if request.what_if {
         for mailbox in &mailboxes {
@@ -69,17 +74,19 @@ pub async fn run(client: Arc<Client>, mut request: TestEnableRequest, sink: Even
             operation: Operation { method: "PATCH", path: format!("mailboxes({id})"), body: body.clone(), if_match: Some("*".into()) },
         })
         .collect();
-    let outcomes = engine::run(&client, items, &engine::Tuning::default(), &sink, |key, result| {
+    let outcomes = engine::run(client, items, &engine::Tuning::default(), sink, |key, result| {
         let error = result.as_ref().err()?;
         Some(report::item(by_id.get(key)?, Outcome::Failed, &[], Some(error)))
     })
     .await?;
+    // The rows are not needed while verifying and waiting (read again): free them now.
+    drop(by_id);
     let written: Vec<String> = outcomes.iter().filter(|(_, r)| r.is_ok()).map(|(k, _)| k.clone()).collect();
     counts.failed += outcomes.len() - written.len();
 
     // Verify: each mailbox must now be scheduled, or already tested since we started.
     let mut waiting: Vec<String> = Vec::new();
-    for mailbox in request.selection.read_back(&client, &written).await? {
+    for mailbox in request.selection.read_back(client, &written).await? {
         if mailbox.test_scheduled || finished_since(&mailbox, started) {
             waiting.push(mailbox.mailbox_id.clone());
             if !request.wait {
@@ -94,7 +101,7 @@ pub async fn run(client: Arc<Client>, mut request: TestEnableRequest, sink: Even
         }
     }
     if request.wait {
-        wait_for_results(&client, waiting, started, &request, &sink, &mut counts).await?;
+        wait_for_results(client, waiting, started, request, sink, &mut counts).await?;
     }
     Ok(counts.document("TestAndEnable", false))
 }
