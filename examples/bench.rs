@@ -137,7 +137,7 @@ fn run_baseline(client: Arc<Client>) {
         let settings = "<EmailSettings><IncomingEmailDeliveryMethod>2</IncomingEmailDeliveryMethod><OutgoingEmailDeliveryMethod>2</OutgoingEmailDeliveryMethod><ACTDeliveryMethod>1</ACTDeliveryMethod></EmailSettings>";
         let body = json!({"defaultemailserverprofileid@odata.bind": format!("/emailserverprofiles({exo})"), "defaultemailsettings": settings, "emailconnectionchannel": 0});
         api.patch(&format!("organizations({org})"), &body, Some("*")).await.unwrap();
-        let mut mailboxes = Vec::new();
+        let mut mailboxes: Vec<Value> = Vec::new();
         let prefer = ["odata.include-annotations=\"*\""];
         let mut next = Some(api.resolve("mailboxes?$select=mailboxid,_regardingobjectid_value").unwrap());
         while let Some(url) = next {

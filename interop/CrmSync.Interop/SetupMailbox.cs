@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Concurrent;
 using System.Collections.Generic;
 
 namespace CrmServerSideSync
@@ -10,13 +11,38 @@ namespace CrmServerSideSync
     /// </summary>
     /// <remarks>
     /// A compiled type rather than a PSCustomObject because a report holds one row per mailbox:
-    /// a PSCustomObject with these 18 note properties costs about 3.6 KB, this about 200 bytes,
-    /// which is what keeps a 50,000-mailbox run well under 500 MB. The namespace makes the type
+    /// a PSCustomObject with these 18 note properties costs about 3.6 KB, this about 200 bytes
+    /// plus its own strings (name, address, id). The namespace makes the type
     /// name CrmServerSideSync.SetupMailbox, the name the module's format view selects.
     /// </remarks>
     public sealed class SetupMailbox : IComparable<SetupMailbox>
     {
         private static readonly StringComparer Order = StringComparer.CurrentCultureIgnoreCase;
+
+        // Outcomes, statuses and changes repeat across rows: 50,000 rows hold a few distinct
+        // values, each arriving as a new string from its event. Equal values share one string;
+        // the pool is bounded, so unusual values are simply not shared.
+        private static readonly ConcurrentDictionary<string, string> Pool = new ConcurrentDictionary<string, string>(StringComparer.Ordinal);
+        private const int PoolLimit = 4096;
+        private const int PooledLength = 1024;
+
+        private static string Shared(string value)
+        {
+            if (value == null) return null;
+            string pooled;
+            if (Pool.TryGetValue(value, out pooled)) return pooled;
+            return Pool.Count < PoolLimit && value.Length <= PooledLength ? Pool.GetOrAdd(value, value) : value;
+        }
+
+        private string result;
+        private string mailboxSettings = "NotRun";
+        private string approveEmail = "NotRun";
+        private string testAndEnable = "NotRun";
+        private string changes = "";
+        private string incomingEmailStatus;
+        private string outgoingEmailStatus;
+        private string actStatus;
+        private string mailboxStatus;
 
         /// <summary>A row with every step not run yet.</summary>
         public SetupMailbox(string mailboxId, string name, string emailAddress, string ownerType)
@@ -24,7 +50,7 @@ namespace CrmServerSideSync
             MailboxId = mailboxId;
             Name = name;
             EmailAddress = emailAddress;
-            OwnerType = ownerType;
+            OwnerType = Shared(ownerType);
         }
 
         /// <summary>The mailbox's id.</summary>
@@ -36,23 +62,23 @@ namespace CrmServerSideSync
         /// <summary>systemuser or queue.</summary>
         public string OwnerType { get; private set; }
         /// <summary>The row's overall result (Working, AlreadyWorking, Scheduled, Failed, ...).</summary>
-        public string Result { get; set; }
+        public string Result { get { return result; } set { result = Shared(value); } }
         /// <summary>Outcome of the mailbox settings step.</summary>
-        public string MailboxSettings { get; set; } = "NotRun";
+        public string MailboxSettings { get { return mailboxSettings; } set { mailboxSettings = Shared(value); } }
         /// <summary>Outcome of the approval step.</summary>
-        public string ApproveEmail { get; set; } = "NotRun";
+        public string ApproveEmail { get { return approveEmail; } set { approveEmail = Shared(value); } }
         /// <summary>Outcome of Test and Enable.</summary>
-        public string TestAndEnable { get; set; } = "NotRun";
+        public string TestAndEnable { get { return testAndEnable; } set { testAndEnable = Shared(value); } }
         /// <summary>The changes made (or planned), "Field: from -> to; ...".</summary>
-        public string Changes { get; set; } = "";
+        public string Changes { get { return changes; } set { changes = Shared(value); } }
         /// <summary>Incoming email status after the test.</summary>
-        public string IncomingEmailStatus { get; set; }
+        public string IncomingEmailStatus { get { return incomingEmailStatus; } set { incomingEmailStatus = Shared(value); } }
         /// <summary>Outgoing email status after the test.</summary>
-        public string OutgoingEmailStatus { get; set; }
+        public string OutgoingEmailStatus { get { return outgoingEmailStatus; } set { outgoingEmailStatus = Shared(value); } }
         /// <summary>Appointments, contacts and tasks status after the test.</summary>
-        public string ActStatus { get; set; }
+        public string ActStatus { get { return actStatus; } set { actStatus = Shared(value); } }
         /// <summary>The mailbox's overall status after the test.</summary>
-        public string MailboxStatus { get; set; }
+        public string MailboxStatus { get { return mailboxStatus; } set { mailboxStatus = Shared(value); } }
         /// <summary>When the test completed (local time).</summary>
         public DateTime? TestCompletedOn { get; set; }
         /// <summary>How many alerts the test raised.</summary>

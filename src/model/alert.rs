@@ -2,15 +2,14 @@
 //! (dataverse-reference §6.3).
 
 use super::options::OptionSet;
-use super::{FORMATTED, LOOKUP_TABLE, annotation, int, text};
-use serde::Serialize;
-use serde_json::Value;
+use serde::{Deserialize, Serialize};
 
 pub const LEVELS: OptionSet = OptionSet { column: "level", options: &[(1, "Information"), (2, "Warning"), (3, "Error")] };
 
 pub const COLUMNS: &[&str] = &["tracelogid", "level", "tracecode", "text", "errortypedisplay", "createdon", "_regardingobjectid_value"];
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(from = "AlertRow")]
 pub struct Alert {
     pub alert_id: String,
     pub level: super::options::Name,
@@ -23,18 +22,36 @@ pub struct Alert {
     pub regarding_name: Option<String>,
 }
 
-impl Alert {
-    pub fn from_row(row: &Value) -> Option<Alert> {
-        Some(Alert {
-            alert_id: text(row, "tracelogid")?,
-            level: LEVELS.name(int(row, "level")),
-            code: int(row, "tracecode"),
-            error_type: text(row, "errortypedisplay"),
-            text: text(row, "text"),
-            created_on: text(row, "createdon"),
-            regarding_id: text(row, "_regardingobjectid_value"),
-            regarding_type: annotation(row, "_regardingobjectid_value", LOOKUP_TABLE),
-            regarding_name: annotation(row, "_regardingobjectid_value", FORMATTED),
-        })
+/// A `tracelog` row as the Web API sends it (the columns of [`COLUMNS`] and the lookup's
+/// annotations); pages are read straight into it (a test of 50,000 mailboxes leaves 50,000).
+#[derive(Deserialize)]
+struct AlertRow {
+    tracelogid: String,
+    level: Option<i64>,
+    tracecode: Option<i64>,
+    errortypedisplay: Option<String>,
+    text: Option<String>,
+    createdon: Option<String>,
+    #[serde(rename = "_regardingobjectid_value")]
+    regarding_id: Option<String>,
+    #[serde(rename = "_regardingobjectid_value@Microsoft.Dynamics.CRM.lookuplogicalname")]
+    regarding_type: Option<String>,
+    #[serde(rename = "_regardingobjectid_value@OData.Community.Display.V1.FormattedValue")]
+    regarding_name: Option<String>,
+}
+
+impl From<AlertRow> for Alert {
+    fn from(row: AlertRow) -> Alert {
+        Alert {
+            alert_id: row.tracelogid,
+            level: LEVELS.name(row.level),
+            code: row.tracecode,
+            error_type: row.errortypedisplay,
+            text: row.text,
+            created_on: row.createdon,
+            regarding_id: row.regarding_id,
+            regarding_type: row.regarding_type,
+            regarding_name: row.regarding_name,
+        }
     }
 }

@@ -1,8 +1,7 @@
 //! The mailbox row as this product reads it.
 
 use super::options::*;
-use super::{FORMATTED, LOOKUP_TABLE, annotation, flag, int, text};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// The columns every mailbox read selects: nothing more (reads at scale stay small).
@@ -27,7 +26,8 @@ pub const COLUMNS: &[&str] = &[
     "statecode",
 ];
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(from = "MailboxRow")]
 pub struct Mailbox {
     pub mailbox_id: String,
     pub name: Option<String>,
@@ -54,31 +54,70 @@ pub struct Mailbox {
     pub etag: Option<String>,
 }
 
+/// A mailbox row as the Web API sends it (the columns of [`COLUMNS`] and the annotations of
+/// [`super::PREFER_ANNOTATIONS`]); pages are read straight into it, never as generic JSON.
+#[derive(Deserialize)]
+struct MailboxRow {
+    mailboxid: String,
+    name: Option<String>,
+    emailaddress: Option<String>,
+    #[serde(rename = "_regardingobjectid_value")]
+    owner_id: Option<String>,
+    #[serde(rename = "_regardingobjectid_value@Microsoft.Dynamics.CRM.lookuplogicalname")]
+    owner_table: Option<String>,
+    #[serde(rename = "_emailserverprofile_value")]
+    profile_id: Option<String>,
+    #[serde(rename = "_emailserverprofile_value@OData.Community.Display.V1.FormattedValue")]
+    profile_name: Option<String>,
+    incomingemaildeliverymethod: Option<i64>,
+    outgoingemaildeliverymethod: Option<i64>,
+    actdeliverymethod: Option<i64>,
+    emailrouteraccessapproval: Option<i64>,
+    isemailaddressapprovedbyo365admin: Option<bool>,
+    incomingemailstatus: Option<i64>,
+    outgoingemailstatus: Option<i64>,
+    actstatus: Option<i64>,
+    mailboxstatus: Option<i64>,
+    testemailconfigurationscheduled: Option<bool>,
+    testmailboxaccesscompletedon: Option<String>,
+    orgmarkedasprimaryforexchangesync: Option<bool>,
+    statecode: Option<i64>,
+    #[serde(rename = "@odata.etag")]
+    etag: Option<String>,
+}
+
+impl From<MailboxRow> for Mailbox {
+    fn from(row: MailboxRow) -> Mailbox {
+        Mailbox {
+            mailbox_id: row.mailboxid,
+            name: row.name,
+            email_address: row.emailaddress,
+            owner_id: row.owner_id,
+            owner_type: row.owner_table.map(owner_table),
+            server_profile_id: row.profile_id,
+            server_profile_name: row.profile_name,
+            incoming_email: INCOMING_EMAIL.name(row.incomingemaildeliverymethod),
+            outgoing_email: OUTGOING_EMAIL.name(row.outgoingemaildeliverymethod),
+            appointments_contacts_tasks: APPOINTMENTS_CONTACTS_TASKS.name(row.actdeliverymethod),
+            approval_status: APPROVAL.name(row.emailrouteraccessapproval),
+            approved_by_o365_admin: row.isemailaddressapprovedbyo365admin.unwrap_or(false),
+            incoming_email_status: TEST_STATUS.name(row.incomingemailstatus),
+            outgoing_email_status: TEST_STATUS.name(row.outgoingemailstatus),
+            act_status: TEST_STATUS.name(row.actstatus),
+            mailbox_status: TEST_STATUS.name(row.mailboxstatus),
+            test_scheduled: row.testemailconfigurationscheduled.unwrap_or(false),
+            test_completed_on: row.testmailboxaccesscompletedon,
+            sync_with_this_org_only: row.orgmarkedasprimaryforexchangesync.unwrap_or(false),
+            state: STATE.name(row.statecode),
+            etag: row.etag,
+        }
+    }
+}
+
 impl Mailbox {
+    /// A row already read as JSON; `None` when it is not a mailbox row (no id).
     pub fn from_row(row: &Value) -> Option<Mailbox> {
-        Some(Mailbox {
-            mailbox_id: text(row, "mailboxid")?,
-            name: text(row, "name"),
-            email_address: text(row, "emailaddress"),
-            owner_id: text(row, "_regardingobjectid_value"),
-            owner_type: annotation(row, "_regardingobjectid_value", LOOKUP_TABLE).map(owner_table),
-            server_profile_id: text(row, "_emailserverprofile_value"),
-            server_profile_name: annotation(row, "_emailserverprofile_value", FORMATTED),
-            incoming_email: INCOMING_EMAIL.name(int(row, INCOMING_EMAIL.column)),
-            outgoing_email: OUTGOING_EMAIL.name(int(row, OUTGOING_EMAIL.column)),
-            appointments_contacts_tasks: APPOINTMENTS_CONTACTS_TASKS.name(int(row, APPOINTMENTS_CONTACTS_TASKS.column)),
-            approval_status: APPROVAL.name(int(row, APPROVAL.column)),
-            approved_by_o365_admin: flag(row, "isemailaddressapprovedbyo365admin"),
-            incoming_email_status: TEST_STATUS.name(int(row, "incomingemailstatus")),
-            outgoing_email_status: TEST_STATUS.name(int(row, "outgoingemailstatus")),
-            act_status: TEST_STATUS.name(int(row, "actstatus")),
-            mailbox_status: TEST_STATUS.name(int(row, "mailboxstatus")),
-            test_scheduled: flag(row, "testemailconfigurationscheduled"),
-            test_completed_on: text(row, "testmailboxaccesscompletedon"),
-            sync_with_this_org_only: flag(row, "orgmarkedasprimaryforexchangesync"),
-            state: STATE.name(int(row, "statecode")),
-            etag: text(row, "@odata.etag"),
-        })
+        MailboxRow::deserialize(row).ok().map(Mailbox::from)
     }
 }
 

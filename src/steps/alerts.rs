@@ -73,8 +73,8 @@ pub async fn list(client: &Client, query: &AlertQuery) -> Result<Vec<Alert>> {
     for q in queries {
         let mut next = Some(client.api.resolve(&q.to_path("tracelogs"))?);
         while let Some(url) = next {
-            let page = client.api.get_page(url, &[PREFER_ANNOTATIONS]).await?;
-            alerts.extend(page.rows.iter().filter_map(Alert::from_row));
+            let page = client.api.get_page::<Alert>(url, &[PREFER_ANNOTATIONS]).await?;
+            alerts.extend(page.rows);
             next = page.next_link;
         }
     }

@@ -82,6 +82,7 @@ pub async fn apply(
     let mut counts = Counts::default();
     let mut items = Vec::new();
     let mut pending: HashMap<&str, &Mailbox> = HashMap::new();
+    let body = Arc::new(json!({"emailrouteraccessapproval": decision.value()}));
     for mailbox in mailboxes {
         if mailbox.approval_status == decision.status() {
             counts.add(Outcome::Unchanged);
@@ -99,10 +100,9 @@ pub async fn apply(
                 sink.send(report::item(mailbox, Outcome::Planned, &change, None)).await?;
             }
             Ok(path) => {
-                let body = json!({"emailrouteraccessapproval": decision.value()});
                 items.push(Item {
                     key: mailbox.mailbox_id.clone(),
-                    operation: Operation { method: "PATCH", path, body, if_match: Some("*".into()) },
+                    operation: Operation { method: "PATCH", path, body: body.clone(), if_match: Some("*".into()) },
                 });
                 pending.insert(&mailbox.mailbox_id, mailbox);
             }

@@ -145,7 +145,11 @@ pub async fn set(client: Arc<Client>, mut request: SettingsRequest, sink: EventS
 pub async fn apply(client: &Arc<Client>, mailboxes: &[Mailbox], target: &Desired, what_if: bool, sink: &EventSink) -> Result<Value> {
     let mut counts = Counts::default();
     let mut items = Vec::new();
-    let mut pending: HashMap<&str, (&Mailbox, Vec<Change>)> = HashMap::new();
+    // Only the row is kept per pending write: its changes are planned again when reported
+    // (deterministic and cheap), which keeps 50,000 pending writes small.
+    let mut pending: HashMap<&str, &Mailbox> = HashMap::new();
+    // Mailboxes that need the same change share one body.
+    let mut bodies: HashMap<String, Arc<Value>> = HashMap::new();
     for mailbox in mailboxes {
         match plan(mailbox, target) {
             Err(error) => {
@@ -160,23 +164,24 @@ pub async fn apply(client: &Arc<Client>, mailboxes: &[Mailbox], target: &Desired
                 counts.add(Outcome::Planned);
                 sink.send(report::item(mailbox, Outcome::Planned, &changes, None)).await?;
             }
-            Ok((changes, body)) => {
+            Ok((_, body)) => {
                 let path = format!("mailboxes({})", mailbox.mailbox_id);
                 // If-Match: * updates but never creates. No etag: the platform touches
                 // mailbox rows constantly (sync timestamps), so an etag would fail for nothing.
                 items.push(Item {
                     key: mailbox.mailbox_id.clone(),
-                    operation: Operation { method: "PATCH", path, body: Value::Object(body), if_match: Some("*".into()) },
+                    operation: Operation { method: "PATCH", path, body: shared(&mut bodies, body), if_match: Some("*".into()) },
                 });
-                pending.insert(&mailbox.mailbox_id, (mailbox, changes));
+                pending.insert(&mailbox.mailbox_id, mailbox);
             }
         }
     }
     let outcomes = engine::run(client, items, &engine::Tuning::default(), sink, |key, result| {
-        let (mailbox, changes) = pending.get(key)?;
+        let mailbox = pending.get(key)?;
+        let (changes, _) = plan(mailbox, target).ok()?;
         Some(match result {
-            Ok(()) => report::item(mailbox, Outcome::Changed, changes, None),
-            Err(error) => report::item(mailbox, Outcome::Failed, changes, Some(error)),
+            Ok(()) => report::item(mailbox, Outcome::Changed, &changes, None),
+            Err(error) => report::item(mailbox, Outcome::Failed, &changes, Some(error)),
         })
     })
     .await?;
@@ -184,6 +189,11 @@ pub async fn apply(client: &Arc<Client>, mailboxes: &[Mailbox], target: &Desired
         counts.add(if result.is_ok() { Outcome::Changed } else { Outcome::Failed });
     }
     Ok(counts.document("MailboxSettings", what_if))
+}
+
+fn shared(bodies: &mut HashMap<String, Arc<Value>>, body: Map<String, Value>) -> Arc<Value> {
+    let body = Value::Object(body);
+    bodies.entry(body.to_string()).or_insert_with(|| Arc::new(body)).clone()
 }
 
 #[cfg(test)]

@@ -86,10 +86,9 @@ impl MailboxSelection {
         for q in self.queries(client).await? {
             let mut next = Some(client.api.resolve(&q.to_path("mailboxes"))?);
             while let Some(url) = next {
-                let page = client.api.get_page(url, &prefer).await?;
-                let items: Vec<Mailbox> = page.rows.iter().filter_map(Mailbox::from_row).collect();
-                count += items.len();
-                on_page.call(items).await?;
+                let page = client.api.get_page::<Mailbox>(url, &prefer).await?;
+                count += page.rows.len();
+                on_page.call(page.rows).await?;
                 next = page.next_link;
             }
         }

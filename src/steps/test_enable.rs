@@ -66,6 +66,7 @@ pub async fn run_for(client: &Arc<Client>, mailboxes: Vec<Mailbox>, request: &Te
     if request.sync_with_this_org_only {
         body["orgmarkedasprimaryforexchangesync"] = json!(true);
     }
+    let body = Arc::new(body);
     let by_id: HashMap<String, Mailbox> = mailboxes.into_iter().map(|m| (m.mailbox_id.clone(), m)).collect();
     let items = by_id
         .keys()

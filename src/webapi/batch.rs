@@ -4,6 +4,7 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use serde_json::Value;
+use std::sync::Arc;
 use url::Url;
 
 /// The service's limit on operations in one `$batch`.
@@ -14,7 +15,8 @@ pub const MAX_OPERATIONS: usize = 1000;
 pub struct Operation {
     pub method: &'static str,
     pub path: String,
-    pub body: Value,
+    /// Shared: thousands of writes often carry the very same body.
+    pub body: Arc<Value>,
     pub if_match: Option<String>,
 }
 
@@ -114,7 +116,7 @@ mod tests {
     #[test]
     fn operations_are_encoded_as_the_documentation_shows() {
         let base = Url::parse("https://contoso.crm.dynamics.com/api/data/v9.2/").unwrap();
-        let op = Operation { method: "PATCH", path: "mailboxes(1)".into(), body: serde_json::json!({"a": 1}), if_match: Some("*".into()) };
+        let op = Operation { method: "PATCH", path: "mailboxes(1)".into(), body: Arc::new(serde_json::json!({"a": 1})), if_match: Some("*".into()) };
         let text = encode(&base, "batch_x", &[op]);
         assert!(text.starts_with("--batch_x\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nPATCH https://contoso.crm.dynamics.com/api/data/v9.2/mailboxes(1) HTTP/1.1\r\n"));
         assert!(text.contains("If-Match: *\r\n\r\n{\"a\":1}\r\n"));

@@ -31,9 +31,17 @@ pub struct WebApi {
 }
 
 /// One page of a collection and the link to the next one, exactly as the service gave it.
-pub struct Page {
-    pub rows: Vec<Value>,
+pub struct Page<T = Value> {
+    pub rows: Vec<T>,
     pub next_link: Option<Url>,
+}
+
+/// A collection response as it arrives: rows are read straight into their type.
+#[derive(serde::Deserialize)]
+struct WirePage<T> {
+    value: Vec<T>,
+    #[serde(rename = "@odata.nextLink", default)]
+    next_link: Option<String>,
 }
 
 /// A successful response: the parts callers look at.
@@ -96,17 +104,18 @@ impl WebApi {
     }
 
     /// GET one page of a collection; pass the returned `next_link` to get the next page.
-    pub async fn get_page(&self, url: Url, prefer: &[&str]) -> Result<Page> {
-        let mut body = self.send(Method::GET, url, None, prefer, None).await?.body;
-        let rows = match body.get_mut("value").map(Value::take) {
-            Some(Value::Array(rows)) => rows,
-            _ => return Err(Error::new(ErrorKind::Service, "The service answered a collection query without a 'value' array.")),
-        };
-        let next_link = match body.get("@odata.nextLink").and_then(Value::as_str) {
+    /// Rows are deserialized straight from the body into `T`: a 5,000-row page read as
+    /// generic JSON values first would cost several times the memory of the typed rows.
+    pub async fn get_page<T: serde::de::DeserializeOwned>(&self, url: Url, prefer: &[&str]) -> Result<Page<T>> {
+        let raw = self.send_raw(Method::GET, url, None, prefer, None).await?;
+        let page: WirePage<T> = serde_json::from_slice(&raw.bytes).map_err(|e| {
+            Error::new(ErrorKind::Service, format!("The service answered a collection query with an unexpected body: {e}"))
+        })?;
+        let next_link = match page.next_link.as_deref() {
             Some(link) => Some(self.same_origin(link)?),
             None => None,
         };
-        Ok(Page { rows, next_link })
+        Ok(Page { rows: page.value, next_link })
     }
 
     /// PATCH a row. Every PATCH this product sends sets absolute values, so repeating it

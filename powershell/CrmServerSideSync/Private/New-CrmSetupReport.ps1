@@ -30,13 +30,13 @@ function Add-CrmSetupItem {
         foreach ($column in @('IncomingEmailStatus', 'OutgoingEmailStatus', 'ActStatus', 'MailboxStatus', 'TestCompletedOn')) {
             if ($null -ne $Result.$column) { $row.$column = $Result.$column }
         }
-        $mine = @($Result.Alerts | Where-Object { $null -ne $_ })
+        # Every successful test leaves an Information alert: the row and the report keep what needs
+        # attention (warnings and errors), so 50,000 successes add nothing; Get-CrmMailboxAlert has all.
+        $mine = @($Result.Alerts | Where-Object { $null -ne $_ -and $_.Level -ne 'Information' })
         if ($mine.Count -gt 0) {
             $row.AlertCount = $row.AlertCount + $mine.Count
             $row.AlertSummary = [CrmServerSideSync.SetupMailbox]::Join($row.AlertSummary, ' | ', (Format-CrmAlertSummary -Alert $mine))
-            # Every successful test leaves an Information alert: those stay on the row (counted and
-            # summarized); the report's list keeps what needs attention, so 50,000 successes cost nothing.
-            if ($null -ne $Alerts) { foreach ($a in $mine) { if ($a.Level -ne 'Information') { $Alerts.Add($a) } } }
+            if ($null -ne $Alerts) { foreach ($a in $mine) { $Alerts.Add($a) } }
         }
     }
     $row

@@ -18,9 +18,10 @@ function Invoke-CrmExchangeOnlineSetup {
     each mailbox's changes, from -> to). With -Confirm the question is asked once, with counts.
 
     Returns ONE report (CrmServerSideSync.SetupReport): Summary (one line), Steps (counts per
-    step), Mailboxes (one row per mailbox: per-step outcomes, changes, final statuses, alert
-    summary, error; scalar columns, ready for Export-Csv), Checks, OrganizationChanges, Alerts
-    (the warning and error alerts the tests raised; informational ones are counted on the rows).
+    step), Mailboxes (one row per mailbox: per-step outcomes, changes, final statuses, count and
+    summary of the warning and error alerts, error; scalar columns, ready for Export-Csv), Checks,
+    OrganizationChanges, Alerts (the warning and error alerts the tests raised; the Information
+    alert of each successful test is left out: Get-CrmMailboxAlert lists every alert).
     Each failed mailbox step is also a non-terminating error (TargetObject: the mailbox's row).
 
     .PARAMETER Mailbox
