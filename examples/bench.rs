@@ -177,6 +177,8 @@ struct Measured {
     requests: u64,
     operations: usize,
     throttled: u64,
+    /// 429s by the limit that sent them: requests, execution time, concurrency.
+    by_limit: [u64; 3],
     early: u64,
 }
 
@@ -192,6 +194,11 @@ fn measure(org: &Org, work: impl FnOnce()) -> Measured {
         requests: after.requests - before.requests,
         operations: org.operations() - ops_before,
         throttled: after.throttled - before.throttled,
+        by_limit: [
+            after.throttled_requests - before.throttled_requests,
+            after.throttled_execution_time - before.throttled_execution_time,
+            after.throttled_concurrency - before.throttled_concurrency,
+        ],
         early: after.before_retry_after - before.before_retry_after,
     }
 }
@@ -241,11 +248,14 @@ fn peak_rss_mb() -> f64 {
 fn row(label: &str, size: usize, m: &Measured, lb: Duration) {
     let pct = if m.requests > 0 { 100.0 * m.throttled as f64 / m.requests as f64 } else { 0.0 };
     println!(
-        "| {label} | {size} | {:.1} s | {} | {} | {} ({pct:.2} %) | {} | {:.1} s | {:.2} |",
+        "| {label} | {size} | {:.1} s | {} | {} | {} ({pct:.2} %; by limit: {} requests, {} execution, {} concurrency) | {} | {:.1} s | {:.2} |",
         m.wall.as_secs_f64(),
         m.requests,
         m.operations,
         m.throttled,
+        m.by_limit[0],
+        m.by_limit[1],
+        m.by_limit[2],
         m.early,
         lb.as_secs_f64(),
         lb.as_secs_f64() / m.wall.as_secs_f64()

@@ -41,6 +41,14 @@ const PRIVILEGES: &[(&str, &str)] = &[
 ];
 
 pub async fn run(client: &Client) -> Result<Vec<Check>> {
+    let mut checks = prerequisites(client).await?;
+    checks.push(mailbox_summary(client).await?);
+    Ok(checks)
+}
+
+/// Every check except the mailbox summary, which reads all mailboxes: the whole procedure
+/// reads them anyway and summarizes them with [`summarize`].
+pub async fn prerequisites(client: &Client) -> Result<Vec<Check>> {
     let identity = super::identity::who_am_i(client).await?;
     let mut checks = vec![check(
         "Connection",
@@ -69,7 +77,6 @@ pub async fn run(client: &Client) -> Result<Vec<Check>> {
         ),
         None,
     ));
-    checks.push(mailbox_summary(client).await?);
     Ok(checks)
 }
 
@@ -140,16 +147,20 @@ struct Tally {
     failed: usize,
 }
 
+impl Tally {
+    fn add(&mut self, m: &Mailbox) {
+        self.total += 1;
+        self.configured +=
+            usize::from(m.incoming_email == "ServerSideSync" && m.outgoing_email == "ServerSideSync" && m.server_profile_id.is_some());
+        self.approved += usize::from(m.approval_status == "Approved");
+        self.succeeded += usize::from(m.mailbox_status == "Success");
+        self.failed += usize::from(m.mailbox_status == "Failure");
+    }
+}
+
 impl AsyncPageFn for &mut Tally {
     fn call(&mut self, page: Vec<Mailbox>) -> impl std::future::Future<Output = Result<()>> + Send {
-        for m in &page {
-            self.total += 1;
-            self.configured +=
-                usize::from(m.incoming_email == "ServerSideSync" && m.outgoing_email == "ServerSideSync" && m.server_profile_id.is_some());
-            self.approved += usize::from(m.approval_status == "Approved");
-            self.succeeded += usize::from(m.mailbox_status == "Success");
-            self.failed += usize::from(m.mailbox_status == "Failure");
-        }
+        page.iter().for_each(|m| self.add(m));
         std::future::ready(Ok(()))
     }
 }
@@ -158,15 +169,28 @@ async fn mailbox_summary(client: &Client) -> Result<Check> {
     let mut tally = Tally::default();
     let selection = MailboxSelection { active_only: true, ..MailboxSelection::default() };
     selection.for_each_page(client, 5000, &mut tally).await?;
-    let message = format!(
-        "{} active mailboxes: {} use server-side synchronization with a profile, {} approved, {} tested successfully, {} failed their last test.",
-        tally.total, tally.configured, tally.approved, tally.succeeded, tally.failed
-    );
-    let status = if tally.total > 0 && tally.succeeded == tally.total { Status::Pass } else { Status::Warning };
-    Ok(check(
-        "Mailboxes",
-        status,
-        message,
-        (status == Status::Warning).then_some("Run Invoke-CrmExchangeOnlineSetup to configure, approve and test them."),
-    ))
+    Ok(tally.check())
+}
+
+/// The "Mailboxes" check over mailboxes already read.
+pub fn summarize(mailboxes: &[Mailbox]) -> Check {
+    let mut tally = Tally::default();
+    mailboxes.iter().for_each(|m| tally.add(m));
+    tally.check()
+}
+
+impl Tally {
+    fn check(self) -> Check {
+        let message = format!(
+            "{} active mailboxes: {} use server-side synchronization with a profile, {} approved, {} tested successfully, {} failed their last test.",
+            self.total, self.configured, self.approved, self.succeeded, self.failed
+        );
+        let status = if self.total > 0 && self.succeeded == self.total { Status::Pass } else { Status::Warning };
+        check(
+            "Mailboxes",
+            status,
+            message,
+            (status == Status::Warning).then_some("Run Invoke-CrmExchangeOnlineSetup to configure, approve and test them."),
+        )
+    }
 }

@@ -43,12 +43,9 @@ const SSS: &str = "ServerSideSync";
 pub async fn run(client: Arc<Client>, request: SetupRequest, sink: EventSink) -> Result<Value> {
     let mut steps = Vec::new();
 
-    let checks = readiness::run(&client).await?;
+    let checks = readiness::prerequisites(&client).await?;
     for c in &checks {
-        let mut event = serde_json::to_value(c).unwrap_or_default();
-        event["type"] = json!("check");
-        event["version"] = json!(1);
-        sink.for_step("Readiness").send(event).await?;
+        send_check(&sink, c).await?;
     }
     let blocking: Vec<&readiness::Check> =
         checks.iter().filter(|c| c.status == CheckStatus::Fail && c.check == "ExchangeOnlineProfile").collect();
@@ -65,6 +62,7 @@ pub async fn run(client: Arc<Client>, request: SetupRequest, sink: EventSink) ->
     let profile = super::profiles::find(&client, &profile_name).await?;
     let before = selection.collect(&client).await?;
     let total = before.len();
+    send_check(&sink, &readiness::summarize(&before)).await?;
 
     let defaults = org_defaults::DefaultsRequest {
         version: 1,
@@ -127,6 +125,13 @@ pub async fn run(client: Arc<Client>, request: SetupRequest, sink: EventSink) ->
     Ok(
         json!({"version": 1, "what_if": request.what_if, "mailboxes": total, "already_working": already_working, "steps": steps}),
     )
+}
+
+async fn send_check(sink: &EventSink, check: &readiness::Check) -> Result<()> {
+    let mut event = serde_json::to_value(check).unwrap_or_default();
+    event["type"] = json!("check");
+    event["version"] = json!(1);
+    sink.for_step("Readiness").send(event).await
 }
 
 /// Configured for the target profile with server-side synchronization, approved, and
