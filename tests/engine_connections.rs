@@ -96,7 +96,12 @@ fn a_batch_with_a_failing_operation_fails_only_that_item() {
                 if *id == bad { serde_json::json!({"nosuchcolumn": 1}) } else { serde_json::json!({"outgoingemaildeliverymethod": 0}) };
             Item {
                 key: id.clone(),
-                operation: batch::Operation { method: "PATCH", path: format!("mailboxes({id})"), body: std::sync::Arc::new(body), if_match: Some("*".into()) },
+                operation: batch::Operation {
+                    method: "PATCH",
+                    path: format!("mailboxes({id})"),
+                    body: std::sync::Arc::new(body),
+                    if_match: Some("*".into()),
+                },
             }
         })
         .collect();

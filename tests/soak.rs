@@ -1,6 +1,6 @@
 //! Soak: the whole procedure on an organization whose service fails often (503s, connection
-//! resets after the write happened, slow responses, 429s from scaled limits, tokens expiring
-//! every few seconds). Every mailbox must end in the right state or be reported failed with a
+//! resets after the write happened, slow responses, 500/502/504s, injected 429s besides those of
+//! the scaled limits, tokens expiring every few seconds). Every mailbox must end in the right state or be reported failed with a
 //! reason; nothing reported done may be undone; a second run converges.
 //! Size: CRMSYNC_SOAK_MAILBOXES (default 2000; `build.ps1 -Task Soak` runs 10,000).
 
@@ -56,7 +56,17 @@ fn the_procedure_survives_faults_and_a_second_run_converges() {
         c.exec_cost_ms = 1;
         c.test_delay_ms = 300;
         c.token_lifetime_secs = 4;
-        c.faults = FaultConfig { unavailable: 0.12, reset: 0.08, slow: 0.05, slow_ms: 400, token_expiry: 0.08, ..c.faults.clone() };
+        c.faults = FaultConfig {
+            unavailable: 0.12,
+            reset: 0.08,
+            slow: 0.05,
+            slow_ms: 400,
+            token_expiry: 0.08,
+            throttle: 0.06,
+            throttle_retry_after_secs: 1,
+            server_error: 0.04,
+            ..c.faults.clone()
+        };
     });
     // The application user approves email through the Delegated Mailbox Approver role, as an
     // administrator would set it up for unattended runs.

@@ -16,7 +16,12 @@ impl OptionSet {
     pub fn name(&self, value: Option<i64>) -> Name {
         match value {
             None => Name::Borrowed("Unknown"),
-            Some(v) => self.options.iter().find(|(n, _)| *n == v).map(|(_, name)| Name::Borrowed(name)).unwrap_or_else(|| Name::Owned(format!("Unknown({v})"))),
+            Some(v) => self
+                .options
+                .iter()
+                .find(|(n, _)| *n == v)
+                .map(|(_, name)| Name::Borrowed(name))
+                .unwrap_or_else(|| Name::Owned(format!("Unknown({v})"))),
         }
     }
 

@@ -93,15 +93,13 @@ pub async fn run(client: Arc<Client>, request: SetupRequest, sink: EventSink) ->
     // so their writes share one stream under the caller's limits instead of two ramps and tails.
     let settings_sink = sink.for_step("MailboxSettings");
     let approval_sink = sink.for_step("ApproveEmail");
-    let (settings_summary, approval_summary) = tokio::try_join!(
-        mailbox_settings::apply(&client, &before, &target, request.what_if, &settings_sink),
-        async {
+    let (settings_summary, approval_summary) =
+        tokio::try_join!(mailbox_settings::apply(&client, &before, &target, request.what_if, &settings_sink), async {
             if request.skip_approval {
                 return Ok(None);
             }
             approval::apply(&client, &before, &selection, approval::Decision::Approve, request.what_if, &approval_sink).await.map(Some)
-        }
-    )?;
+        })?;
     steps.push(settings_summary);
     steps.extend(approval_summary);
 
@@ -109,7 +107,11 @@ pub async fn run(client: Arc<Client>, request: SetupRequest, sink: EventSink) ->
     let already_working = total - to_test.len();
     let test = test_enable::TestEnableRequest {
         version: 1,
-        selection: MailboxSelection { mailbox_ids: Some(to_test.iter().map(|m| m.mailbox_id.clone()).collect()), active_only: true, ..MailboxSelection::default() },
+        selection: MailboxSelection {
+            mailbox_ids: Some(to_test.iter().map(|m| m.mailbox_id.clone()).collect()),
+            active_only: true,
+            ..MailboxSelection::default()
+        },
         sync_with_this_org_only: request.sync_with_this_org_only,
         wait: request.wait,
         timeout_secs: request.timeout_secs,
@@ -122,9 +124,7 @@ pub async fn run(client: Arc<Client>, request: SetupRequest, sink: EventSink) ->
         test_enable::run_for(&client, to_test, &test, &sink.for_step("TestAndEnable")).await?
     };
     steps.push(test_summary);
-    Ok(
-        json!({"version": 1, "what_if": request.what_if, "mailboxes": total, "already_working": already_working, "steps": steps}),
-    )
+    Ok(json!({"version": 1, "what_if": request.what_if, "mailboxes": total, "already_working": already_working, "steps": steps}))
 }
 
 async fn send_check(sink: &EventSink, check: &readiness::Check) -> Result<()> {

@@ -116,7 +116,12 @@ mod tests {
     #[test]
     fn operations_are_encoded_as_the_documentation_shows() {
         let base = Url::parse("https://contoso.crm.dynamics.com/api/data/v9.2/").unwrap();
-        let op = Operation { method: "PATCH", path: "mailboxes(1)".into(), body: Arc::new(serde_json::json!({"a": 1})), if_match: Some("*".into()) };
+        let op = Operation {
+            method: "PATCH",
+            path: "mailboxes(1)".into(),
+            body: Arc::new(serde_json::json!({"a": 1})),
+            if_match: Some("*".into()),
+        };
         let text = encode(&base, "batch_x", &[op]);
         assert!(text.starts_with("--batch_x\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nPATCH https://contoso.crm.dynamics.com/api/data/v9.2/mailboxes(1) HTTP/1.1\r\n"));
         assert!(text.contains("If-Match: *\r\n\r\n{\"a\":1}\r\n"));

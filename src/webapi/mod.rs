@@ -108,9 +108,8 @@ impl WebApi {
     /// generic JSON values first would cost several times the memory of the typed rows.
     pub async fn get_page<T: serde::de::DeserializeOwned>(&self, url: Url, prefer: &[&str]) -> Result<Page<T>> {
         let raw = self.send_raw(Method::GET, url, None, prefer, None).await?;
-        let page: WirePage<T> = serde_json::from_slice(&raw.bytes).map_err(|e| {
-            Error::new(ErrorKind::Service, format!("The service answered a collection query with an unexpected body: {e}"))
-        })?;
+        let page: WirePage<T> = serde_json::from_slice(&raw.bytes)
+            .map_err(|e| Error::new(ErrorKind::Service, format!("The service answered a collection query with an unexpected body: {e}")))?;
         let next_link = match page.next_link.as_deref() {
             Some(link) => Some(self.same_origin(link)?),
             None => None,
@@ -202,6 +201,7 @@ impl WebApi {
         // skew): renew up to this many times per request, each with a new token.
         const MAX_RENEWALS: u32 = 3;
         let mut renewals = 0u32;
+        let mut server_errors = 0u32;
         loop {
             let token = self.tokens.get().await?;
             let mut request =
@@ -243,7 +243,8 @@ impl WebApi {
                 // Holds every request of this connection, not just this one, until it elapses.
                 self.pacer.throttled(retry::delay(response.headers(), attempt));
             }
-            if retry::is_retryable_status(status) && attempt < self.max_retries {
+            if retry::may_retry(status, server_errors) && attempt < self.max_retries {
+                server_errors += u32::from(status == StatusCode::INTERNAL_SERVER_ERROR);
                 drop(slot);
                 if status != StatusCode::TOO_MANY_REQUESTS {
                     tokio::time::sleep(retry::delay(response.headers(), attempt)).await;

@@ -9,6 +9,15 @@ pub fn is_retryable_status(status: StatusCode) -> bool {
     matches!(status.as_u16(), 429 | 502 | 503 | 504)
 }
 
+/// A 500 may be a passing fault or a real error (a plug-in, bad data): it is tried this many
+/// more times, then reported as it is.
+pub const SERVER_ERROR_RETRIES: u32 = 2;
+
+/// Whether an answer may be tried again, given how many 500s this request already drew.
+pub fn may_retry(status: StatusCode, server_errors: u32) -> bool {
+    is_retryable_status(status) || (status == StatusCode::INTERNAL_SERVER_ERROR && server_errors < SERVER_ERROR_RETRIES)
+}
+
 /// Resets, refused connections and timeouts: the request may or may not have reached the
 /// service, which is only safe to repeat because every request here is a GET or an
 /// idempotent PATCH.
@@ -46,5 +55,8 @@ mod tests {
         assert_eq!(backoff(20), Duration::from_secs(30));
         assert!(is_retryable_status(StatusCode::TOO_MANY_REQUESTS));
         assert!(!is_retryable_status(StatusCode::BAD_REQUEST));
+        assert!(may_retry(StatusCode::INTERNAL_SERVER_ERROR, 0) && may_retry(StatusCode::INTERNAL_SERVER_ERROR, 1));
+        assert!(!may_retry(StatusCode::INTERNAL_SERVER_ERROR, SERVER_ERROR_RETRIES), "a lasting 500 is reported");
+        assert!(!may_retry(StatusCode::BAD_REQUEST, 0));
     }
 }
