@@ -11,7 +11,7 @@ pub fn is_retryable_status(status: StatusCode) -> bool {
 
 /// A 500 may be a passing fault or a real error (a plug-in, bad data): it is tried this many
 /// more times, then reported as it is.
-pub const SERVER_ERROR_RETRIES: u32 = 2;
+const SERVER_ERROR_RETRIES: u32 = 2;
 
 /// Whether an answer may be tried again, given how many 500s this request already drew.
 pub fn may_retry(status: StatusCode, server_errors: u32) -> bool {
