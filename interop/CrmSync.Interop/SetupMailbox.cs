@@ -38,7 +38,9 @@ namespace CrmServerSideSync
         private string mailboxSettings = "NotRun";
         private string approveEmail = "NotRun";
         private string testAndEnable = "NotRun";
-        private string changes = "";
+        private static readonly string[] StepOrder = { "MailboxSettings", "ApproveEmail", "TestAndEnable" };
+        // One slot per step, and a last one for any other step.
+        private readonly string[] stepChanges = new string[StepOrder.Length + 1];
         private string incomingEmailStatus;
         private string outgoingEmailStatus;
         private string actStatus;
@@ -69,8 +71,28 @@ namespace CrmServerSideSync
         public string ApproveEmail { get { return approveEmail; } set { approveEmail = Shared(value); } }
         /// <summary>Outcome of Test and Enable.</summary>
         public string TestAndEnable { get { return testAndEnable; } set { testAndEnable = Shared(value); } }
-        /// <summary>The changes made (or planned), "Field: from -> to; ...".</summary>
-        public string Changes { get { return changes; } set { changes = Shared(value); } }
+        /// <summary>The changes made (or planned), "Field: from -> to; ...", in the procedure's step order.</summary>
+        public string Changes
+        {
+            get
+            {
+                string joined = "";
+                foreach (string text in stepChanges) joined = Join(joined, "; ", text);
+                return joined;
+            }
+        }
+
+        /// <summary>
+        /// Records one step's changes. Settings and approval run at the same time, so their
+        /// results arrive in either order; Changes still lists them in the steps' order.
+        /// </summary>
+        public void AddChanges(string step, string text)
+        {
+            if (string.IsNullOrEmpty(text)) return;
+            int slot = Array.IndexOf(StepOrder, step);
+            if (slot < 0) slot = StepOrder.Length;
+            stepChanges[slot] = Shared(Join(stepChanges[slot], "; ", text));
+        }
         /// <summary>Incoming email status after the test.</summary>
         public string IncomingEmailStatus { get { return incomingEmailStatus; } set { incomingEmailStatus = Shared(value); } }
         /// <summary>Outgoing email status after the test.</summary>

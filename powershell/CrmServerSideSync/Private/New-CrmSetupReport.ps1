@@ -24,7 +24,7 @@ function Add-CrmSetupItem {
         $Rows[[string]$Result.MailboxId] = $row
     }
     if ($script:SetupMailboxSteps -contains $Result.Step) { $row.($Result.Step) = $Result.Outcome }
-    $row.Changes = [CrmServerSideSync.SetupMailbox]::Join($row.Changes, '; ', $Result.Changes)
+    $row.AddChanges([string]$Result.Step, [string]$Result.Changes)
     if (-not [string]::IsNullOrEmpty($Result.Error)) { $row.Error = [CrmServerSideSync.SetupMailbox]::Join($row.Error, ' | ', "$($Result.Step): $($Result.Error)") }
     if ($Result.Step -eq 'TestAndEnable') {
         foreach ($column in @('IncomingEmailStatus', 'OutgoingEmailStatus', 'ActStatus', 'MailboxStatus', 'TestCompletedOn')) {
