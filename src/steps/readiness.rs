@@ -156,6 +156,20 @@ impl Tally {
         self.succeeded += usize::from(m.mailbox_status == "Success");
         self.failed += usize::from(m.mailbox_status == "Failure");
     }
+
+    fn check(self) -> Check {
+        let message = format!(
+            "{} active mailboxes: {} use server-side synchronization with a profile, {} approved, {} tested successfully, {} failed their last test.",
+            self.total, self.configured, self.approved, self.succeeded, self.failed
+        );
+        let status = if self.total > 0 && self.succeeded == self.total { Status::Pass } else { Status::Warning };
+        check(
+            "Mailboxes",
+            status,
+            message,
+            (status == Status::Warning).then_some("Run Invoke-CrmExchangeOnlineSetup to configure, approve and test them."),
+        )
+    }
 }
 
 impl AsyncPageFn for &mut Tally {
@@ -177,20 +191,4 @@ pub fn summarize(mailboxes: &[Mailbox]) -> Check {
     let mut tally = Tally::default();
     mailboxes.iter().for_each(|m| tally.add(m));
     tally.check()
-}
-
-impl Tally {
-    fn check(self) -> Check {
-        let message = format!(
-            "{} active mailboxes: {} use server-side synchronization with a profile, {} approved, {} tested successfully, {} failed their last test.",
-            self.total, self.configured, self.approved, self.succeeded, self.failed
-        );
-        let status = if self.total > 0 && self.succeeded == self.total { Status::Pass } else { Status::Warning };
-        check(
-            "Mailboxes",
-            status,
-            message,
-            (status == Status::Warning).then_some("Run Invoke-CrmExchangeOnlineSetup to configure, approve and test them."),
-        )
-    }
 }
