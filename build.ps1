@@ -308,7 +308,7 @@ function Write-DemoTable([object[]] $Rows, [string[]] $Property, [int] $Width = 
 
 function Invoke-Demo {
     Invoke-Build
-    Import-Module (Join-Path $Root 'powershell/tests/SimulatorHelper.psm1') -Force
+    Import-Module (Join-Path $Root 'crates/dataverse-sim/SimulatorHelper.psm1') -Force
     Write-Step 'Demo: connect Dynamics 365 to Exchange Online, against the Dataverse simulator'
     $simPath = Get-DataverseSimPath -Configuration $Configuration
     # A short simulated Test & Enable delay when the simulator supports it (-TestDelayMs is ignored otherwise).

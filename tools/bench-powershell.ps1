@@ -9,7 +9,7 @@ param(
     [string] $Simulator = (Join-Path $PSScriptRoot '../target/release/dataverse-sim')
 )
 $ErrorActionPreference = 'Stop'
-Import-Module (Join-Path $PSScriptRoot '../powershell/tests/SimulatorHelper.psm1') -Force
+Import-Module (Join-Path $PSScriptRoot '../crates/dataverse-sim/SimulatorHelper.psm1') -Force
 Import-Module $ModulePath -Force
 # Limits off: this run measures memory, the Rust benchmark measures pacing.
 $sim = Start-DataverseSim -Mailboxes $Mailboxes -Queues ([int]($Mailboxes / 50)) -TestDelayMs 1000 -ArgumentList @('--no-limits') -TimeoutSeconds 120

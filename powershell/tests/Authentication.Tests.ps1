@@ -1,7 +1,7 @@
 # Connect-CrmOnline's sign-in kinds against the simulator: certificate, managed identity, device code,
 # -Cloud, and secrets across all of them.
 #
-# What the simulator binary cannot do (tests/dataverse-sim has no command-line option or HTTP route
+# What the simulator binary cannot do (crates/dataverse-sim has no command-line option or HTTP route
 # for it; only the Rust tests reach it through SimConfig): trust a certificate
 # (identity.trusted_certificates), approve or decline a device code, shorten a device code's expiry.
 # So a certificate sign-in is tested up to Entra's answer for an untrusted certificate (AADSTS700027

@@ -12,7 +12,7 @@ $script:SimClientSecret = 'sim-client-secret'
 $script:SimMailboxes = 50
 $script:SimQueues = 5
 
-Import-Module (Join-Path $PSScriptRoot 'SimulatorHelper.psm1') -Force
+Import-Module (Join-Path $PSScriptRoot '../../crates/dataverse-sim/SimulatorHelper.psm1') -Force
 
 function ConvertTo-TestSecureString([string] $Text) {
     ConvertTo-SecureString -String $Text -AsPlainText -Force
