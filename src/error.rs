@@ -29,7 +29,12 @@ pub struct Error {
     pub http_status: Option<u16>,
     /// Dataverse hex code such as `0x80040220`, when the service gave one.
     pub code: Option<String>,
+    /// Neutral advice: what to do, in terms of the library and the service (no front end's
+    /// commands: a C caller reads it too).
     pub remedy: Option<String>,
+    /// A stable name for the remedy (`sign_in_again`, `list_profiles`, …), so that a front end
+    /// can add advice in its own terms: the PowerShell module maps it to its cmdlets.
+    pub hint: Option<&'static str>,
     pub retry_after: Option<Duration>,
 }
 
@@ -37,7 +42,7 @@ pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error { kind, message: message.into(), http_status: None, code: None, remedy: None, retry_after: None }
+        Error { kind, message: message.into(), http_status: None, code: None, remedy: None, hint: None, retry_after: None }
     }
 
     pub fn invalid(message: impl Into<String>) -> Self {
@@ -62,6 +67,11 @@ impl Error {
         self
     }
 
+    pub fn with_hint(mut self, hint: &'static str) -> Self {
+        self.hint = Some(hint);
+        self
+    }
+
     /// The error as a document: `status` names the kind. It is the error of a failed item
     /// inside events and results; the C boundary adds the numeric `status_code` to the error
     /// of a failed call.
@@ -73,6 +83,7 @@ impl Error {
             "code": self.code,
             "message": self.message,
             "remedy": self.remedy,
+            "hint": self.hint,
             "retry_after_secs": self.retry_after.map(|d| d.as_secs_f64()),
         })
     }

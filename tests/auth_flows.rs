@@ -302,7 +302,8 @@ fn device_code_flows(seen: &mut Seen) {
     let (status, err) = who_am_i(&client).expect_err("no sign-in yet");
     seen.doc(&err);
     assert_eq!(status, Status::Authentication);
-    assert!(err["remedy"].as_str().unwrap().contains("Connect-CrmOnline -DeviceCode"), "{err}");
+    assert!(err["remedy"].as_str().unwrap().contains("crmsync_client_authenticate_start"), "{err}");
+    assert_eq!(err["hint"], "sign_in_again", "{err}");
 
     let state = sim.with_state(|s| s.state());
     let (events, result) = authenticate(&client, |event| {
@@ -341,7 +342,8 @@ fn device_code_flows(seen: &mut Seen) {
     let (status, err) = who_am_i(&client).expect_err("a revoked sign-in cannot renew");
     seen.doc(&err);
     assert_eq!(status, Status::Authentication);
-    assert!(err["remedy"].as_str().unwrap().contains("Connect-CrmOnline -DeviceCode"), "{err}");
+    assert!(err["remedy"].as_str().unwrap().contains("crmsync_client_authenticate_start"), "{err}");
+    assert_eq!(err["hint"], "sign_in_again", "{err}");
 
     // Declined in the browser.
     let client = new_client(&device_config(&sim.url)).unwrap();
@@ -355,7 +357,8 @@ fn device_code_flows(seen: &mut Seen) {
     let (status, err) = result.expect_err("a declined sign-in fails");
     assert_eq!(status, Status::Authentication);
     assert!(err["message"].as_str().unwrap().contains("declined"), "{err}");
-    assert!(err["remedy"].as_str().unwrap().contains("Connect-CrmOnline -DeviceCode"), "{err}");
+    assert!(err["remedy"].as_str().unwrap().contains("crmsync_client_authenticate_start"), "{err}");
+    assert_eq!(err["hint"], "sign_in_again", "{err}");
 }
 
 #[test]
@@ -374,7 +377,8 @@ fn expired_device_code(seen: &mut Seen) {
     assert!(started.elapsed() < Duration::from_secs(15));
     assert_eq!(status, Status::Authentication);
     assert!(err["message"].as_str().unwrap().contains("expired"), "{err}");
-    assert!(err["remedy"].as_str().unwrap().contains("Connect-CrmOnline -DeviceCode"), "{err}");
+    assert!(err["remedy"].as_str().unwrap().contains("crmsync_client_authenticate_start"), "{err}");
+    assert_eq!(err["hint"], "sign_in_again", "{err}");
 }
 
 #[test]

@@ -75,7 +75,8 @@ fn mailboxes_of_a_profile_by_name_and_by_id_agree() {
     let (_, missing) = drain_items(&list_mailboxes(&client, r#"{"version":1,"server_profile":"Nope"}"#).unwrap());
     let (status, doc) = missing.unwrap_err();
     assert_eq!(status, Status::NotFound);
-    assert!(doc["remedy"].as_str().unwrap().contains("Get-CrmEmailServerProfile"));
+    assert!(doc["remedy"].as_str().unwrap().contains("List the email server profiles"), "{doc}");
+    assert_eq!(doc["hint"], "list_profiles");
 }
 
 #[test]
@@ -100,7 +101,8 @@ fn an_expired_token_is_an_authentication_error_that_says_what_to_do() {
     let (status, doc) = who_am_i(&client).unwrap_err();
     assert_eq!(status, Status::Authentication);
     assert_eq!(doc["http_status"], 401);
-    assert!(doc["remedy"].as_str().unwrap().contains("Connect-CrmOnline"));
+    assert!(doc["remedy"].as_str().unwrap().contains("connect again"), "{doc}");
+    assert_eq!(doc["hint"], "connect_again");
     assert!(!doc.to_string().contains(fixtures::EXPIRED_TOKEN));
 }
 

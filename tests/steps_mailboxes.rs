@@ -20,7 +20,8 @@ fn apply_defaults_plans_then_configures_every_mailbox_and_is_idempotent() {
     let (_, refused) = run_op(&client, ffi::crmsync_mailboxes_configure_start, APPLY_DEFAULTS);
     let (status, doc) = refused.unwrap_err();
     assert_eq!(status, Status::InvalidArgument, "no org default profile yet: {doc}");
-    assert!(doc["remedy"].as_str().unwrap().contains("Set-CrmMailboxDefaults"));
+    assert!(doc["remedy"].as_str().unwrap().contains("default email server profile"), "{doc}");
+    assert_eq!(doc["hint"], "set_default_profile");
 
     defaults_set(&client, ORG_DEFAULTS).unwrap();
     let before = all_mailboxes(&client);

@@ -49,7 +49,8 @@ fn test_and_enable_reports_success_for_approved_mailboxes_and_approval_alerts_fo
     let codes: Vec<String> =
         unapproved["alerts"].as_array().unwrap().iter().map(|a| a["error_type"].as_str().unwrap_or_default().to_owned()).collect();
     assert!(codes.iter().any(|c| c.contains("S2SApprovalNeeded")), "{unapproved}");
-    assert!(unapproved["error"]["remedy"].as_str().unwrap().contains("Approve-CrmMailbox"));
+    assert!(unapproved["error"]["remedy"].as_str().unwrap().contains("Approve the mailbox"), "{unapproved}");
+    assert_eq!(unapproved["error"]["hint"], "approve_mailbox");
 
     let key = unapproved["key"].as_str().unwrap();
     let found = alerts(&client, &format!(r#"{{"version":1,"mailbox_ids":["{key}"],"min_level":"Error"}}"#));

@@ -125,7 +125,8 @@ impl ClientCertificate {
     pub fn from_file(path: &std::path::Path, password: Option<&SecretString>) -> Result<Self> {
         let bytes = Zeroizing::new(std::fs::read(path).map_err(|e| {
             Error::invalid(format!("The certificate file '{}' could not be read: {e}.", path.display()))
-                .with_remedy("Check -CertificatePath (a .pfx, or a .pem holding the certificate and its private key).")
+                .with_remedy("Check certificate_path: a .pfx, or a .pem holding the certificate and its private key.")
+                .with_hint("certificate_path")
         })?);
         if bytes.trim_ascii_start().starts_with(b"-----BEGIN") {
             Self::from_pem(&bytes)
@@ -230,7 +231,7 @@ impl TokenSource for ClientCertificateSource {
                     status,
                     format!("Microsoft Entra ID refused the certificate credentials ({}).", error.summary()),
                     &format!(
-                        "Check that the certificate with thumbprint {} is uploaded to the app registration {} (Entra ID > App registrations > Certificates & secrets) and not expired, that -TenantId is right, and that the app is an application user in this environment.",
+                        "Check that the certificate with thumbprint {} is uploaded to the app registration {} (Entra ID > App registrations > Certificates & secrets) and not expired, that tenant_id is right, and that the app is an application user in this environment.",
                         self.certificate.thumbprint_sha1_hex(),
                         self.client_id
                     ),

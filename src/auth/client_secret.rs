@@ -29,7 +29,7 @@ impl TokenSource for ClientSecretSource {
                 Answer::Refused { status, error } => Err(entra::refused(
                     status,
                     format!("Microsoft Entra ID refused the client credentials ({}).", error.summary()),
-                    "Check -TenantId, -ClientId and the client secret (it may have expired: Entra ID > App registrations > Certificates & secrets), and that the app is an application user in this environment.",
+                    "Check tenant_id, client_id and the client secret (it may have expired: Entra ID > App registrations > Certificates & secrets), and that the app is an application user in this environment.",
                 )),
             }
         })

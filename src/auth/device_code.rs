@@ -57,8 +57,7 @@ fn default_interval() -> u64 {
     5
 }
 
-const SIGN_IN_AGAIN: &str =
-    "Run Connect-CrmOnline -DeviceCode again (crmsync_client_authenticate_start) and finish the sign-in in the browser.";
+const SIGN_IN_AGAIN: &str = "Start the device code sign-in again (crmsync_client_authenticate_start) and finish it in the browser.";
 
 impl DeviceCodeSource {
     fn keep(&self, token: &TokenResponse) {
@@ -89,7 +88,7 @@ impl DeviceCodeSource {
                     status,
                     format!("The device code sign-in could not be renewed ({}); it may have expired or been revoked.", error.summary()),
                     SIGN_IN_AGAIN,
-                ))
+                ).with_hint("sign_in_again"))
             }
         }
     }
@@ -102,7 +101,7 @@ impl DeviceCodeSource {
                 return Err(entra::refused(
                     status,
                     format!("Microsoft Entra ID refused to start a device code sign-in ({}).", error.summary()),
-                    "Check -TenantId and -ClientId (the app must be a public client with 'Allow public client flows' enabled), and -Cloud/-AuthorityHost for national clouds.",
+                    "Check tenant_id and client_id (the app must be a public client with 'Allow public client flows' enabled), and cloud or authority_host for national clouds.",
                 ));
             }
         };
@@ -145,27 +144,27 @@ impl DeviceCodeSource {
                         status,
                         format!("The device code expired before the sign-in was completed ({}).", error.summary()),
                         &format!("{SIGN_IN_AGAIN} Enter the code within {} minutes.", code.expires_in.div_ceil(60)),
-                    ));
+                    ).with_hint("sign_in_again"));
                 }
                 "authorization_declined" => {
                     return Err(entra::refused(
                         status,
                         format!("The sign-in was declined in the browser ({}).", error.summary()),
                         &format!("{SIGN_IN_AGAIN} Choose 'Continue' and sign in with an account that is a user of this environment."),
-                    ));
+                    ).with_hint("sign_in_again"));
                 }
                 "bad_verification_code" => {
                     return Err(entra::refused(
                         status,
                         format!("Microsoft Entra ID did not recognise the device code ({}).", error.summary()),
                         SIGN_IN_AGAIN,
-                    ));
+                    ).with_hint("sign_in_again"));
                 }
                 _ => {
                     return Err(entra::refused(
                         status,
                         format!("The device code sign-in failed ({}).", error.summary()),
-                        "Check -TenantId and -ClientId, that the account may use this app (admin consent, conditional access), and that it is a user of this environment.",
+                        "Check tenant_id and client_id, that the account may use this app (admin consent, conditional access), and that it is a user of this environment.",
                     ));
                 }
             }
@@ -182,7 +181,8 @@ impl TokenSource for DeviceCodeSource {
                     ErrorKind::Authentication,
                     "Device code sign-in needs the user, and nobody has signed in on this connection yet.",
                 )
-                .with_remedy(SIGN_IN_AGAIN)),
+                .with_remedy(SIGN_IN_AGAIN)
+                .with_hint("sign_in_again")),
             }
         })
     }

@@ -60,7 +60,8 @@ pub(super) async fn post_form<T: serde::de::DeserializeOwned>(
             ErrorKind::Transport,
             format!("Could not reach the Microsoft Entra endpoint {url}: {}", crate::transport::describe_error(&e)),
         )
-        .with_remedy("Check the network and proxy, and the authority host: national clouds (GCC High, DoD, China) use their own; set -Cloud or -AuthorityHost.")
+        .with_remedy("Check the network and proxy, and the authority host: national clouds (GCC High, DoD, China) use their own; set the credential's cloud or authority_host.")
+        .with_hint("choose_cloud")
     })?;
     let status = response.status();
     let body = response.bytes().await.unwrap_or_default();

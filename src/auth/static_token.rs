@@ -20,8 +20,9 @@ impl StaticTokenSource {
 }
 
 pub fn expired_token_error() -> Error {
-    Error::new(ErrorKind::Authentication, "The access token given to Connect-CrmOnline has expired and crmsync cannot renew a token it did not obtain itself.")
-        .with_remedy("Get a new token and connect again, or connect with -ClientId/-TenantId and a client secret (or another renewable credential) so that long runs renew tokens automatically.")
+    Error::new(ErrorKind::Authentication, "The access token given to the connection has expired and crmsync cannot renew a token it did not obtain itself.")
+        .with_remedy("Get a new token and connect again, or connect with a client secret, a certificate or another renewable credential so that long runs renew tokens automatically.")
+        .with_hint("connect_again")
 }
 
 impl TokenSource for StaticTokenSource {

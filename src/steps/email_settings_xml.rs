@@ -30,7 +30,8 @@ pub fn write(xml: &str, element: &str, value: i64) -> Result<String> {
     let close = format!("</{ROOT}>");
     let at = xml.rfind(&close).ok_or_else(|| {
         Error::invalid("The organization's defaultemailsettings is not an <EmailSettings> document; crmsync will not overwrite it.")
-            .with_remedy("Inspect the value with Get-CrmMailboxDefaults -Raw and correct it in the Power Platform admin center (Settings > Email > Server-side synchronization).")
+            .with_remedy("Inspect the organization's defaultemailsettings value and correct it in the Power Platform admin center (Settings > Email > Server-side synchronization).")
+            .with_hint("inspect_defaults")
     })?;
     Ok(format!("{}<{element}>{value}</{element}>{}", &xml[..at], &xml[at..]))
 }

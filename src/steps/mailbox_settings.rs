@@ -55,14 +55,15 @@ pub async fn desired(client: &Client, request: &SettingsRequest) -> Result<Desir
         || request.outgoing_email.is_some()
         || request.appointments_contacts_tasks.is_some();
     if request.apply_defaults && explicit {
-        return Err(Error::invalid("Use either -ApplyDefaults or an explicit -ServerProfile and delivery methods, not both."));
+        return Err(Error::invalid("Use either apply_defaults or an explicit server_profile and delivery methods, not both."));
     }
     let mut target = Desired { sync_only: request.sync_with_this_org_only, ..Desired::default() };
     if request.apply_defaults {
         let defaults = super::org_defaults::get(client).await?;
         let profile = defaults.server_profile_id.ok_or_else(|| {
             Error::invalid("The organization has no default email server profile, so there are no defaults to apply.")
-                .with_remedy("Run Set-CrmMailboxDefaults -ServerProfile 'Microsoft Exchange Online' first.")
+                .with_remedy("Set the organization's default email server profile ('Microsoft Exchange Online') first.")
+                .with_hint("set_default_profile")
         })?;
         target.profile = Some((profile, defaults.server_profile_name));
         target.incoming = INCOMING_EMAIL.value(&defaults.incoming_email);
@@ -84,7 +85,7 @@ pub async fn desired(client: &Client, request: &SettingsRequest) -> Result<Desir
         && target.sync_only.is_none()
     {
         return Err(Error::invalid(
-            "Nothing to set: give -ApplyDefaults, or -ServerProfile and/or delivery methods, or -SyncWithThisOrgOnly.",
+            "Nothing to set: give apply_defaults, or server_profile and/or delivery methods, or sync_with_this_org_only.",
         ));
     }
     Ok(target)

@@ -125,7 +125,8 @@ impl MailboxSelection {
             {
                 let state = if self.active_only { " or are inactive" } else { "" };
                 return Err(Error::not_found(format!("{} mailbox id(s) do not exist{state} (first: {}).", missing.len(), missing[0]))
-                    .with_remedy("Check the ids with Get-CrmMailbox; nothing was changed."));
+                    .with_remedy("List the mailboxes to check the ids; nothing was changed.")
+                    .with_hint("list_mailboxes"));
             }
         }
         Ok(all)

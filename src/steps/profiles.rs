@@ -53,7 +53,8 @@ pub async fn find(client: &Client, id_or_name: &str) -> Result<EmailServerProfil
     match found.as_slice() {
         [one] => Ok(one.clone()),
         [] => Err(Error::not_found(format!("No email server profile is named '{id_or_name}'."))
-            .with_remedy("Run Get-CrmEmailServerProfile to list the profiles, then pass an exact name or the profile id.")),
+            .with_remedy("List the email server profiles, then pass an exact name or the profile id.")
+            .with_hint("list_profiles")),
         many => Err(Error::invalid(format!("{} email server profiles are named '{id_or_name}'; pass the profile id instead.", many.len()))),
     }
 }

@@ -22,10 +22,17 @@ pub struct Check {
     pub status: Status,
     pub message: String,
     pub remedy: Option<String>,
+    /// A stable name for the remedy, for a front end to add its own advice (see `Error::hint`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<&'static str>,
 }
 
 fn check(name: &str, status: Status, message: String, remedy: Option<&str>) -> Check {
-    Check { check: name.to_string(), status, message, remedy: remedy.map(str::to_string) }
+    Check { check: name.to_string(), status, message, remedy: remedy.map(str::to_string), hint: None }
+}
+
+fn check_with_hint(name: &str, status: Status, message: String, remedy: &str, hint: &'static str) -> Check {
+    Check { hint: Some(hint), ..check(name, status, message, Some(remedy)) }
 }
 
 /// The privileges each later step needs (dataverse-reference §9), with the step named.
@@ -96,17 +103,19 @@ fn profile_check(profiles: &[EmailServerProfile]) -> Check {
     let label = profile.name.clone().unwrap_or_default();
     match (profile.state.as_ref(), profile.is_default) {
         ("Active", true) => check(name, Status::Pass, format!("'{label}' exists, is active and is the organization's default."), None),
-        ("Active", false) => check(
+        ("Active", false) => check_with_hint(
             name,
             Status::Warning,
             format!("'{label}' exists and is active but is not the default."),
-            Some("Run Set-CrmDefaultEmailServerProfile (or Invoke-CrmExchangeOnlineSetup)."),
+            "Make it the organization's default email server profile (the whole setup does so too).",
+            "set_default_profile",
         ),
-        _ => check(
+        _ => check_with_hint(
             name,
             Status::Warning,
             format!("'{label}' exists but is inactive."),
-            Some("Run Set-CrmDefaultEmailServerProfile: it activates the profile and makes it the default."),
+            "Activate it and make it the organization's default email server profile.",
+            "set_default_profile",
         ),
     }
 }
@@ -163,12 +172,12 @@ impl Tally {
             self.total, self.configured, self.approved, self.succeeded, self.failed
         );
         let status = if self.total > 0 && self.succeeded == self.total { Status::Pass } else { Status::Warning };
-        check(
-            "Mailboxes",
-            status,
-            message,
-            (status == Status::Warning).then_some("Run Invoke-CrmExchangeOnlineSetup to configure, approve and test them."),
-        )
+        match status {
+            Status::Warning => {
+                check_with_hint("Mailboxes", status, message, "Run the whole setup to configure, approve and test them.", "run_setup")
+            }
+            _ => check("Mailboxes", status, message, None),
+        }
     }
 }
 

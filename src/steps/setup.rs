@@ -51,7 +51,7 @@ pub async fn run(client: Arc<Client>, request: SetupRequest, sink: EventSink) ->
         checks.iter().filter(|c| c.status == CheckStatus::Fail && c.check == "ExchangeOnlineProfile").collect();
     if let Some(block) = blocking.first() {
         return Err(
-            Error::invalid(format!("Readiness check failed: {}", block.message)).with_remedy(block.remedy.clone().unwrap_or_default())
+            Error { hint: block.hint, ..Error::invalid(format!("Readiness check failed: {}", block.message)).with_remedy(block.remedy.clone().unwrap_or_default()) }
         );
     }
     let profile_name = request.server_profile.clone().unwrap_or_else(|| EXCHANGE_ONLINE_NAME.to_string());

@@ -97,7 +97,8 @@ pub async fn run_for(client: &Arc<Client>, mailboxes: Vec<Mailbox>, request: &Te
         } else {
             counts.add(Outcome::Failed);
             let error = Error::new(ErrorKind::Service, "The service accepted the request but the mailbox does not show a scheduled test.")
-                .with_remedy("Check that the mailbox is active and run Enable-CrmMailbox again.");
+                .with_remedy("Check that the mailbox is active and run Test & Enable again.")
+                .with_hint("test_again");
             sink.send(report::item(&mailbox, Outcome::Failed, &[], Some(&error))).await?;
         }
     }
@@ -147,9 +148,8 @@ async fn wait_for_results(
                 counts.add(Outcome::TimedOut);
                 let error =
                     Error::new(ErrorKind::Service, "The test had not finished when the timeout passed; it continues on the service.")
-                        .with_remedy(
-                            "Check later with Get-CrmMailbox (statuses) and Get-CrmMailboxAlert, or run again with a longer -Timeout.",
-                        );
+                        .with_remedy("Check the mailbox's statuses and alerts later, or run again with a longer timeout.")
+                        .with_hint("check_later");
                 sink.send(report::item(mailbox, Outcome::TimedOut, &[], Some(&error))).await?;
             }
             break;
@@ -203,10 +203,13 @@ fn failure_from_alerts(alerts: &[Alert]) -> Error {
     let approval = alerts.iter().any(|a| {
         a.error_type.as_deref().unwrap_or_default().contains("ApprovalNeeded") || a.text.as_deref().unwrap_or_default().contains("approved")
     });
-    let remedy = if approval {
-        "Approve the mailbox's email (Approve-CrmMailbox, as a Global or Exchange administrator or a Delegated Mailbox Approver), then run Enable-CrmMailbox again."
+    let (remedy, hint) = if approval {
+        (
+            "Approve the mailbox's email (as a Global or Exchange administrator or a Delegated Mailbox Approver), then run Test & Enable again.",
+            "approve_mailbox",
+        )
     } else {
-        "Read the alerts (Get-CrmMailboxAlert), fix the cause (profile, delivery methods, licence), then run Enable-CrmMailbox again."
+        ("Read the mailbox's alerts, fix the cause (profile, delivery methods, licence), then run Test & Enable again.", "read_alerts")
     };
-    Error::new(ErrorKind::Service, format!("Test & Enable failed: {text}")).with_remedy(remedy)
+    Error::new(ErrorKind::Service, format!("Test & Enable failed: {text}")).with_remedy(remedy).with_hint(hint)
 }

@@ -33,7 +33,9 @@ pub fn from_response(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Er
     let mut error = Error::new(kind, message);
     error.http_status = Some(status.as_u16());
     error.retry_after = super::retry::retry_after(headers);
-    error.remedy = Some(remedy(kind, code.as_deref(), &error.message).to_string());
+    let (remedy, hint) = remedy(kind, code.as_deref(), &error.message);
+    error.remedy = Some(remedy.to_string());
+    error.hint = hint;
     error.code = code;
     error
 }
@@ -41,16 +43,20 @@ pub fn from_response(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Er
 /// The platform's text when a caller without the Microsoft 365 condition approves email (S-CRDB).
 pub const APPROVAL_ROLE_MESSAGE: &str = "can only be approved by a user with the Global Administrator or Exchange Administrator role";
 
-fn remedy(kind: ErrorKind, code: Option<&str>, message: &str) -> &'static str {
+/// The remedy for a service error, and its hint when a front end may add its own advice.
+fn remedy(kind: ErrorKind, code: Option<&str>, message: &str) -> (&'static str, Option<&'static str>) {
     if message.contains(APPROVAL_ROLE_MESSAGE) {
-        return "Approve as a user who holds the Global Administrator or Exchange Administrator role in Microsoft 365, or give the caller the Delegated Mailbox Approver security role in Dynamics 365 (an application user cannot hold the Microsoft 365 roles, so it needs Delegated Mailbox Approver).";
+        return ("Approve as a user who holds the Global Administrator or Exchange Administrator role in Microsoft 365, or give the caller the Delegated Mailbox Approver security role in Dynamics 365 (an application user cannot hold the Microsoft 365 roles, so it needs Delegated Mailbox Approver).", None);
     }
-    match (kind, code) {
+    let remedy = match (kind, code) {
         (_, Some("0x80040220")) => {
             "Ask a System Administrator to give this user or application user a security role that holds the privilege named in the message."
         }
         (ErrorKind::PermissionDenied, _) => {
-            "The signed-in user lacks a privilege or role this step needs; run Test-CrmExchangeReadiness to see which."
+            return (
+                "The signed-in user lacks a privilege or role this step needs; the readiness checks (crmsync_readiness_get) show which.",
+                Some("check_privileges"),
+            );
         }
         (ErrorKind::NotFound, _) => "The row does not exist (it may have been deleted); list the rows again and retry.",
         (ErrorKind::Throttled, _) => {
@@ -58,7 +64,8 @@ fn remedy(kind: ErrorKind, code: Option<&str>, message: &str) -> &'static str {
         }
         (_, Some("0x80060882")) => "The row changed since it was read; read it again and retry.",
         _ => "See the Dataverse error code and message; if it persists, retry later or contact Microsoft support with the code.",
-    }
+    };
+    (remedy, None)
 }
 
 /// The `error_description` of a 401's `WWW-Authenticate` challenge (never contains the token).
@@ -76,7 +83,8 @@ pub fn unauthorized(challenge: Option<String>, after_renewal: bool) -> Error {
             .with_remedy("Check that the app registration is an application user in this environment (Power Platform admin center > Environments > Settings > Application users) with a security role, and that the URL is the organization's.")
     } else {
         Error::new(ErrorKind::Authentication, format!("The service rejected the access token: it has expired or is not valid for this organization.{said}"))
-            .with_remedy("Get a new token and run Connect-CrmOnline again, or connect with a renewable credential (-ClientId/-TenantId with a secret) so that tokens renew automatically.")
+            .with_remedy("Get a new token and connect again, or connect with a renewable credential (client secret, certificate, managed identity or device code) so that tokens renew automatically.")
+            .with_hint("connect_again")
     };
     error.http_status = Some(401);
     error

@@ -4,6 +4,10 @@ function ConvertTo-CrmReadinessCheck {
     param([Parameter(Mandatory)] [object] $Check)
     $remedy = $null
     if ($Check.PSObject.Properties['remedy']) { $remedy = $Check.remedy }
+    if ($Check.PSObject.Properties['hint'] -and $Check.hint) {
+        $advice = Get-CrmPowerShellAdvice -Hint ([string]$Check.hint)
+        if (-not [string]::IsNullOrEmpty($advice)) { $remedy = (([string]$remedy + ' ' + $advice).Trim()) }
+    }
     [pscustomobject][ordered]@{
         PSTypeName = 'CrmServerSideSync.ReadinessCheck'
         Check      = [string]$Check.check

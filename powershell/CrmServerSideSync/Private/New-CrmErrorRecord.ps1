@@ -32,51 +32,53 @@ function New-CrmErrorRecord {
     if (-not [string]::IsNullOrEmpty($crm.ErrorJson)) {
         try { $info = $crm.ErrorJson | ConvertFrom-Json } catch { $info = $null }
     }
-    $statusCode = [int]$crm.Status
     $statusName = $crm.Status.ToString()
     $message = $crm.Message
     $remedy = $crm.Remedy
     $code = $crm.Code
     $httpStatus = $crm.HttpStatus
+    $hint = $null
     if ($null -ne $info) {
         if ($info.PSObject.Properties['status'] -and $info.status) { $statusName = [string]$info.status }
         if ($info.PSObject.Properties['message'] -and $info.message) { $message = [string]$info.message }
         if ($info.PSObject.Properties['remedy'] -and $info.remedy) { $remedy = [string]$info.remedy }
         if ($info.PSObject.Properties['code'] -and $info.code) { $code = [string]$info.code }
         if ($info.PSObject.Properties['http_status'] -and $null -ne $info.http_status) { $httpStatus = [int]$info.http_status }
+        if ($info.PSObject.Properties['hint'] -and $info.hint) { $hint = [string]$info.hint }
     }
 
-    $category = switch ($statusCode) {
-        1 { 'InvalidArgument' }
-        2 { 'InvalidData' }
-        3 { 'InvalidArgument' }
-        4 { 'InvalidArgument' }
-        6 { 'ConnectionError' }
-        7 { 'AuthenticationError' }
-        9 { 'ObjectNotFound' }
-        10 { 'OperationTimeout' }
-        11 { 'OperationStopped' }
-        12 { 'ResourceBusy' }
-        14 { 'LimitsExceeded' }
-        16 { 'PermissionDenied' }
+    # By the status's name: the numbers live in the native library (and CrmSyncStatus, tested against the header).
+    $category = switch ($crm.Status.ToString()) {
+        'NullArgument' { 'InvalidArgument' }
+        'InvalidUtf8' { 'InvalidData' }
+        'InvalidJson' { 'InvalidArgument' }
+        'InvalidArgument' { 'InvalidArgument' }
+        'Transport' { 'ConnectionError' }
+        'Authentication' { 'AuthenticationError' }
+        'NotFound' { 'ObjectNotFound' }
+        'TimedOut' { 'OperationTimeout' }
+        'Cancelled' { 'OperationStopped' }
+        'StillRunning' { 'ResourceBusy' }
+        'Throttled' { 'LimitsExceeded' }
+        'PermissionDenied' { 'PermissionDenied' }
+        'Service' {
+            switch ($httpStatus) {
+                400 { 'InvalidArgument' }
+                401 { 'AuthenticationError' }
+                403 { 'PermissionDenied' }
+                404 { 'ObjectNotFound' }
+                409 { 'ResourceExists' }
+                412 { 'WriteError' }
+                429 { 'LimitsExceeded' }
+                default { 'InvalidOperation' }
+            }
+        }
         default { 'NotSpecified' }
     }
-    if ($statusCode -eq 8) {
-        $category = switch ($httpStatus) {
-            400 { 'InvalidArgument' }
-            401 { 'AuthenticationError' }
-            403 { 'PermissionDenied' }
-            404 { 'ObjectNotFound' }
-            409 { 'ResourceExists' }
-            412 { 'WriteError' }
-            429 { 'LimitsExceeded' }
-            default { 'InvalidOperation' }
-        }
-    }
 
-    if ($statusCode -eq 7 -and ([string]$remedy) -notmatch 'Connect-CrmOnline') {
-        $remedy = (([string]$remedy + ' Reconnect with Connect-CrmOnline using valid credentials.').Trim())
-    }
+    # The library's remedy is neutral; the advice in this module's terms is added here.
+    $advice = Get-CrmPowerShellAdvice -Hint $hint -Status $crm.Status.ToString()
+    if (-not [string]::IsNullOrEmpty($advice)) { $remedy = (([string]$remedy + ' ' + $advice).Trim()) }
 
     $errorId = 'CrmSync.' + $statusName
     if (-not [string]::IsNullOrEmpty($code)) { $errorId = $errorId + '.' + $code }
