@@ -201,7 +201,7 @@ crmsync_status crmsync_mailboxes_list_start(const crmsync_client *client,
                                             char **error_out);
 
 /*
- Configures the selected mailboxes (Set-CrmMailbox). Request
+ Configures the selected mailboxes. Request
  `{"version":1,"selection":{…},"apply_defaults":bool,"server_profile","incoming_email","outgoing_email",
  "appointments_contacts_tasks","sync_with_this_org_only","what_if"}`. One `item` event per mailbox
  (`outcome`: Planned, Unchanged, Changed, Failed; `changes`: field, from, to), `progress` events;
@@ -247,7 +247,7 @@ crmsync_status crmsync_mailboxes_test_enable_start(const crmsync_client *client,
                                                    char **error_out);
 
 /*
- The whole procedure (Invoke-CrmExchangeOnlineSetup): readiness, profile and organization
+ The whole procedure: readiness, profile and organization
  defaults, mailbox settings, approval, Test & Enable of the mailboxes not already working.
  Request `{"version":1,"selection":{…},"server_profile","sync_with_this_org_only","skip_approval",
  "wait","timeout_secs","poll_interval_ms","what_if"}`. Events carry `"step"`: `check` events
