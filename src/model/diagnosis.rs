@@ -163,7 +163,7 @@ pub const ROWS: &[Diagnosis] = &[
     Diagnosis {
         id: "Unauthorized401",
         codes: &[],
-        texts: &["401 Unauthorized", "HTTP status 401", "NoUserFoundWithGivenClaims"],
+        texts: &["401 Unauthorized", "Unauthorized exception", "HTTP status 401", "NoUserFoundWithGivenClaims"],
         cause: "Exchange refused the credentials: the mailbox's address differs from the Exchange address, an Exchange Server (Hybrid) profile is used for an Exchange Online mailbox, the user has no Exchange Online license, Dynamics 365 and Exchange are in different tenants, or a deleted user was re-created with the same address.",
         remedy: "Check that the mailbox's address matches Exchange, that the mailbox uses the Exchange Online profile, and the user's license and tenant; then test the mailbox again. A permanent error: the mailbox is disabled at once.",
         repair: None,

@@ -255,7 +255,8 @@ pub async fn run(client: Arc<Client>, mut request: RepairRequest, sink: EventSin
         counts.add(outcome);
         send(&sink, row, plan, outcome, error, now).await?;
     }
-    document(&request, rows.len(), counts, writes)
+    // Each tested mailbox was written once more (its test scheduled).
+    document(&request, rows.len(), counts, writes + to_test.len())
 }
 
 fn document(request: &RepairRequest, mailboxes: usize, counts: RepairCounts, writes: usize) -> Result<Value> {
