@@ -146,7 +146,18 @@ async fn futures_join(url: &str, n: usize) -> Vec<u16> {
 
 #[tokio::test]
 async fn day_two_options_reach_the_simulator() {
-    let r = start(&["--mailboxes", "20", "--queues", "2", "--health-mix", "license=0.25,queue-team-without-role=0.5", "--sync-interval-ms", "700", "--transient-attempts", "4"]);
+    let r = start(&[
+        "--mailboxes",
+        "20",
+        "--queues",
+        "2",
+        "--health-mix",
+        "license=0.25,queue-team-without-role=0.5",
+        "--sync-interval-ms",
+        "700",
+        "--transient-attempts",
+        "4",
+    ]);
     let health: Value = common::http_client().get(format!("{}/_sim/health", r.url())).send().await.unwrap().json().await.unwrap();
     // license: round(0.25 × 20 users) + round(0.25 × 2 queues) = 5 + 1; the other queue gets the team.
     assert_eq!(health["counts"], serde_json::json!({"license": 6, "queue-team-without-role": 1}), "{health}");
