@@ -78,7 +78,9 @@ impl ApiError {
         Self::new(
             StatusCode::BAD_REQUEST,
             CODE_MESSAGE_NOT_SUPPORTED,
-            format!("The '{message}' method does not support entities of type '{logical_name}'. MessageProcessorCache returned MessageProcessor.Empty."),
+            format!(
+                "The '{message}' method does not support entities of type '{logical_name}'. MessageProcessorCache returned MessageProcessor.Empty."
+            ),
         )
     }
 

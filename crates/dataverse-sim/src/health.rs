@@ -397,10 +397,7 @@ fn present(store: &Store, kind: FailureKind, f: &Facts) -> bool {
     let flagged = store.health.entries.get(&f.id).is_some_and(|e| e.kind == kind && !kind.in_dataverse());
     match kind {
         FailureKind::OwnerMismatch => !f.is_queue && f.regarding.is_some() && f.owner != f.regarding,
-        FailureKind::QueueTeamWithoutRole => f
-            .queue_owner
-            .and_then(|o| store.security.teams.get(&o))
-            .is_some_and(|t| t.roles.is_empty()),
+        FailureKind::QueueTeamWithoutRole => f.queue_owner.and_then(|o| store.security.teams.get(&o)).is_some_and(|t| t.roles.is_empty()),
         FailureKind::AccessMode => !f.is_queue && f.user_access_mode.is_some_and(|m| m != 0),
         FailureKind::UserDisabled => flagged || (!f.is_queue && f.user_disabled),
         _ => flagged,
@@ -570,6 +567,9 @@ pub const CODE_PROFILE_INACTIVE: i64 = -2_147_098_110;
 pub const CODE_APPROVAL: i64 = -2_147_098_109;
 
 fn profile_failure(f: &Facts) -> Option<Failure> {
+    if f.profile_exists && f.profile_active {
+        return None;
+    }
     let text = format!(
         "Email cannot be received because the mailbox {} does not have an email server profile associated with it or the email server profile is inactive. Email Server Error Code: InvalidIncomingEmailServerProfile",
         f.name
@@ -577,9 +577,6 @@ fn profile_failure(f: &Facts) -> Option<Failure> {
     if !f.profile_exists {
         let alert = Alert::error(f.id, TRACE_PROFILE, "InvalidIncomingEmailServerProfile", text);
         return Some(Failure { channels: ALL_CHANNELS, transient: false, code: CODE_PROFILE, alerts: vec![alert] });
-    }
-    if f.profile_active {
-        return None;
     }
     let on_profile = format!(
         "The email server profile {} is inactive, so the mailbox {} can't synchronize. Activate the email server profile, and then test and enable the mailbox again.",
@@ -621,7 +618,8 @@ fn approval_failure(f: &Facts, org: &OrgFlags) -> Option<Failure> {
             ),
         ),
     ];
-    let alerts = f.tested.iter().zip(texts).filter(|(t, _)| **t).map(|(_, (code, kind, text))| Alert::error(f.id, code, kind, text)).collect();
+    let alerts =
+        f.tested.iter().zip(texts).filter(|(t, _)| **t).map(|(_, (code, kind, text))| Alert::error(f.id, code, kind, text)).collect();
     Some(Failure { channels: ALL_CHANNELS, transient: false, code: CODE_APPROVAL, alerts })
 }
 

@@ -203,7 +203,7 @@ impl Default for SimConfig {
             sync_interval_ms: 300_000,
             transient_attempts: 10,
             health_mix: Vec::new(),
-            sync_slice: 2000,
+            sync_slice: 500,
             limits_enabled: true,
             limits_scale: 1.0,
             limit_requests: 6000,
@@ -445,7 +445,13 @@ impl SimState {
     }
 
     /// What `POST /_sim/mailboxes/{id}/failure` does (with `sync`: one cycle at once).
-    pub fn inject_failure(&self, mailbox: Uuid, kind: health::FailureKind, opts: &health::InjectOptions, sync: bool) -> Result<Value, String> {
+    pub fn inject_failure(
+        &self,
+        mailbox: Uuid,
+        kind: health::FailureKind,
+        opts: &health::InjectOptions,
+        sync: bool,
+    ) -> Result<Value, String> {
         simroutes::inject(&self.app, mailbox, kind, opts, sync)
     }
 

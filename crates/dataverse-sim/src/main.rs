@@ -96,7 +96,7 @@ struct Args {
     #[arg(long, value_name = "SPEC", value_parser = parse_health_mix)]
     health_mix: Option<HealthMix>,
     /// Most mailboxes one worker pass synchronizes.
-    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..))]
     sync_slice: u64,
     /// Service-protection limits: real (the service's numbers), off, or scale=F (window and
     /// budgets times F; scale=0.01: 60 requests / 12,000 ms per 3 s).

@@ -227,11 +227,15 @@ fn handle(ctx: &Ctx<'_>, path: &str) -> ApiResult<Response> {
         }
         Resource::Collection(t) => write::create(ctx, t),
         Resource::Count(t) if *m == Method::GET => entities::count(ctx, t),
-        Resource::Count(t) => Err(ApiError::method_not_allowed(format!("The HTTP method '{m}' is not allowed on '{}/$count'.", t.entity_set))),
+        Resource::Count(t) => {
+            Err(ApiError::method_not_allowed(format!("The HTTP method '{m}' is not allowed on '{}/$count'.", t.entity_set)))
+        }
         Resource::Entity(t, id) if *m == Method::GET => entities::get_entity(ctx, t, id),
         Resource::Entity(t, id) if *m == Method::PATCH => write::patch(ctx, t, id),
         Resource::Entity(t, id) if *m == Method::DELETE => write::delete(ctx, t, id),
-        Resource::Entity(t, _) => Err(ApiError::method_not_allowed(format!("The HTTP method '{m}' is not supported for '{}'.", t.entity_set))),
+        Resource::Entity(t, _) => {
+            Err(ApiError::method_not_allowed(format!("The HTTP method '{m}' is not supported for '{}'.", t.entity_set)))
+        }
         Resource::EntityPath(t, id, segment) => functions::entity_path(ctx, t, id, &segment),
         Resource::Unsupported("$metadata") => Err(ApiError::not_modelled("$metadata (the CSDL document)")),
         Resource::Unsupported(s) => Err(ApiError::no_resource(s)),

@@ -70,7 +70,10 @@ pub fn apply(
     {
         require(store, caller, &format!("prvAssign{}", table.privilege_entity), table)?;
         if owner.is_null() {
-            return Err(ApiError::invalid(format!("A record of type '{}' must have an owner; ownerid cannot be null.", table.logical_name)));
+            return Err(ApiError::invalid(format!(
+                "A record of type '{}' must have an owner; ownerid cannot be null.",
+                table.logical_name
+            )));
         }
         changes.insert("_owninguser_value".into(), owner);
     }

@@ -33,20 +33,36 @@ fn json_answer(status: StatusCode, body: &Value) -> Response {
     resp
 }
 
-fn bad_request(message: impl Into<String>) -> Response {
-    json_answer(StatusCode::BAD_REQUEST, &json!({"error": {"code": "SimBadRequest", "message": message.into()}}))
+/// A refused control request: 400 `SimBadRequest` or 404 `SimNotFound`.
+#[derive(Debug)]
+struct SimError {
+    status: StatusCode,
+    message: String,
 }
 
-fn not_found(message: impl Into<String>) -> Response {
-    json_answer(StatusCode::NOT_FOUND, &json!({"error": {"code": "SimNotFound", "message": message.into()}}))
+type SimResult = Result<Response, SimError>;
+
+impl IntoResponse for SimError {
+    fn into_response(self) -> Response {
+        let code = if self.status == StatusCode::NOT_FOUND { "SimNotFound" } else { "SimBadRequest" };
+        json_answer(self.status, &json!({"error": {"code": code, "message": self.message}}))
+    }
 }
 
-fn parse_id(raw: &str) -> Result<Uuid, Response> {
+fn bad_request(message: impl Into<String>) -> SimError {
+    SimError { status: StatusCode::BAD_REQUEST, message: message.into() }
+}
+
+fn not_found(message: impl Into<String>) -> SimError {
+    SimError { status: StatusCode::NOT_FOUND, message: message.into() }
+}
+
+fn parse_id(raw: &str) -> Result<Uuid, SimError> {
     Uuid::parse_str(raw.trim()).map_err(|_| bad_request(format!("'{raw}' is not a GUID")))
 }
 
 /// The body as a JSON object (an empty body is `{}`).
-fn body_object(body: &Bytes) -> Result<Row, Response> {
+fn body_object(body: &Bytes) -> Result<Row, SimError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Row::new());
     }
@@ -83,86 +99,60 @@ async fn health_report(State(app): State<App>) -> Response {
     json_answer(StatusCode::OK, &doc)
 }
 
-async fn inject_failure(State(app): State<App>, Path(id): Path<String>, body: Bytes) -> Response {
-    let id = match parse_id(&id) {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
-    let body = match body_object(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let Some(kind) = body.get("kind").and_then(Value::as_str) else {
-        return bad_request("the body needs \"kind\"");
-    };
-    let Some(kind) = FailureKind::parse(kind) else {
+async fn inject_failure(State(app): State<App>, Path(id): Path<String>, body: Bytes) -> SimResult {
+    let id = parse_id(&id)?;
+    let body = body_object(&body)?;
+    let kind = body.get("kind").and_then(Value::as_str).ok_or_else(|| bad_request("the body needs \"kind\""))?;
+    let kind = FailureKind::parse(kind).ok_or_else(|| {
         let names: Vec<&str> = FailureKind::ALL.iter().map(|k| k.name()).collect();
-        return bad_request(format!("unknown failure kind '{kind}' (one of {})", names.join(", ")));
-    };
+        bad_request(format!("unknown failure kind '{kind}' (one of {})", names.join(", ")))
+    })?;
     let owner = match body.get("owner") {
         None | Some(Value::Null) => None,
-        Some(v) => match v.as_str().and_then(|s| Uuid::parse_str(s).ok()) {
-            Some(u) => Some(u),
-            None => return bad_request("\"owner\" must be a systemuserid"),
-        },
+        Some(v) => Some(v.as_str().and_then(|s| Uuid::parse_str(s).ok()).ok_or_else(|| bad_request("\"owner\" must be a systemuserid"))?),
     };
     let access_mode = match body.get("accessmode") {
         None | Some(Value::Null) => None,
-        Some(v) => match v.as_i64() {
-            Some(n) => Some(n),
-            None => return bad_request("\"accessmode\" must be an integer"),
-        },
+        Some(v) => Some(v.as_i64().ok_or_else(|| bad_request("\"accessmode\" must be an integer"))?),
     };
     let sync_now = match body.get("sync") {
         None | Some(Value::Null) => true,
-        Some(Value::Bool(b)) => *b,
-        Some(_) => return bad_request("\"sync\" must be true or false"),
+        Some(v) => v.as_bool().ok_or_else(|| bad_request("\"sync\" must be true or false"))?,
     };
     if !app.lock().contains("mailbox", &id) {
-        return not_found(format!("mailbox {id} does not exist"));
+        return Err(not_found(format!("mailbox {id} does not exist")));
     }
-    match inject(&app, id, kind, &InjectOptions { owner, access_mode }, sync_now) {
-        Ok(doc) => json_answer(StatusCode::OK, &doc),
-        Err(e) => bad_request(e),
-    }
+    let doc = inject(&app, id, kind, &InjectOptions { owner, access_mode }, sync_now).map_err(bad_request)?;
+    Ok(json_answer(StatusCode::OK, &doc))
 }
 
-async fn clear_failure(State(app): State<App>, Path(id): Path<String>) -> Response {
-    let id = match parse_id(&id) {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
+async fn clear_failure(State(app): State<App>, Path(id): Path<String>) -> SimResult {
+    let id = parse_id(&id)?;
     let _shared = app.shared();
-    if health::clear(&mut app.lock(), id) { StatusCode::NO_CONTENT.into_response() } else { not_found(format!("mailbox {id} does not exist")) }
+    if !health::clear(&mut app.lock(), id) {
+        return Err(not_found(format!("mailbox {id} does not exist")));
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn set_row_route(State(app): State<App>, Path((set, id)): Path<(String, String)>, body: Bytes) -> Response {
-    let Some(table) = Schema::get().by_entity_set(&set) else {
-        return not_found(format!("unknown entity set '{set}'"));
-    };
-    let id = match parse_id(&id) {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
-    let values = match body_object(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+async fn set_row_route(State(app): State<App>, Path((set, id)): Path<(String, String)>, body: Bytes) -> SimResult {
+    let table = Schema::get().by_entity_set(&set).ok_or_else(|| not_found(format!("unknown entity set '{set}'")))?;
+    let id = parse_id(&id)?;
+    let values = body_object(&body)?;
     if let Some(unknown) = values.keys().find(|k| table.column(k).is_none()) {
-        return bad_request(format!("'{unknown}' is not a column of {}", table.logical_name));
+        return Err(bad_request(format!("'{unknown}' is not a column of {}", table.logical_name)));
     }
     if values.contains_key(&table.primary_id) {
-        return bad_request(format!("'{}' is the row's key and cannot be set", table.primary_id));
+        return Err(bad_request(format!("'{}' is the row's key and cannot be set", table.primary_id)));
     }
-    if set_row(&app, &table.logical_name, id, values) {
-        StatusCode::NO_CONTENT.into_response()
-    } else {
-        not_found(format!("{} with id {id} does not exist", table.logical_name))
+    if !set_row(&app, &table.logical_name, id, values) {
+        return Err(not_found(format!("{} with id {id} does not exist", table.logical_name)));
     }
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// Role names from `{"roles": [...]}`, each a known role.
-fn roles_of(app: &App, body: &Row) -> Result<Vec<String>, Response> {
+fn roles_of(app: &App, body: &Row) -> Result<Vec<String>, SimError> {
     let roles = match body.get("roles") {
         None | Some(Value::Null) => return Ok(Vec::new()),
         Some(Value::Array(a)) => a,
@@ -178,65 +168,44 @@ fn roles_of(app: &App, body: &Row) -> Result<Vec<String>, Response> {
         .collect()
 }
 
-async fn create_team(State(app): State<App>, body: Bytes) -> Response {
-    let body = match body_object(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let Some(name) = body.get("name").and_then(Value::as_str).map(str::trim).filter(|n| !n.is_empty()) else {
-        return bad_request("the body needs a non-empty \"name\"");
-    };
-    let roles = match roles_of(&app, &body) {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
+async fn create_team(State(app): State<App>, body: Bytes) -> SimResult {
+    let body = body_object(&body)?;
+    let name = body
+        .get("name")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| bad_request("the body needs a non-empty \"name\""))?;
+    let roles = roles_of(&app, &body)?;
     let id = app.lock().security.create_team(name, &roles);
-    json_answer(StatusCode::CREATED, &json!({"teamid": id.to_string()}))
+    Ok(json_answer(StatusCode::CREATED, &json!({"teamid": id.to_string()})))
 }
 
-async fn set_team_roles(State(app): State<App>, Path(id): Path<String>, body: Bytes) -> Response {
-    let id = match parse_id(&id) {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
-    let body = match body_object(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+async fn set_team_roles(State(app): State<App>, Path(id): Path<String>, body: Bytes) -> SimResult {
+    let id = parse_id(&id)?;
+    let body = body_object(&body)?;
     if !body.contains_key("roles") {
-        return bad_request("the body needs \"roles\"");
+        return Err(bad_request("the body needs \"roles\""));
     }
-    let roles = match roles_of(&app, &body) {
-        Ok(r) => r,
-        Err(r) => return r,
-    };
-    match app.lock().security.teams.get_mut(&id) {
-        Some(team) => {
-            team.roles = roles.into_iter().collect();
-            StatusCode::NO_CONTENT.into_response()
-        }
-        None => not_found(format!("team {id} does not exist")),
-    }
+    let roles = roles_of(&app, &body)?;
+    let mut store = app.lock();
+    let team = store.security.teams.get_mut(&id).ok_or_else(|| not_found(format!("team {id} does not exist")))?;
+    team.roles = roles.into_iter().collect();
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn sync_now(State(app): State<App>, body: Bytes) -> Response {
-    let body = match body_object(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+async fn sync_now(State(app): State<App>, body: Bytes) -> SimResult {
+    let body = body_object(&body)?;
     let ids = match body.get("mailboxes") {
         None | Some(Value::Null) => None,
-        Some(Value::Array(a)) => {
-            let parsed: Option<Vec<Uuid>> = a.iter().map(|v| v.as_str().and_then(|s| Uuid::parse_str(s).ok())).collect();
-            match parsed {
-                Some(ids) => Some(ids),
-                None => return bad_request("\"mailboxes\" must be an array of mailbox ids"),
-            }
+        Some(v) => {
+            let parsed: Option<Vec<Uuid>> =
+                v.as_array().and_then(|a| a.iter().map(|v| v.as_str().and_then(|s| Uuid::parse_str(s).ok())).collect());
+            Some(parsed.ok_or_else(|| bad_request("\"mailboxes\" must be an array of mailbox ids"))?)
         }
-        Some(_) => return bad_request("\"mailboxes\" must be an array of mailbox ids"),
     };
     let app2 = app.clone();
     // Holds the store for a whole pass over the cycle: off the async workers.
     let n = tokio::task::spawn_blocking(move || sync::run_now(&app2, ids.as_deref())).await.unwrap_or(0);
-    json_answer(StatusCode::OK, &json!({"synchronized": n}))
+    Ok(json_answer(StatusCode::OK, &json!({"synchronized": n})))
 }

@@ -132,9 +132,32 @@ fn items(seed: u64, id: &Uuid, run: u64) -> i64 {
     (crate::seed::Rng::new(h).next_u64() % 21) as i64
 }
 
+/// What every cycle of one pass shares (computed once per pass).
+struct Pass {
+    org: OrgFlags,
+    now: String,
+    /// `postponemailboxprocessinguntil`: now + interval.
+    next: String,
+    /// `nextscheduledactsyncinseconds`.
+    secs: u64,
+}
+
+impl Pass {
+    fn new(store: &Store, config: &SimConfig) -> Pass {
+        let next = chrono::Utc::now() + chrono::Duration::milliseconds(config.sync_interval_ms as i64);
+        Pass {
+            org: OrgFlags::read(store),
+            now: now_string(),
+            next: next.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            secs: (config.sync_interval_ms / 1000).max(1),
+        }
+    }
+}
+
 /// One cycle of one mailbox. Returns false (and drops it from the queue) when it is no longer
 /// in the cycle.
-fn cycle(store: &mut Store, config: &SimConfig, org: &OrgFlags, id: Uuid, now: &str) -> bool {
+fn cycle(store: &mut Store, config: &SimConfig, pass: &Pass, id: Uuid) -> bool {
+    let (org, now) = (&pass.org, pass.now.as_str());
     let Some(f) = Facts::read(store, id).filter(Facts::in_cycle) else {
         store.sync.remove(&id);
         return false;
@@ -143,15 +166,13 @@ fn cycle(store: &mut Store, config: &SimConfig, org: &OrgFlags, id: Uuid, now: &
     let failure = health::diagnose(store, config, org, &f).filter(|x| (0..3).any(|i| x.channels[i] && active[i]));
     let run = store.sync.next_run(id);
     store.health.cycles += 1;
-    let secs = (config.sync_interval_ms / 1000).max(1);
-    let next = chrono::Utc::now() + chrono::Duration::milliseconds(config.sync_interval_ms as i64);
     let mut c = Row::new();
     c.insert("lastsyncstartedon".into(), json!(now));
     c.insert("processinglastattemptedon".into(), json!(now));
     c.insert("processingstatecode".into(), json!(0));
     c.insert("hostid".into(), serde_json::Value::Null);
-    c.insert("nextscheduledactsyncinseconds".into(), json!(secs));
-    c.insert("postponemailboxprocessinguntil".into(), json!(next.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
+    c.insert("nextscheduledactsyncinseconds".into(), json!(pass.secs));
+    c.insert("postponemailboxprocessinguntil".into(), json!(pass.next));
     let (mut status, mut enabled) = (f.status, f.enabled);
     let mut alerts = Vec::new();
     match failure {
@@ -218,9 +239,8 @@ fn run_cycles(store: &mut Store, config: &SimConfig, ids: &[Uuid]) -> usize {
     if ids.is_empty() {
         return 0;
     }
-    let org = OrgFlags::read(store);
-    let now = now_string();
-    ids.iter().filter(|id| cycle(store, config, &org, **id, &now)).count()
+    let pass = Pass::new(store, config);
+    ids.iter().filter(|id| cycle(store, config, &pass, **id)).count()
 }
 
 /// Run one cycle now for `ids` (those in the cycle) or for every mailbox in the cycle.
@@ -232,17 +252,21 @@ pub fn run_now(app: &App, ids: Option<&[Uuid]>) -> usize {
 
 /// [`run_now`] with the store already locked.
 pub fn run_now_locked(store: &mut Store, config: &SimConfig, ids: Option<&[Uuid]>) -> usize {
-    let ids: Vec<Uuid> = match ids {
-        Some(ids) => ids.iter().copied().filter(|id| Facts::read(store, *id).is_some_and(|f| f.in_cycle())).collect(),
-        None => store.sync.ids(),
-    };
-    run_cycles(store, config, &ids)
+    // A given mailbox that is not in the cycle is skipped (and not counted) by `cycle`.
+    match ids {
+        Some(ids) => run_cycles(store, config, ids),
+        None => {
+            let all = store.sync.ids();
+            run_cycles(store, config, &all)
+        }
+    }
 }
 
 /// Put the mailboxes seeded as already tested into the cycle.
 pub fn seed(store: &mut Store, config: &SimConfig) {
     let ids: Vec<Uuid> = store
         .rows("mailbox")
+        .filter(|r| r.get("testmailboxaccesscompletedon").is_some_and(|v| !v.is_null()))
         .filter_map(|r| r.get("mailboxid")?.as_str()?.parse::<Uuid>().ok())
         .collect();
     for id in ids {

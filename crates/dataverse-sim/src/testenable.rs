@@ -134,8 +134,10 @@ pub fn run_due(app: &App, ignore_delay: bool) -> Vec<Uuid> {
         if row.get("statecode").and_then(serde_json::Value::as_i64) != Some(0) {
             continue;
         }
-        if let Some(until) =
-            row.get("postponetestemailconfigurationuntil").and_then(serde_json::Value::as_str).and_then(crate::odata::filter::parse_datetime)
+        if let Some(until) = row
+            .get("postponetestemailconfigurationuntil")
+            .and_then(serde_json::Value::as_str)
+            .and_then(crate::odata::filter::parse_datetime)
             && until > utc_now
         {
             continue;

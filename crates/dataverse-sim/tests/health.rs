@@ -93,8 +93,15 @@ async fn wait_for(what: &str, mut check: impl AsyncFnMut() -> bool) {
 
 #[tokio::test]
 async fn the_cycle_runs_after_a_passed_test_and_moves_the_timing_columns() {
-    let h = Harness::start(SimConfig { mailboxes: 12, queues: 1, test_delay_ms: 50, sync_interval_ms: 150, mixed_states: true, ..Default::default() })
-        .await;
+    let h = Harness::start(SimConfig {
+        mailboxes: 12,
+        queues: 1,
+        test_delay_ms: 50,
+        sync_interval_ms: 150,
+        mixed_states: true,
+        ..Default::default()
+    })
+    .await;
     let st = h.sim.state();
     // User 11 is seeded already tested: it is in the cycle from the start.
     let (_, done) = user_mailbox(&h, 11);
@@ -106,10 +113,17 @@ async fn the_cycle_runs_after_a_passed_test_and_moves_the_timing_columns() {
     }
     assert!((0..=20).contains(&row["itemsprocessedforlastsync"].as_i64().unwrap()), "{row}");
     assert_eq!((row["itemsfailedforlastsync"].as_i64(), row["nextscheduledactsyncinseconds"].as_i64()), (Some(0), Some(1)));
-    assert_eq!((row["mailboxstatus"].as_i64(), row["lastsyncerrorcount"].as_i64(), row["processingstatecode"].as_i64()), (Some(1), Some(0), Some(0)));
+    assert_eq!(
+        (row["mailboxstatus"].as_i64(), row["lastsyncerrorcount"].as_i64(), row["processingstatecode"].as_i64()),
+        (Some(1), Some(0), Some(0))
+    );
     assert!(row["lastsyncerror"].is_null(), "no error yet");
     // It keeps synchronizing: an old completion time is replaced by the next cycle.
-    st.set("mailboxes", done, json!({"lastsuccessfulsynccompletedon": "2020-01-01T00:00:00Z", "lastsyncstartedon": "2020-01-01T00:00:00Z"}));
+    st.set(
+        "mailboxes",
+        done,
+        json!({"lastsuccessfulsynccompletedon": "2020-01-01T00:00:00Z", "lastsyncstartedon": "2020-01-01T00:00:00Z"}),
+    );
     wait_for("the next cycle", async || mailbox(&h, done).await["lastsuccessfulsynccompletedon"] != "2020-01-01T00:00:00Z").await;
     assert_ne!(mailbox(&h, done).await["lastsyncstartedon"], "2020-01-01T00:00:00Z");
     let health = sim(&h, Method::GET, "health", None).await.json();
@@ -131,32 +145,106 @@ async fn the_cycle_runs_after_a_passed_test_and_moves_the_timing_columns() {
     h.sim.shutdown().await;
 }
 
-/// (kind, queue mailbox, lastsyncerrorcode, errortypedisplay, failing channels, transient, text fragment)
-const KINDS: &[(FailureKind, bool, i64, &str, [bool; 3], bool, &str)] = &[
-    (FailureKind::License, false, -2_147_097_996, "ErrorInvalidLicense", [true, true, true], false, "Email Server Error Code: ErrorInvalidLicense"),
-    (FailureKind::OwnerMismatch, false, -2_147_187_962, "UserPrivilegeError", [false, false, true], false, "Crm.80048306."),
-    (
-        FailureKind::QueueTeamWithoutRole,
-        true,
-        -2_147_209_462,
-        "UnknownIncomingEmailIntegrationError",
-        [true, false, false],
-        true,
-        "UnknownIncomingEmailIntegrationError -2147209462 exception.",
-    ),
-    (FailureKind::AccessMode, false, -2_147_097_994, "MailboxUserAccessModeNotReadWrite", [true, true, true], false, "Email Server Error Code: 8005E276"),
-    (FailureKind::UserDisabled, false, -2_147_097_997, "MailboxUserDisabled", [true, true, true], false, "Email Server Error Code: 8005E273"),
-    (FailureKind::NotInTenant, false, -2_147_098_000, "MailboxUserNotFoundInTenant", [true, true, true], false, "because no user was found with the email address"),
-    (FailureKind::EwsDisabled, false, 403, "HttpForbidden", [true, true, true], false, "Http server returned Forbidden exception."),
-    (FailureKind::Unauthorized, false, 401, "HttpUnauthorized", [true, true, true], false, "Http server returned Unauthorized exception."),
-    (FailureKind::Timeout, true, -2_146_233_083, "MailboxConnectionTimeout", [true, true, true], true, "The operation has timed out."),
+/// What one failure kind must write (README "Failure kinds").
+struct Expected {
+    kind: FailureKind,
+    queue: bool,
+    code: i64,
+    display: &'static str,
+    failing: [bool; 3],
+    transient: bool,
+    fragment: &'static str,
+}
+
+const KINDS: &[Expected] = &[
+    Expected {
+        kind: FailureKind::License,
+        queue: false,
+        code: -2_147_097_996,
+        display: "ErrorInvalidLicense",
+        failing: [true, true, true],
+        transient: false,
+        fragment: "Email Server Error Code: ErrorInvalidLicense",
+    },
+    Expected {
+        kind: FailureKind::OwnerMismatch,
+        queue: false,
+        code: -2_147_187_962,
+        display: "UserPrivilegeError",
+        failing: [false, false, true],
+        transient: false,
+        fragment: "Crm.80048306.",
+    },
+    Expected {
+        kind: FailureKind::QueueTeamWithoutRole,
+        queue: true,
+        code: -2_147_209_462,
+        display: "UnknownIncomingEmailIntegrationError",
+        failing: [true, false, false],
+        transient: true,
+        fragment: "UnknownIncomingEmailIntegrationError -2147209462 exception.",
+    },
+    Expected {
+        kind: FailureKind::AccessMode,
+        queue: false,
+        code: -2_147_097_994,
+        display: "MailboxUserAccessModeNotReadWrite",
+        failing: [true, true, true],
+        transient: false,
+        fragment: "Email Server Error Code: 8005E276",
+    },
+    Expected {
+        kind: FailureKind::UserDisabled,
+        queue: false,
+        code: -2_147_097_997,
+        display: "MailboxUserDisabled",
+        failing: [true, true, true],
+        transient: false,
+        fragment: "Email Server Error Code: 8005E273",
+    },
+    Expected {
+        kind: FailureKind::NotInTenant,
+        queue: false,
+        code: -2_147_098_000,
+        display: "MailboxUserNotFoundInTenant",
+        failing: [true, true, true],
+        transient: false,
+        fragment: "because no user was found with the email address",
+    },
+    Expected {
+        kind: FailureKind::EwsDisabled,
+        queue: false,
+        code: 403,
+        display: "HttpForbidden",
+        failing: [true, true, true],
+        transient: false,
+        fragment: "Http server returned Forbidden exception.",
+    },
+    Expected {
+        kind: FailureKind::Unauthorized,
+        queue: false,
+        code: 401,
+        display: "HttpUnauthorized",
+        failing: [true, true, true],
+        transient: false,
+        fragment: "Http server returned Unauthorized exception.",
+    },
+    Expected {
+        kind: FailureKind::Timeout,
+        queue: true,
+        code: -2_146_233_083,
+        display: "MailboxConnectionTimeout",
+        failing: [true, true, true],
+        transient: true,
+        fragment: "The operation has timed out.",
+    },
 ];
 
 #[tokio::test]
 async fn each_injected_failure_writes_its_columns_and_alert() {
     let h = Harness::start(SimConfig { mailboxes: 12, ..manual() }).await;
     let (mut next_user, mut next_queue) = (0, 0);
-    for &(kind, queue, code, display, failing, transient, fragment) in KINDS {
+    for &Expected { kind, queue, code, display, failing, transient, fragment } in KINDS {
         let (_, mbx) = if queue {
             next_queue += 1;
             queue_mailbox(&h, next_queue - 1)
@@ -181,10 +269,13 @@ async fn each_injected_failure_writes_its_columns_and_alert() {
         assert_eq!(row["mailboxstatus"], 2, "{kind:?}");
         assert_eq!((row["itemsprocessedforlastsync"].as_i64(), row["itemsfailedforlastsync"].as_i64()), (Some(0), Some(1)));
         assert_eq!(row["transientfailurecount"], if transient { 1 } else { 0 }, "{kind:?}");
-        for (i, (status, enabled)) in
-            [("incomingemailstatus", "enabledforincomingemail"), ("outgoingemailstatus", "enabledforoutgoingemail"), ("actstatus", "enabledforact")]
-                .into_iter()
-                .enumerate()
+        for (i, (status, enabled)) in [
+            ("incomingemailstatus", "enabledforincomingemail"),
+            ("outgoingemailstatus", "enabledforoutgoingemail"),
+            ("actstatus", "enabledforact"),
+        ]
+        .into_iter()
+        .enumerate()
         {
             if before[status] == 0 {
                 assert_eq!(row[status], 0, "{kind:?} {status}: not tested stays Not Run");
@@ -192,7 +283,7 @@ async fn each_injected_failure_writes_its_columns_and_alert() {
             }
             assert_eq!(row[status], if failing[i] { 2 } else { 1 }, "{kind:?} {status}");
             // Permanent errors disable the failing channels at once; a first transient one does not.
-            assert_eq!(row[enabled], !(failing[i] && !transient), "{kind:?} {enabled}");
+            assert_eq!(row[enabled], !failing[i] || transient, "{kind:?} {enabled}");
         }
         let a = alerts(&h, mbx).await;
         let newest = &a[0];
@@ -219,14 +310,23 @@ async fn transient_failures_disable_after_the_configured_attempts_permanent_ones
     assert_eq!(st.run_sync_cycle(Some(&[mbx])), 1);
     let row = mailbox(&h, mbx).await;
     assert_eq!((row["transientfailurecount"].as_i64(), row["lastsyncerrorcount"].as_i64()), (Some(2), Some(2)));
-    assert_eq!((row["enabledforincomingemail"].as_bool(), row["incomingemailstatus"].as_i64()), (Some(true), Some(2)), "Failing, still enabled");
+    assert_eq!(
+        (row["enabledforincomingemail"].as_bool(), row["incomingemailstatus"].as_i64()),
+        (Some(true), Some(2)),
+        "Failing, still enabled"
+    );
     assert_eq!(st.run_sync_cycle(Some(&[mbx])), 1, "third attempt (transient_attempts = 3)");
     let row = mailbox(&h, mbx).await;
     assert_eq!(row["transientfailurecount"], 3);
     for c in ["enabledforincomingemail", "enabledforoutgoingemail", "enabledforact"] {
         assert_eq!(row[c], false, "{c}: disabled for processing");
     }
-    let levels: Vec<i64> = alerts(&h, mbx).await.iter().filter(|a| a["errortypedisplay"] == "MailboxConnectionTimeout").map(|a| a["level"].as_i64().unwrap()).collect();
+    let levels: Vec<i64> = alerts(&h, mbx)
+        .await
+        .iter()
+        .filter(|a| a["errortypedisplay"] == "MailboxConnectionTimeout")
+        .map(|a| a["level"].as_i64().unwrap())
+        .collect();
     let mut sorted = levels.clone();
     sorted.sort();
     assert_eq!(sorted, vec![2, 2, 3], "two warnings, then the error that disables");
@@ -274,7 +374,10 @@ async fn fixing_a_dataverse_cause_lets_the_next_test_succeed() {
     let r = sim(&h, Method::POST, &format!("mailboxes/{mbx}/failure"), Some(json!({"kind": "owner-mismatch"}))).await;
     assert_eq!(r.json()["changed"]["mailbox"]["_ownerid_value"], fx::ADMIN_USER_ID);
     let row = test_now(&h, mbx).await;
-    assert_eq!((row["actstatus"].as_i64(), row["incomingemailstatus"].as_i64(), row["mailboxstatus"].as_i64()), (Some(2), Some(1), Some(2)));
+    assert_eq!(
+        (row["actstatus"].as_i64(), row["incomingemailstatus"].as_i64(), row["mailboxstatus"].as_i64()),
+        (Some(2), Some(1), Some(2))
+    );
     assert_eq!(row["enabledforact"], false);
     // The repair crmsync makes: assign the mailbox to its user (Assign needs prvAssignMailbox).
     let bind = json!({"ownerid@odata.bind": format!("/systemusers({user})")});
@@ -286,7 +389,10 @@ async fn fixing_a_dataverse_cause_lets_the_next_test_succeed() {
     assert_eq!(report["failures"][0]["applies"], false, "the cause is gone: {report}");
     let row = test_now(&h, mbx).await;
     assert_eq!((row["actstatus"].as_i64(), row["mailboxstatus"].as_i64(), row["lastsyncerrorcount"].as_i64()), (Some(1), Some(1), Some(0)));
-    assert_eq!((row["_ownerid_value"].as_str(), row["_owninguser_value"].as_str()), (Some(user.to_string().as_str()), Some(user.to_string().as_str())));
+    assert_eq!(
+        (row["_ownerid_value"].as_str(), row["_owninguser_value"].as_str()),
+        (Some(user.to_string().as_str()), Some(user.to_string().as_str()))
+    );
     assert!(alerts(&h, mbx).await.iter().any(|a| a["errortypedisplay"] == "MailboxTestAndEnableSucceeded" && a["level"] == 1));
     assert!(st.sync_queue().contains(&mbx), "back in the cycle");
 
@@ -304,14 +410,23 @@ async fn fixing_a_dataverse_cause_lets_the_next_test_succeed() {
     make_working(&h, qmbx);
     let r = sim(&h, Method::POST, &format!("mailboxes/{qmbx}/failure"), Some(json!({"kind": "queue-team-without-role"}))).await;
     let team = r.json()["changed"]["teamid"].as_str().unwrap().to_string();
-    let q = h.get_with(fx::ADMIN_TOKEN, &format!("queues({queue})?$select=_ownerid_value"), &[("Prefer", "odata.include-annotations=\"*\"")]).await.json();
-    assert_eq!((q["_ownerid_value"].as_str(), q["_ownerid_value@Microsoft.Dynamics.CRM.lookuplogicalname"].as_str()), (Some(team.as_str()), Some("team")));
+    let q = h
+        .get_with(fx::ADMIN_TOKEN, &format!("queues({queue})?$select=_ownerid_value"), &[("Prefer", "odata.include-annotations=\"*\"")])
+        .await
+        .json();
+    assert_eq!(
+        (q["_ownerid_value"].as_str(), q["_ownerid_value@Microsoft.Dynamics.CRM.lookuplogicalname"].as_str()),
+        (Some(team.as_str()), Some("team"))
+    );
     assert_eq!(mailbox(&h, qmbx).await["incomingemailstatus"], 2);
     let r = sim(&h, Method::PUT, &format!("teams/{team}/roles"), Some(json!({"roles": [fx::ROLE_READER]}))).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
     assert_eq!(st.run_sync_cycle(Some(&[qmbx])), 1);
     let row = mailbox(&h, qmbx).await;
-    assert_eq!((row["incomingemailstatus"].as_i64(), row["mailboxstatus"].as_i64(), row["transientfailurecount"].as_i64()), (Some(1), Some(1), Some(0)));
+    assert_eq!(
+        (row["incomingemailstatus"].as_i64(), row["mailboxstatus"].as_i64(), row["transientfailurecount"].as_i64()),
+        (Some(1), Some(1), Some(0))
+    );
     assert_eq!(row["lastsyncerrorcode"], -2_147_209_462, "the last error stays as history");
 
     // Inactive profile in a cycle: every channel, InvalidIncomingEmailServerProfile.
@@ -368,8 +483,12 @@ async fn a_transient_cause_retries_test_and_enable_then_fails_it() {
     let row = mailbox(&h, mbx).await;
     assert_eq!((row["testemailconfigurationscheduled"].as_bool(), row["mailboxstatus"].as_i64()), (Some(false), Some(2)));
     assert_eq!((row["testemailconfigurationretrycount"].as_i64(), row["enabledforincomingemail"].as_bool()), (Some(2), Some(false)));
-    let mut levels: Vec<i64> =
-        alerts(&h, mbx).await.iter().filter(|a| a["errortypedisplay"] == "MailboxConnectionTimeout").map(|a| a["level"].as_i64().unwrap()).collect();
+    let mut levels: Vec<i64> = alerts(&h, mbx)
+        .await
+        .iter()
+        .filter(|a| a["errortypedisplay"] == "MailboxConnectionTimeout")
+        .map(|a| a["level"].as_i64().unwrap())
+        .collect();
     levels.sort();
     assert_eq!(levels, vec![2, 3], "a warning for the retried attempt, an error for the failed test");
     h.sim.shutdown().await;
@@ -377,13 +496,22 @@ async fn a_transient_cause_retries_test_and_enable_then_fails_it() {
 
 #[tokio::test]
 async fn health_mix_is_seeded_deterministically_and_listed() {
-    let mix = vec![(FailureKind::License, 0.1), (FailureKind::OwnerMismatch, 0.05), (FailureKind::QueueTeamWithoutRole, 0.5), (FailureKind::Timeout, 0.1)];
+    let mix = vec![
+        (FailureKind::License, 0.1),
+        (FailureKind::OwnerMismatch, 0.05),
+        (FailureKind::QueueTeamWithoutRole, 0.5),
+        (FailureKind::Timeout, 0.1),
+    ];
     let config = SimConfig { mailboxes: 40, queues: 4, health_mix: mix.clone(), ..manual() };
     let a = Harness::start(config.clone()).await;
     let b = Harness::start(config.clone()).await;
     let c = Harness::start(SimConfig { seed: 2, ..config.clone() }).await;
     let report = sim(&a, Method::GET, "health", None).await.json();
-    assert_eq!(report["counts"], json!({"license": 4, "owner-mismatch": 2, "queue-team-without-role": 2, "timeout": 4}), "round(share × population)");
+    assert_eq!(
+        report["counts"],
+        json!({"license": 4, "owner-mismatch": 2, "queue-team-without-role": 2, "timeout": 4}),
+        "round(share × population)"
+    );
     let failures = report["failures"].as_array().unwrap();
     assert!(failures.iter().all(|f| f["source"] == "seed" && f["applies"] == true), "{report}");
     assert_eq!(report["failures"], sim(&b, Method::GET, "health", None).await.json()["failures"], "same seed, same mailboxes");
@@ -418,8 +546,18 @@ async fn control_routes_reject_bad_input_and_change_nothing() {
         (Method::POST, format!("mailboxes/{mbx}/failure"), Some(json!({"kind": "queue-team-without-role"})), StatusCode::BAD_REQUEST),
         (Method::POST, format!("mailboxes/{qmbx}/failure"), Some(json!({"kind": "owner-mismatch"})), StatusCode::BAD_REQUEST),
         (Method::POST, format!("mailboxes/{mbx}/failure"), Some(json!({"kind": "access-mode", "accessmode": 0})), StatusCode::BAD_REQUEST),
-        (Method::POST, format!("mailboxes/{mbx}/failure"), Some(json!({"kind": "owner-mismatch", "owner": "nope"})), StatusCode::BAD_REQUEST),
-        (Method::POST, format!("mailboxes/{mbx}/failure"), Some(json!({"kind": "owner-mismatch", "owner": Uuid::new_v4()})), StatusCode::BAD_REQUEST),
+        (
+            Method::POST,
+            format!("mailboxes/{mbx}/failure"),
+            Some(json!({"kind": "owner-mismatch", "owner": "nope"})),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            Method::POST,
+            format!("mailboxes/{mbx}/failure"),
+            Some(json!({"kind": "owner-mismatch", "owner": Uuid::new_v4()})),
+            StatusCode::BAD_REQUEST,
+        ),
         (Method::POST, "mailboxes/not-a-guid/failure".into(), Some(json!({"kind": "license"})), StatusCode::BAD_REQUEST),
         (Method::POST, format!("mailboxes/{}/failure", Uuid::new_v4()), Some(json!({"kind": "license"})), StatusCode::NOT_FOUND),
         (Method::DELETE, format!("mailboxes/{}/failure", Uuid::new_v4()), None, StatusCode::NOT_FOUND),
@@ -464,7 +602,10 @@ async fn count_segment_answers_a_plain_number() {
     assert_eq!(configured, expected);
     assert_eq!(h.get(fx::READER_TOKEN, "systemusers/$count?$filter=startswith(fullname,'Sim ')").await.text, "3");
     assert_eq!(h.get(fx::READER_TOKEN, "mailboxes/$count?$filter=nosuch eq 1").await.status, StatusCode::BAD_REQUEST);
-    assert_eq!(h.send(Method::POST, Some(fx::ADMIN_TOKEN), "mailboxes/$count", &[], Some(&json!({}))).await.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(
+        h.send(Method::POST, Some(fx::ADMIN_TOKEN), "mailboxes/$count", &[], Some(&json!({}))).await.status,
+        StatusCode::METHOD_NOT_ALLOWED
+    );
     assert_eq!(h.send(Method::GET, None, "mailboxes/$count", &[], None).await.status, StatusCode::UNAUTHORIZED);
     h.sim.shutdown().await;
 }
@@ -477,7 +618,9 @@ async fn unsupported_operations_answer_4xx_like_the_service_and_supported_ones_w
     let not_supported = |message: &str, table: &str| {
         (
             "0x80040800".to_string(),
-            format!("The '{message}' method does not support entities of type '{table}'. MessageProcessorCache returned MessageProcessor.Empty."),
+            format!(
+                "The '{message}' method does not support entities of type '{table}'. MessageProcessorCache returned MessageProcessor.Empty."
+            ),
         )
     };
     let r = h.send(Method::POST, Some(fx::ADMIN_TOKEN), "organizations", &[], Some(&json!({"name": "Second"}))).await;
@@ -490,7 +633,9 @@ async fn unsupported_operations_answer_4xx_like_the_service_and_supported_ones_w
     assert_eq!(st.rows("organizations").len(), 1);
     assert!(st.row("systemusers", user).is_some());
     // What the simulator does not model is a 400, never 501.
-    for path in ["$metadata", "mailboxes?$expand=emailserverprofile", &format!("mailboxes({})/emailserverprofile", st.mailbox_of(user).unwrap())] {
+    for path in
+        ["$metadata", "mailboxes?$expand=emailserverprofile", &format!("mailboxes({})/emailserverprofile", st.mailbox_of(user).unwrap())]
+    {
         let r = h.get(fx::ADMIN_TOKEN, path).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{path}: {}", r.text);
         assert!(r.error().1.contains("does not model"), "{path}: {}", r.text);
@@ -503,7 +648,13 @@ async fn unsupported_operations_answer_4xx_like_the_service_and_supported_ones_w
 
     // Create (POST) and delete (DELETE) where the service supports them.
     let r = h
-        .send(Method::POST, Some(fx::ADMIN_TOKEN), "queues", &[("Prefer", "return=representation")], Some(&json!({"name": "Created Queue", "emailaddress": "created@contoso.example"})))
+        .send(
+            Method::POST,
+            Some(fx::ADMIN_TOKEN),
+            "queues",
+            &[("Prefer", "return=representation")],
+            Some(&json!({"name": "Created Queue", "emailaddress": "created@contoso.example"})),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let queue: Uuid = r.json()["queueid"].as_str().unwrap().parse().unwrap();
@@ -515,9 +666,18 @@ async fn unsupported_operations_answer_4xx_like_the_service_and_supported_ones_w
     let r = h.send(Method::POST, Some(fx::READER_TOKEN), "queues", &[], Some(&json!({"name": "x"}))).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let trace: Uuid = st.rows("tracelogs")[0]["tracelogid"].as_str().unwrap().parse().unwrap();
-    assert_eq!(h.send(Method::DELETE, Some(fx::READER_TOKEN), &format!("tracelogs({trace})"), &[], None).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(h.send(Method::DELETE, Some(fx::ADMIN_TOKEN), &format!("tracelogs({trace})"), &[], None).await.status, StatusCode::NO_CONTENT);
-    assert_eq!(h.send(Method::DELETE, Some(fx::ADMIN_TOKEN), &format!("tracelogs({trace})"), &[], None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        h.send(Method::DELETE, Some(fx::READER_TOKEN), &format!("tracelogs({trace})"), &[], None).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        h.send(Method::DELETE, Some(fx::ADMIN_TOKEN), &format!("tracelogs({trace})"), &[], None).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        h.send(Method::DELETE, Some(fx::ADMIN_TOKEN), &format!("tracelogs({trace})"), &[], None).await.status,
+        StatusCode::NOT_FOUND
+    );
     // Deleting a queue deletes its mailbox.
     let (q, qmbx) = queue_mailbox(&h, 1);
     assert_eq!(h.send(Method::DELETE, Some(fx::ADMIN_TOKEN), &format!("queues({q})"), &[], None).await.status, StatusCode::NO_CONTENT);

@@ -189,7 +189,8 @@ async fn if_match_concurrency_and_upsert() {
         r.error(),
         (
             "0x80040800".to_string(),
-            "The 'Update' method does not support entities of type 'tracelog'. MessageProcessorCache returned MessageProcessor.Empty.".to_string()
+            "The 'Update' method does not support entities of type 'tracelog'. MessageProcessorCache returned MessageProcessor.Empty."
+                .to_string()
         )
     );
     h.sim.shutdown().await;
