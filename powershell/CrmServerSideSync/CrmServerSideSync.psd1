@@ -26,6 +26,8 @@
         'Enable-CrmMailbox'
         'Get-CrmMailboxAlert'
         'Invoke-CrmExchangeOnlineSetup'
+        'Get-CrmMailboxHealth'
+        'Repair-CrmMailbox'
     )
     CmdletsToExport      = @()
     AliasesToExport      = @()
