@@ -190,7 +190,7 @@ fn every_diagnosis_row_is_reported_and_repair_fixes_exactly_the_repairable_ones(
     let timeout = &rows[&m[12].to_string()];
     assert!(timeout["diagnosis"].is_null());
     assert!(timeout["reason"].as_str().unwrap().contains("The operation has timed out"), "raw text shown: {timeout}");
-    assert_eq!(timeout["remedy"], crmsync::model::diagnosis::UNKNOWN_REMEDY);
+    assert_eq!(timeout["remedy"], crmsync::steps::health::diagnosis::UNKNOWN_REMEDY);
     assert_eq!(class(&rows, m[0]), "Healthy");
     assert_eq!(class(&rows, m[13]), "Healthy");
 
@@ -222,7 +222,7 @@ fn every_diagnosis_row_is_reported_and_repair_fixes_exactly_the_repairable_ones(
             assert_eq!(item["health_after"]["health"], "Healthy", "{item}");
         } else {
             assert_eq!(item["outcome"], "NotRepairable", "{item}");
-            let remedy = crmsync::model::diagnosis::by_id(diagnosis).unwrap().remedy;
+            let remedy = crmsync::steps::health::diagnosis::by_id(diagnosis).unwrap().remedy;
             assert_eq!(item["remedy"], remedy, "{item}");
             assert_eq!(item["before"]["diagnosis"], *diagnosis);
         }

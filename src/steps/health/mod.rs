@@ -18,6 +18,10 @@ use crate::model::diagnosis::Repair;
 use crate::operation::EventSink;
 use chrono::{TimeDelta, Utc};
 use classify::{Assessment, Context, Health, LatestAlerts};
+
+/// The diagnosis table (a model of documented failures), public for callers and tests that
+/// read a row's remedy or source.
+pub use crate::model::diagnosis;
 use facts::{AUDIT_COLUMNS, COLUMNS, Facts, FactsRow};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
