@@ -98,7 +98,11 @@ Describe 'Installing from a local PowerShell resource repository' {
         Copy-Item -LiteralPath $Nupkg -Destination $repository
         # A throwaway HOME keeps the repository registration (PSResourceRepository.xml) out of the
         # user's own settings on Linux and macOS; on Windows the unique name is unregistered at the end.
-        $isolated = @{ HOME = $isolatedHome; XDG_DATA_HOME = (Join-Path $isolatedHome 'data'); XDG_CONFIG_HOME = (Join-Path $isolatedHome 'config'); XDG_CACHE_HOME = (Join-Path $isolatedHome 'cache') }
+        # The folders must exist: .NET answers an empty LocalApplicationData for a missing one.
+        $isolated = @{ HOME = $isolatedHome }
+        foreach ($pair in @(@('XDG_DATA_HOME', 'data'), @('XDG_CONFIG_HOME', 'config'), @('XDG_CACHE_HOME', 'cache'))) {
+            $isolated[$pair[0]] = (New-Item -ItemType Directory -Path (Join-Path $isolatedHome $pair[1]) -Force).FullName
+        }
         $repositoryName = 'crmsync-local-' + [guid]::NewGuid().ToString('N').Substring(0, 8)
         $installScript = @"
 `$ErrorActionPreference = 'Stop'
@@ -124,6 +128,10 @@ finally {
     It 'finds the package by name and installs it into a fresh module path' {
         $install.ExitCode | Should -Be 0 -Because $install.Output
         $install.Output | Should -Match "FOUND:CrmServerSideSync $([regex]::Escape($Version))"
+        if ([System.Environment]::OSVersion.Platform -ne [System.PlatformID]::Win32NT) {
+            # The registration went to the throwaway HOME, not to the user's settings or the current folder.
+            Test-Path -LiteralPath (Join-Path $isolated['XDG_DATA_HOME'] 'PSResourceGet/PSResourceRepository.xml') | Should -BeTrue
+        }
         Test-Path -LiteralPath (Join-Path $modules "CrmServerSideSync/$Version/CrmServerSideSync.psd1") -PathType Leaf | Should -BeTrue
     }
 
