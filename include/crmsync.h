@@ -12,11 +12,6 @@
 #define CRMSYNC_ABI_VERSION 1
 
 /*
- The service's limit on operations in one `$batch`.
- */
-#define MAX_OPERATIONS 1000
-
-/*
  Result of every call. Values are stable: never renumber, retire instead.
  */
 typedef enum {

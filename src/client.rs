@@ -2,9 +2,11 @@
 //! further connections (other application users, each with its own service-protection
 //! limits) that bulk writes may be spread across. Cheap to share between operations (`Arc`).
 
+use crate::auth::{TokenCache, source_for};
 use crate::config::ClientConfig;
 use crate::error::{Error, Result};
-use crate::webapi::WebApi;
+use crate::transport::{HttpOptions, build_client};
+use crate::webapi::{Settings, WebApi};
 use std::sync::Arc;
 
 pub struct Client {
@@ -16,7 +18,11 @@ pub struct Client {
 
 impl Client {
     pub fn new(config: ClientConfig) -> Result<Client> {
-        let api = Arc::new(WebApi::new(&config)?);
+        // One HTTP client for the connection: the Web API and the OAuth flows share its pool.
+        let http = build_client(&HttpOptions::service(config.timeout))?;
+        let tokens = TokenCache::new(source_for(&config.credential, &config.org_url, &http)?);
+        let settings = Settings { base: config.api_base(), max_retries: config.max_retries, limits: &config.limits };
+        let api = Arc::new(WebApi::new(http, tokens, settings));
         Ok(Client { writers: vec![api.clone()], api, config: Arc::new(config) })
     }
 

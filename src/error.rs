@@ -1,12 +1,13 @@
 //! One error type for the whole library. It carries what an administrator needs to act:
-//! the kind (mapped to a stable C status), the service's HTTP status and hex code, the
+//! the kind (the C boundary maps each kind to a stable status), the service's HTTP status and hex code, the
 //! message, and a remedy. It never carries a secret: messages are built from our own text
 //! and from service error bodies, never from request headers or bodies.
 
 use serde::Serialize;
 use std::time::Duration;
 
-/// What went wrong, coarse enough to be stable across versions (each maps to one C status).
+/// What went wrong, coarse enough to be stable across versions. Each kind is named like the
+/// C status the boundary returns for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum ErrorKind {
     InvalidArgument,
@@ -61,12 +62,13 @@ impl Error {
         self
     }
 
-    /// The document handed across the C ABI (and shown by the PowerShell module).
-    pub fn to_json(&self) -> serde_json::Value {
+    /// The error as a document: `status` names the kind. It is the error of a failed item
+    /// inside events and results; the C boundary adds the numeric `status_code` to the error
+    /// of a failed call.
+    pub fn document(&self) -> serde_json::Value {
         serde_json::json!({
             "version": 1,
             "status": self.kind,
-            "status_code": crate::ffi::Status::from(self.kind) as i32,
             "http_status": self.http_status,
             "code": self.code,
             "message": self.message,

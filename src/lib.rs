@@ -1,21 +1,46 @@
 //! crmsync: connects Dynamics 365 (online) to Exchange Online with server-side
 //! synchronization through the Dataverse Web API.
 //!
-//! Layers, data flowing one way: `ffi` (C ABI) → `steps` (one module per step of the
-//! procedure) → `operation` (long work as pulled events) → `webapi` (HTTP, errors, retries,
-//! paging) → `auth` (token sources). `model` holds the typed rows and option sets.
+//! # Layout
+//!
+//! The modules form layers; a module imports only from the layers below it (never from one
+//! above), so each can be read and tested with only what is under it in mind.
+//! `tests/layers.rs` reads every `crate::` path under `src/` and fails on an upward import.
+//! From the top:
+//!
+//! - [`ffi`]: the C ABI and nothing else: handles, the boundary that catches panics and maps
+//!   each error kind to a stable `crmsync_status`, JSON documents in and out.
+//! - [`steps`]: one module per step of the Microsoft procedure (readiness, profiles, defaults,
+//!   mailbox settings, approval, Test & Enable, alerts, the whole setup): read the state,
+//!   compute the change, write only what differs, read back what matters.
+//! - [`engine`]: bulk writes across many mailboxes: `$batch` sizing, bounded concurrency over
+//!   one or more connections, retries of throttled items, per-item results.
+//! - `client`: a connection to one organization (its configuration and Web API client, and
+//!   the further connections bulk writes may be spread over); it wires the layers below.
+//! - `config`: the client configuration document, validated once.
+//! - [`webapi`]: the Dataverse Web API client: headers, OData errors as typed errors, paging,
+//!   `$batch` encoding, retries and pacing under the service-protection limits.
+//! - [`auth`]: credentials (with loading a certificate) and the token sources behind one
+//!   trait; national clouds and their authorities (`auth::cloud`).
+//! - `transport`: building HTTP clients (rustls, proxies, timeouts), which URLs a bearer
+//!   token may travel to, and describing a transport failure.
+//! - [`operation`]: long work as a pulled event stream with cancellation (no callbacks).
+//! - [`runtime`]: the one tokio runtime of the process.
+//! - `model`: typed rows (mailboxes, profiles, alerts) and option sets.
+//! - `error`: the one error type, its kinds and remedies.
 
-pub mod auth;
-pub mod client;
-pub mod config;
-pub mod engine;
-pub mod error;
 pub mod ffi;
-pub mod model;
+pub mod steps;
+pub mod engine;
+mod client;
+pub(crate) mod config;
+pub mod webapi;
+pub mod auth;
+pub(crate) mod transport;
 pub mod operation;
 pub mod runtime;
-pub mod steps;
-pub mod webapi;
+pub(crate) mod model;
+mod error;
 
 pub use client::Client;
 pub use error::{Error, ErrorKind, Result};

@@ -1,5 +1,4 @@
-//! The one tokio runtime of the process (every client and operation shares it), and the
-//! rustls crypto provider, installed once.
+//! The one tokio runtime of the process: every client and operation shares it.
 
 use once_cell::sync::Lazy;
 use tokio::runtime::Runtime;
@@ -14,14 +13,4 @@ static RUNTIME: Lazy<Runtime> = Lazy::new(|| {
 
 pub fn get() -> &'static Runtime {
     &RUNTIME
-}
-
-/// reqwest is built without a default provider (aws-lc needs a C toolchain on every
-/// platform); ring is installed as the process default the first time a client is made.
-pub fn install_crypto_provider() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        // Another library in the process may already have installed one: that is fine.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    });
 }

@@ -17,6 +17,13 @@
 
 use crate::error::{Error, Result};
 
+/// The authority of the public cloud (and GCC).
+pub const PUBLIC_AUTHORITY: &str = "https://login.microsoftonline.com";
+/// GCC High and DoD.
+pub const US_GOVERNMENT_AUTHORITY: &str = "https://login.microsoftonline.us";
+/// China, operated by 21Vianet.
+pub const CHINA_AUTHORITY: &str = "https://login.chinacloudapi.cn";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cloud {
     Public,
@@ -40,9 +47,9 @@ impl Cloud {
 
     pub fn authority_host(self) -> &'static str {
         match self {
-            Cloud::Public => crate::config::PUBLIC_AUTHORITY,
-            Cloud::UsGov | Cloud::UsGovDoD => "https://login.microsoftonline.us",
-            Cloud::China => "https://login.chinacloudapi.cn",
+            Cloud::Public => PUBLIC_AUTHORITY,
+            Cloud::UsGov | Cloud::UsGovDoD => US_GOVERNMENT_AUTHORITY,
+            Cloud::China => CHINA_AUTHORITY,
         }
     }
 

@@ -58,7 +58,7 @@ pub(super) async fn post_form<T: serde::de::DeserializeOwned>(
     let response = http.post(url.clone()).form(form).send().await.map_err(|e| {
         Error::new(
             ErrorKind::Transport,
-            format!("Could not reach the Microsoft Entra endpoint {url}: {}", crate::webapi::describe_transport_error(&e)),
+            format!("Could not reach the Microsoft Entra endpoint {url}: {}", crate::transport::describe_error(&e)),
         )
         .with_remedy("Check the network and proxy, and the authority host: national clouds (GCC High, DoD, China) use their own; set -Cloud or -AuthorityHost.")
     })?;

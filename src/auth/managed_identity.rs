@@ -10,6 +10,7 @@
 
 use super::{AccessToken, BoxFuture, TokenSource};
 use crate::error::{Error, ErrorKind, Result};
+use crate::transport;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -77,16 +78,9 @@ pub struct ManagedIdentitySource {
 
 impl ManagedIdentitySource {
     pub fn new(endpoint: Endpoint, client_id: Option<String>, org_url: &Url) -> Result<Self> {
-        crate::runtime::install_crypto_provider();
         // Its own HTTP client: a short connect timeout, and never through a proxy (the
         // endpoints are local to the host; a proxy would not reach them).
-        let http = reqwest::Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(REQUEST_TIMEOUT)
-            .no_proxy()
-            .user_agent(concat!("crmsync/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| Error::internal(format!("could not build the HTTP client: {}", crate::webapi::describe_transport_error(&e))))?;
+        let http = transport::build_client(&transport::HttpOptions::host_local(CONNECT_TIMEOUT, REQUEST_TIMEOUT))?;
         Ok(ManagedIdentitySource { http, endpoint, client_id, resource: org_url.as_str().trim_end_matches('/').to_string() })
     }
 
@@ -142,7 +136,7 @@ impl TokenSource for ManagedIdentitySource {
                     format!(
                         "Could not reach {} to get a managed identity token: {}",
                         self.endpoint.describe(),
-                        crate::webapi::describe_transport_error(&e)
+                        transport::describe_error(&e)
                     ),
                 )
                 .with_remedy(self.remedy())

@@ -5,6 +5,7 @@
 pub mod certificate;
 mod client_secret;
 pub mod cloud;
+mod credential;
 pub mod device_code;
 mod entra;
 pub mod managed_identity;
@@ -13,11 +14,11 @@ mod static_token;
 pub use certificate::{ClientCertificate, ClientCertificateSource, SigningAlgorithm};
 pub use client_secret::ClientSecretSource;
 pub use cloud::Cloud;
+pub use credential::{Credential, CredentialDocument};
 pub use device_code::DeviceCodeSource;
 pub use managed_identity::ManagedIdentitySource;
 pub use static_token::StaticTokenSource;
 
-use crate::config::{ClientConfig, Credential};
 use crate::error::Result;
 use secrecy::SecretString;
 use std::future::Future;
@@ -45,12 +46,6 @@ pub trait Prompt: Send + Sync {
     fn show(&self, event: serde_json::Value) -> BoxFuture<'_, Result<()>>;
 }
 
-impl Prompt for crate::operation::EventSink {
-    fn show(&self, event: serde_json::Value) -> BoxFuture<'_, Result<()>> {
-        Box::pin(self.send(event))
-    }
-}
-
 pub trait TokenSource: Send + Sync {
     /// Gets a fresh token from the source (network call for the OAuth flows), without the user.
     fn fetch(&self) -> BoxFuture<'_, Result<AccessToken>>;
@@ -64,10 +59,12 @@ pub trait TokenSource: Send + Sync {
     }
 }
 
-pub fn source_for(config: &ClientConfig, http: &reqwest::Client) -> Result<Arc<dyn TokenSource>> {
-    let org = config.org_url.as_str().trim_end_matches('/');
+/// The token source for `credential`, asking for tokens for the organization at `org_url`;
+/// the OAuth flows post through `http`.
+pub fn source_for(credential: &Credential, org_url: &url::Url, http: &reqwest::Client) -> Result<Arc<dyn TokenSource>> {
+    let org = org_url.as_str().trim_end_matches('/');
     let default_scope = format!("{org}/.default");
-    Ok(match &config.credential {
+    Ok(match credential {
         Credential::AccessToken(token) => Arc::new(StaticTokenSource::new(token.clone())),
         Credential::ClientSecret { tenant_id, client_id, client_secret, authority_host } => Arc::new(ClientSecretSource {
             http: http.clone(),
@@ -87,7 +84,7 @@ pub fn source_for(config: &ClientConfig, http: &reqwest::Client) -> Result<Arc<d
             })
         }
         Credential::ManagedIdentity { client_id, endpoint } => {
-            Arc::new(ManagedIdentitySource::new(endpoint.clone(), client_id.clone(), &config.org_url)?)
+            Arc::new(ManagedIdentitySource::new(endpoint.clone(), client_id.clone(), org_url)?)
         }
         Credential::DeviceCode { tenant_id, client_id, authority_host } => Arc::new(DeviceCodeSource {
             http: http.clone(),

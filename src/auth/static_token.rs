@@ -64,7 +64,7 @@ mod tests {
         let err = StaticTokenSource::new(SecretString::from(token.clone())).fetch().await.err().unwrap();
         assert_eq!(err.kind, ErrorKind::Authentication);
         assert!(err.message.contains("expired"));
-        assert!(!err.to_json().to_string().contains(&token));
+        assert!(!err.document().to_string().contains(&token));
     }
 
     #[tokio::test]

@@ -3,6 +3,7 @@
 use super::client::CrmsyncClient;
 use super::operation::{CrmsyncOperation, start};
 use super::{Status, guard};
+use crate::auth::{BoxFuture, Prompt};
 use crate::client::Client;
 use crate::operation::EventSink;
 use serde::Deserialize;
@@ -36,6 +37,13 @@ pub unsafe extern "C" fn crmsync_client_authenticate_start(
     error_out: *mut *mut c_char,
 ) -> Status {
     guard(error_out, || start(client, request, request_len, op_out, authenticate))
+}
+
+/// The device code reaches the caller as an event of the authenticate operation.
+impl Prompt for EventSink {
+    fn show(&self, event: serde_json::Value) -> BoxFuture<'_, crate::error::Result<()>> {
+        Box::pin(self.send(event))
+    }
 }
 
 async fn authenticate(client: Arc<Client>, _request: AuthenticateRequest, sink: EventSink) -> crate::error::Result<serde_json::Value> {

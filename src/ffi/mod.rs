@@ -97,7 +97,7 @@ pub(crate) fn guard(error_out: *mut *mut c_char, body: impl FnOnce() -> Result<S
             }
         }
     };
-    let mut document = failure.error.to_json();
+    let mut document = failure.error.document();
     document["status"] = serde_json::json!(format!("{:?}", failure.status));
     document["status_code"] = serde_json::json!(failure.status as i32);
     args::write_string(error_out, document.to_string());

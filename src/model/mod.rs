@@ -25,7 +25,6 @@ pub fn annotation(row: &Value, column: &str, annotation: &str) -> Option<String>
     text(row, &format!("{column}@{annotation}"))
 }
 
-pub const LOOKUP_TABLE: &str = "Microsoft.Dynamics.CRM.lookuplogicalname";
 pub const FORMATTED: &str = "OData.Community.Display.V1.FormattedValue";
 /// Asks for exactly the annotations the models read.
 pub const PREFER_ANNOTATIONS: &str =

@@ -68,6 +68,6 @@ pub fn item(mailbox: &Mailbox, outcome: Outcome, changes: &[Change], error: Opti
         "owner_type": mailbox.owner_type,
         "outcome": outcome,
         "changes": changes,
-        "error": error.map(Error::to_json),
+        "error": error.map(Error::document),
     })
 }

@@ -8,16 +8,12 @@ pub mod pacing;
 mod retry;
 mod service_error;
 
-pub use service_error::describe_transport_error;
-
-use crate::auth::{TokenCache, TokenSource};
-use crate::config::ClientConfig;
+use crate::auth::TokenCache;
 use crate::error::{Error, ErrorKind, Result};
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
 use secrecy::ExposeSecret;
 use serde_json::Value;
-use std::sync::Arc;
 use url::Url;
 
 pub struct WebApi {
@@ -64,18 +60,24 @@ struct RawReply {
     bytes: bytes::Bytes,
 }
 
+/// What a connection needs besides its HTTP client and tokens.
+pub struct Settings<'a> {
+    /// The Web API root, e.g. `https://contoso.crm.dynamics.com/api/data/v9.2/`.
+    pub base: Url,
+    pub max_retries: u32,
+    pub limits: &'a pacing::Limits,
+}
+
 impl WebApi {
-    pub fn new(config: &ClientConfig) -> Result<Self> {
-        let http = build_http_client(config)?;
-        let source: Arc<dyn TokenSource> = crate::auth::source_for(config, &http)?;
-        Ok(WebApi {
+    pub fn new(http: reqwest::Client, tokens: TokenCache, settings: Settings<'_>) -> Self {
+        WebApi {
             http,
-            base: config.api_base(),
-            tokens: TokenCache::new(source),
-            max_retries: config.max_retries,
+            base: settings.base,
+            tokens,
+            max_retries: settings.max_retries,
             dop_hint: Default::default(),
-            pacer: pacing::Pacer::new(&config.limits),
-        })
+            pacer: pacing::Pacer::new(settings.limits),
+        }
     }
 
     pub fn base(&self) -> &Url {
@@ -276,15 +278,4 @@ fn standard_headers(method: &Method) -> HeaderMap {
         headers.insert("If-None-Match", HeaderValue::from_static("null"));
     }
     headers
-}
-
-fn build_http_client(config: &ClientConfig) -> Result<reqwest::Client> {
-    crate::runtime::install_crypto_provider();
-    reqwest::Client::builder()
-        .timeout(config.timeout)
-        .connect_timeout(std::time::Duration::from_secs(30))
-        .user_agent(concat!("crmsync/", env!("CARGO_PKG_VERSION")))
-        .pool_max_idle_per_host(64)
-        .build()
-        .map_err(|e| Error::internal(format!("could not build the HTTP client: {}", describe_transport_error(&e))))
 }

@@ -85,25 +85,9 @@ pub fn unauthorized(challenge: Option<String>, after_renewal: bool) -> Error {
 pub fn transport(url: &Url, error: &reqwest::Error) -> Error {
     Error::new(
         ErrorKind::Transport,
-        format!("The request to {} failed: {}", url.host_str().unwrap_or("?"), describe_transport_error(error)),
+        format!("The request to {} failed: {}", url.host_str().unwrap_or("?"), crate::transport::describe_error(error)),
     )
     .with_remedy("Check the organization URL, the network and proxy settings; the request was retried before giving up.")
-}
-
-/// The error and its causes on one line, without the URL (which may carry query values).
-pub fn describe_transport_error(error: &reqwest::Error) -> String {
-    use std::error::Error as _;
-    let mut text = error.to_string();
-    if let Some(url) = error.url() {
-        text = text.replace(&format!(" ({url})"), "").replace(url.as_str(), "<url>");
-    }
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

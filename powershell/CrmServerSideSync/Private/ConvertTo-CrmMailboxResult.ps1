@@ -90,12 +90,17 @@ function New-CrmItemErrorRecord {
         [AllowNull()] [object] $TargetObject,
         [string] $Label
     )
-    $statusCode = 8
-    if ($ErrorDocument.PSObject.Properties['status_code'] -and $null -ne $ErrorDocument.status_code) { $statusCode = [int]$ErrorDocument.status_code }
+    # An item's error names its kind in `status` (the same names as CrmSyncStatus); the numeric
+    # status_code is only on the error of a failed call.
+    $status = [CrmSync.Interop.CrmSyncStatus]::Service
+    if ($ErrorDocument.PSObject.Properties['status'] -and $ErrorDocument.status) {
+        $name = [string]$ErrorDocument.status
+        if ([System.Enum]::IsDefined([CrmSync.Interop.CrmSyncStatus], $name)) { $status = [CrmSync.Interop.CrmSyncStatus]$name }
+    }
     $message = [string]$ErrorDocument.message
     if ([string]::IsNullOrEmpty($message)) { $message = 'The operation failed for this mailbox.' }
     $json = ConvertTo-Json -InputObject $ErrorDocument -Compress -Depth 4
-    $exception = New-Object CrmSync.Interop.CrmSyncException ([CrmSync.Interop.CrmSyncStatus]$statusCode, $json, $message)
+    $exception = New-Object CrmSync.Interop.CrmSyncException ($status, $json, $message)
     $record = New-CrmErrorRecord -Exception $exception -TargetObject $TargetObject
     if (-not [string]::IsNullOrEmpty($Label) -and $null -ne $record.ErrorDetails) {
         $details = New-Object System.Management.Automation.ErrorDetails ($Label + ': ' + $record.ErrorDetails.Message)
