@@ -39,6 +39,7 @@ pub mod seed;
 mod stats;
 pub mod store;
 pub mod testenable;
+mod tls;
 mod write;
 
 use std::time::Duration;
@@ -53,6 +54,7 @@ use crate::app::{App, Inner};
 pub use crate::guard::FaultStats;
 pub use crate::identity_provider::IdentityConfig;
 pub use crate::seed::SeedIds;
+pub use crate::tls::TlsLog;
 use crate::store::{RequestRecord, Row, Store};
 
 /// What a PATCH of `mailboxes(<id>)` with `emailrouteraccessapproval` does (the reference
