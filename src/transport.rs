@@ -60,7 +60,10 @@ impl Transport {
             None => Vec::new(),
         };
         let proxy = match document.proxy.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
-            Some(text) => Some(ExplicitProxy { url: parse_proxy_url(text)?, credentials: proxy_credentials(document.proxy_username, document.proxy_password)? }),
+            Some(text) => Some(ExplicitProxy {
+                url: parse_proxy_url(text)?,
+                credentials: proxy_credentials(document.proxy_username, document.proxy_password)?,
+            }),
             None if document.proxy_username.is_some() || document.proxy_password.is_some() => {
                 return Err(Error::invalid("proxy_username/proxy_password were given without a proxy: give the proxy URL too (-Proxy)."));
             }
@@ -83,7 +86,9 @@ fn read_ca_file(path: &str) -> Result<Vec<reqwest::Certificate>> {
 }
 
 fn parse_proxy_url(text: &str) -> Result<Url> {
-    let url = Url::parse(text).map_err(|e| Error::invalid(format!("The proxy '{text}' is not a valid URL ({e}); expected e.g. http://proxy.contoso.com:8080.")))?;
+    let url = Url::parse(text).map_err(|e| {
+        Error::invalid(format!("The proxy '{text}' is not a valid URL ({e}); expected e.g. http://proxy.contoso.com:8080."))
+    })?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
         return Err(Error::invalid(format!("The proxy '{}' must be an http:// or https:// URL with a host.", redact_userinfo(&url))));
     }
@@ -108,7 +113,9 @@ fn proxy_credentials(username: Option<String>, password: Option<SecretString>) -
     match (username, password) {
         (None, None) => Ok(None),
         (Some(user), Some(password)) if !user.is_empty() && !user.contains(':') => Ok(Some((user, password))),
-        (Some(user), Some(_)) if user.contains(':') => Err(Error::invalid("The proxy user name may not contain ':' (Basic authentication).")),
+        (Some(user), Some(_)) if user.contains(':') => {
+            Err(Error::invalid("The proxy user name may not contain ':' (Basic authentication)."))
+        }
         _ => Err(Error::invalid("A proxy credential needs both a user name and a password.")),
     }
 }
@@ -214,7 +221,9 @@ fn rustls_error<'a>(cause: &'a (dyn std::error::Error + 'static)) -> Option<&'a 
 fn certificate_refusal(host: &str, error: &rustls::Error) -> String {
     use rustls::CertificateError as C;
     let reason = match error {
-        rustls::Error::InvalidCertificate(C::UnknownIssuer) => "it is issued by a certificate authority this computer does not trust".to_owned(),
+        rustls::Error::InvalidCertificate(C::UnknownIssuer) => {
+            "it is issued by a certificate authority this computer does not trust".to_owned()
+        }
         rustls::Error::InvalidCertificate(C::NotValidForName | C::NotValidForNameContext { .. }) => {
             format!("it is not valid for the host name {host}")
         }

@@ -23,7 +23,9 @@ static ENV: Mutex<()> = Mutex::new(());
 /// test in this binary relies on them being set from outside.
 fn environment() -> MutexGuard<'static, ()> {
     let guard = ENV.lock().unwrap_or_else(|e| e.into_inner());
-    for name in ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy", "SSL_CERT_FILE"] {
+    for name in
+        ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy", "SSL_CERT_FILE"]
+    {
         // SAFETY: every test of this binary holds ENV while it reads or writes the environment.
         unsafe { std::env::remove_var(name) };
     }
@@ -126,11 +128,14 @@ impl Drop for World {
     }
 }
 
+/// Each CONNECT target with the Proxy-Authorization header it came with.
+type ProxyLog = Arc<Mutex<Vec<(String, Option<String>)>>>;
+
 /// A CONNECT proxy: it logs each CONNECT target and Proxy-Authorization header and, when it
 /// has a credential, answers 407 to a CONNECT without the right Basic header.
 struct ConnectProxy {
     addr: SocketAddr,
-    log: Arc<Mutex<Vec<(String, Option<String>)>>>,
+    log: ProxyLog,
 }
 
 impl ConnectProxy {
@@ -138,7 +143,7 @@ impl ConnectProxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let expected = credential.map(|(u, p)| format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"))));
-        let log = Arc::new(Mutex::new(Vec::new()));
+        let log = ProxyLog::default();
         let connections = log.clone();
         tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
@@ -161,7 +166,7 @@ impl ConnectProxy {
     }
 }
 
-async fn tunnel(mut client: TcpStream, expected: Option<String>, log: Arc<Mutex<Vec<(String, Option<String>)>>>) {
+async fn tunnel(mut client: TcpStream, expected: Option<String>, log: ProxyLog) {
     let mut head = Vec::new();
     let mut byte = [0u8; 1];
     while !head.ends_with(b"\r\n\r\n") {

@@ -54,8 +54,8 @@ use crate::app::{App, Inner};
 pub use crate::guard::FaultStats;
 pub use crate::identity_provider::IdentityConfig;
 pub use crate::seed::SeedIds;
-pub use crate::tls::TlsLog;
 use crate::store::{RequestRecord, Row, Store};
+pub use crate::tls::TlsLog;
 
 /// What a PATCH of `mailboxes(<id>)` with `emailrouteraccessapproval` does (the reference
 /// leaves it open, §13.2).
