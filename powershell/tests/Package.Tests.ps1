@@ -34,10 +34,16 @@ BeforeAll {
         $names
     }
 
-    # The interop assembly names the RID and the library file of this process (used above).
-    if (-not ('CrmSync.Interop.Native' -as [type])) { Add-Type -Path (Join-Path $SourceModule 'lib/CrmSync.Interop.dll') }
     $script:Nupkg = Join-Path $PackageDir "CrmServerSideSync.$Version.nupkg"
     $script:Zip = Join-Path $PackageDir 'CrmServerSideSync.zip'
+    # The packaged interop assembly names the RID and the library file of this process (used
+    # above); taken from the zip, since the release pipeline's install jobs have no build. A folder
+    # of its own outside TestDrive: Windows keeps a loaded assembly's file locked.
+    if (-not ('CrmSync.Interop.Native' -as [type])) {
+        $unpacked = Join-Path ([System.IO.Path]::GetTempPath()) ('crmsync-package-' + [guid]::NewGuid().ToString('N'))
+        [System.IO.Compression.ZipFile]::ExtractToDirectory($Zip, $unpacked)
+        Add-Type -Path (Join-Path $unpacked 'CrmServerSideSync/lib/CrmSync.Interop.dll')
+    }
     # Build, test and source files that must never ship.
     $script:Forbidden = '(^|/)(tests?|bin|obj|target|\.tools|\.git|\.github)/|\.Tests\.ps1$|(^|/)(build\.ps1|TestHelpers\.ps1|SimulatorHelper\.psm1)$|\.(cs|csproj|rs|toml|pdb|rlib|d|sh|cjs)$'
 }
