@@ -43,6 +43,7 @@ mod stats;
 pub mod store;
 pub mod sync;
 pub mod testenable;
+mod tls;
 mod write;
 
 use std::time::Duration;
@@ -58,6 +59,7 @@ pub use crate::guard::FaultStats;
 pub use crate::identity_provider::IdentityConfig;
 pub use crate::seed::SeedIds;
 use crate::store::{RequestRecord, Row, Store};
+pub use crate::tls::TlsLog;
 
 /// What a PATCH of `mailboxes(<id>)` with `emailrouteraccessapproval` does (the reference
 /// leaves it open, §13.2).
