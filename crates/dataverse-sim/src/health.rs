@@ -406,10 +406,10 @@ fn present(store: &Store, kind: FailureKind, f: &Facts) -> bool {
 
 /// The `GET /_sim/health` document.
 pub fn document(store: &Store, config: &SimConfig) -> Value {
-    let mut counts = serde_json::Map::new();
+    let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
     let mut failures = Vec::new();
     for (id, e) in &store.health.entries {
-        *counts.entry(e.kind.name()).or_insert(json!(0)) = json!(counts.get(e.kind.name()).and_then(Value::as_u64).unwrap_or(0) + 1);
+        *counts.entry(e.kind.name()).or_default() += 1;
         let applies = Facts::read(store, *id).is_some_and(|f| present(store, e.kind, &f));
         failures.push(json!({
             "mailboxid": id.to_string(),

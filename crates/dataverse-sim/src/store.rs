@@ -46,6 +46,9 @@ pub struct TestSchedule {
 pub struct Snapshot {
     tables: BTreeMap<String, BTreeMap<Uuid, Row>>,
     tests: BTreeMap<Uuid, TestSchedule>,
+    /// A DELETE in a change set also takes a mailbox out of the cycle and the failure entries.
+    health: HealthState,
+    sync: SyncQueue,
 }
 
 #[derive(Debug, Default)]
@@ -76,14 +79,16 @@ impl Store {
     }
 
     pub fn snapshot(&self) -> Snapshot {
-        Snapshot { tables: self.tables.clone(), tests: self.tests.clone() }
+        Snapshot { tables: self.tables.clone(), tests: self.tests.clone(), health: self.health.clone(), sync: self.sync.clone() }
     }
 
-    /// Undo everything since `snapshot` (rows and pending tests). The version counter keeps
+    /// Undo everything since `snapshot` (rows, pending tests, the cycle and failure entries). The version counter keeps
     /// increasing (like SQL rowversion) and the request logs stay.
     pub fn restore(&mut self, snapshot: Snapshot) {
         self.tables = snapshot.tables;
         self.tests = snapshot.tests;
+        self.health = snapshot.health;
+        self.sync = snapshot.sync;
     }
 
     pub fn next_version(&mut self) -> i64 {

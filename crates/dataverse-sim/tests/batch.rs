@@ -240,3 +240,33 @@ async fn structural_errors_refuse_the_whole_batch() {
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     h.sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_failed_change_set_restores_a_deleted_mailbox_in_the_sync_cycle() {
+    let h =
+        Harness::start(SimConfig { mailboxes: 12, queues: 1, mixed_states: true, sync_interval_ms: 3_600_000, ..Default::default() }).await;
+    let st = h.sim.state();
+    // User 11 is seeded tested and synchronizing; it gets a failure entry too.
+    let mbx = st.mailbox_of(st.seed_ids().users[11]).unwrap();
+    assert!(st.sync_queue().contains(&mbx));
+    st.inject_failure(mbx, dataverse_sim::health::FailureKind::License, &Default::default(), false).unwrap();
+    let body = batch(&[changeset(
+        "changeset_d1",
+        &[
+            op("DELETE", &format!("mailboxes({mbx})"), None, Some("1")),
+            op("PATCH", &format!("mailboxes({mbx})"), Some(&json!({"incomingemaildeliverymethod": 9})), Some("2")),
+        ],
+    )]);
+    let r = send_batch(&h, body, false).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    assert!(st.row("mailboxes", mbx).is_some(), "the delete was rolled back");
+    assert!(st.sync_queue().contains(&mbx), "still in the cycle");
+    assert_eq!(st.health()["failures"][0]["mailboxid"], mbx.to_string(), "the failure entry is back too");
+    // Without the failing part the delete commits and the mailbox leaves the cycle.
+    let body = batch(&[changeset("changeset_d2", &[op("DELETE", &format!("mailboxes({mbx})"), None, Some("1"))])]);
+    let r = send_batch(&h, body, false).await;
+    assert_eq!(r.statuses(), vec![204], "{}", r.text);
+    assert!(st.row("mailboxes", mbx).is_none() && !st.sync_queue().contains(&mbx));
+    assert_eq!(st.health()["failures"], json!([]));
+    h.sim.shutdown().await;
+}
