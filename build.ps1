@@ -15,7 +15,8 @@ Demo    : Build, then tools/demo.ps1: start the simulator and run the whole proc
 Package : Build, copy what ships to out/CrmServerSideSync/ and run Test-ModuleManifest on it.
 Bench   : the benchmark (examples/bench.rs): the whole procedure against the simulator with scaled
           real limits, crmsync beside a one-request-per-record baseline, then the peak memory of a
-          PowerShell process running Invoke-CrmExchangeOnlineSetup on 50,000 mailboxes.
+          PowerShell process running Invoke-CrmExchangeOnlineSetup on 50,000 mailboxes; and the
+          health report's requests and wall time on 10,000 and 50,000 mailboxes (examples/bench_health.rs).
 Soak    : the fault run (tests/soak.rs) on 10,000 mailboxes (-Mailboxes to change).
 
 Runs on Windows PowerShell 5.1 and PowerShell 7 (Windows, Linux, macOS).
@@ -324,6 +325,8 @@ function Invoke-Bench {
     Write-Step 'Benchmark: crmsync and the baseline against the simulator'
     $benchArgs = @('run', '--release', '--example', 'bench', '--') + $BenchArguments
     Invoke-Native -Name 'cargo' -Arguments $benchArgs -Description 'The benchmark'
+    Write-Step 'Benchmark: the health report (Get-CrmMailboxHealth) on 10,000 and 50,000 mailboxes'
+    Invoke-Native -Name 'cargo' -Arguments @('run', '--release', '--example', 'bench_health') -Description 'The health benchmark'
     $size = $(if ($Mailboxes -ge 0) { $Mailboxes } else { 50000 })
     if ($size -gt 0) {
         Write-Step "Peak memory of PowerShell on $size mailboxes"
