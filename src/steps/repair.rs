@@ -360,6 +360,8 @@ fn plan(row: &HealthRow, defaults: Option<&Desired>, access_modes: &HashMap<Stri
                 plan.test = true;
                 continue;
             }
+            // Never a diagnosis's repair: added below, and only on request.
+            Repair::ResetProcessEmailReceivedAfter => continue,
             Repair::ApplyDefaults => {
                 let Some(target) = defaults else { continue };
                 match mailbox_settings::plan(&f.to_mailbox(), target) {
@@ -433,7 +435,7 @@ fn plan(row: &HealthRow, defaults: Option<&Desired>, access_modes: &HashMap<Stri
         && let Some(change) = received_after_change(row)
     {
         let written = body(&[("processemailreceivedafter", change.to.clone())]);
-        plan.fixes.push(Fix { repair: Repair::Test, target: mailbox_path, changes: vec![change], body: written });
+        plan.fixes.push(Fix { repair: Repair::ResetProcessEmailReceivedAfter, target: mailbox_path, changes: vec![change], body: written });
     }
     plan
 }
