@@ -8,9 +8,10 @@ Build   : cargo build --workspace (library and simulator), dotnet build of the i
           powershell/CrmServerSideSync/runtimes/<rid>/native/<native library>.
 Test    : Build, cargo test --workspace, then the Pester 5 tests under powershell/tests (in a child
           PowerShell process); prints "N passed, N failed" and exits 1 on any failure.
-Demo    : Build, start the simulator, then run the whole procedure through the module: connect with
-          client credentials, readiness checks, the setup plan (-WhatIf), the setup with Test &
-          Enable (-Wait), the same setup again (idempotent), and the newest error alerts.
+Demo    : Build, then tools/demo.ps1: start the simulator and run the whole procedure through the
+          module (connect with client credentials, readiness, the setup plan (-WhatIf), the setup
+          with Test & Enable (-Wait), the same setup again, the newest error alerts), then day two:
+          the health report, a few injected failures, Repair-CrmMailbox -Wait, the report again.
 Package : Build, then out/CrmServerSideSync/ (the module folder: what ships, checked with
           Test-ModuleManifest), out/CrmServerSideSync.<version>.nupkg (Compress-PSResource, else
           Publish-PSResource to a local folder repository) and out/CrmServerSideSync.zip (the module
@@ -19,7 +20,8 @@ Package : Build, then out/CrmServerSideSync/ (the module folder: what ships, che
           is in the package. Test also packages, and the Pester suite tests the package.
 Bench   : the benchmark (examples/bench.rs): the whole procedure against the simulator with scaled
           real limits, crmsync beside a one-request-per-record baseline, then the peak memory of a
-          PowerShell process running Invoke-CrmExchangeOnlineSetup on 50,000 mailboxes.
+          PowerShell process running Invoke-CrmExchangeOnlineSetup on 50,000 mailboxes; and the
+          health report's requests and wall time on 10,000 and 50,000 mailboxes (examples/bench_health.rs).
 Soak    : the fault run (tests/soak.rs) on 10,000 mailboxes (-Mailboxes to change).
 
 Runs on Windows PowerShell 5.1 and PowerShell 7 (Windows, Linux, macOS).
@@ -308,97 +310,10 @@ function Invoke-Test {
     }
 }
 
-function Write-DemoSection([string] $Title) {
-    Write-Host ''
-    Write-Host $Title -ForegroundColor Green
-}
-
-function Write-DemoTable([object[]] $Rows, [string[]] $Property, [int] $Width = 200) {
-    if (@($Rows).Count -eq 0) { Write-Host '  (none)'; return }
-    $table = $Rows | Format-Table -Property $Property -AutoSize -Wrap | Out-String -Width $Width
-    Write-Host $table.TrimEnd()
-}
-
 function Invoke-Demo {
     Invoke-Build
-    Import-Module (Join-Path $Root 'crates/dataverse-sim/SimulatorHelper.psm1') -Force
-    Write-Step 'Demo: connect Dynamics 365 to Exchange Online, against the Dataverse simulator'
-    $simPath = Get-DataverseSimPath -Configuration $Configuration
-    # A short simulated Test & Enable delay when the simulator supports it (-TestDelayMs is ignored otherwise).
-    $sim = Start-DataverseSim -Mailboxes 60 -Queues 5 -TestDelayMs 1500 -Path $simPath
-    try {
-        Write-Host "Simulator listening at $($sim.Url) (tenant $($sim.TenantId)): 60 users and 5 queues with mailboxes."
-        Import-Module (Join-Path $ModuleDir "$ModuleName.psd1") -Force
-        $secret = ConvertTo-SecureString 'sim-client-secret' -AsPlainText -Force
-
-        Write-DemoSection '1. Connect-CrmOnline (client secret)'
-        $connection = Connect-CrmOnline -Url $sim.Url -ClientId '5c2e8f6a-0d8e-4b51-9a7e-2f1c3b4d5e6f' -TenantId $sim.TenantId -ClientSecret $secret -AuthorityHost $sim.Url
-        Write-Host "Connected to $($connection.OrganizationName) ($($connection.OrganizationId)) as $($connection.UserId)."
-
-        Write-DemoSection '2. Test-CrmExchangeReadiness'
-        Write-DemoTable -Rows @(Test-CrmExchangeReadiness) -Property Check, Status, Message
-
-        Write-DemoSection '3. Invoke-CrmExchangeOnlineSetup -WhatIf (the plan: nothing is written)'
-        # The "What if:" lines (one per mailbox) go to the host; here only the report is shown.
-        $plan = Invoke-CrmExchangeOnlineSetup -WhatIf -WarningAction SilentlyContinue
-        Write-Host $plan.Summary
-        Write-Host ''
-        Write-Host '  Organization defaults to change:' -ForegroundColor DarkGreen
-        Write-DemoTable -Rows @($plan.OrganizationChanges) -Property Target, Field, From, To
-        Write-Host ''
-        Write-Host '  Planned per step:' -ForegroundColor DarkGreen
-        Write-DemoTable -Rows @($plan.Steps) -Property Step, Planned, Unchanged, Failed
-        Write-Host ''
-        Write-Host '  A few mailboxes (from -> to):' -ForegroundColor DarkGreen
-        Write-DemoTable -Rows @($plan.Mailboxes | Select-Object -First 4) -Property Name, OwnerType, Changes
-
-        Write-DemoSection '4. Invoke-CrmExchangeOnlineSetup -Wait, as the application user (configure, approve, Test & Enable)'
-        $report = Invoke-CrmExchangeOnlineSetup -Wait -PollInterval 500 -Timeout 300 -ErrorAction SilentlyContinue -ErrorVariable setupErrors -WarningAction SilentlyContinue
-        Write-Host $report.Summary
-        Write-Host ''
-        Write-DemoTable -Rows @($report.Steps) -Property Step, Changed, Unchanged, Failed, Scheduled, Succeeded, TimedOut
-        $failed = @($report.Mailboxes | Where-Object { $_.Result -ne 'Working' -and $_.Result -ne 'AlreadyWorking' })
-        Write-Host ''
-        Write-Host "  Mailboxes not working: $($failed.Count) (errors written: $(@($setupErrors).Count)). The first two, with their alerts:" -ForegroundColor DarkGreen
-        foreach ($row in @($failed | Select-Object -First 2)) {
-            Write-Host ($row | Format-List -Property Name, Result, MailboxSettings, ApproveEmail, TestAndEnable, MailboxStatus, Error, AlertSummary | Out-String -Width 160).TrimEnd()
-        }
-        $csv = Join-Path $ToolsDir 'demo-setup-report.csv'
-        New-Item -ItemType Directory -Path $ToolsDir -Force | Out-Null
-        $report.Mailboxes | Export-Csv -LiteralPath $csv -NoTypeInformation
-        Write-Host ''
-        Write-Host "  One row per mailbox saved to $csv"
-
-        Write-DemoSection '5. An Exchange administrator approves the email (Approve-CrmMailbox -All with their own connection)'
-        # An application user cannot hold the Microsoft 365 Global/Exchange Administrator role: a
-        # human administrator approves (sim-token-admin stands for that administrator's token).
-        $admin = Connect-CrmOnline -Url $sim.Url -AccessToken (ConvertTo-SecureString 'sim-token-admin' -AsPlainText -Force)
-        $approvals = @(Approve-CrmMailbox -All -Connection $admin -PassThru -ErrorAction SilentlyContinue)
-        Write-DemoTable -Rows @($approvals | Group-Object -Property Outcome | Sort-Object Name) -Property Name, Count
-        Disconnect-CrmOnline -Connection $admin
-        $null = Connect-CrmOnline -Url $sim.Url -ClientId '5c2e8f6a-0d8e-4b51-9a7e-2f1c3b4d5e6f' -TenantId $sim.TenantId -ClientSecret $secret -AuthorityHost $sim.Url
-
-        Write-DemoSection '6. Invoke-CrmExchangeOnlineSetup -Wait again, as the application user (tests the mailboxes not working yet)'
-        $report = Invoke-CrmExchangeOnlineSetup -Wait -PollInterval 500 -Timeout 300 -ErrorAction SilentlyContinue -WarningAction SilentlyContinue
-        Write-Host $report.Summary
-        Write-Host ''
-        Write-DemoTable -Rows @($report.Steps) -Property Step, Changed, Unchanged, Failed, Scheduled, Succeeded, TimedOut
-        Write-Host ''
-        Write-DemoTable -Rows @($report.Mailboxes | Select-Object -First 5) -Property Name, OwnerType, Result, TestAndEnable, IncomingEmailStatus, OutgoingEmailStatus, ActStatus, MailboxStatus
-
-        Write-DemoSection '7. Invoke-CrmExchangeOnlineSetup -Wait once more (idempotent: nothing to change, nothing to test)'
-        $again = Invoke-CrmExchangeOnlineSetup -Wait -PollInterval 500 -Timeout 300 -ErrorAction SilentlyContinue -WarningAction SilentlyContinue
-        Write-Host $again.Summary
-        Write-DemoTable -Rows @($again.Steps) -Property Step, Changed, Unchanged, Failed, Scheduled, Succeeded
-
-        Write-DemoSection '8. Get-CrmMailboxAlert -Level Error -First 5'
-        Write-DemoTable -Rows @(Get-CrmMailboxAlert -Level Error -First 5) -Property CreatedOn, ErrorType, RegardingName, Text
-
-        Disconnect-CrmOnline
-    }
-    finally {
-        Stop-DataverseSim -Simulator $sim
-    }
+    # The demo is a script of its own (tools/demo.ps1), readable without the build machinery.
+    & (Join-Path $Root 'tools/demo.ps1') -Configuration $Configuration
 }
 
 function Copy-PrebuiltNative([string] $Source, [string] $ModuleOut) {
@@ -473,6 +388,8 @@ function Invoke-Bench {
     Write-Step 'Benchmark: crmsync and the baseline against the simulator'
     $benchArgs = @('run', '--release', '--example', 'bench', '--') + $BenchArguments
     Invoke-Native -Name 'cargo' -Arguments $benchArgs -Description 'The benchmark'
+    Write-Step 'Benchmark: the health report (Get-CrmMailboxHealth) on 10,000 and 50,000 mailboxes'
+    Invoke-Native -Name 'cargo' -Arguments @('run', '--release', '--example', 'bench_health') -Description 'The health benchmark'
     $size = $(if ($Mailboxes -ge 0) { $Mailboxes } else { 50000 })
     if ($size -gt 0) {
         Write-Step "Peak memory of PowerShell on $size mailboxes"

@@ -314,3 +314,29 @@ fn bad_requests_are_refused_before_anything_is_read() {
     let (_, result) = run_all(&client, ffi::crmsync_mailboxes_repair_start, r#"{"version":1,"wait":"yes"}"#);
     assert!(matches!(result.unwrap_err().0, ffi::Status::InvalidJson | ffi::Status::InvalidArgument));
 }
+
+#[test]
+fn process_email_received_after_moves_back_only_when_asked() {
+    let (sim, client) = working_org(3, 0);
+    let m = user_mailboxes(&sim);
+    let later = hours_ago(-1);
+    for mailbox in [m[1], m[2]] {
+        set(&sim, mailbox, json!({"processemailreceivedafter": later}));
+        inject(&sim, mailbox, FailureKind::OwnerMismatch);
+    }
+    let tested = |id: Uuid| sim.with_state(|s| s.state().row("mailboxes", id).unwrap())["testmailboxaccesscompletedon"].clone();
+    let wait =
+        json!({"version": 1, "wait": true, "timeout_secs": 60, "poll_interval_ms": 100, "selection": {"mailbox_ids": [m[1].to_string()]}});
+    let (_, result) = repair(&client, wait);
+    assert_eq!(result["repaired"], 1, "{result}");
+    let row = sim.with_state(|s| s.state().row("mailboxes", m[1]).unwrap());
+    assert_eq!(row["processemailreceivedafter"].as_str(), Some(later.as_str()), "not without the option");
+
+    let before = tested(m[2]);
+    let asked = json!({"version": 1, "reset_process_email_received_after": true, "selection": {"mailbox_ids": [m[2].to_string()]}});
+    let (items, _) = repair(&client, asked);
+    let fixes = items[&m[2].to_string()]["fixes"].as_array().unwrap().clone();
+    assert!(fixes.iter().any(|f| f["changes"][0]["field"] == "ProcessEmailReceivedAfter"), "{fixes:?}");
+    let row = sim.with_state(|s| s.state().row("mailboxes", m[2]).unwrap());
+    assert_eq!(row["processemailreceivedafter"], before, "moved back to the last successful test");
+}

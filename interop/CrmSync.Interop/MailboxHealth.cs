@@ -38,8 +38,8 @@ namespace CrmServerSideSync
         public string DiagnosisSource { get; set; }
         /// <summary>Where sources disagree or a point is open.</summary>
         public string DiagnosisNote { get; set; }
-        /// <summary>The email server profile's name.</summary>
-        public string ServerProfile { get; set; }
+        /// <summary>The email server profile's name (not "ServerProfile": a piped row must not bind the cmdlets' -ServerProfile).</summary>
+        public string ServerProfileName { get; set; }
         /// <summary>The email server profile's id.</summary>
         public string ServerProfileId { get; set; }
         /// <summary>Incoming email delivery method.</summary>

@@ -59,7 +59,8 @@ Describe 'Imported module' {
     It '<_> uses an approved verb, CmdletBinding and has help with at least two examples' -ForEach @(
         'Connect-CrmOnline', 'Disconnect-CrmOnline', 'Get-CrmOrganization', 'Get-CrmEmailServerProfile', 'Get-CrmMailbox',
         'Test-CrmExchangeReadiness', 'Set-CrmDefaultEmailServerProfile', 'Get-CrmMailboxDefaults', 'Set-CrmMailboxDefaults',
-        'Set-CrmMailbox', 'Approve-CrmMailbox', 'Deny-CrmMailbox', 'Enable-CrmMailbox', 'Get-CrmMailboxAlert', 'Invoke-CrmExchangeOnlineSetup'
+        'Set-CrmMailbox', 'Approve-CrmMailbox', 'Deny-CrmMailbox', 'Enable-CrmMailbox', 'Get-CrmMailboxAlert', 'Invoke-CrmExchangeOnlineSetup',
+        'Get-CrmMailboxHealth', 'Repair-CrmMailbox'
     ) {
         $command = Get-Command -Name $_ -Module CrmServerSideSync
         $command.CmdletBinding | Should -BeTrue
@@ -79,6 +80,7 @@ Describe 'Imported module' {
         @{ Name = 'Deny-CrmMailbox'; Impact = 'High' }
         @{ Name = 'Enable-CrmMailbox'; Impact = 'Medium' }
         @{ Name = 'Invoke-CrmExchangeOnlineSetup'; Impact = 'Medium' }
+        @{ Name = 'Repair-CrmMailbox'; Impact = 'Medium' }
     ) {
         $command = Get-Command -Name $Name -Module CrmServerSideSync
         $command.Parameters.ContainsKey('WhatIf') | Should -BeTrue
@@ -88,7 +90,7 @@ Describe 'Imported module' {
         [string]$binding.ConfirmImpact | Should -Be $Impact
     }
 
-    It 'the bulk cmdlets take mailboxes from the pipeline by property name' -ForEach @('Set-CrmMailbox', 'Approve-CrmMailbox', 'Deny-CrmMailbox', 'Enable-CrmMailbox', 'Get-CrmMailboxAlert', 'Invoke-CrmExchangeOnlineSetup') {
+    It 'the bulk cmdlets take mailboxes from the pipeline by property name' -ForEach @('Set-CrmMailbox', 'Approve-CrmMailbox', 'Deny-CrmMailbox', 'Enable-CrmMailbox', 'Get-CrmMailboxAlert', 'Invoke-CrmExchangeOnlineSetup', 'Get-CrmMailboxHealth', 'Repair-CrmMailbox') {
         $parameter = (Get-Command -Name $_ -Module CrmServerSideSync).Parameters['MailboxId']
         $parameter | Should -Not -BeNullOrEmpty
         @($parameter.Attributes | Where-Object { $_ -is [System.Management.Automation.ParameterAttribute] -and $_.ValueFromPipelineByPropertyName }).Count | Should -BeGreaterThan 0

@@ -31,6 +31,9 @@ pub enum Repair {
     SetAccessMode,
     /// Nothing to change: run Test & Enable (never tested, or re-test after a fix).
     Test,
+    /// Move `processemailreceivedafter` back to the last successful synchronization (only on
+    /// request, PP/best-practices-server-side-synchronization.md).
+    ResetProcessEmailReceivedAfter,
 }
 
 /// One documented failure.

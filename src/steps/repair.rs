@@ -159,6 +159,13 @@ pub async fn run(client: Arc<Client>, mut request: RepairRequest, sink: EventSin
         }
         plans.push((row, plan(row, defaults.as_ref(), &access_modes, request.reset_process_email_received_after)));
     }
+    // A caller who cannot write learns it before anything is reported or written.
+    let writing = plans
+        .iter()
+        .any(|(row, plan)| row.health != Health::TestScheduled && plan.blocked.is_none() && (plan.test || !plan.fixes.is_empty()));
+    if writing && !request.what_if {
+        require_write_privilege(&client).await?;
+    }
     // Mailboxes that cannot be repaired (or are being tested) are reported now, whatever else happens.
     for (row, plan) in &plans {
         let outcome = match (&plan.blocked, row.health) {
@@ -181,7 +188,6 @@ pub async fn run(client: Arc<Client>, mut request: RepairRequest, sink: EventSin
     if plans.is_empty() {
         return document(&request, rows.len(), counts, 0);
     }
-    require_write_privilege(&client).await?;
 
     // One engine run for every write; a row shared by several mailboxes (a profile) is written once.
     let mut items: Vec<Item> = Vec::new();
@@ -354,6 +360,8 @@ fn plan(row: &HealthRow, defaults: Option<&Desired>, access_modes: &HashMap<Stri
                 plan.test = true;
                 continue;
             }
+            // Never a diagnosis's repair: added below, and only on request.
+            Repair::ResetProcessEmailReceivedAfter => continue,
             Repair::ApplyDefaults => {
                 let Some(target) = defaults else { continue };
                 match mailbox_settings::plan(&f.to_mailbox(), target) {
@@ -427,7 +435,7 @@ fn plan(row: &HealthRow, defaults: Option<&Desired>, access_modes: &HashMap<Stri
         && let Some(change) = received_after_change(row)
     {
         let written = body(&[("processemailreceivedafter", change.to.clone())]);
-        plan.fixes.push(Fix { repair: Repair::Test, target: mailbox_path, changes: vec![change], body: written });
+        plan.fixes.push(Fix { repair: Repair::ResetProcessEmailReceivedAfter, target: mailbox_path, changes: vec![change], body: written });
     }
     plan
 }

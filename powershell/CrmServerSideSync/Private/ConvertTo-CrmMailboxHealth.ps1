@@ -24,7 +24,7 @@ function ConvertTo-CrmMailboxHealth {
     $h.Diagnosis = $Row.diagnosis
     $h.DiagnosisSource = $Row.diagnosis_source
     $h.DiagnosisNote = $Row.diagnosis_note
-    $h.ServerProfile = $Row.server_profile_name
+    $h.ServerProfileName = $Row.server_profile_name
     $h.ServerProfileId = $Row.server_profile_id
     $h.IncomingEmail = $Row.incoming_email
     $h.OutgoingEmail = $Row.outgoing_email

@@ -21,7 +21,8 @@ function Read-CrmHealthBaseline {
                         [System.Management.Automation.ErrorCategory]::ObjectNotFound, $path)))
         }
         $rows = switch -Regex ([System.IO.Path]::GetExtension($path)) {
-            '^\.json$' { @(Get-Content -LiteralPath $path -Raw | ConvertFrom-Json) }
+            # ForEach-Object enumerates: Windows PowerShell 5.1 emits a JSON array as one object.
+            '^\.json$' { @(Get-Content -LiteralPath $path -Raw | ConvertFrom-Json | ForEach-Object { $_ }) }
             '^\.csv$' { @(Import-Csv -LiteralPath $path) }
             default {
                 $Cmdlet.ThrowTerminatingError((New-Object System.Management.Automation.ErrorRecord (

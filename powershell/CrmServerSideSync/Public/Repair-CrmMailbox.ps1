@@ -138,47 +138,49 @@ function Repair-CrmMailbox {
         if ($null -ne $pollMs) { $request['poll_interval_ms'] = $pollMs }
         $result = $null
         Invoke-CrmOperation -Cmdlet $PSCmdlet -Connection $conn -Method 'StartMailboxRepair' -Request (ConvertTo-CrmRequestJson -Document $request) -Activity "Repair mailboxes on $($conn.Url)" -Result ([ref]$result) -TargetObject $target | ForEach-Object {
-            if ($_.type -eq 'item') {
-                Write-Verbose "$($_.step) $($_.name): $($_.outcome)"
+            # Inside the switch below $_ is the outcome: the event is $evt.
+            $evt = $_
+            if ($evt.type -eq 'item') {
+                Write-Verbose "$($evt.step) $($evt.name): $($evt.outcome)"
                 return
             }
-            if ($_.type -ne 'repair') { return }
-            $before = ConvertTo-CrmMailboxHealth -Row $_.before
+            if ($evt.type -ne 'repair') { return }
+            $before = ConvertTo-CrmMailboxHealth -Row $evt.before
             $after = $null
-            if ($null -ne $_.health_after) { $after = ConvertTo-CrmMailboxHealth -Row $_.health_after }
-            $fixes = @(foreach ($f in @($_.fixes)) {
+            if ($null -ne $evt.health_after) { $after = ConvertTo-CrmMailboxHealth -Row $evt.health_after }
+            $fixes = @(foreach ($f in @($evt.fixes)) {
                     if ($null -eq $f) { continue }
                     $changes = @(foreach ($c in @($f.changes)) { if ($null -ne $c) { "$($c.field): $($c.from) -> $($c.to)" } }) -join '; '
                     "$($f.repair) ($changes)"
                 }) -join '; '
-            $label = "$($_.name) <$($before.EmailAddress)>"
-            switch ([string]$_.outcome) {
-                'Planned' { [void]$PSCmdlet.ShouldProcess($label, "Repair: $fixes, then Test & Enable") }
+            $label = "$($evt.name) <$($before.EmailAddress)>"
+            switch ([string]$evt.outcome) {
                 'Skipped' { Write-Verbose "${label}: a test is running; nothing to repair now." }
                 'NotRepairable' {
-                    $message = "${label} is $($_.health) and cannot be repaired by crmsync: $($_.reason) Remedy: $($_.remedy)"
+                    $message = "${label} is $($evt.health) and cannot be repaired by crmsync: $($evt.reason) Remedy: $($evt.remedy)"
                     $record = New-Object System.Management.Automation.ErrorRecord ((New-Object System.InvalidOperationException ($message)), 'CrmSync.NotRepairable', [System.Management.Automation.ErrorCategory]::InvalidOperation, $before)
                     $record.ErrorDetails = New-Object System.Management.Automation.ErrorDetails ($message)
-                    $record.ErrorDetails.RecommendedAction = [string]$_.remedy
+                    $record.ErrorDetails.RecommendedAction = [string]$evt.remedy
                     $PSCmdlet.WriteError($record)
                 }
                 default {
+                    if ($evt.outcome -eq 'Planned') { [void]$PSCmdlet.ShouldProcess($label, "Repair: $fixes, then Test & Enable") }
                     $repair = [pscustomobject]@{
                         PSTypeName = 'CrmServerSideSync.MailboxRepairResult'
-                        MailboxId  = [string]$_.mailbox_id
-                        Name       = $_.name
-                        Outcome    = [string]$_.outcome
-                        Before     = [string]$_.health
-                        Health     = $(if ($null -ne $after) { $after.Health } else { 'TestScheduled' })
+                        MailboxId  = [string]$evt.mailbox_id
+                        Name       = $evt.name
+                        Outcome    = [string]$evt.outcome
+                        Before     = [string]$evt.health
+                        Health     = $(if ($null -ne $after) { $after.Health } elseif ($evt.outcome -eq 'Planned') { [string]$evt.health } else { 'TestScheduled' })
                         Fixes      = $fixes
-                        Reason     = $(if ($null -ne $after) { $after.Reason } else { $_.reason })
+                        Reason     = $(if ($null -ne $after) { $after.Reason } else { $evt.reason })
                         HealthRow  = $(if ($null -ne $after) { $after } else { $before })
                     }
-                    if ($_.outcome -eq 'Failed') {
-                        $message = "${label} was not repaired: $($_.error.message) Remedy: $($_.error.remedy)"
+                    if ($evt.outcome -eq 'Failed') {
+                        $message = "${label} was not repaired: $($evt.error.message) Remedy: $($evt.error.remedy)"
                         $record = New-Object System.Management.Automation.ErrorRecord ((New-Object System.InvalidOperationException ($message)), 'CrmSync.RepairFailed', [System.Management.Automation.ErrorCategory]::InvalidResult, $repair.HealthRow)
                         $record.ErrorDetails = New-Object System.Management.Automation.ErrorDetails ($message)
-                        $record.ErrorDetails.RecommendedAction = [string]$_.error.remedy
+                        $record.ErrorDetails.RecommendedAction = [string]$evt.error.remedy
                         $PSCmdlet.WriteError($record)
                     }
                     else { $repair }
