@@ -12,6 +12,11 @@
 #define CRMSYNC_ABI_VERSION 1
 
 /*
+ Bumped when a line changes incompatibly; the reader refuses other versions.
+ */
+#define JOURNAL_VERSION 1
+
+/*
  The service's limit on operations in one `$batch`.
  */
 #define MAX_OPERATIONS 1000
@@ -267,6 +272,39 @@ crmsync_status crmsync_setup_start(const crmsync_client *client,
                                    size_t request_len,
                                    crmsync_operation **op_out,
                                    char **error_out);
+
+/*
+ Turns server-side synchronization off (Disable-CrmServerSideSync): the organization's default
+ delivery methods and every selected active mailbox's become None, and scheduled tests are
+ unscheduled. Request `{"version":1,"selection":{…},"what_if","journal_path"}`. Events: a
+ `changes` event (step Defaults), then `item` and `progress` events (step MailboxSettings).
+ Result `{"version":1,"what_if","mailboxes","steps":[{step counts}]}`.
+
+ # Safety
+ `client` is a live handle; `request` points at `request_len` bytes; out-parameters are writable.
+ */
+crmsync_status crmsync_sync_disable_start(const crmsync_client *client,
+                                          const uint8_t *request,
+                                          size_t request_len,
+                                          crmsync_operation **op_out,
+                                          char **error_out);
+
+/*
+ Undoes a change journal in this client's environment (Undo-CrmChange): the lines written in
+ this organization, newest first; each row's before values are written back only when the row
+ still holds what crmsync wrote. Request `{"version":1,"journal_path","what_if"}`. One `item`
+ event per line of this environment (`outcome`: Restored, Planned, Unchanged, Skipped with a
+ `reason`, NotUndoable with a `note`, Failed, Unreadable); result: counts, with `skipped`,
+ `not_undoable`, `unreadable`, `other_environment` and `not_written`.
+
+ # Safety
+ `client` is a live handle; `request` points at `request_len` bytes; out-parameters are writable.
+ */
+crmsync_status crmsync_changes_undo_start(const crmsync_client *client,
+                                          const uint8_t *request,
+                                          size_t request_len,
+                                          crmsync_operation **op_out,
+                                          char **error_out);
 
 /*
  Waits up to `timeout_ms` for the next event. Returns `OK` with `*event_out` set,

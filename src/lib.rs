@@ -11,6 +11,7 @@ pub mod config;
 pub mod engine;
 pub mod error;
 pub mod ffi;
+pub mod journal;
 pub mod model;
 pub mod operation;
 pub mod runtime;

@@ -135,6 +135,45 @@ pub unsafe extern "C" fn crmsync_setup_start(
     guard(error_out, || start(client, request, request_len, op_out, steps::setup::run))
 }
 
+/// Turns server-side synchronization off (Disable-CrmServerSideSync): the organization's default
+/// delivery methods and every selected active mailbox's become None, and scheduled tests are
+/// unscheduled. Request `{"version":1,"selection":{…},"what_if","journal_path"}`. Events: a
+/// `changes` event (step Defaults), then `item` and `progress` events (step MailboxSettings).
+/// Result `{"version":1,"what_if","mailboxes","steps":[{step counts}]}`.
+///
+/// # Safety
+/// `client` is a live handle; `request` points at `request_len` bytes; out-parameters are writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn crmsync_sync_disable_start(
+    client: *const CrmsyncClient,
+    request: *const u8,
+    request_len: usize,
+    op_out: *mut *mut CrmsyncOperation,
+    error_out: *mut *mut c_char,
+) -> Status {
+    guard(error_out, || start(client, request, request_len, op_out, steps::disable_sync::run))
+}
+
+/// Undoes a change journal in this client's environment (Undo-CrmChange): the lines written in
+/// this organization, newest first; each row's before values are written back only when the row
+/// still holds what crmsync wrote. Request `{"version":1,"journal_path","what_if"}`. One `item`
+/// event per line of this environment (`outcome`: Restored, Planned, Unchanged, Skipped with a
+/// `reason`, NotUndoable with a `note`, Failed, Unreadable); result: counts, with `skipped`,
+/// `not_undoable`, `unreadable`, `other_environment` and `not_written`.
+///
+/// # Safety
+/// `client` is a live handle; `request` points at `request_len` bytes; out-parameters are writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn crmsync_changes_undo_start(
+    client: *const CrmsyncClient,
+    request: *const u8,
+    request_len: usize,
+    op_out: *mut *mut CrmsyncOperation,
+    error_out: *mut *mut c_char,
+) -> Status {
+    guard(error_out, || start(client, request, request_len, op_out, steps::undo::run))
+}
+
 /// Waits up to `timeout_ms` for the next event. Returns `OK` with `*event_out` set,
 /// `TIMED_OUT` when none came in time, or `END_OF_EVENTS` when the operation has finished
 /// (then call `crmsync_op_result`).

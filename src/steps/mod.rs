@@ -3,8 +3,10 @@
 
 pub mod alerts;
 pub mod approval;
+pub mod disable_sync;
 pub mod email_settings_xml;
 pub mod identity;
+pub mod journaling;
 pub mod mailbox_settings;
 pub mod mailboxes;
 pub mod org_defaults;
@@ -13,6 +15,7 @@ pub mod readiness;
 pub mod report;
 pub mod setup;
 pub mod test_enable;
+pub mod undo;
 
 use crate::error::{Error, Result};
 use uuid::Uuid;
