@@ -26,6 +26,8 @@
         'Enable-CrmMailbox'
         'Get-CrmMailboxAlert'
         'Invoke-CrmExchangeOnlineSetup'
+        'Disable-CrmServerSideSync'
+        'Undo-CrmChange'
     )
     CmdletsToExport      = @()
     AliasesToExport      = @()

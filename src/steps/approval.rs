@@ -32,6 +32,14 @@ impl Decision {
         }
     }
 
+    /// The step's name in reports and the change journal.
+    fn step(self) -> &'static str {
+        match self {
+            Decision::Approve => "ApproveEmail",
+            Decision::Reject => "RejectEmail",
+        }
+    }
+
     fn status(self) -> &'static str {
         match self {
             Decision::Approve => "Approved",
@@ -140,7 +148,7 @@ pub async fn apply(
         event["approved_by_o365_admin"] = json!(shown.approved_by_o365_admin);
         sink.send(event).await?;
     }
-    Ok(counts.document(if decision == Decision::Approve { "ApproveEmail" } else { "RejectEmail" }, what_if))
+    Ok(counts.document(decision.step(), what_if))
 }
 
 /// The owner row's approval column, before and after.
@@ -151,7 +159,7 @@ fn journal_change(mailbox: &Mailbox, decision: Decision) -> Option<JournalChange
     let column = JournalColumn::plain(APPROVAL.column, json!(APPROVAL.value(&mailbox.approval_status)), json!(decision.value()))
         .named(Some(mailbox.approval_status.to_string()), Some(decision.status()));
     Some(
-        JournalChange::new(table, id, mailbox.name.as_deref(), "ApproveEmail", vec![column]).with_side_effects(
+        JournalChange::new(table, id, mailbox.name.as_deref(), decision.step(), vec![column]).with_side_effects(
             "the approval also set isemailaddressapprovedbyo365admin and the approved-by/on audit columns: writing the status back does not restore them",
         ),
     )

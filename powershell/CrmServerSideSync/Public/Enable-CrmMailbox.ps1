@@ -49,6 +49,11 @@ function Enable-CrmMailbox {
     .PARAMETER PollInterval
     How often -Wait reads the mailboxes back (a TimeSpan or milliseconds; default 5 seconds).
 
+    .PARAMETER JournalPath
+    Appends one JSON line per row written (table, row, each column's value before and after,
+    environment, outcome) to this file as the writes complete; Undo-CrmChange writes the before
+    values back.
+
     .PARAMETER Connection
     The connection to use. Defaults to the connection made by the last Connect-CrmOnline.
 
@@ -105,6 +110,9 @@ function Enable-CrmMailbox {
         [ValidateNotNull()]
         [object] $PollInterval,
 
+        [ValidateNotNullOrEmpty()]
+        [string] $JournalPath,
+
         [PSTypeName('CrmServerSideSync.Connection')]
         [object] $Connection
     )
@@ -130,6 +138,8 @@ function Enable-CrmMailbox {
         if ($null -eq $selection) { return }
         $request = [ordered]@{ selection = $selection; sync_with_this_org_only = [bool]$SyncWithThisOrgOnly; wait = [bool]$Wait; timeout_secs = $timeoutSecs }
         if ($null -ne $pollMs) { $request['poll_interval_ms'] = $pollMs }
+        $journal = Resolve-CrmJournalPath -Cmdlet $PSCmdlet -Path $JournalPath
+        if ($null -ne $journal) { $request['journal_path'] = $journal }
         Invoke-CrmMailboxBulk -Cmdlet $PSCmdlet -Connection $conn -Method 'StartMailboxTestEnable' -Request $request -Step 'TestAndEnable' -Action 'Test & Enable' -Activity "Test & Enable mailboxes on $($conn.Url)" -ConfirmImpact Medium -PassThru
     }
 }

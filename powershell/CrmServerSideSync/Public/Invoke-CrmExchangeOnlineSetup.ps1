@@ -51,6 +51,11 @@ function Invoke-CrmExchangeOnlineSetup {
     .PARAMETER PollInterval
     How often -Wait reads the mailboxes back (a TimeSpan or milliseconds; default 5 seconds).
 
+    .PARAMETER JournalPath
+    Appends one JSON line per row written (table, row, each column's value before and after,
+    environment, outcome) to this file as the writes complete; Undo-CrmChange writes the before
+    values back.
+
     .PARAMETER Connection
     The connection to use. Defaults to the connection made by the last Connect-CrmOnline.
 
@@ -105,6 +110,9 @@ function Invoke-CrmExchangeOnlineSetup {
         [ValidateNotNull()]
         [object] $PollInterval,
 
+        [ValidateNotNullOrEmpty()]
+        [string] $JournalPath,
+
         [PSTypeName('CrmServerSideSync.Connection')]
         [object] $Connection
     )
@@ -146,6 +154,8 @@ function Invoke-CrmExchangeOnlineSetup {
             timeout_secs            = $timeoutSecs
         }
         if ($null -ne $pollMs) { $request['poll_interval_ms'] = $pollMs }
+        $journal = Resolve-CrmJournalPath -Cmdlet $PSCmdlet -Path $JournalPath
+        if ($null -ne $journal) { $request['journal_path'] = $journal }
         $activity = "Exchange Online setup on $($conn.Url)"
         $target = Format-CrmSelection -Selection $selection
         if (-not $whatIf) {
