@@ -57,7 +57,15 @@ function Invoke-CrmExchangeOnlineSetup {
     values back.
 
     .PARAMETER Connection
-    The connection to use. Defaults to the connection made by the last Connect-CrmOnline.
+    The connection to use. Defaults to the connection made by the last Connect-CrmOnline. Several
+    connections (one per environment, as from Connect-CrmOnline -Url a,b,c) run the setup in
+    every environment concurrently, each through its own connection and limits; the result is one
+    CrmServerSideSync.MultiEnvironmentSetupReport with a summary per environment and every mailbox
+    row tagged with its Environment. An environment that fails (privilege, unreachable) is reported
+    for that environment (a non-terminating error) and does not stop the others.
+
+    .PARAMETER ThrottleLimit
+    With several connections: how many environments run at once (default 4).
 
     .EXAMPLE
     Invoke-CrmExchangeOnlineSetup -WhatIf
@@ -78,11 +86,18 @@ function Invoke-CrmExchangeOnlineSetup {
 
     Sets up two mailboxes and waits at most five minutes for their tests.
 
+    .EXAMPLE
+    $all = Connect-CrmOnline -Url https://contoso.crm.dynamics.com, https://contoso-emea.crm4.dynamics.com -ManagedIdentity
+    $report = Invoke-CrmExchangeOnlineSetup -Connection $all -JournalPath ./setup.jsonl -Confirm:$false
+    $report.Environments | Format-Table Organization, Status, MailboxCount, Failed, Error
+
+    Sets up two environments in one run, with one journal for both, and shows each environment's outcome.
+
     .OUTPUTS
-    CrmServerSideSync.SetupReport
+    CrmServerSideSync.SetupReport, or CrmServerSideSync.MultiEnvironmentSetupReport with several connections
     #>
     [CmdletBinding(SupportsShouldProcess, ConfirmImpact = 'Medium')]
-    [OutputType('CrmServerSideSync.SetupReport')]
+    [OutputType('CrmServerSideSync.SetupReport', 'CrmServerSideSync.MultiEnvironmentSetupReport')]
     param(
         [Parameter(Position = 0)]
         [ValidateNotNullOrEmpty()]
@@ -114,10 +129,16 @@ function Invoke-CrmExchangeOnlineSetup {
         [string] $JournalPath,
 
         [PSTypeName('CrmServerSideSync.Connection')]
-        [object] $Connection
+        [object[]] $Connection,
+
+        [ValidateRange(1, 64)]
+        [int] $ThrottleLimit = 4
     )
     begin {
-        $conn = Resolve-CrmConnection -Cmdlet $PSCmdlet -Connection $Connection
+        $connections = @($Connection | Where-Object { $null -ne $_ })
+        if ($connections.Count -le 1) { $connections = @(Resolve-CrmConnection -Cmdlet $PSCmdlet -Connection ($connections | Select-Object -First 1)) }
+        else { foreach ($c in $connections) { [void](Resolve-CrmConnection -Cmdlet $PSCmdlet -Connection $c) } }
+        $conn = $connections[0]
         $collector = New-CrmSelectionCollector -BoundParameters $PSBoundParameters
         try {
             $timeoutSecs = ConvertTo-CrmTimeoutSeconds -Value $Timeout
@@ -158,56 +179,28 @@ function Invoke-CrmExchangeOnlineSetup {
         if ($null -ne $journal) { $request['journal_path'] = $journal }
         $activity = "Exchange Online setup on $($conn.Url)"
         $target = Format-CrmSelection -Selection $selection
-        if (-not $whatIf) {
+        if (-not $whatIf -and $connections.Count -gt 1) {
+            $names = @($connections | ForEach-Object { "$($_.OrganizationName) ($($_.Url))" }) -join ', '
+            if (-not $PSCmdlet.ShouldProcess("$($connections.Count) environments: $names", 'Set up server-side synchronization')) { return }
+        }
+        elseif (-not $whatIf) {
             $go = Confirm-CrmOperation -Cmdlet $PSCmdlet -Connection $conn -Method 'StartSetup' -Request $request -Action 'Set up server-side synchronization for' -Target $target -ConfirmImpact Medium -Activity $activity
             if (-not $go) { return }
         }
         $request['what_if'] = $whatIf
 
         $startedAt = [DateTime]::Now
-        $rows = [CrmServerSideSync.SetupMailbox]::NewIndex()
-        $checks = New-Object 'System.Collections.Generic.List[object]'
-        $orgChanges = New-Object 'System.Collections.Generic.List[object]'
-        $alerts = New-Object 'System.Collections.Generic.List[object]'
+        if ($connections.Count -gt 1) {
+            Invoke-CrmMultiEnvironmentSetup -Cmdlet $PSCmdlet -Connections $connections -Request $request -WhatIf $whatIf -ThrottleLimit $ThrottleLimit -StartedAt $startedAt
+            return
+        }
+        $state = New-CrmSetupState -Connection $conn -WhatIf $whatIf
         $summary = $null
         Invoke-CrmOperation -Cmdlet $PSCmdlet -Connection $conn -Method 'StartSetup' -Request (ConvertTo-CrmRequestJson -Document $request) -Activity $activity -Result ([ref]$summary) -TargetObject $target | ForEach-Object {
-            $evt = $_
-            switch ([string]$evt.type) {
-                'check' {
-                    $check = ConvertTo-CrmReadinessCheck -Check $evt
-                    $checks.Add($check)
-                    if ($check.Status -eq 'Warning') { Write-Verbose "Readiness check $($check.Check) (Warning): $($check.Message)" }
-                    if ($check.Status -eq 'Fail') { Write-Warning ("Readiness check $($check.Check) ($($check.Status)): $($check.Message) $($check.Remedy)".TrimEnd()) }
-                }
-                'changes' {
-                    foreach ($c in @($evt.changes | Where-Object { $null -ne $_ })) {
-                        $change = [pscustomobject][ordered]@{
-                            PSTypeName = 'CrmServerSideSync.OrganizationChange'
-                            Target     = [string]$c.target
-                            Field      = [string]$c.field
-                            From       = Format-CrmValue $c.from
-                            To         = Format-CrmValue $c.to
-                        }
-                        $orgChanges.Add($change)
-                        $line = Format-CrmChange -Change @($c)
-                        if ($whatIf) { [void]$PSCmdlet.ShouldProcess("$($change.Target) $($conn.OrganizationName)", $line) }
-                        else { Write-Verbose "Organization: $line" }
-                    }
-                }
-                'item' {
-                    $result = ConvertTo-CrmMailboxResult -ItemEvent $evt
-                    $row = Add-CrmSetupItem -Rows $rows -Result $result -Alerts $alerts
-                    $label = Get-CrmMailboxLabel -Item $result
-                    if ($evt.PSObject.Properties['error'] -and $null -ne $evt.error) {
-                        $PSCmdlet.WriteError((New-CrmItemErrorRecord -ErrorDocument $evt.error -TargetObject $row -Label "$label ($($result.Step))"))
-                    }
-                    elseif (-not $whatIf) { Write-Verbose ("$label $($result.Step): $($result.Outcome) $($result.Changes)".TrimEnd()) }
-                }
-                default { Write-Debug "Ignoring event of type '$($evt.type)'." }
-            }
+            Add-CrmSetupEvent -Cmdlet $PSCmdlet -State $state -Event $_
         }
 
-        $report = Complete-CrmSetupReport -Rows $rows -Result $summary -WhatIf $whatIf -Checks $checks.ToArray() -OrganizationChanges $orgChanges.ToArray() -Alerts $alerts.ToArray() -Connection $conn -StartedAt $startedAt
+        $report = Complete-CrmSetupReport -Rows $state.Rows -Result $summary -WhatIf $whatIf -Checks $state.Checks.ToArray() -OrganizationChanges $state.OrgChanges.ToArray() -Alerts $state.Alerts.ToArray() -Connection $conn -StartedAt $startedAt
         if ($whatIf) {
             foreach ($row in @($report.Mailboxes | Where-Object { $_.Result -eq 'WillChange' })) {
                 [void]$PSCmdlet.ShouldProcess((Get-CrmMailboxLabel -Item $row), $row.Changes)

@@ -1,0 +1,105 @@
+# Several environments in one run: Connect-CrmOnline -Url a,b,c and Invoke-CrmExchangeOnlineSetup
+# -Connection a,b,c against separate simulator processes (one per environment), compared with a
+# single-environment run on a fourth simulator with the same seed (requests from /_sim/stats).
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'TestHelpers.ps1')
+    Import-Module $ModuleManifest -Force -ErrorAction Stop
+
+    function Start-EnvironmentSimulator {
+        Start-DataverseSim -Mailboxes 40 -Queues 4 -ArgumentList '--latency-ms', '5' -Path (Get-DataverseSimPath -Configuration $BuildConfiguration)
+    }
+    function Get-SimRequests([object] $Simulator) {
+        [int](Invoke-RestMethod -Uri "$($Simulator.Url)/_sim/stats").requests
+    }
+    function Get-SyncedMailboxes([object] $Simulator) {
+        $rows = (Invoke-RestMethod -Uri "$($Simulator.Url)/api/data/v9.2/mailboxes?`$select=incomingemaildeliverymethod,outgoingemaildeliverymethod,actdeliverymethod,emailrouteraccessapproval" -Headers @{ Authorization = 'Bearer sim-token-admin' }).value
+        @($rows | Where-Object { $_.incomingemaildeliverymethod -eq 2 -and $_.outgoingemaildeliverymethod -eq 2 -and $_.actdeliverymethod -eq 1 -and $_.emailrouteraccessapproval -eq 1 }).Count
+    }
+    $token = ConvertTo-TestSecureString 'sim-token-admin'
+}
+
+AfterAll {
+    if (Get-Module CrmServerSideSync) {
+        Disconnect-CrmOnline
+        Remove-Module CrmServerSideSync -Force
+    }
+}
+
+Describe 'Three environments in one run' {
+    BeforeAll {
+        $sims = @(Start-EnvironmentSimulator; Start-EnvironmentSimulator; Start-EnvironmentSimulator)
+        $single = Start-EnvironmentSimulator
+    }
+    AfterAll {
+        foreach ($s in @($sims) + @($single)) { if ($null -ne $s) { Stop-DataverseSim -Simulator $s } }
+    }
+
+    It 'Connect-CrmOnline -Url a,b,c returns one connection per environment; an unreachable one fails alone' {
+        $urls = @($sims | ForEach-Object { $_.Url })
+        $connections = @(Connect-CrmOnline -Url ($urls + 'http://127.0.0.1:1') -AccessToken $token -TimeoutSeconds 5 -MaxRetries 0 -ErrorVariable problems -ErrorAction SilentlyContinue)
+        $connections.Count | Should -Be 3
+        @($connections | ForEach-Object { $_.Url }) | Should -Be $urls
+        # -ErrorVariable also collects the inner connect's records: the module's own records name the URL.
+        $records = @($problems | Where-Object { $_.FullyQualifiedErrorId -like 'CrmSync.*' })
+        $records.Count | Should -BeGreaterThan 0
+        @($records | Where-Object { [string]$_.TargetObject -ne 'http://127.0.0.1:1' }).Count | Should -Be 0 -Because 'only the unreachable environment failed'
+        $records[0].Exception.Message | Should -Match 'Connection refused|failed'
+    }
+
+    It 'sets up all three concurrently, with per-environment summaries and the requests of a single run each' {
+        $connections = @(Connect-CrmOnline -Url @($sims | ForEach-Object { $_.Url }) -AccessToken $token)
+        $singleConnection = Connect-CrmOnline -Url $single.Url -AccessToken $token
+
+        # The single run first: the one-time costs of the first setup in this session fall on it.
+        $singleBefore = Get-SimRequests $single
+        $singleTime = Measure-Command { $script:one = Invoke-CrmExchangeOnlineSetup -Connection $singleConnection -Confirm:$false }
+        $singleRequests = (Get-SimRequests $single) - $singleBefore
+
+        $before = @($sims | ForEach-Object { Get-SimRequests $_ })
+        $multiTime = Measure-Command { $script:multi = Invoke-CrmExchangeOnlineSetup -Connection $connections -Confirm:$false }
+        $perEnvironment = @(for ($i = 0; $i -lt 3; $i++) { (Get-SimRequests $sims[$i]) - $before[$i] })
+
+        Write-Host ("Three environments: {0} requests each ({1}), {2:N2} s wall time; one environment: {3} requests, {4:N2} s." -f ($perEnvironment -join '/'), ($perEnvironment | Measure-Object -Sum).Sum, $multiTime.TotalSeconds, $singleRequests, $singleTime.TotalSeconds)
+
+        $multi.PSTypeNames | Should -Contain 'CrmServerSideSync.MultiEnvironmentSetupReport'
+        $multi.EnvironmentCount | Should -Be 3
+        $multi.FailedEnvironments | Should -Be 0
+        @($multi.Environments | ForEach-Object { $_.Status }) | Should -Be @('Succeeded', 'Succeeded', 'Succeeded')
+        @($multi.Environments | ForEach-Object { $_.MailboxCount }) | Should -Be @(44, 44, 44)
+        @($multi.Environments | ForEach-Object { $_.Report.Environment }) | Should -Be @($connections | ForEach-Object { "$($_.OrganizationName) ($($_.Url))" })
+        $multi.Mailboxes.Count | Should -Be 132
+        @($multi.Mailboxes | Where-Object { [string]::IsNullOrEmpty($_.Environment) }).Count | Should -Be 0
+        @($multi.Mailboxes | Group-Object Environment).Count | Should -Be 3
+        $multi.Summary | Should -Match '3 environment\(s\): 3 completed, 0 failed; 132 mailbox'
+        foreach ($s in $sims) { Get-SyncedMailboxes $s | Should -Be 44 }
+        $one.MailboxCount | Should -Be 44
+        foreach ($n in $perEnvironment) { $n | Should -Be $singleRequests }
+    }
+}
+
+Describe 'One environment failing does not stop the others' {
+    BeforeAll {
+        $sims = @(Start-EnvironmentSimulator; Start-EnvironmentSimulator; Start-EnvironmentSimulator)
+    }
+    AfterAll {
+        foreach ($s in $sims) { Stop-DataverseSim -Simulator $s }
+    }
+
+    It 'an environment where the caller lacks the privileges fails alone, with its reason' {
+        $admin = @(Connect-CrmOnline -Url $sims[0].Url, $sims[2].Url -AccessToken $token)
+        $reader = Connect-CrmOnline -Url $sims[1].Url -AccessToken (ConvertTo-TestSecureString 'sim-token-reader')
+        $report = Invoke-CrmExchangeOnlineSetup -Connection $admin[0], $reader, $admin[1] -Confirm:$false -ErrorVariable problems -ErrorAction SilentlyContinue
+        @($report.Environments | ForEach-Object { $_.Status }) | Should -Be @('Succeeded', 'Failed', 'Succeeded')
+        $failed = $report.Environments[1]
+        $failed.Url | Should -Be $sims[1].Url
+        $failed.Error | Should -Match '(?i)privilege|permission|access'
+        $report.FailedEnvironments | Should -Be 1
+        $report.Summary | Should -Match '3 environment\(s\): 2 completed, 1 failed; 88 mailbox'
+        $environmentErrors = @($problems | Where-Object { $_.TargetObject -and $_.TargetObject.PSObject.TypeNames -contains 'CrmServerSideSync.EnvironmentSetupResult' })
+        $environmentErrors.Count | Should -Be 1
+        $environmentErrors[0].ErrorDetails.Message | Should -Match ([regex]::Escape($sims[1].Url))
+        Get-SyncedMailboxes $sims[0] | Should -Be 44
+        Get-SyncedMailboxes $sims[2] | Should -Be 44
+        Get-SyncedMailboxes $sims[1] | Should -Be 0
+    }
+}
