@@ -75,6 +75,16 @@ Describe 'Three environments in one run' {
         $one.MailboxCount | Should -Be 44
         foreach ($n in $perEnvironment) { $n | Should -Be $singleRequests }
     }
+
+    It 'Get-CrmMailbox -Connection a,b,c reads every environment, each mailbox with its Environment' {
+        $connections = @(Connect-CrmOnline -Url @($sims | ForEach-Object { $_.Url }) -AccessToken $token)
+        $all = @(Get-CrmMailbox -Connection $connections)
+        $all.Count | Should -Be 132
+        $groups = @($all | Group-Object Environment | Sort-Object Name)
+        @($groups | ForEach-Object { $_.Count }) | Should -Be @(44, 44, 44)
+        @($groups | ForEach-Object { $_.Name }) | Should -Be @($connections | ForEach-Object { "$($_.OrganizationName) ($($_.Url))" } | Sort-Object)
+        @($all | Where-Object IncomingEmail -ne 'ServerSideSync').Count | Should -Be 0
+    }
 }
 
 Describe 'One environment failing does not stop the others' {

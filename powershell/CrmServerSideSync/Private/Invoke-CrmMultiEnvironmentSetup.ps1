@@ -45,16 +45,11 @@ function Invoke-CrmMultiEnvironmentSetup {
                 Report       = $null
             }
             if ($null -ne $op['Error']) {
-                $record = $op['Error']
-                $text = $record.Exception.Message
-                if ($null -ne $record.ErrorDetails -and -not [string]::IsNullOrEmpty($record.ErrorDetails.Message)) { $text = $record.ErrorDetails.Message }
+                $text = Get-CrmErrorText -Record $op['Error']
                 $result.Status = 'Failed'
                 $result.Error = $text
                 $result.Summary = "Failed: $text"
-                $failure = New-Object System.Management.Automation.ErrorRecord ($record.Exception, $record.FullyQualifiedErrorId, $record.CategoryInfo.Category, $result)
-                $failure.ErrorDetails = New-Object System.Management.Automation.ErrorDetails ("$($result.Environment): $text")
-                if ($null -ne $record.ErrorDetails) { $failure.ErrorDetails.RecommendedAction = $record.ErrorDetails.RecommendedAction }
-                $Cmdlet.WriteError($failure)
+                $Cmdlet.WriteError((New-CrmEnvironmentErrorRecord -Record $op['Error'] -Environment $result.Environment -TargetObject $result))
             }
             else {
                 $report = Complete-CrmSetupReport -Rows $op.State.Rows -Result $op['Result'] -WhatIf $WhatIf -Checks $op.State.Checks.ToArray() -OrganizationChanges $op.State.OrgChanges.ToArray() -Alerts $op.State.Alerts.ToArray() -Connection $c -StartedAt $StartedAt

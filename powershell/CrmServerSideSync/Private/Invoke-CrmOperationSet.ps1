@@ -11,6 +11,8 @@ function Invoke-CrmOperationSet {
     on each in turn), so nothing calls back into PowerShell from another thread, which keeps
     Windows PowerShell 5.1 working. Progress is shown per environment. Ctrl+C or a terminating
     error in -OnEvent cancels every operation still running; every handle is freed.
+    Used by Invoke-CrmExchangeOnlineSetup and Get-CrmMailbox with several connections; any other
+    per-environment read (for example a mailbox health listing) runs the same way.
     .PARAMETER OnEvent
     Called as & $OnEvent $entry $event for each non-progress event.
     #>
