@@ -28,6 +28,7 @@
         'Invoke-CrmExchangeOnlineSetup'
         'Disable-CrmServerSideSync'
         'Undo-CrmChange'
+        'Test-CrmMailboxOwnership'
     )
     CmdletsToExport      = @()
     AliasesToExport      = @()

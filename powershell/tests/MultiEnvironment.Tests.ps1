@@ -59,7 +59,7 @@ Describe 'Three environments in one run' {
         $multiTime = Measure-Command { $script:multi = Invoke-CrmExchangeOnlineSetup -Connection $connections -Confirm:$false }
         $perEnvironment = @(for ($i = 0; $i -lt 3; $i++) { (Get-SimRequests $sims[$i]) - $before[$i] })
 
-        Write-Host ("Three environments: {0} requests each ({1}), {2:N2} s wall time; one environment: {3} requests, {4:N2} s." -f ($perEnvironment -join '/'), ($perEnvironment | Measure-Object -Sum).Sum, $multiTime.TotalSeconds, $singleRequests, $singleTime.TotalSeconds)
+        Write-Host ("Three environments: {0} requests each, with the ownership read ({1}), {2:N2} s wall time; one environment: {3} requests, {4:N2} s." -f ($perEnvironment -join '/'), ($perEnvironment | Measure-Object -Sum).Sum, $multiTime.TotalSeconds, $singleRequests, $singleTime.TotalSeconds)
 
         $multi.PSTypeNames | Should -Contain 'CrmServerSideSync.MultiEnvironmentSetupReport'
         $multi.EnvironmentCount | Should -Be 3
@@ -73,7 +73,8 @@ Describe 'Three environments in one run' {
         $multi.Summary | Should -Match '3 environment\(s\): 3 completed, 0 failed; 132 mailbox'
         foreach ($s in $sims) { Get-SyncedMailboxes $s | Should -Be 44 }
         $one.MailboxCount | Should -Be 44
-        foreach ($n in $perEnvironment) { $n | Should -Be $singleRequests }
+        # The same requests as a single run, plus the ownership readiness check's one mailbox read.
+        foreach ($n in $perEnvironment) { $n | Should -Be ($singleRequests + 1) }
     }
 
     It 'Get-CrmMailbox -Connection a,b,c reads every environment, each mailbox with its Environment' {
@@ -111,5 +112,68 @@ Describe 'One environment failing does not stop the others' {
         Get-SyncedMailboxes $sims[0] | Should -Be 44
         Get-SyncedMailboxes $sims[2] | Should -Be 44
         Get-SyncedMailboxes $sims[1] | Should -Be 0
+    }
+}
+
+Describe 'The same address configured in two environments' {
+    BeforeAll {
+        $sims = @(Start-EnvironmentSimulator; Start-EnvironmentSimulator)
+        $a = Connect-CrmOnline -Url $sims[0].Url -AccessToken $token
+        $b = Connect-CrmOnline -Url $sims[1].Url -AccessToken $token
+        # Production (a) synchronizes everything and holds the organization-primary flag.
+        $null = Invoke-CrmExchangeOnlineSetup -Connection $a -SyncWithThisOrgOnly -Wait -PollInterval 200 -Timeout 60 -Confirm:$false
+        # The copy (b) has two mailboxes configured for server-side sync too.
+        $script:shared = @(Get-CrmMailbox -Connection $b | Sort-Object Name | Select-Object -First 2)
+        $shared | Set-CrmMailbox -Connection $b -ServerProfile 'Microsoft Exchange Online' -IncomingEmail ServerSideSync -OutgoingEmail ServerSideSync -AppointmentsContactsTasks ServerSideSync -Confirm:$false
+    }
+    AfterAll {
+        foreach ($s in $sims) { Stop-DataverseSim -Simulator $s }
+    }
+
+    It 'Test-CrmMailboxOwnership reports the addresses both synchronize and which holds the primary flag' {
+        $report = @(Test-CrmMailboxOwnership -Connection $a, $b)
+        # The two configured above, and those the seed already configured in both.
+        $bothSynchronize = @(Get-CrmMailbox -Connection $b | Where-Object { $_.IncomingEmail -eq 'ServerSideSync' -or $_.OutgoingEmail -eq 'ServerSideSync' -or $_.AppointmentsContactsTasks -eq 'ServerSideSync' })
+        $bothSynchronize.Count | Should -BeGreaterThan 2
+        @($report | ForEach-Object { $_.EmailAddress } | Sort-Object) | Should -Be @($bothSynchronize | ForEach-Object { $_.EmailAddress } | Sort-Object)
+        foreach ($m in $shared) { @($report | ForEach-Object { $_.EmailAddress }) | Should -Contain $m.EmailAddress }
+        $envA = "$($a.OrganizationName) ($($a.Url))"
+        foreach ($r in $report) {
+            $r.PSTypeNames | Should -Contain 'CrmServerSideSync.MailboxOwnership'
+            $r.Environments.Count | Should -Be 2
+            $r.Primary | Should -Be @($envA)
+            $r.Owners | Should -Be @($envA)
+        }
+        { Test-CrmMailboxOwnership -Connection $a -ErrorAction Stop } | Should -Throw '*at least two*'
+    }
+
+    It 'Enable-CrmMailbox refuses an address another environment owns unless -Force' {
+        $id = $shared[0].MailboxId
+        $results = @(Enable-CrmMailbox -MailboxId $id -Connection $b -OtherEnvironment $a -Confirm:$false -ErrorVariable refused -ErrorAction SilentlyContinue)
+        $results.Count | Should -Be 0
+        $mine = @($refused | Where-Object { $_.FullyQualifiedErrorId -like 'CrmSync.OwnedByAnotherEnvironment*' })
+        $mine.Count | Should -Be 1
+        $mine[0].Exception.Message | Should -Match ([regex]::Escape($shared[0].EmailAddress))
+        $row = Invoke-RestMethod -Uri "$($sims[1].Url)/api/data/v9.2/mailboxes($id)?`$select=testemailconfigurationscheduled,mailboxstatus" -Headers @{ Authorization = 'Bearer sim-token-admin' }
+        $row.testemailconfigurationscheduled | Should -BeFalse
+        $row.mailboxstatus | Should -Be 0
+
+        $forced = @(Enable-CrmMailbox -MailboxId $id -Connection $b -OtherEnvironment $a -Force -Confirm:$false -WarningVariable warned -WarningAction SilentlyContinue)
+        $forced.Count | Should -Be 1
+        $forced[0].Outcome | Should -Be 'Scheduled'
+        ($warned -join ' ') | Should -Match 'Going on \(-Force\)'
+    }
+
+    It 'the multi-environment setup leaves an owned address out of the other environment' {
+        $report = Invoke-CrmExchangeOnlineSetup -Connection $a, $b -Confirm:$false -WarningAction SilentlyContinue
+        # Production owns every address (same seed): the copy sets up none of them.
+        $copy = $report.Environments[1]
+        $copy.Refused.Count | Should -Be 44
+        $copy.Refused | Should -Contain $shared[1].EmailAddress
+        $copy.MailboxCount | Should -Be 0
+        $report.Environments[0].Refused.Count | Should -Be 0
+        $report.Environments[0].Report.AlreadyWorking | Should -Be 44
+        $row = Invoke-RestMethod -Uri "$($sims[1].Url)/api/data/v9.2/mailboxes($($shared[1].MailboxId))?`$select=testemailconfigurationscheduled,mailboxstatus" -Headers @{ Authorization = 'Bearer sim-token-admin' }
+        $row.mailboxstatus | Should -Be 0 -Because 'the copy did not test the address production owns'
     }
 }

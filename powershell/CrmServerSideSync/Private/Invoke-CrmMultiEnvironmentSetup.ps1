@@ -17,11 +17,24 @@ function Invoke-CrmMultiEnvironmentSetup {
         [Parameter(Mandatory)] [System.Collections.IDictionary] $Request,
         [Parameter(Mandatory)] [bool] $WhatIf,
         [int] $ThrottleLimit = 4,
-        [DateTime] $StartedAt = [DateTime]::Now
+        [DateTime] $StartedAt = [DateTime]::Now,
+        # From Get-CrmAddressOwner: each environment leaves out the addresses another one owns.
+        [hashtable] $Owners
     )
-    $json = ConvertTo-CrmRequestJson -Document $Request
     $operations = @(foreach ($c in $Connections) {
-            @{ Connection = $c; Method = 'StartSetup'; Request = $json; State = (New-CrmSetupState -Connection $c -WhatIf $WhatIf -Environment "$($c.OrganizationName) ($($c.Url))") }
+            $environment = "$($c.OrganizationName) ($($c.Url))"
+            $document = $Request
+            $refused = @()
+            if ($null -ne $Owners) {
+                $refused = @(Get-CrmForeignOwnedAddress -Owners $Owners -Environment $environment)
+                if ($refused.Count -gt 0) {
+                    $document = [ordered]@{}
+                    foreach ($key in $Request.Keys) { $document[$key] = $Request[$key] }
+                    $document['selection'] = Add-CrmAddressExclusion -Selection $Request['selection'] -EmailAddress @($refused | ForEach-Object { $_.EmailAddress })
+                    foreach ($r in $refused) { Write-Warning "${environment}: Test & Enable refused for $($r.EmailAddress), synchronized by $($r.OwnedBy); the mailbox is left out of this environment's setup (-Force sets it up anyway)." }
+                }
+            }
+            @{ Connection = $c; Method = 'StartSetup'; Request = (ConvertTo-CrmRequestJson -Document $document); Refused = $refused; State = (New-CrmSetupState -Connection $c -WhatIf $WhatIf -Environment $environment) }
         })
     # $Cmdlet is found by dynamic scope where Invoke-CrmOperationSet calls the block.
     Invoke-CrmOperationSet -Cmdlet $Cmdlet -Operations $operations -Activity 'Exchange Online setup on' -ThrottleLimit $ThrottleLimit -OnEvent {
@@ -42,6 +55,7 @@ function Invoke-CrmMultiEnvironmentSetup {
                 Failed       = 0
                 Summary      = $null
                 Error        = $null
+                Refused      = @($op.Refused | ForEach-Object { $_.EmailAddress })
                 Report       = $null
             }
             if ($null -ne $op['Error']) {

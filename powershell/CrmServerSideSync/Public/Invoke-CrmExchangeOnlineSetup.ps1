@@ -67,6 +67,12 @@ function Invoke-CrmExchangeOnlineSetup {
     .PARAMETER ThrottleLimit
     With several connections: how many environments run at once (default 4).
 
+    .PARAMETER Force
+    With several connections, the setup first reads every environment's mailboxes (one read
+    each) and leaves out of each environment the addresses another given environment owns
+    (synchronized there with the organization-primary flag, or tested there): Test & Enable would
+    turn their synchronization off there. -Force skips that check and sets them up everywhere.
+
     .EXAMPLE
     Invoke-CrmExchangeOnlineSetup -WhatIf
 
@@ -132,7 +138,9 @@ function Invoke-CrmExchangeOnlineSetup {
         [object[]] $Connection,
 
         [ValidateRange(1, 64)]
-        [int] $ThrottleLimit = 4
+        [int] $ThrottleLimit = 4,
+
+        [switch] $Force
     )
     begin {
         $connections = @($Connection | Where-Object { $null -ne $_ })
@@ -191,7 +199,10 @@ function Invoke-CrmExchangeOnlineSetup {
 
         $startedAt = [DateTime]::Now
         if ($connections.Count -gt 1) {
-            Invoke-CrmMultiEnvironmentSetup -Cmdlet $PSCmdlet -Connections $connections -Request $request -WhatIf $whatIf -ThrottleLimit $ThrottleLimit -StartedAt $startedAt
+            # Readiness across environments: an address one of them owns is not tested in another.
+            $owners = $null
+            if (-not $Force) { $owners = Get-CrmAddressOwner -Cmdlet $PSCmdlet -Connections $connections }
+            Invoke-CrmMultiEnvironmentSetup -Cmdlet $PSCmdlet -Connections $connections -Request $request -WhatIf $whatIf -ThrottleLimit $ThrottleLimit -StartedAt $startedAt -Owners $owners
             return
         }
         $state = New-CrmSetupState -Connection $conn -WhatIf $whatIf
