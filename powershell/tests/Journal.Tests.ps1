@@ -101,6 +101,26 @@ Disable-CrmServerSideSync -All -WhatIf
     }
 }
 
+Describe 'Non-production guard' {
+    BeforeAll {
+        $sim = Start-DataverseSim -Mailboxes 5 -Queues 1 -Path (Get-DataverseSimPath -Configuration $BuildConfiguration)
+        $null = Connect-TestSimulator -Simulator $sim
+    }
+    AfterAll {
+        Disconnect-CrmOnline
+        Stop-DataverseSim -Simulator $sim
+    }
+
+    It 'refuses to mark mailboxes organization-primary in a sandbox unless -Force, writing nothing' {
+        $writes = Get-SimWrites $sim
+        { Invoke-CrmExchangeOnlineSetup -Environment Sandbox -SyncWithThisOrgOnly -Confirm:$false -ErrorAction Stop } | Should -Throw '*non-production*'
+        Get-SimWrites $sim | Should -Be $writes
+        $report = Invoke-CrmExchangeOnlineSetup -Environment Sandbox -SyncWithThisOrgOnly -Force -Confirm:$false
+        $report.Failed | Should -Be 0
+        @((Invoke-SimGet $sim 'mailboxes?$select=orgmarkedasprimaryforexchangesync').value | Where-Object { -not $_.orgmarkedasprimaryforexchangesync }).Count | Should -Be 0
+    }
+}
+
 Describe 'Change journal and Undo-CrmChange' {
     BeforeAll {
         $sim = Start-DataverseSim -Mailboxes 20 -Queues 3 -TestDelayMs 200 -Path (Get-DataverseSimPath -Configuration $BuildConfiguration)

@@ -67,8 +67,15 @@ function Invoke-CrmExchangeOnlineSetup {
     .PARAMETER ThrottleLimit
     With several connections: how many environments run at once (default 4).
 
+    .PARAMETER Environment
+    What the environment is (the Power Platform types). Anything but Production declares it
+    non-production: the setup then refuses -SyncWithThisOrgOnly (marking its mailboxes
+    organization-primary would take appointments, contacts and tasks away from production)
+    unless -Force. Microsoft recommends no synchronization at all in non-production environments
+    (Disable-CrmServerSideSync).
+
     .PARAMETER Force
-    With several connections, the setup first reads every environment's mailboxes (one read
+    Marks mailboxes organization-primary in an environment declared non-production. With several connections, the setup first reads every environment's mailboxes (one read
     each) and leaves out of each environment the addresses another given environment owns
     (synchronized there with the organization-primary flag, or tested there): Test & Enable would
     turn their synchronization off there. -Force skips that check and sets them up everywhere.
@@ -140,6 +147,9 @@ function Invoke-CrmExchangeOnlineSetup {
         [ValidateRange(1, 64)]
         [int] $ThrottleLimit = 4,
 
+        [ValidateSet('Production', 'Sandbox', 'Developer', 'Trial', 'Default')]
+        [string] $Environment,
+
         [switch] $Force
     )
     begin {
@@ -171,6 +181,14 @@ function Invoke-CrmExchangeOnlineSetup {
     }
     end {
         # The whole procedure is meant for every mailbox: an empty selection means all active ones.
+        if ($SyncWithThisOrgOnly -and $PSBoundParameters.ContainsKey('Environment') -and $Environment -ne 'Production' -and -not $Force) {
+            $record = New-Object System.Management.Automation.ErrorRecord (
+                (New-Object System.InvalidOperationException ("The environment is declared $Environment (non-production): the setup does not mark its mailboxes organization-primary (-SyncWithThisOrgOnly), which would take their appointments, contacts and tasks away from production. Nothing was changed.")),
+                'CrmSync.NonProductionPrimary', [System.Management.Automation.ErrorCategory]::InvalidOperation, $Environment)
+            $record.ErrorDetails = New-Object System.Management.Automation.ErrorDetails ($record.Exception.Message)
+            $record.ErrorDetails.RecommendedAction = 'Leave out -SyncWithThisOrgOnly, turn synchronization off with Disable-CrmServerSideSync, or add -Force if this environment really should own the mailboxes.'
+            $PSCmdlet.ThrowTerminatingError($record)
+        }
         $selection = New-CrmMailboxSelection -Collector $collector -Cmdlet $PSCmdlet -Filter $Filter -All
         if ($null -eq $selection) { return }
         $whatIf = [bool]$WhatIfPreference
