@@ -170,7 +170,10 @@ impl Journal {
         if let Err(e) = file.write_all(text.as_bytes()).and_then(|()| file.flush()) {
             let mut failure = self.failure.lock().unwrap_or_else(|p| p.into_inner());
             failure.get_or_insert_with(|| {
-                Error::new(ErrorKind::Internal, format!("Appending to the change journal failed ({e}); later writes may be missing from it."))
+                Error::new(
+                    ErrorKind::Internal,
+                    format!("Appending to the change journal failed ({e}); later writes may be missing from it."),
+                )
             });
         }
     }
@@ -228,7 +231,8 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("j.jsonl");
         let path = path.to_str().unwrap();
-        let change = Change::new("mailboxes", "m1", Some("Liam"), "MailboxSettings", vec![Column::plain("actdeliverymethod", 2.into(), 1.into())]);
+        let change =
+            Change::new("mailboxes", "m1", Some("Liam"), "MailboxSettings", vec![Column::plain("actdeliverymethod", 2.into(), 1.into())]);
         {
             let journal = Journal::open(path, env()).unwrap();
             journal.record(&change, &Ok(()));

@@ -27,10 +27,15 @@ fn rows(url: &str, set: &str, columns: &str, id_column: &str) -> std::collection
 }
 
 fn organization(url: &str) -> Value {
-    rows(url, "organizations", "organizationid,_defaultemailserverprofileid_value,defaultemailsettings,emailconnectionchannel", "organizationid")
-        .into_values()
-        .next()
-        .unwrap()
+    rows(
+        url,
+        "organizations",
+        "organizationid,_defaultemailserverprofileid_value,defaultemailsettings,emailconnectionchannel",
+        "organizationid",
+    )
+    .into_values()
+    .next()
+    .unwrap()
 }
 
 struct Snapshot {
@@ -127,7 +132,11 @@ fn setup_with_a_journal_then_undo_gives_every_written_column_back() {
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(!text.contains(fixtures::ADMIN_TOKEN) && !text.to_lowercase().contains("bearer"), "no token in the journal");
     let by_step = |step: &str| lines.iter().filter(|l| l["step"] == step).count();
-    assert_eq!((by_step("MailboxSettings"), by_step("ApproveEmail"), by_step("TestAndEnable")), (changed(1), changed(2), tested), "one line per row written: {setup}");
+    assert_eq!(
+        (by_step("MailboxSettings"), by_step("ApproveEmail"), by_step("TestAndEnable")),
+        (changed(1), changed(2), tested),
+        "one line per row written: {setup}"
+    );
     assert!(changed(1) >= 8 && changed(2) == 12, "the seed is mostly unconfigured and unapproved: {setup}");
     assert!(by_step("Defaults") >= 1);
     let first = &lines[0];
@@ -142,7 +151,8 @@ fn setup_with_a_journal_then_undo_gives_every_written_column_back() {
     assert!(lines.iter().filter(|l| l["step"] == "TestAndEnable").all(|l| l["undoable"] == false && l["note"].is_string()));
     assert!(lines.iter().all(|l| l["outcome"] == "Written"));
 
-    let (plan, planned) = run_op(&client, ffi::crmsync_changes_undo_start, &json!({"version": 1, "journal_path": path, "what_if": true}).to_string());
+    let (plan, planned) =
+        run_op(&client, ffi::crmsync_changes_undo_start, &json!({"version": 1, "journal_path": path, "what_if": true}).to_string());
     let planned = planned.unwrap();
     let undoable = lines.iter().filter(|l| l["undoable"] == true).count() as u64;
     assert_eq!(planned["planned"].as_u64(), Some(undoable), "{planned}");
@@ -218,12 +228,14 @@ fn a_journal_in_a_folder_that_does_not_exist_fails_before_any_write() {
     let sim = Sim::start(3, 0);
     let client = new_client(&token_config(&sim.url, fixtures::ADMIN_TOKEN)).unwrap();
     let writes = sim_writes(&sim);
-    let request = json!({"version": 1, "incoming_email": "ServerSideSync", "journal_path": "/nonexistent-crmsync-folder/j.jsonl"}).to_string();
+    let request =
+        json!({"version": 1, "incoming_email": "ServerSideSync", "journal_path": "/nonexistent-crmsync-folder/j.jsonl"}).to_string();
     let (_, result) = run_op(&client, ffi::crmsync_mailboxes_configure_start, &request);
     let (status, error) = result.unwrap_err();
     assert_eq!(status, ffi::Status::InvalidArgument, "{error}");
     assert!(error["message"].as_str().unwrap().contains("cannot be opened"));
     assert_eq!(sim_writes(&sim), writes);
-    let (_, undo) = run_op(&client, ffi::crmsync_changes_undo_start, r#"{"version":1,"journal_path":"/nonexistent-crmsync-folder/j.jsonl"}"#);
+    let (_, undo) =
+        run_op(&client, ffi::crmsync_changes_undo_start, r#"{"version":1,"journal_path":"/nonexistent-crmsync-folder/j.jsonl"}"#);
     assert_eq!(undo.unwrap_err().0, ffi::Status::InvalidArgument);
 }

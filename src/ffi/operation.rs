@@ -1,4 +1,8 @@
 //! Operation handles: start, pull events, cancel, read the result, free.
+//!
+//! Every writing operation takes `"journal_path"` in its request: each row write is appended to
+//! that change journal (one JSON line, flushed) as its answer arrives; `crmsync_changes_undo_start`
+//! writes the before values back.
 
 use super::client::CrmsyncClient;
 use super::{Failure, Status, args, guard, guard_void};
@@ -62,7 +66,7 @@ pub unsafe extern "C" fn crmsync_mailboxes_list_start(
 
 /// Configures the selected mailboxes (Set-CrmMailbox). Request
 /// `{"version":1,"selection":{…},"apply_defaults":bool,"server_profile","incoming_email","outgoing_email",
-/// "appointments_contacts_tasks","sync_with_this_org_only","what_if"}`. One `item` event per mailbox
+/// "appointments_contacts_tasks","sync_with_this_org_only","clear_test_schedule","what_if","journal_path"}`. One `item` event per mailbox
 /// (`outcome`: Planned, Unchanged, Changed, Failed; `changes`: field, from, to), `progress` events;
 /// result: counts.
 ///
@@ -80,7 +84,7 @@ pub unsafe extern "C" fn crmsync_mailboxes_configure_start(
 }
 
 /// Approves or rejects the selected mailboxes' email through their owning user or queue, then
-/// reads them back. Request `{"version":1,"selection":{…},"decision":"Approve"|"Reject","what_if"}`.
+/// reads them back. Request `{"version":1,"selection":{…},"decision":"Approve"|"Reject","what_if","journal_path"}`.
 /// A mailbox whose read-back does not show the decision is a `Failed` item with the reason.
 ///
 /// # Safety
@@ -98,7 +102,7 @@ pub unsafe extern "C" fn crmsync_mailboxes_approve_start(
 
 /// Test & Enable: schedules the test for the selected mailboxes, verifies it was scheduled and,
 /// with `wait`, polls until each has a result. Request `{"version":1,"selection":{…},
-/// "sync_with_this_org_only","wait","timeout_secs","poll_interval_ms","what_if"}`. Item events carry
+/// "sync_with_this_org_only","wait","timeout_secs","poll_interval_ms","what_if","journal_path"}`. Item events carry
 /// the incoming, outgoing, appointments/contacts/tasks and overall statuses and the alerts raised
 /// since the test was scheduled (`outcome`: Scheduled, Succeeded, Failed, TimedOut).
 ///
@@ -118,7 +122,7 @@ pub unsafe extern "C" fn crmsync_mailboxes_test_enable_start(
 /// The whole procedure (Invoke-CrmExchangeOnlineSetup): readiness, profile and organization
 /// defaults, mailbox settings, approval, Test & Enable of the mailboxes not already working.
 /// Request `{"version":1,"selection":{…},"server_profile","sync_with_this_org_only","skip_approval",
-/// "wait","timeout_secs","poll_interval_ms","what_if"}`. Events carry `"step"`: `check` events
+/// "wait","timeout_secs","poll_interval_ms","what_if","journal_path"}`. Events carry `"step"`: `check` events
 /// (Readiness), a `changes` event (Defaults), then each step's `item` and `progress` events.
 /// Result `{"version":1,"what_if","mailboxes","already_working","steps":[{step counts}]}`.
 ///

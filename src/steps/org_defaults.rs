@@ -191,7 +191,9 @@ pub async fn report_step(outcome: &Value, what_if: bool, sink: &crate::operation
     let (planned, changed) = if what_if { (changes.len(), 0) } else { (0, changes.len()) };
     let unchanged = usize::from(changes.is_empty());
     sink.for_step("Defaults").send(json!({"version": 1, "type": "changes", "changes": changes})).await?;
-    Ok(json!({"version": 1, "step": "Defaults", "what_if": what_if, "planned": planned, "changed": changed, "unchanged": unchanged, "failed": 0}))
+    Ok(
+        json!({"version": 1, "step": "Defaults", "what_if": what_if, "planned": planned, "changed": changed, "unchanged": unchanged, "failed": 0}),
+    )
 }
 
 /// The journal entry of the organization PATCH `body`, with the values read before it.

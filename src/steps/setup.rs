@@ -101,7 +101,9 @@ pub async fn run(client: Arc<Client>, request: SetupRequest, sink: EventSink) ->
             if request.skip_approval {
                 return Ok(None);
             }
-            approval::apply(&client, &before, &selection, approval::Decision::Approve, request.what_if, journal, &approval_sink).await.map(Some)
+            approval::apply(&client, &before, &selection, approval::Decision::Approve, request.what_if, journal, &approval_sink)
+                .await
+                .map(Some)
         })?;
     steps.push(settings_summary);
     steps.extend(approval_summary);

@@ -25,8 +25,7 @@ use std::time::{Duration, Instant};
 const CLOCK_SKEW: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
 const ALERTS_BY_ID: usize = 200;
 /// What the change journal says about a Test & Enable.
-const TEST_NOT_UNDOABLE: &str =
-    "a Test & Enable cannot be undone: the test runs on the service, and its statuses, alerts and the Exchange side's choice of this environment stay";
+const TEST_NOT_UNDOABLE: &str = "a Test & Enable cannot be undone: the test runs on the service, and its statuses, alerts and the Exchange side's choice of this environment stay";
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

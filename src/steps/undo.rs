@@ -89,7 +89,9 @@ pub async fn run(client: Arc<Client>, request: UndoRequest, sink: EventSink) -> 
         let (verdict, columns, reason, error) = if line.undoable {
             match restore(&client, line, request.what_if).await {
                 Ok((verdict, columns, reason)) => (verdict, columns, reason, None),
-                Err(e) if e.kind == crate::error::ErrorKind::Authentication || e.kind == crate::error::ErrorKind::Cancelled => return Err(e),
+                Err(e) if e.kind == crate::error::ErrorKind::Authentication || e.kind == crate::error::ErrorKind::Cancelled => {
+                    return Err(e);
+                }
                 Err(e) => (Verdict::Failed, Vec::new(), None, Some(e)),
             }
         } else {
@@ -111,8 +113,10 @@ pub async fn run(client: Arc<Client>, request: UndoRequest, sink: EventSink) -> 
         }))
         .await?;
         let done = total - index;
-        sink.send(json!({"version": 1, "type": "progress", "done": done, "total": total, "message": format!("{done} of {total} journal lines")}))
-            .await?;
+        sink.send(
+            json!({"version": 1, "type": "progress", "done": done, "total": total, "message": format!("{done} of {total} journal lines")}),
+        )
+        .await?;
     }
     let mut document = counts.document("Undo", request.what_if);
     for (name, value) in [
