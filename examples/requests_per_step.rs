@@ -56,6 +56,7 @@ fn main() {
                 appointments_contacts_tasks: Some("ServerSideSync".into()),
                 process_email_using: Some("ServerSideSync".into()),
                 what_if: false,
+                journal_path: None,
             };
             rt.block_on(steps::org_defaults::set(&client, &request)).unwrap();
         });

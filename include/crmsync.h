@@ -148,7 +148,7 @@ crmsync_status crmsync_mailbox_defaults_get(const crmsync_client *client,
 
 /*
  Sets the organization's defaults, writing only what differs. Request
- `{"version":1,"server_profile","incoming_email","outgoing_email","appointments_contacts_tasks","process_email_using","what_if"}`
+ `{"version":1,"server_profile","incoming_email","outgoing_email","appointments_contacts_tasks","process_email_using","what_if","journal_path"}`
  (all optional; delivery methods by name: `ServerSideSync`, `Outlook`, `None`, `ForwardMailbox`).
  Setting `server_profile` also activates an inactive profile. Result
  `{"version":1,"what_if","changed","changes":[{"target","field","from","to"}],"defaults":{…}}`.
@@ -203,7 +203,7 @@ crmsync_status crmsync_mailboxes_list_start(const crmsync_client *client,
 /*
  Configures the selected mailboxes. Request
  `{"version":1,"selection":{…},"apply_defaults":bool,"server_profile","incoming_email","outgoing_email",
- "appointments_contacts_tasks","sync_with_this_org_only","what_if"}`. One `item` event per mailbox
+ "appointments_contacts_tasks","sync_with_this_org_only","clear_test_schedule","what_if","journal_path"}`. One `item` event per mailbox
  (`outcome`: Planned, Unchanged, Changed, Failed; `changes`: field, from, to), `progress` events;
  result: counts.
 
@@ -218,7 +218,7 @@ crmsync_status crmsync_mailboxes_configure_start(const crmsync_client *client,
 
 /*
  Approves or rejects the selected mailboxes' email through their owning user or queue, then
- reads them back. Request `{"version":1,"selection":{…},"decision":"Approve"|"Reject","what_if"}`.
+ reads them back. Request `{"version":1,"selection":{…},"decision":"Approve"|"Reject","what_if","journal_path"}`.
  A mailbox whose read-back does not show the decision is a `Failed` item with the reason.
 
  # Safety
@@ -233,7 +233,7 @@ crmsync_status crmsync_mailboxes_approve_start(const crmsync_client *client,
 /*
  Test & Enable: schedules the test for the selected mailboxes, verifies it was scheduled and,
  with `wait`, polls until each has a result. Request `{"version":1,"selection":{…},
- "sync_with_this_org_only","wait","timeout_secs","poll_interval_ms","what_if"}`. Item events carry
+ "sync_with_this_org_only","wait","timeout_secs","poll_interval_ms","what_if","journal_path"}`. Item events carry
  the incoming, outgoing, appointments/contacts/tasks and overall statuses and the alerts raised
  since the test was scheduled (`outcome`: Scheduled, Succeeded, Failed, TimedOut).
 
@@ -250,7 +250,7 @@ crmsync_status crmsync_mailboxes_test_enable_start(const crmsync_client *client,
  The whole procedure: readiness, profile and organization
  defaults, mailbox settings, approval, Test & Enable of the mailboxes not already working.
  Request `{"version":1,"selection":{…},"server_profile","sync_with_this_org_only","skip_approval",
- "wait","timeout_secs","poll_interval_ms","what_if"}`. Events carry `"step"`: `check` events
+ "wait","timeout_secs","poll_interval_ms","what_if","journal_path"}`. Events carry `"step"`: `check` events
  (Readiness), a `changes` event (Defaults), then each step's `item` and `progress` events.
  Result `{"version":1,"what_if","mailboxes","already_working","steps":[{step counts}]}`.
 
@@ -296,6 +296,39 @@ crmsync_status crmsync_mailboxes_repair_start(const crmsync_client *client,
                                               size_t request_len,
                                               crmsync_operation **op_out,
                                               char **error_out);
+
+/*
+ Turns server-side synchronization off: the organization's default delivery methods and
+ every selected active mailbox's become None, and scheduled tests are unscheduled.
+ Request `{"version":1,"selection":{…},"what_if","journal_path"}`. Events: a `changes` event
+ (step Defaults), then `item` and `progress` events (step MailboxSettings).
+ Result `{"version":1,"what_if","mailboxes","steps":[{step counts}]}`.
+
+ # Safety
+ `client` is a live handle; `request` points at `request_len` bytes; out-parameters are writable.
+ */
+crmsync_status crmsync_sync_disable_start(const crmsync_client *client,
+                                          const uint8_t *request,
+                                          size_t request_len,
+                                          crmsync_operation **op_out,
+                                          char **error_out);
+
+/*
+ Undoes a change journal in this client's environment: the lines written in this
+ organization, newest first; each row's before values are written back only when the row
+ still holds what crmsync wrote. Request `{"version":1,"journal_path","what_if"}`. One `item`
+ event per line of this environment (`outcome`: Restored, Planned, Unchanged, Skipped with a
+ `reason`, NotUndoable with a `note`, Failed, Unreadable); result: counts, with `skipped`,
+ `not_undoable`, `unreadable`, `other_environment` and `not_written`.
+
+ # Safety
+ `client` is a live handle; `request` points at `request_len` bytes; out-parameters are writable.
+ */
+crmsync_status crmsync_changes_undo_start(const crmsync_client *client,
+                                          const uint8_t *request,
+                                          size_t request_len,
+                                          crmsync_operation **op_out,
+                                          char **error_out);
 
 /*
  Waits up to `timeout_ms` for the next event. Returns `OK` with `*event_out` set,

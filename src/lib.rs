@@ -24,6 +24,8 @@
 //!   trait; national clouds and their authorities (`auth::cloud`).
 //! - `transport`: building HTTP clients (rustls, proxies, timeouts), which URLs a bearer
 //!   token may travel to, and describing a transport failure.
+//! - `journal`: the change journal: one JSON line per write, appended and flushed as the run
+//!   goes, and read back for undo.
 //! - [`operation`]: long work as a pulled event stream with cancellation (no callbacks).
 //! - [`runtime`]: the one tokio runtime of the process.
 //! - `model`: typed rows (mailboxes, profiles, alerts) and option sets.
@@ -37,6 +39,7 @@ pub(crate) mod config;
 pub mod webapi;
 pub mod auth;
 pub(crate) mod transport;
+pub(crate) mod journal;
 pub mod operation;
 pub mod runtime;
 pub(crate) mod model;

@@ -65,7 +65,7 @@ impl Transport {
                 credentials: proxy_credentials(document.proxy_username, document.proxy_password)?,
             }),
             None if document.proxy_username.is_some() || document.proxy_password.is_some() => {
-                return Err(Error::invalid("proxy_username/proxy_password were given without a proxy: give the proxy URL too (-Proxy)."));
+                return Err(Error::invalid("proxy_username/proxy_password were given without a proxy: give the proxy URL too (transport.proxy)."));
             }
             None => None,
         };
@@ -93,9 +93,9 @@ fn parse_proxy_url(text: &str) -> Result<Url> {
         return Err(Error::invalid(format!("The proxy '{}' must be an http:// or https:// URL with a host.", redact_userinfo(&url))));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        // Credentials in a URL end up in logs and error messages: they go in -ProxyCredential.
+        // Credentials in a URL end up in logs and error messages: they go in proxy_username/proxy_password.
         return Err(Error::invalid(format!(
-            "The proxy URL '{}' carries a user name or password: give them with -ProxyCredential (proxy_username/proxy_password) instead.",
+            "The proxy URL '{}' carries a user name or password: give them as transport.proxy_username/proxy_password instead.",
             redact_userinfo(&url)
         )));
     }

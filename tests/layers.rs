@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 /// Top to bottom, as `src/lib.rs` describes them. A new module must be placed here.
 const LAYERS: &[&str] =
-    &["ffi", "steps", "engine", "client", "config", "webapi", "auth", "transport", "operation", "runtime", "model", "error"];
+    &["ffi", "steps", "engine", "client", "config", "webapi", "auth", "transport", "journal", "operation", "runtime", "model", "error"];
 
 #[derive(Debug, PartialEq)]
 struct Upward {

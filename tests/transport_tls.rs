@@ -254,7 +254,7 @@ fn an_untrusted_certificate_fails_naming_the_host_and_the_reason() {
     assert!(error.message.contains("TLS certificate of 127.0.0.1 was refused"), "{}", error.message);
     assert!(error.message.contains("certificate authority this computer does not trust"), "{}", error.message);
     let remedy = error.remedy.clone().unwrap_or_default();
-    assert!(remedy.contains("-CertificateAuthorityFile") && remedy.contains("cannot be turned off"), "{remedy}");
+    assert!(remedy.contains("transport.ca_file") && remedy.contains("cannot be turned off"), "{remedy}");
     assert!(world.tls.protocols().is_empty(), "no handshake may complete");
 }
 
@@ -327,7 +327,7 @@ fn a_proxy_demanding_authentication_gets_a_clear_error_and_the_credential_passes
     let error = world.who_am_i(without).unwrap_err();
     assert_eq!(error.kind, crmsync::ErrorKind::Transport);
     assert!(error.message.contains("demands authentication (HTTP 407"), "{}", error.message);
-    assert!(error.remedy.clone().unwrap_or_default().contains("-ProxyCredential"));
+    assert!(error.remedy.clone().unwrap_or_default().contains("proxy_username"));
     assert_eq!(proxy.targets().len(), 1, "a 407 is not retried");
 
     let wrong = json!({"ca_file": ca.pem_file.to_str().unwrap(), "proxy": proxy.url(), "proxy_username": "runbook", "proxy_password": "wrong-S3cret"});
@@ -347,7 +347,7 @@ fn proxy_settings_are_validated_and_never_echo_the_password() {
     let ca = TestCa::new();
     let world = World::start(ca.server_config(&["127.0.0.1"]));
     let in_url = world.who_am_i(json!({"proxy": "http://user:UrlS3cret@127.0.0.1:3128"})).unwrap_err();
-    assert!(in_url.message.contains("-ProxyCredential"), "{}", in_url.message);
+    assert!(in_url.message.contains("proxy_username"), "{}", in_url.message);
     assert!(!in_url.document().to_string().contains("UrlS3cret"));
     let no_proxy = world.who_am_i(json!({"proxy_username": "u", "proxy_password": "OrphanS3cret"})).unwrap_err();
     assert!(no_proxy.message.contains("without a proxy"), "{}", no_proxy.message);

@@ -316,6 +316,18 @@ namespace CrmSync.Interop
             return StartOperation("crmsync_setup_start", _api.setup_start, Request(requestJson));
         }
 
+        /// <summary>Starts turning server-side synchronization off for the organization and the selected mailboxes (<c>crmsync_sync_disable_start</c>).</summary>
+        public CrmOperation StartSyncDisable(string requestJson)
+        {
+            return StartOperation("crmsync_sync_disable_start", _api.sync_disable_start, Request(requestJson));
+        }
+
+        /// <summary>Starts undoing the changes of a change journal in this connection's environment (<c>crmsync_changes_undo_start</c>).</summary>
+        public CrmOperation StartChangesUndo(string requestJson)
+        {
+            return StartOperation("crmsync_changes_undo_start", _api.changes_undo_start, Request(requestJson));
+        }
+
         /// <summary>
         /// Starts signing in now (<c>crmsync_client_authenticate_start</c>, request <c>{"version":1}</c>), so that a
         /// wrong credential fails at connect time. For a device code sign-in the operation first emits a

@@ -60,6 +60,8 @@ namespace CrmSync.Interop
         internal ClientQueryFn setup_start;
         internal ClientQueryFn mailboxes_health_start;
         internal ClientQueryFn mailboxes_repair_start;
+        internal ClientQueryFn sync_disable_start;
+        internal ClientQueryFn changes_undo_start;
         internal ClientQueryFn client_authenticate_start;
         internal OpNextEventFn op_next_event;
         internal OpCancelFn op_cancel;
@@ -124,6 +126,8 @@ namespace CrmSync.Interop
             api.setup_start = Get<ClientQueryFn>(lib, path, "crmsync_setup_start", found, expectedAbiVersion);
             api.mailboxes_health_start = Get<ClientQueryFn>(lib, path, "crmsync_mailboxes_health_start", found, expectedAbiVersion);
             api.mailboxes_repair_start = Get<ClientQueryFn>(lib, path, "crmsync_mailboxes_repair_start", found, expectedAbiVersion);
+            api.sync_disable_start = Get<ClientQueryFn>(lib, path, "crmsync_sync_disable_start", found, expectedAbiVersion);
+            api.changes_undo_start = Get<ClientQueryFn>(lib, path, "crmsync_changes_undo_start", found, expectedAbiVersion);
             api.client_authenticate_start = Get<ClientQueryFn>(lib, path, "crmsync_client_authenticate_start", found, expectedAbiVersion);
             api.op_next_event = Get<OpNextEventFn>(lib, path, "crmsync_op_next_event", found, expectedAbiVersion);
             api.op_cancel = Get<OpCancelFn>(lib, path, "crmsync_op_cancel", found, expectedAbiVersion);

@@ -57,6 +57,9 @@ namespace CrmServerSideSync
 
         /// <summary>The mailbox's id.</summary>
         public string MailboxId { get; private set; }
+        private string environment;
+        /// <summary>The environment of the row ("Organization (URL)"), set by a multi-environment run.</summary>
+        public string Environment { get { return environment; } set { environment = Shared(value); } }
         /// <summary>The mailbox's name.</summary>
         public string Name { get; private set; }
         /// <summary>The mailbox's email address.</summary>

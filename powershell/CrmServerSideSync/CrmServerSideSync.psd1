@@ -28,6 +28,9 @@
         'Invoke-CrmExchangeOnlineSetup'
         'Get-CrmMailboxHealth'
         'Repair-CrmMailbox'
+        'Disable-CrmServerSideSync'
+        'Undo-CrmChange'
+        'Test-CrmMailboxOwnership'
     )
     CmdletsToExport      = @()
     AliasesToExport      = @()

@@ -139,7 +139,7 @@ pub unsafe extern "C" fn crmsync_mailbox_defaults_get(
 }
 
 /// Sets the organization's defaults, writing only what differs. Request
-/// `{"version":1,"server_profile","incoming_email","outgoing_email","appointments_contacts_tasks","process_email_using","what_if"}`
+/// `{"version":1,"server_profile","incoming_email","outgoing_email","appointments_contacts_tasks","process_email_using","what_if","journal_path"}`
 /// (all optional; delivery methods by name: `ServerSideSync`, `Outlook`, `None`, `ForwardMailbox`).
 /// Setting `server_profile` also activates an inactive profile. Result
 /// `{"version":1,"what_if","changed","changes":[{"target","field","from","to"}],"defaults":{…}}`.

@@ -1,4 +1,8 @@
 //! Operation handles: start, pull events, cancel, read the result, free.
+//!
+//! Every writing operation takes `"journal_path"` in its request: each row write is appended to
+//! that change journal (one JSON line, flushed) as its answer arrives; `crmsync_changes_undo_start`
+//! writes the before values back.
 
 use super::client::CrmsyncClient;
 use super::{Failure, Status, args, guard, guard_void};
@@ -62,7 +66,7 @@ pub unsafe extern "C" fn crmsync_mailboxes_list_start(
 
 /// Configures the selected mailboxes. Request
 /// `{"version":1,"selection":{…},"apply_defaults":bool,"server_profile","incoming_email","outgoing_email",
-/// "appointments_contacts_tasks","sync_with_this_org_only","what_if"}`. One `item` event per mailbox
+/// "appointments_contacts_tasks","sync_with_this_org_only","clear_test_schedule","what_if","journal_path"}`. One `item` event per mailbox
 /// (`outcome`: Planned, Unchanged, Changed, Failed; `changes`: field, from, to), `progress` events;
 /// result: counts.
 ///
@@ -80,7 +84,7 @@ pub unsafe extern "C" fn crmsync_mailboxes_configure_start(
 }
 
 /// Approves or rejects the selected mailboxes' email through their owning user or queue, then
-/// reads them back. Request `{"version":1,"selection":{…},"decision":"Approve"|"Reject","what_if"}`.
+/// reads them back. Request `{"version":1,"selection":{…},"decision":"Approve"|"Reject","what_if","journal_path"}`.
 /// A mailbox whose read-back does not show the decision is a `Failed` item with the reason.
 ///
 /// # Safety
@@ -98,7 +102,7 @@ pub unsafe extern "C" fn crmsync_mailboxes_approve_start(
 
 /// Test & Enable: schedules the test for the selected mailboxes, verifies it was scheduled and,
 /// with `wait`, polls until each has a result. Request `{"version":1,"selection":{…},
-/// "sync_with_this_org_only","wait","timeout_secs","poll_interval_ms","what_if"}`. Item events carry
+/// "sync_with_this_org_only","wait","timeout_secs","poll_interval_ms","what_if","journal_path"}`. Item events carry
 /// the incoming, outgoing, appointments/contacts/tasks and overall statuses and the alerts raised
 /// since the test was scheduled (`outcome`: Scheduled, Succeeded, Failed, TimedOut).
 ///
@@ -118,7 +122,7 @@ pub unsafe extern "C" fn crmsync_mailboxes_test_enable_start(
 /// The whole procedure: readiness, profile and organization
 /// defaults, mailbox settings, approval, Test & Enable of the mailboxes not already working.
 /// Request `{"version":1,"selection":{…},"server_profile","sync_with_this_org_only","skip_approval",
-/// "wait","timeout_secs","poll_interval_ms","what_if"}`. Events carry `"step"`: `check` events
+/// "wait","timeout_secs","poll_interval_ms","what_if","journal_path"}`. Events carry `"step"`: `check` events
 /// (Readiness), a `changes` event (Defaults), then each step's `item` and `progress` events.
 /// Result `{"version":1,"what_if","mailboxes","already_working","steps":[{step counts}]}`.
 ///
@@ -173,6 +177,45 @@ pub unsafe extern "C" fn crmsync_mailboxes_repair_start(
     error_out: *mut *mut c_char,
 ) -> Status {
     guard(error_out, || start(client, request, request_len, op_out, steps::repair::run))
+}
+
+/// Turns server-side synchronization off: the organization's default delivery methods and
+/// every selected active mailbox's become None, and scheduled tests are unscheduled.
+/// Request `{"version":1,"selection":{…},"what_if","journal_path"}`. Events: a `changes` event
+/// (step Defaults), then `item` and `progress` events (step MailboxSettings).
+/// Result `{"version":1,"what_if","mailboxes","steps":[{step counts}]}`.
+///
+/// # Safety
+/// `client` is a live handle; `request` points at `request_len` bytes; out-parameters are writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn crmsync_sync_disable_start(
+    client: *const CrmsyncClient,
+    request: *const u8,
+    request_len: usize,
+    op_out: *mut *mut CrmsyncOperation,
+    error_out: *mut *mut c_char,
+) -> Status {
+    guard(error_out, || start(client, request, request_len, op_out, steps::disable_sync::run))
+}
+
+/// Undoes a change journal in this client's environment: the lines written in this
+/// organization, newest first; each row's before values are written back only when the row
+/// still holds what crmsync wrote. Request `{"version":1,"journal_path","what_if"}`. One `item`
+/// event per line of this environment (`outcome`: Restored, Planned, Unchanged, Skipped with a
+/// `reason`, NotUndoable with a `note`, Failed, Unreadable); result: counts, with `skipped`,
+/// `not_undoable`, `unreadable`, `other_environment` and `not_written`.
+///
+/// # Safety
+/// `client` is a live handle; `request` points at `request_len` bytes; out-parameters are writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn crmsync_changes_undo_start(
+    client: *const CrmsyncClient,
+    request: *const u8,
+    request_len: usize,
+    op_out: *mut *mut CrmsyncOperation,
+    error_out: *mut *mut c_char,
+) -> Status {
+    guard(error_out, || start(client, request, request_len, op_out, steps::undo::run))
 }
 
 /// Waits up to `timeout_ms` for the next event. Returns `OK` with `*event_out` set,

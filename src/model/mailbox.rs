@@ -23,6 +23,7 @@ pub const COLUMNS: &[&str] = &[
     "testemailconfigurationscheduled",
     "testmailboxaccesscompletedon",
     "orgmarkedasprimaryforexchangesync",
+    "isactsyncorgflagset",
     "statecode",
 ];
 
@@ -50,6 +51,9 @@ pub struct Mailbox {
     pub test_scheduled: bool,
     pub test_completed_on: Option<String>,
     pub sync_with_this_org_only: bool,
+    /// `isactsyncorgflagset`: this organization holds the mailbox's appointment, contact and
+    /// task synchronization (set by a successful Test & Enable).
+    pub act_sync_org_flag: bool,
     pub state: Name,
     pub etag: Option<String>,
 }
@@ -81,6 +85,7 @@ struct MailboxRow {
     testemailconfigurationscheduled: Option<bool>,
     testmailboxaccesscompletedon: Option<String>,
     orgmarkedasprimaryforexchangesync: Option<bool>,
+    isactsyncorgflagset: Option<bool>,
     statecode: Option<i64>,
     #[serde(rename = "@odata.etag")]
     etag: Option<String>,
@@ -108,6 +113,7 @@ impl From<MailboxRow> for Mailbox {
             test_scheduled: row.testemailconfigurationscheduled.unwrap_or(false),
             test_completed_on: row.testmailboxaccesscompletedon,
             sync_with_this_org_only: row.orgmarkedasprimaryforexchangesync.unwrap_or(false),
+            act_sync_org_flag: row.isactsyncorgflagset.unwrap_or(false),
             state: STATE.name(row.statecode),
             etag: row.etag,
         }

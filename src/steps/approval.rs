@@ -7,7 +7,9 @@ use super::report::{self, Change, Counts, Outcome};
 use crate::client::Client;
 use crate::engine::{self, Item};
 use crate::error::{Error, ErrorKind, Result};
+use crate::journal::{self, Change as JournalChange, Column as JournalColumn, Journal};
 use crate::model::mailbox::Mailbox;
+use crate::model::options::APPROVAL;
 use crate::operation::EventSink;
 use crate::webapi::batch::Operation;
 use serde::Deserialize;
@@ -30,6 +32,14 @@ impl Decision {
         }
     }
 
+    /// The step's name in reports and the change journal.
+    fn step(self) -> &'static str {
+        match self {
+            Decision::Approve => "ApproveEmail",
+            Decision::Reject => "RejectEmail",
+        }
+    }
+
     fn status(self) -> &'static str {
         match self {
             Decision::Approve => "Approved",
@@ -48,6 +58,9 @@ pub struct ApprovalRequest {
     pub decision: Decision,
     #[serde(default)]
     pub what_if: bool,
+    /// Appends one line per written owner row to this change journal (see `crate::journal`).
+    #[serde(default)]
+    pub journal_path: Option<String>,
 }
 
 /// `systemusers(<id>)` or `queues(<id>)`: where approval is written for this mailbox.
@@ -67,7 +80,8 @@ pub(crate) fn owner_path(mailbox: &Mailbox) -> Result<String> {
 pub async fn decide(client: Arc<Client>, mut request: ApprovalRequest, sink: EventSink) -> Result<Value> {
     request.selection.active_only = true;
     let mailboxes = request.selection.collect(&client).await?;
-    apply(&client, &mailboxes, &request.selection, request.decision, request.what_if, &sink).await
+    let journal = if request.what_if { None } else { super::journaling::open(&client, request.journal_path.as_deref()).await? };
+    apply(&client, &mailboxes, &request.selection, request.decision, request.what_if, journal.as_ref(), &sink).await
 }
 
 /// [`decide`] on mailboxes already read from `selection` (read again, to verify, after the writes).
@@ -77,6 +91,7 @@ pub async fn apply(
     selection: &MailboxSelection,
     decision: Decision,
     what_if: bool,
+    journal: Option<&Journal>,
     sink: &EventSink,
 ) -> Result<Value> {
     let mut counts = Counts::default();
@@ -108,8 +123,14 @@ pub async fn apply(
             }
         }
     }
-    // Outcomes are reported only after the read-back below.
-    let outcomes = engine::run(client, items, &engine::Tuning::default(), sink, |_, _| None).await?;
+    // Outcomes are reported only after the read-back below; the journal takes each write's
+    // answer as it arrives.
+    let outcomes = engine::run(client, items, &engine::Tuning::default(), sink, |key, result| {
+        journal::record(journal, || pending.get(key).and_then(|m| journal_change(m, decision)), result);
+        None
+    })
+    .await?;
+    journal.map(Journal::check).transpose()?;
     let written: Vec<String> = outcomes.iter().filter(|(_, r)| r.is_ok()).map(|(k, _)| k.clone()).collect();
     let after: HashMap<String, Mailbox> =
         selection.read_back(client, &written).await?.into_iter().map(|m| (m.mailbox_id.clone(), m)).collect();
@@ -127,7 +148,21 @@ pub async fn apply(
         event["approved_by_o365_admin"] = json!(shown.approved_by_o365_admin);
         sink.send(event).await?;
     }
-    Ok(counts.document(if decision == Decision::Approve { "ApproveEmail" } else { "RejectEmail" }, what_if))
+    Ok(counts.document(decision.step(), what_if))
+}
+
+/// The owner row's approval column, before and after.
+fn journal_change(mailbox: &Mailbox, decision: Decision) -> Option<JournalChange> {
+    let path = owner_path(mailbox).ok()?;
+    let (table, id) = path.trim_end_matches(')').split_once('(')?;
+    let table = if table == "queues" { "queues" } else { "systemusers" };
+    let column = JournalColumn::plain(APPROVAL.column, json!(APPROVAL.value(&mailbox.approval_status)), json!(decision.value()))
+        .named(Some(mailbox.approval_status.to_string()), Some(decision.status()));
+    Some(
+        JournalChange::new(table, id, mailbox.name.as_deref(), decision.step(), vec![column]).with_side_effects(
+            "the approval also set isemailaddressapprovedbyo365admin and the approved-by/on audit columns: writing the status back does not restore them",
+        ),
+    )
 }
 
 fn verify(after: Option<&Mailbox>, decision: Decision) -> Result<()> {

@@ -7,6 +7,7 @@ use super::report::{self, Change, Counts, Outcome};
 use crate::client::Client;
 use crate::engine::{self, Item};
 use crate::error::{Error, Result};
+use crate::journal::{self, Journal};
 use crate::model::mailbox::Mailbox;
 use crate::model::options::{APPOINTMENTS_CONTACTS_TASKS, INCOMING_EMAIL, OUTGOING_EMAIL, OptionSet};
 use crate::operation::EventSink;
@@ -34,8 +35,14 @@ pub struct SettingsRequest {
     pub appointments_contacts_tasks: Option<String>,
     #[serde(default)]
     pub sync_with_this_org_only: Option<bool>,
+    /// Clears a scheduled Test & Enable (`testemailconfigurationscheduled` false).
+    #[serde(default)]
+    pub clear_test_schedule: bool,
     #[serde(default)]
     pub what_if: bool,
+    /// Appends one line per written mailbox to this change journal (see `crate::journal`).
+    #[serde(default)]
+    pub journal_path: Option<String>,
 }
 
 /// The target state, as wire values.
@@ -46,6 +53,8 @@ pub struct Desired {
     pub outgoing: Option<i64>,
     pub act: Option<i64>,
     pub sync_only: Option<bool>,
+    /// A scheduled test is unscheduled (`testemailconfigurationscheduled` false).
+    pub clear_test_schedule: bool,
 }
 
 /// The target state a request asks for (profile resolved, option names checked).
@@ -57,7 +66,8 @@ pub async fn desired(client: &Client, request: &SettingsRequest) -> Result<Desir
     if request.apply_defaults && explicit {
         return Err(Error::invalid("Use either apply_defaults or an explicit server_profile and delivery methods, not both."));
     }
-    let mut target = Desired { sync_only: request.sync_with_this_org_only, ..Desired::default() };
+    let mut target =
+        Desired { sync_only: request.sync_with_this_org_only, clear_test_schedule: request.clear_test_schedule, ..Desired::default() };
     if request.apply_defaults {
         let defaults = super::org_defaults::get(client).await?;
         let profile = defaults.server_profile_id.ok_or_else(|| {
@@ -83,6 +93,7 @@ pub async fn desired(client: &Client, request: &SettingsRequest) -> Result<Desir
         && target.outgoing.is_none()
         && target.act.is_none()
         && target.sync_only.is_none()
+        && !target.clear_test_schedule
     {
         return Err(Error::invalid(
             "Nothing to set: give apply_defaults, or server_profile and/or delivery methods, or sync_with_this_org_only.",
@@ -131,6 +142,10 @@ pub fn plan(mailbox: &Mailbox, target: &Desired) -> Result<(Vec<Change>, Map<Str
         changes.push(Change { field: "SyncWithThisOrgOnly", from: json!(mailbox.sync_with_this_org_only), to: json!(sync_only) });
         body.insert("orgmarkedasprimaryforexchangesync".into(), json!(sync_only));
     }
+    if target.clear_test_schedule && mailbox.test_scheduled {
+        changes.push(Change { field: "TestEmailConfigurationScheduled", from: json!(true), to: json!(false) });
+        body.insert("testemailconfigurationscheduled".into(), json!(false));
+    }
     Ok((changes, body))
 }
 
@@ -139,11 +154,20 @@ pub async fn set(client: Arc<Client>, mut request: SettingsRequest, sink: EventS
     request.selection.active_only = true;
     let target = desired(&client, &request).await?;
     let mailboxes = request.selection.collect(&client).await?;
-    apply(&client, &mailboxes, &target, request.what_if, &sink).await
+    let journal = if request.what_if { None } else { super::journaling::open(&client, request.journal_path.as_deref()).await? };
+    apply(&client, &mailboxes, &target, request.what_if, journal.as_ref(), &sink).await
 }
 
 /// [`set`] on mailboxes already read (the whole procedure reads them once for every step).
-pub async fn apply(client: &Arc<Client>, mailboxes: &[Mailbox], target: &Desired, what_if: bool, sink: &EventSink) -> Result<Value> {
+/// Each write's outcome is appended to `journal` as it arrives.
+pub async fn apply(
+    client: &Arc<Client>,
+    mailboxes: &[Mailbox],
+    target: &Desired,
+    what_if: bool,
+    journal: Option<&Journal>,
+    sink: &EventSink,
+) -> Result<Value> {
     let mut counts = Counts::default();
     let mut items = Vec::new();
     // Only the row is kept per pending write: its changes are planned again when reported
@@ -179,7 +203,8 @@ pub async fn apply(client: &Arc<Client>, mailboxes: &[Mailbox], target: &Desired
     }
     let outcomes = engine::run(client, items, &engine::Tuning::default(), sink, |key, result| {
         let mailbox = pending.get(key)?;
-        let (changes, _) = plan(mailbox, target).ok()?;
+        let (changes, body) = plan(mailbox, target).ok()?;
+        journal::record(journal, || Some(super::journaling::mailbox_write(mailbox, &body, "MailboxSettings")), result);
         Some(match result {
             Ok(()) => report::item(mailbox, Outcome::Changed, &changes, None),
             Err(error) => report::item(mailbox, Outcome::Failed, &changes, Some(error)),
@@ -189,6 +214,7 @@ pub async fn apply(client: &Arc<Client>, mailboxes: &[Mailbox], target: &Desired
     for (_, result) in &outcomes {
         counts.add(if result.is_ok() { Outcome::Changed } else { Outcome::Failed });
     }
+    journal.map(Journal::check).transpose()?;
     Ok(counts.document("MailboxSettings", what_if))
 }
 
@@ -218,6 +244,7 @@ mod tests {
             outgoing: Some(2),
             act: Some(1),
             sync_only: None,
+            clear_test_schedule: false,
         }
     }
 

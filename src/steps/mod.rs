@@ -3,9 +3,11 @@
 
 pub mod alerts;
 pub mod approval;
+pub mod disable_sync;
 pub mod email_settings_xml;
 pub mod health;
 pub mod identity;
+pub mod journaling;
 pub mod mailbox_settings;
 pub mod mailboxes;
 pub mod org_defaults;
@@ -15,6 +17,7 @@ pub mod repair;
 pub mod report;
 pub mod setup;
 pub mod test_enable;
+pub mod undo;
 
 use crate::error::{Error, Result};
 use uuid::Uuid;

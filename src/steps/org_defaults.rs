@@ -5,6 +5,7 @@
 use super::email_settings_xml as xml;
 use crate::client::Client;
 use crate::error::{Error, Result};
+use crate::journal::{self, Change as JournalChange, Column, Journal};
 use crate::model::options::{APPOINTMENTS_CONTACTS_TASKS, INCOMING_EMAIL, Name, OUTGOING_EMAIL, OptionSet};
 use crate::model::{FORMATTED, PREFER_ANNOTATIONS, annotation, flag, int, text};
 use serde::{Deserialize, Serialize};
@@ -47,6 +48,9 @@ pub struct DefaultsRequest {
     /// Plan only: report what would change and write nothing.
     #[serde(default)]
     pub what_if: bool,
+    /// Appends one line per written row to this change journal (see `crate::journal`).
+    #[serde(default)]
+    pub journal_path: Option<String>,
 }
 
 /// One planned or applied change, from → to, as the report shows it.
@@ -87,6 +91,12 @@ fn option_value(set: &OptionSet, name: &str, parameter: &str) -> Result<i64> {
 /// row's etag (a concurrent edit by someone else is never silently overwritten), and reads
 /// them back.
 pub async fn set(client: &Client, request: &DefaultsRequest) -> Result<Value> {
+    let journal = if request.what_if { None } else { super::journaling::open(client, request.journal_path.as_deref()).await? };
+    apply(client, request, journal.as_ref()).await
+}
+
+/// [`set`], appending each write to `journal` once its answer is known.
+pub async fn apply(client: &Client, request: &DefaultsRequest, journal: Option<&Journal>) -> Result<Value> {
     let before = get(client).await?;
     let mut changes = Vec::new();
     let mut body = Map::new();
@@ -152,15 +162,60 @@ pub async fn set(client: &Client, request: &DefaultsRequest) -> Result<Value> {
     if let Some(profile) = profile.as_ref().filter(|p| p.state != "Active") {
         let id = super::parse_guid(&profile.profile_id, "emailserverprofileid")?;
         // SetState through PATCH (dataverse-reference §10.5); If-Match: * never creates a row.
-        client.api.patch(&format!("emailserverprofiles({id})"), &json!({"statecode": 0, "statuscode": 1}), Some("*")).await?;
+        let result =
+            client.api.patch(&format!("emailserverprofiles({id})"), &json!({"statecode": 0, "statuscode": 1}), Some("*")).await.map(drop);
+        let column = Column::plain("statecode", json!(1), json!(0)).named(Some(profile.state.clone()), Some("Active"));
+        let activated = JournalChange::new("emailserverprofiles", &id.to_string(), profile.name.as_deref(), "Defaults", vec![column]);
+        journal::record(journal, || Some(activated), &result);
+        result?;
     }
     if !body.is_empty() {
         let org_id = super::parse_guid(&before.organization_id, "OrganizationId")?;
-        client.api.patch(&format!("organizations({org_id})"), &Value::Object(body), Some(before.etag.as_deref().unwrap_or("*"))).await?;
+        let result = client
+            .api
+            .patch(&format!("organizations({org_id})"), &Value::Object(body.clone()), Some(before.etag.as_deref().unwrap_or("*")))
+            .await
+            .map(drop);
+        journal::record(journal, || Some(organization_write(&before, &body, profile.as_ref().and_then(|p| p.name.clone()))), &result);
+        result?;
     }
     let after = get(client).await?;
     verify(&after, request, profile.as_ref().map(|p| p.profile_id.as_str()))?;
     Ok(json!({"version": 1, "what_if": false, "changed": true, "changes": changes, "defaults": after}))
+}
+
+/// Streams the changes of [`set`]'s `outcome` as one `changes` event (step Defaults) and
+/// returns the step's counts, as the procedures report them.
+pub async fn report_step(outcome: &Value, what_if: bool, sink: &crate::operation::EventSink) -> Result<Value> {
+    let changes = outcome["changes"].as_array().cloned().unwrap_or_default();
+    let (planned, changed) = if what_if { (changes.len(), 0) } else { (0, changes.len()) };
+    let unchanged = usize::from(changes.is_empty());
+    sink.for_step("Defaults").send(json!({"version": 1, "type": "changes", "changes": changes})).await?;
+    Ok(
+        json!({"version": 1, "step": "Defaults", "what_if": what_if, "planned": planned, "changed": changed, "unchanged": unchanged, "failed": 0}),
+    )
+}
+
+/// The journal entry of the organization PATCH `body`, with the values read before it.
+fn organization_write(before: &MailboxDefaults, body: &Map<String, Value>, profile_name: Option<String>) -> JournalChange {
+    let columns = body
+        .iter()
+        .map(|(key, after)| match key.as_str() {
+            "defaultemailserverprofileid@odata.bind" => Column {
+                column: "_defaultemailserverprofileid_value".into(),
+                navigation: Some("defaultemailserverprofileid".into()),
+                target_set: Some("emailserverprofiles".into()),
+                before: json!(before.server_profile_id),
+                after: json!(after.as_str().and_then(|r| r.rsplit_once('(')).map(|(_, id)| id.trim_end_matches(')'))),
+                before_name: before.server_profile_name.clone(),
+                after_name: profile_name.clone(),
+            },
+            "defaultemailsettings" => Column::plain(key, json!(before.email_settings_xml), after.clone()),
+            _ => Column::plain(key, json!(CHANNELS.value(&before.process_email_using)), after.clone())
+                .named(Some(before.process_email_using.to_string()), Some(CHANNELS.name(after.as_i64()))),
+        })
+        .collect();
+    JournalChange::new("organizations", &before.organization_id, None, "Defaults", columns)
 }
 
 /// The read-back must show what was asked; otherwise the step failed, whatever the PATCH said.

@@ -232,9 +232,11 @@ pub async fn run(client: Arc<Client>, mut request: RepairRequest, sink: EventSin
             timeout_secs: request.timeout_secs,
             poll_interval_ms: request.poll_interval_ms,
             what_if: false,
+            // The repair's own writes are not journaled yet, so neither is its Test & Enable.
+            journal_path: None,
         };
         let mailboxes = to_test.iter().map(|r| r.facts.to_mailbox()).collect();
-        test_enable::run_for(&client, mailboxes, &test, &sink.for_step("TestAndEnable")).await?;
+        test_enable::run_for(&client, mailboxes, &test, None, &sink.for_step("TestAndEnable")).await?;
     }
     let after: HashMap<String, HealthRow> = if request.wait && !to_test.is_empty() {
         let selection = MailboxSelection { mailbox_ids: Some(tested.iter().cloned().collect()), ..MailboxSelection::default() };

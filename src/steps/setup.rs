@@ -36,12 +36,17 @@ pub struct SetupRequest {
     pub poll_interval_ms: Option<u64>,
     #[serde(default)]
     pub what_if: bool,
+    /// Appends one line per written row, of every step, to this change journal (`crate::journal`).
+    #[serde(default)]
+    pub journal_path: Option<String>,
 }
 
 const SSS: &str = "ServerSideSync";
 
 pub async fn run(client: Arc<Client>, request: SetupRequest, sink: EventSink) -> Result<Value> {
     let mut steps = Vec::new();
+    let journal = if request.what_if { None } else { super::journaling::open(&client, request.journal_path.as_deref()).await? };
+    let journal = journal.as_ref();
 
     let checks = readiness::prerequisites(&client).await?;
     for c in &checks {
@@ -72,12 +77,10 @@ pub async fn run(client: Arc<Client>, request: SetupRequest, sink: EventSink) ->
         appointments_contacts_tasks: Some(SSS.into()),
         process_email_using: Some(SSS.into()),
         what_if: request.what_if,
+        journal_path: None,
     };
-    let outcome = org_defaults::set(&client, &defaults).await?;
-    let changes = outcome["changes"].as_array().cloned().unwrap_or_default();
-    let (planned, changed) = if request.what_if { (changes.len(), 0) } else { (0, changes.len()) };
-    sink.for_step("Defaults").send(json!({"version": 1, "type": "changes", "changes": changes})).await?;
-    steps.push(json!({"version": 1, "step": "Defaults", "what_if": request.what_if, "planned": planned, "changed": changed, "unchanged": usize::from(changes.is_empty()), "failed": 0}));
+    let outcome = org_defaults::apply(&client, &defaults, journal).await?;
+    steps.push(org_defaults::report_step(&outcome, request.what_if, &sink).await?);
 
     let settings = mailbox_settings::SettingsRequest {
         version: 1,
@@ -94,11 +97,13 @@ pub async fn run(client: Arc<Client>, request: SetupRequest, sink: EventSink) ->
     let settings_sink = sink.for_step("MailboxSettings");
     let approval_sink = sink.for_step("ApproveEmail");
     let (settings_summary, approval_summary) =
-        tokio::try_join!(mailbox_settings::apply(&client, &before, &target, request.what_if, &settings_sink), async {
+        tokio::try_join!(mailbox_settings::apply(&client, &before, &target, request.what_if, journal, &settings_sink), async {
             if request.skip_approval {
                 return Ok(None);
             }
-            approval::apply(&client, &before, &selection, approval::Decision::Approve, request.what_if, &approval_sink).await.map(Some)
+            approval::apply(&client, &before, &selection, approval::Decision::Approve, request.what_if, journal, &approval_sink)
+                .await
+                .map(Some)
         })?;
     steps.push(settings_summary);
     steps.extend(approval_summary);
@@ -117,11 +122,12 @@ pub async fn run(client: Arc<Client>, request: SetupRequest, sink: EventSink) ->
         timeout_secs: request.timeout_secs,
         poll_interval_ms: request.poll_interval_ms,
         what_if: request.what_if,
+        journal_path: None,
     };
     let test_summary = if to_test.is_empty() {
         json!({"version": 1, "step": "TestAndEnable", "what_if": request.what_if, "unchanged": total})
     } else {
-        test_enable::run_for(&client, to_test, &test, &sink.for_step("TestAndEnable")).await?
+        test_enable::run_for(&client, to_test, &test, journal, &sink.for_step("TestAndEnable")).await?
     };
     steps.push(test_summary);
     Ok(json!({"version": 1, "what_if": request.what_if, "mailboxes": total, "already_working": already_working, "steps": steps}))

@@ -8,6 +8,7 @@ use super::report::{self, Counts, Outcome};
 use crate::client::Client;
 use crate::engine::{self, Item};
 use crate::error::{Error, ErrorKind, Result};
+use crate::journal::{self, Journal};
 use crate::model::alert::Alert;
 use crate::model::mailbox::Mailbox;
 use crate::operation::EventSink;
@@ -23,6 +24,8 @@ use std::time::{Duration, Instant};
 /// and alerts to this run.
 const CLOCK_SKEW: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
 const ALERTS_BY_ID: usize = 200;
+/// What the change journal says about a Test & Enable.
+const TEST_NOT_UNDOABLE: &str = "a Test & Enable cannot be undone: the test runs on the service, and its statuses, alerts and the Exchange side's choice of this environment stay";
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -41,16 +44,27 @@ pub struct TestEnableRequest {
     pub poll_interval_ms: Option<u64>,
     #[serde(default)]
     pub what_if: bool,
+    /// Appends one line per scheduled mailbox to this change journal (see `crate::journal`).
+    #[serde(default)]
+    pub journal_path: Option<String>,
 }
 
 pub async fn run(client: Arc<Client>, mut request: TestEnableRequest, sink: EventSink) -> Result<Value> {
     request.selection.active_only = true;
     let mailboxes = request.selection.collect(&client).await?;
-    run_for(&client, mailboxes, &request, &sink).await
+    let journal = if request.what_if { None } else { super::journaling::open(&client, request.journal_path.as_deref()).await? };
+    run_for(&client, mailboxes, &request, journal.as_ref(), &sink).await
 }
 
 /// [`run`] on mailboxes already read from `request.selection` (read again to verify and wait).
-pub async fn run_for(client: &Arc<Client>, mailboxes: Vec<Mailbox>, request: &TestEnableRequest, sink: &EventSink) -> Result<Value> {
+/// Each scheduling write is appended to `journal` as its answer arrives.
+pub async fn run_for(
+    client: &Arc<Client>,
+    mailboxes: Vec<Mailbox>,
+    request: &TestEnableRequest,
+    journal: Option<&Journal>,
+    sink: &EventSink,
+) -> Result<Value> {
     let mut counts = Counts::default();
     if request.what_if {
         for mailbox in &mailboxes {
@@ -76,12 +90,21 @@ pub async fn run_for(client: &Arc<Client>, mailboxes: Vec<Mailbox>, request: &Te
         })
         .collect();
     let outcomes = engine::run(client, items, &engine::Tuning::default(), sink, |key, result| {
+        journal::record(
+            journal,
+            || {
+                let written = super::journaling::mailbox_write(by_id.get(key)?, body.as_object()?, "TestAndEnable");
+                Some(written.irreversible(TEST_NOT_UNDOABLE))
+            },
+            result,
+        );
         let error = result.as_ref().err()?;
         Some(report::item(by_id.get(key)?, Outcome::Failed, &[], Some(error)))
     })
     .await?;
     // The rows are not needed while verifying and waiting (read again): free them now.
     drop(by_id);
+    journal.map(Journal::check).transpose()?;
     let written: Vec<String> = outcomes.iter().filter(|(_, r)| r.is_ok()).map(|(k, _)| k.clone()).collect();
     counts.failed += outcomes.len() - written.len();
 

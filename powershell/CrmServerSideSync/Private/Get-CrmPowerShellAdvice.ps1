@@ -25,6 +25,8 @@ function Get-CrmPowerShellAdvice {
         'approve_mailbox' { 'Approve it with Approve-CrmMailbox, then run Enable-CrmMailbox again.' }
         'read_alerts' { 'Get-CrmMailboxAlert lists the alerts; then run Enable-CrmMailbox again.' }
         'test_again' { 'Run Enable-CrmMailbox again.' }
+        'proxy_credential' { 'Pass the proxy''s user name and password with Connect-CrmOnline -ProxyCredential.' }
+        'certificate_authority' { 'Or give the CA''s PEM file with Connect-CrmOnline -CertificateAuthorityFile.' }
         'check_later' { 'Check later with Get-CrmMailbox (statuses) and Get-CrmMailboxAlert, or run again with a longer -Timeout.' }
         default { $null }
     }

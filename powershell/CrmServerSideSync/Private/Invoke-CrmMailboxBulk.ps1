@@ -120,6 +120,14 @@ function Invoke-CrmMailboxBulk {
     $document['what_if'] = $whatIf
     $summary = $null
     Invoke-CrmOperation -Cmdlet $Cmdlet -Connection $Connection -Method $Method -Request (ConvertTo-CrmRequestJson -Document $document) -Activity $Activity -Result ([ref]$summary) -TargetObject $target | ForEach-Object {
+        if ($_.type -eq 'changes') {
+            # Organization changes of an operation that also changes the defaults (Disable-CrmServerSideSync).
+            foreach ($c in @($_.changes | Where-Object { $null -ne $_ })) {
+                $line = Format-CrmChange -Change @($c)
+                if ($whatIf) { [void]$Cmdlet.ShouldProcess("organization $($Connection.OrganizationName)", $line) } else { Write-Verbose "Organization: $line" }
+            }
+            return
+        }
         if ($_.type -ne 'item') {
             Write-Debug "Ignoring event of type '$($_.type)'."
             return

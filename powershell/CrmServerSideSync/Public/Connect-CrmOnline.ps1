@@ -25,7 +25,11 @@ function Connect-CrmOnline {
 
     .PARAMETER Url
     The organization URL, for example https://contoso.crm.dynamics.com. Must be https (plain http
-    is accepted only for a loopback address such as a local simulator).
+    is accepted only for a loopback address such as a local simulator). Several URLs connect to
+    several environments with the same credential (an app registration is an application user in
+    each): one sign-in and one connection object per environment, returned in order; an
+    environment that cannot be connected is a non-terminating error (TargetObject: its URL) and the
+    others still connect. The last one connected becomes the default connection.
 
     .PARAMETER Proxy
     A proxy for every request of this connection (http://host:port), instead of the system proxy
@@ -127,6 +131,12 @@ function Connect-CrmOnline {
     Windows: connects with a certificate from Cert:\CurrentUser\My (or Cert:\LocalMachine\My).
 
     .EXAMPLE
+    $environments = Connect-CrmOnline -Url https://contoso.crm.dynamics.com, https://contoso-test.crm.dynamics.com, https://fabrikam.crm4.dynamics.com -ManagedIdentity
+    Invoke-CrmExchangeOnlineSetup -Connection $environments -Confirm:$false
+
+    Connects to three environments with the same managed identity and sets them up in one run.
+
+    .EXAMPLE
     Connect-CrmOnline -Url https://contoso.crm.dynamics.com -ManagedIdentity
 
     In an Azure Automation runbook (or another Azure resource): connects with the system-assigned
@@ -151,7 +161,7 @@ function Connect-CrmOnline {
     param(
         [Parameter(Mandatory, Position = 0)]
         [ValidateNotNullOrEmpty()]
-        [string] $Url,
+        [string[]] $Url,
 
         [Parameter(Mandatory, ParameterSetName = 'AccessToken')]
         [System.Security.SecureString] $AccessToken,
@@ -233,6 +243,19 @@ function Connect-CrmOnline {
         [string] $CertificateAuthorityFile
     )
 
+    # Several environments: one sign-in and one connection per URL, with the same credential. An
+    # environment that fails (sign-in, unreachable) is a non-terminating error; the others connect.
+    $urls = @($Url | Where-Object { -not [string]::IsNullOrWhiteSpace($_) })
+    if ($urls.Count -gt 1) {
+        $each = @{} + $PSBoundParameters
+        foreach ($one in $urls) {
+            $each['Url'] = @($one)
+            try { Connect-CrmOnline @each -ErrorAction Stop }
+            catch { $PSCmdlet.WriteError($_) }  # its TargetObject is the environment's URL
+        }
+        return
+    }
+    $Url = [string]$urls[0]
     $uri = $null
     if (-not [System.Uri]::TryCreate($Url, [System.UriKind]::Absolute, [ref]$uri) -or ($uri.Scheme -ne 'https' -and $uri.Scheme -ne 'http')) {
         $record = New-Object System.Management.Automation.ErrorRecord (

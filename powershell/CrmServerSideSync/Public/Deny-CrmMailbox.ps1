@@ -41,6 +41,11 @@ function Deny-CrmMailbox {
     .PARAMETER PassThru
     Write one result object per mailbox.
 
+    .PARAMETER JournalPath
+    Appends one JSON line per row written (table, row, each column's value before and after,
+    environment, outcome) to this file as the writes complete; Undo-CrmChange writes the before
+    values back.
+
     .PARAMETER Connection
     The connection to use. Defaults to the connection made by the last Connect-CrmOnline.
 
@@ -85,6 +90,9 @@ function Deny-CrmMailbox {
 
         [switch] $PassThru,
 
+        [ValidateNotNullOrEmpty()]
+        [string] $JournalPath,
+
         [PSTypeName('CrmServerSideSync.Connection')]
         [object] $Connection
     )
@@ -99,6 +107,8 @@ function Deny-CrmMailbox {
         $selection = New-CrmMailboxSelection -Collector $collector -Cmdlet $PSCmdlet -Filter $Filter -All:$All
         if ($null -eq $selection) { return }
         $request = [ordered]@{ selection = $selection; decision = 'Reject' }
+        $journal = Resolve-CrmJournalPath -Cmdlet $PSCmdlet -Path $JournalPath
+        if ($null -ne $journal) { $request['journal_path'] = $journal }
         Invoke-CrmMailboxBulk -Cmdlet $PSCmdlet -Connection $conn -Method 'StartMailboxApproval' -Request $request -Step 'RejectEmail' -Action 'Reject email of' -Activity "Rejecting email on $($conn.Url)" -ConfirmImpact High -PassThru:$PassThru
     }
 }

@@ -49,8 +49,28 @@ function Enable-CrmMailbox {
     .PARAMETER PollInterval
     How often -Wait reads the mailboxes back (a TimeSpan or milliseconds; default 5 seconds).
 
+    .PARAMETER OtherEnvironment
+    Connections to the other environments that may synchronize the same mailboxes. Before testing,
+    a readiness check reads them: a selected mailbox whose address another of them owns (it is
+    synchronized there and holds the organization-primary flag, or passed its test) is refused
+    with a non-terminating error, since Test & Enable here would turn its synchronization off
+    there.
+
+    .PARAMETER Force
+    Test & Enable the mailboxes another environment owns anyway (a warning for each).
+
+    .PARAMETER JournalPath
+    Appends one JSON line per row written (table, row, each column's value before and after,
+    environment, outcome) to this file as the writes complete; Undo-CrmChange writes the before
+    values back.
+
     .PARAMETER Connection
     The connection to use. Defaults to the connection made by the last Connect-CrmOnline.
+
+    .EXAMPLE
+    Enable-CrmMailbox -All -Connection $test -OtherEnvironment $production
+
+    Tests the mailboxes of a test environment, except those production already synchronizes.
 
     .EXAMPLE
     Get-CrmEmailServerProfile -Name 'Microsoft Exchange Online' | Enable-CrmMailbox -Wait
@@ -105,6 +125,14 @@ function Enable-CrmMailbox {
         [ValidateNotNull()]
         [object] $PollInterval,
 
+        [ValidateNotNullOrEmpty()]
+        [string] $JournalPath,
+
+        [PSTypeName('CrmServerSideSync.Connection')]
+        [object[]] $OtherEnvironment,
+
+        [switch] $Force,
+
         [PSTypeName('CrmServerSideSync.Connection')]
         [object] $Connection
     )
@@ -128,8 +156,13 @@ function Enable-CrmMailbox {
     end {
         $selection = New-CrmMailboxSelection -Collector $collector -Cmdlet $PSCmdlet -Filter $Filter -All:$All
         if ($null -eq $selection) { return }
+        if (@($OtherEnvironment | Where-Object { $null -ne $_ }).Count -gt 0) {
+            $selection = Resolve-CrmOwnershipRefusal -Cmdlet $PSCmdlet -Connection $conn -Others @($OtherEnvironment | Where-Object { $null -ne $_ }) -Selection $selection -Force:$Force
+        }
         $request = [ordered]@{ selection = $selection; sync_with_this_org_only = [bool]$SyncWithThisOrgOnly; wait = [bool]$Wait; timeout_secs = $timeoutSecs }
         if ($null -ne $pollMs) { $request['poll_interval_ms'] = $pollMs }
+        $journal = Resolve-CrmJournalPath -Cmdlet $PSCmdlet -Path $JournalPath
+        if ($null -ne $journal) { $request['journal_path'] = $journal }
         Invoke-CrmMailboxBulk -Cmdlet $PSCmdlet -Connection $conn -Method 'StartMailboxTestEnable' -Request $request -Step 'TestAndEnable' -Action 'Test & Enable' -Activity "Test & Enable mailboxes on $($conn.Url)" -ConfirmImpact Medium -PassThru
     }
 }

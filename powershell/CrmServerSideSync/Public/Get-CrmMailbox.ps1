@@ -22,7 +22,18 @@ function Get-CrmMailbox {
     How many mailboxes to read per request.
 
     .PARAMETER Connection
-    The connection to use. Defaults to the connection made by the last Connect-CrmOnline.
+    The connection to use. Defaults to the connection made by the last Connect-CrmOnline. Several
+    connections (one per environment) are read concurrently; every mailbox then carries an
+    Environment property ("Organization (URL)"), and an environment that cannot be read is a
+    non-terminating error (TargetObject: its connection) that does not stop the others.
+
+    .PARAMETER ThrottleLimit
+    With several connections: how many environments are read at once (default 4).
+
+    .EXAMPLE
+    Get-CrmMailbox -Connection (Connect-CrmOnline -Url https://contoso.crm.dynamics.com, https://contoso-test.crm.dynamics.com -ManagedIdentity) | Group-Object Environment, IncomingEmail
+
+    Reads the mailboxes of two environments at once and counts their incoming delivery methods per environment.
 
     .EXAMPLE
     Get-CrmMailbox | Group-Object State
@@ -61,10 +72,16 @@ function Get-CrmMailbox {
         [int] $PageSize,
 
         [PSTypeName('CrmServerSideSync.Connection')]
-        [object] $Connection
+        [object[]] $Connection,
+
+        [ValidateRange(1, 64)]
+        [int] $ThrottleLimit = 4
     )
     begin {
-        $conn = Resolve-CrmConnection -Cmdlet $PSCmdlet -Connection $Connection
+        $connections = @($Connection | Where-Object { $null -ne $_ })
+        if ($connections.Count -le 1) { $connections = @(Resolve-CrmConnection -Cmdlet $PSCmdlet -Connection ($connections | Select-Object -First 1)) }
+        else { foreach ($c in $connections) { [void](Resolve-CrmConnection -Cmdlet $PSCmdlet -Connection $c) } }
+        $conn = $connections[0]
     }
     process {
         $document = [ordered]@{ name = $Name; email_address = $EmailAddress; server_profile = $ServerProfile }
@@ -74,6 +91,21 @@ function Get-CrmMailbox {
         if ([string]::IsNullOrEmpty($target)) { $target = $EmailAddress }
         if ([string]::IsNullOrEmpty($target)) { $target = $ServerProfile }
         if ([string]::IsNullOrEmpty($target)) { $target = $conn.Url }
+        if ($connections.Count -gt 1) {
+            # Every environment read concurrently; each mailbox carries its Environment.
+            $operations = @(foreach ($c in $connections) { @{ Connection = $c; Method = 'StartMailboxList'; Request = $query; State = "$($c.OrganizationName) ($($c.Url))" } })
+            Invoke-CrmOperationSet -Cmdlet $PSCmdlet -Operations $operations -Activity 'Reading mailboxes from' -ThrottleLimit $ThrottleLimit -OnEvent {
+                param($entry, $evt)
+                if ($evt.type -ne 'items') { return }
+                foreach ($m in @($evt.items | Where-Object { $null -ne $_ } | ConvertTo-CrmPascalObject -TypeName 'CrmServerSideSync.Mailbox')) {
+                    Add-Member -InputObject $m -MemberType NoteProperty -Name Environment -Value $entry.State -PassThru
+                }
+            }
+            foreach ($op in $operations) {
+                if ($null -ne $op['Error']) { $PSCmdlet.WriteError((New-CrmEnvironmentErrorRecord -Record $op['Error'] -Environment $op.State -TargetObject $op.Connection)) }
+            }
+            return
+        }
         $summary = $null
         Invoke-CrmOperation -Cmdlet $PSCmdlet -Connection $conn -Method 'StartMailboxList' -Request $query -Activity ('Reading mailboxes from ' + $conn.Url) -Result ([ref]$summary) -TargetObject $target | ForEach-Object {
             if ($_.type -eq 'items') {

@@ -51,8 +51,34 @@ function Invoke-CrmExchangeOnlineSetup {
     .PARAMETER PollInterval
     How often -Wait reads the mailboxes back (a TimeSpan or milliseconds; default 5 seconds).
 
+    .PARAMETER JournalPath
+    Appends one JSON line per row written (table, row, each column's value before and after,
+    environment, outcome) to this file as the writes complete; Undo-CrmChange writes the before
+    values back.
+
     .PARAMETER Connection
-    The connection to use. Defaults to the connection made by the last Connect-CrmOnline.
+    The connection to use. Defaults to the connection made by the last Connect-CrmOnline. Several
+    connections (one per environment, as from Connect-CrmOnline -Url a,b,c) run the setup in
+    every environment concurrently, each through its own connection and limits; the result is one
+    CrmServerSideSync.MultiEnvironmentSetupReport with a summary per environment and every mailbox
+    row tagged with its Environment. An environment that fails (privilege, unreachable) is reported
+    for that environment (a non-terminating error) and does not stop the others.
+
+    .PARAMETER ThrottleLimit
+    With several connections: how many environments run at once (default 4).
+
+    .PARAMETER Environment
+    What the environment is (the Power Platform types). Anything but Production declares it
+    non-production: the setup then refuses -SyncWithThisOrgOnly (marking its mailboxes
+    organization-primary would take appointments, contacts and tasks away from production)
+    unless -Force. Microsoft recommends no synchronization at all in non-production environments
+    (Disable-CrmServerSideSync).
+
+    .PARAMETER Force
+    Marks mailboxes organization-primary in an environment declared non-production. With several connections, the setup first reads every environment's mailboxes (one read
+    each) and leaves out of each environment the addresses another given environment owns
+    (synchronized there with the organization-primary flag, or tested there): Test & Enable would
+    turn their synchronization off there. -Force skips that check and sets them up everywhere.
 
     .EXAMPLE
     Invoke-CrmExchangeOnlineSetup -WhatIf
@@ -73,11 +99,18 @@ function Invoke-CrmExchangeOnlineSetup {
 
     Sets up two mailboxes and waits at most five minutes for their tests.
 
+    .EXAMPLE
+    $all = Connect-CrmOnline -Url https://contoso.crm.dynamics.com, https://contoso-emea.crm4.dynamics.com -ManagedIdentity
+    $report = Invoke-CrmExchangeOnlineSetup -Connection $all -JournalPath ./setup.jsonl -Confirm:$false
+    $report.Environments | Format-Table Organization, Status, MailboxCount, Failed, Error
+
+    Sets up two environments in one run, with one journal for both, and shows each environment's outcome.
+
     .OUTPUTS
-    CrmServerSideSync.SetupReport
+    CrmServerSideSync.SetupReport, or CrmServerSideSync.MultiEnvironmentSetupReport with several connections
     #>
     [CmdletBinding(SupportsShouldProcess, ConfirmImpact = 'Medium')]
-    [OutputType('CrmServerSideSync.SetupReport')]
+    [OutputType('CrmServerSideSync.SetupReport', 'CrmServerSideSync.MultiEnvironmentSetupReport')]
     param(
         [Parameter(Position = 0)]
         [ValidateNotNullOrEmpty()]
@@ -105,11 +138,25 @@ function Invoke-CrmExchangeOnlineSetup {
         [ValidateNotNull()]
         [object] $PollInterval,
 
+        [ValidateNotNullOrEmpty()]
+        [string] $JournalPath,
+
         [PSTypeName('CrmServerSideSync.Connection')]
-        [object] $Connection
+        [object[]] $Connection,
+
+        [ValidateRange(1, 64)]
+        [int] $ThrottleLimit = 4,
+
+        [ValidateSet('Production', 'Sandbox', 'Developer', 'Trial', 'Default')]
+        [string] $Environment,
+
+        [switch] $Force
     )
     begin {
-        $conn = Resolve-CrmConnection -Cmdlet $PSCmdlet -Connection $Connection
+        $connections = @($Connection | Where-Object { $null -ne $_ })
+        if ($connections.Count -le 1) { $connections = @(Resolve-CrmConnection -Cmdlet $PSCmdlet -Connection ($connections | Select-Object -First 1)) }
+        else { foreach ($c in $connections) { [void](Resolve-CrmConnection -Cmdlet $PSCmdlet -Connection $c) } }
+        $conn = $connections[0]
         $collector = New-CrmSelectionCollector -BoundParameters $PSBoundParameters
         try {
             $timeoutSecs = ConvertTo-CrmTimeoutSeconds -Value $Timeout
@@ -134,6 +181,14 @@ function Invoke-CrmExchangeOnlineSetup {
     }
     end {
         # The whole procedure is meant for every mailbox: an empty selection means all active ones.
+        if ($SyncWithThisOrgOnly -and $PSBoundParameters.ContainsKey('Environment') -and $Environment -ne 'Production' -and -not $Force) {
+            $record = New-Object System.Management.Automation.ErrorRecord (
+                (New-Object System.InvalidOperationException ("The environment is declared $Environment (non-production): the setup does not mark its mailboxes organization-primary (-SyncWithThisOrgOnly), which would take their appointments, contacts and tasks away from production. Nothing was changed.")),
+                'CrmSync.NonProductionPrimary', [System.Management.Automation.ErrorCategory]::InvalidOperation, $Environment)
+            $record.ErrorDetails = New-Object System.Management.Automation.ErrorDetails ($record.Exception.Message)
+            $record.ErrorDetails.RecommendedAction = 'Leave out -SyncWithThisOrgOnly, turn synchronization off with Disable-CrmServerSideSync, or add -Force if this environment really should own the mailboxes.'
+            $PSCmdlet.ThrowTerminatingError($record)
+        }
         $selection = New-CrmMailboxSelection -Collector $collector -Cmdlet $PSCmdlet -Filter $Filter -All
         if ($null -eq $selection) { return }
         $whatIf = [bool]$WhatIfPreference
@@ -146,58 +201,35 @@ function Invoke-CrmExchangeOnlineSetup {
             timeout_secs            = $timeoutSecs
         }
         if ($null -ne $pollMs) { $request['poll_interval_ms'] = $pollMs }
+        $journal = Resolve-CrmJournalPath -Cmdlet $PSCmdlet -Path $JournalPath
+        if ($null -ne $journal) { $request['journal_path'] = $journal }
         $activity = "Exchange Online setup on $($conn.Url)"
         $target = Format-CrmSelection -Selection $selection
-        if (-not $whatIf) {
+        if (-not $whatIf -and $connections.Count -gt 1) {
+            $names = @($connections | ForEach-Object { "$($_.OrganizationName) ($($_.Url))" }) -join ', '
+            if (-not $PSCmdlet.ShouldProcess("$($connections.Count) environments: $names", 'Set up server-side synchronization')) { return }
+        }
+        elseif (-not $whatIf) {
             $go = Confirm-CrmOperation -Cmdlet $PSCmdlet -Connection $conn -Method 'StartSetup' -Request $request -Action 'Set up server-side synchronization for' -Target $target -ConfirmImpact Medium -Activity $activity
             if (-not $go) { return }
         }
         $request['what_if'] = $whatIf
 
         $startedAt = [DateTime]::Now
-        $rows = [CrmServerSideSync.SetupMailbox]::NewIndex()
-        $checks = New-Object 'System.Collections.Generic.List[object]'
-        $orgChanges = New-Object 'System.Collections.Generic.List[object]'
-        $alerts = New-Object 'System.Collections.Generic.List[object]'
+        if ($connections.Count -gt 1) {
+            # Readiness across environments: an address one of them owns is not tested in another.
+            $owners = $null
+            if (-not $Force) { $owners = Get-CrmAddressOwner -Cmdlet $PSCmdlet -Connections $connections }
+            Invoke-CrmMultiEnvironmentSetup -Cmdlet $PSCmdlet -Connections $connections -Request $request -WhatIf $whatIf -ThrottleLimit $ThrottleLimit -StartedAt $startedAt -Owners $owners
+            return
+        }
+        $state = New-CrmSetupState -Connection $conn -WhatIf $whatIf
         $summary = $null
         Invoke-CrmOperation -Cmdlet $PSCmdlet -Connection $conn -Method 'StartSetup' -Request (ConvertTo-CrmRequestJson -Document $request) -Activity $activity -Result ([ref]$summary) -TargetObject $target | ForEach-Object {
-            $evt = $_
-            switch ([string]$evt.type) {
-                'check' {
-                    $check = ConvertTo-CrmReadinessCheck -Check $evt
-                    $checks.Add($check)
-                    if ($check.Status -eq 'Warning') { Write-Verbose "Readiness check $($check.Check) (Warning): $($check.Message)" }
-                    if ($check.Status -eq 'Fail') { Write-Warning ("Readiness check $($check.Check) ($($check.Status)): $($check.Message) $($check.Remedy)".TrimEnd()) }
-                }
-                'changes' {
-                    foreach ($c in @($evt.changes | Where-Object { $null -ne $_ })) {
-                        $change = [pscustomobject][ordered]@{
-                            PSTypeName = 'CrmServerSideSync.OrganizationChange'
-                            Target     = [string]$c.target
-                            Field      = [string]$c.field
-                            From       = Format-CrmValue $c.from
-                            To         = Format-CrmValue $c.to
-                        }
-                        $orgChanges.Add($change)
-                        $line = Format-CrmChange -Change @($c)
-                        if ($whatIf) { [void]$PSCmdlet.ShouldProcess("$($change.Target) $($conn.OrganizationName)", $line) }
-                        else { Write-Verbose "Organization: $line" }
-                    }
-                }
-                'item' {
-                    $result = ConvertTo-CrmMailboxResult -ItemEvent $evt
-                    $row = Add-CrmSetupItem -Rows $rows -Result $result -Alerts $alerts
-                    $label = Get-CrmMailboxLabel -Item $result
-                    if ($evt.PSObject.Properties['error'] -and $null -ne $evt.error) {
-                        $PSCmdlet.WriteError((New-CrmItemErrorRecord -ErrorDocument $evt.error -TargetObject $row -Label "$label ($($result.Step))"))
-                    }
-                    elseif (-not $whatIf) { Write-Verbose ("$label $($result.Step): $($result.Outcome) $($result.Changes)".TrimEnd()) }
-                }
-                default { Write-Debug "Ignoring event of type '$($evt.type)'." }
-            }
+            Add-CrmSetupEvent -Cmdlet $PSCmdlet -State $state -Event $_
         }
 
-        $report = Complete-CrmSetupReport -Rows $rows -Result $summary -WhatIf $whatIf -Checks $checks.ToArray() -OrganizationChanges $orgChanges.ToArray() -Alerts $alerts.ToArray() -Connection $conn -StartedAt $startedAt
+        $report = Complete-CrmSetupReport -Rows $state.Rows -Result $summary -WhatIf $whatIf -Checks $state.Checks.ToArray() -OrganizationChanges $state.OrgChanges.ToArray() -Alerts $state.Alerts.ToArray() -Connection $conn -StartedAt $startedAt
         if ($whatIf) {
             foreach ($row in @($report.Mailboxes | Where-Object { $_.Result -eq 'WillChange' })) {
                 [void]$PSCmdlet.ShouldProcess((Get-CrmMailboxLabel -Item $row), $row.Changes)

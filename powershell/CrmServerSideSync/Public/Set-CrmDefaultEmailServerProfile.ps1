@@ -16,6 +16,11 @@ function Set-CrmDefaultEmailServerProfile {
     .PARAMETER PassThru
     Return the defaults (CrmServerSideSync.MailboxDefaults) after the change.
 
+    .PARAMETER JournalPath
+    Appends one JSON line per row written (table, row, each column's value before and after,
+    environment, outcome) to this file as the writes complete; Undo-CrmChange writes the before
+    values back.
+
     .PARAMETER Connection
     The connection to use. Defaults to the connection made by the last Connect-CrmOnline.
 
@@ -42,6 +47,9 @@ function Set-CrmDefaultEmailServerProfile {
 
         [switch] $PassThru,
 
+        [ValidateNotNullOrEmpty()]
+        [string] $JournalPath,
+
         [PSTypeName('CrmServerSideSync.Connection')]
         [object] $Connection
     )
@@ -49,7 +57,10 @@ function Set-CrmDefaultEmailServerProfile {
         $conn = Resolve-CrmConnection -Cmdlet $PSCmdlet -Connection $Connection
     }
     process {
-        $defaults = Invoke-CrmDefaultsChange -Cmdlet $PSCmdlet -Connection $conn -Request ([ordered]@{ server_profile = $ServerProfile })
+        $request = [ordered]@{ server_profile = $ServerProfile }
+        $journal = Resolve-CrmJournalPath -Cmdlet $PSCmdlet -Path $JournalPath
+        if ($null -ne $journal) { $request['journal_path'] = $journal }
+        $defaults = Invoke-CrmDefaultsChange -Cmdlet $PSCmdlet -Connection $conn -Request $request
         if ($PassThru) { ConvertTo-CrmMailboxDefaults -Defaults $defaults }
     }
 }

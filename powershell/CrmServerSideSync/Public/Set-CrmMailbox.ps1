@@ -58,6 +58,11 @@ function Set-CrmMailbox {
     .PARAMETER PassThru
     Write one result object per mailbox.
 
+    .PARAMETER JournalPath
+    Appends one JSON line per row written (table, row, each column's value before and after,
+    environment, outcome) to this file as the writes complete; Undo-CrmChange writes the before
+    values back.
+
     .PARAMETER Connection
     The connection to use. Defaults to the connection made by the last Connect-CrmOnline.
 
@@ -121,6 +126,9 @@ function Set-CrmMailbox {
 
         [switch] $PassThru,
 
+        [ValidateNotNullOrEmpty()]
+        [string] $JournalPath,
+
         [PSTypeName('CrmServerSideSync.Connection')]
         [object] $Connection
     )
@@ -143,6 +151,8 @@ function Set-CrmMailbox {
             $request['appointments_contacts_tasks'] = $AppointmentsContactsTasks
         }
         if ($PSBoundParameters.ContainsKey('SyncWithThisOrgOnly')) { $request['sync_with_this_org_only'] = [bool]$SyncWithThisOrgOnly }
+        $journal = Resolve-CrmJournalPath -Cmdlet $PSCmdlet -Path $JournalPath
+        if ($null -ne $journal) { $request['journal_path'] = $journal }
         Invoke-CrmMailboxBulk -Cmdlet $PSCmdlet -Connection $conn -Method 'StartMailboxConfigure' -Request $request -Step 'MailboxSettings' -Action 'Configure' -Activity "Configuring mailboxes on $($conn.Url)" -ConfirmImpact Medium -PassThru:$PassThru
     }
 }

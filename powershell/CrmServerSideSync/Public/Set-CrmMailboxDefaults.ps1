@@ -31,6 +31,11 @@ function Set-CrmMailboxDefaults {
     .PARAMETER PassThru
     Return the defaults (CrmServerSideSync.MailboxDefaults) after the change.
 
+    .PARAMETER JournalPath
+    Appends one JSON line per row written (table, row, each column's value before and after,
+    environment, outcome) to this file as the writes complete; Undo-CrmChange writes the before
+    values back.
+
     .PARAMETER Connection
     The connection to use. Defaults to the connection made by the last Connect-CrmOnline.
 
@@ -67,6 +72,9 @@ function Set-CrmMailboxDefaults {
 
         [switch] $PassThru,
 
+        [ValidateNotNullOrEmpty()]
+        [string] $JournalPath,
+
         [PSTypeName('CrmServerSideSync.Connection')]
         [object] $Connection
     )
@@ -86,6 +94,8 @@ function Set-CrmMailboxDefaults {
             'CrmSync.NothingToSet', [System.Management.Automation.ErrorCategory]::InvalidArgument, $null)
         $PSCmdlet.ThrowTerminatingError($record)
     }
+    $journal = Resolve-CrmJournalPath -Cmdlet $PSCmdlet -Path $JournalPath
+    if ($null -ne $journal) { $request['journal_path'] = $journal }
     $defaults = Invoke-CrmDefaultsChange -Cmdlet $PSCmdlet -Connection $conn -Request $request
     if ($PassThru) { ConvertTo-CrmMailboxDefaults -Defaults $defaults }
 }

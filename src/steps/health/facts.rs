@@ -230,6 +230,8 @@ impl Facts {
             test_scheduled: self.test_scheduled,
             test_completed_on: self.test_completed_on.clone(),
             sync_with_this_org_only: false,
+            // Not a health column: the repair's Test & Enable does not set the primary flag.
+            act_sync_org_flag: false,
             state: self.state.clone(),
             etag: None,
         }

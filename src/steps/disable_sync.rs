@@ -1,0 +1,63 @@
+//! Turn server-side synchronization off, for sandboxes and copies of production: the
+//! organization's default delivery methods and every selected mailbox's become None, and a
+//! scheduled Test & Enable is unscheduled. Microsoft recommends exactly this for non-production
+//! environments and after an "Everything" copy (day-two-reference §5): one Exchange mailbox
+//! synchronizes with one environment, so a copy left on server-side sync takes the mailbox away
+//! from production the next time it is tested.
+
+use super::mailbox_settings::{self, Desired};
+use super::mailboxes::MailboxSelection;
+use super::org_defaults;
+use crate::client::Client;
+use crate::error::Result;
+use crate::model::options::{APPOINTMENTS_CONTACTS_TASKS, INCOMING_EMAIL, OUTGOING_EMAIL};
+use crate::operation::EventSink;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DisableRequest {
+    pub version: u32,
+    #[serde(default)]
+    pub selection: MailboxSelection,
+    #[serde(default)]
+    pub what_if: bool,
+    /// Appends one line per written row to this change journal (see `crate::journal`).
+    #[serde(default)]
+    pub journal_path: Option<String>,
+}
+
+const NONE: &str = "None";
+
+/// The organization first (new mailboxes get None from then on), then the mailboxes in bulk.
+/// Events: a `changes` event (step Defaults), then the mailboxes' `item` and `progress` events
+/// (step MailboxSettings). Result `{"version":1,"what_if","mailboxes","steps":[…]}`.
+pub async fn run(client: Arc<Client>, request: DisableRequest, sink: EventSink) -> Result<Value> {
+    let journal = if request.what_if { None } else { super::journaling::open(&client, request.journal_path.as_deref()).await? };
+    let journal = journal.as_ref();
+    let defaults = org_defaults::DefaultsRequest {
+        version: 1,
+        incoming_email: Some(NONE.into()),
+        outgoing_email: Some(NONE.into()),
+        appointments_contacts_tasks: Some(NONE.into()),
+        what_if: request.what_if,
+        ..Default::default()
+    };
+    let outcome = org_defaults::apply(&client, &defaults, journal).await?;
+    let defaults_step = org_defaults::report_step(&outcome, request.what_if, &sink).await?;
+
+    let selection = MailboxSelection { active_only: true, ..request.selection };
+    let mailboxes = selection.collect(&client).await?;
+    let target = Desired {
+        incoming: INCOMING_EMAIL.value(NONE),
+        outgoing: OUTGOING_EMAIL.value(NONE),
+        act: APPOINTMENTS_CONTACTS_TASKS.value(NONE),
+        clear_test_schedule: true,
+        ..Desired::default()
+    };
+    let settings_step =
+        mailbox_settings::apply(&client, &mailboxes, &target, request.what_if, journal, &sink.for_step("MailboxSettings")).await?;
+    Ok(json!({"version": 1, "what_if": request.what_if, "mailboxes": mailboxes.len(), "steps": [defaults_step, settings_step]}))
+}
