@@ -17,6 +17,8 @@ function New-CrmSelectionCollector {
         Names    = New-Object 'System.Collections.Generic.List[string]'
         Emails   = New-Object 'System.Collections.Generic.List[string]'
         Profiles = New-Object 'System.Collections.Generic.List[string]'
+        # -Mailbox: names, addresses or ids as typed; the library tells them apart.
+        Identities = New-Object 'System.Collections.Generic.List[string]'
         Piped    = 0
     }
 }
@@ -105,10 +107,20 @@ function New-CrmMailboxSelection {
         }
     }
 
+    $identities = New-Object 'System.Collections.Generic.List[string]'
+    foreach ($value in @($Collector.Identities) + @($direct['Mailbox'])) {
+        if (-not [string]::IsNullOrWhiteSpace($value) -and -not $identities.Contains([string]$value)) { $identities.Add([string]$value) }
+    }
+
     $selection = [ordered]@{}
     $filters = New-Object 'System.Collections.Generic.List[string]'
     $kinds = @(@($ids, $names, $emails) | Where-Object { $_.Count -gt 0 }).Count
-    if ($kinds -gt 1) {
+    if ($identities.Count -gt 0) {
+        # Identities add up with ids, names and addresses: the library resolves each by its shape
+        # (an id, an address with '@', else a name) and escapes it.
+        $selection['mailboxes'] = @(@($identities) + @($ids) + @($names) + @($emails))
+    }
+    elseif ($kinds -gt 1) {
         # Identities of different kinds (ids, names, addresses) add up: one "or" filter for all of them.
         $terms = New-Object 'System.Collections.Generic.List[string]'
         $guid = [guid]::Empty
@@ -145,7 +157,10 @@ function New-CrmMailboxSelection {
         $filters.Add('(' + (@($profiles | ForEach-Object { '_emailserverprofile_value eq ' + ([guid]$_).ToString() }) -join ' or ') + ')')
     }
     if (-not [string]::IsNullOrWhiteSpace($Filter)) { $filters.Add('(' + $Filter.Trim() + ')') }
-    if ($filters.Count -gt 0) { $selection['filter'] = ($filters -join ' and ') }
+    # A -Filter alone goes as given (the library parenthesizes it among its own conditions and
+    # checks its length against what the user typed).
+    if ($filters.Count -eq 1 -and -not [string]::IsNullOrWhiteSpace($Filter)) { $selection['filter'] = $Filter.Trim() }
+    elseif ($filters.Count -gt 0) { $selection['filter'] = ($filters -join ' and ') }
 
     if ($selection.Count -eq 0) {
         if ($Cmdlet.MyInvocation.ExpectingInput) {
@@ -154,7 +169,7 @@ function New-CrmMailboxSelection {
         }
         if (-not $All) {
             $record = New-Object System.Management.Automation.ErrorRecord (
-                (New-Object System.ArgumentException ('No mailboxes were selected. Pipe mailboxes in (for example from Get-CrmMailbox), or give -MailboxId, -Name, -EmailAddress, -ServerProfile or -Filter; to work on every active mailbox, say so with -All.')),
+                (New-Object System.ArgumentException ('No mailboxes were selected. Pipe mailboxes in (for example from Get-CrmMailbox), or give -Mailbox (names, addresses or ids), -MailboxId, -Name, -EmailAddress, -ServerProfile or -Filter; to work on every active mailbox, say so with -All.')),
                 'CrmSync.EmptySelection', [System.Management.Automation.ErrorCategory]::InvalidArgument, $null)
             $Cmdlet.ThrowTerminatingError($record)
         }
@@ -168,6 +183,7 @@ function Format-CrmSelection {
     [OutputType([string])]
     param([Parameter(Mandatory)] [System.Collections.IDictionary] $Selection)
     $parts = New-Object 'System.Collections.Generic.List[string]'
+    if ($Selection.Contains('mailboxes')) { $parts.Add("$(@($Selection['mailboxes']).Count) mailbox(es) by identity") }
     if ($Selection.Contains('mailbox_ids')) { $parts.Add("$(@($Selection['mailbox_ids']).Count) mailbox(es) by id") }
     if ($Selection.Contains('name')) { $parts.Add("name '$($Selection['name'])'") }
     if ($Selection.Contains('email_address')) { $parts.Add("address '$($Selection['email_address'])'") }
