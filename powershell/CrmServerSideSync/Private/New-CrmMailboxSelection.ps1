@@ -2,77 +2,6 @@
 # Invoke-CrmExchangeOnlineSetup): the cmdlets collect what is piped in (process{}) and what was
 # given as parameters, then build ONE selection document for ONE native operation (end{}).
 
-function New-CrmSelectionCollector {
-    <#
-    .SYNOPSIS
-    A collector for the mailboxes a bulk cmdlet works on. Call in begin{} with $PSBoundParameters:
-    it remembers which selection parameters were given directly (they are applied once, in end{}).
-    #>
-    [CmdletBinding()]
-    [OutputType([hashtable])]
-    param([Parameter(Mandatory)] [System.Collections.IDictionary] $BoundParameters)
-    @{
-        Direct   = @{} + $BoundParameters
-        Ids      = New-Object 'System.Collections.Generic.List[string]'
-        Names    = New-Object 'System.Collections.Generic.List[string]'
-        Emails   = New-Object 'System.Collections.Generic.List[string]'
-        Profiles = New-Object 'System.Collections.Generic.List[string]'
-        # -Mailbox: names, addresses or ids as typed; the library tells them apart.
-        Identities = New-Object 'System.Collections.Generic.List[string]'
-        Piped    = 0
-    }
-}
-
-function Add-CrmSelectionInput {
-    <#
-    .SYNOPSIS
-    Adds one piped object's identity to the collector (call in process{} with the bound values).
-    .DESCRIPTION
-    A piped object may bind several parameters by property name (a mailbox has MailboxId, Name
-    and EmailAddress; a profile has ProfileId and Name). The most precise one wins: MailboxId,
-    then a server profile (ProfileId), then Name, then EmailAddress. Parameters given directly
-    on the command line are ignored here: they are applied once by New-CrmMailboxSelection.
-    #>
-    [CmdletBinding()]
-    param(
-        [Parameter(Mandatory)] [hashtable] $Collector,
-        [Parameter(Mandatory)] [System.Management.Automation.PSCmdlet] $Cmdlet,
-        [AllowNull()] [string[]] $MailboxId,
-        [AllowNull()] [string[]] $Name,
-        [AllowNull()] [string[]] $EmailAddress,
-        [AllowNull()] [string] $ServerProfile
-    )
-    if (-not $Cmdlet.MyInvocation.ExpectingInput) { return }
-    $direct = $Collector.Direct
-    $Collector.Piped++
-    $ids = @($MailboxId | Where-Object { -not [string]::IsNullOrWhiteSpace($_) })
-    if (-not $direct.ContainsKey('MailboxId') -and $ids.Count -gt 0) {
-        foreach ($id in $ids) { $Collector.Ids.Add($id.Trim()) }
-        return
-    }
-    if (-not $direct.ContainsKey('ServerProfile') -and -not [string]::IsNullOrWhiteSpace($ServerProfile)) {
-        $Collector.Profiles.Add($ServerProfile.Trim())
-        return
-    }
-    $names = @($Name | Where-Object { -not [string]::IsNullOrWhiteSpace($_) })
-    if (-not $direct.ContainsKey('Name') -and $names.Count -gt 0) {
-        foreach ($n in $names) { $Collector.Names.Add($n) }
-        return
-    }
-    $emails = @($EmailAddress | Where-Object { -not [string]::IsNullOrWhiteSpace($_) })
-    if (-not $direct.ContainsKey('EmailAddress') -and $emails.Count -gt 0) {
-        foreach ($e in $emails) { $Collector.Emails.Add($e.Trim()) }
-    }
-}
-
-function ConvertTo-CrmODataString {
-    <# .SYNOPSIS An OData string literal: single quotes doubled, the whole value quoted. #>
-    [CmdletBinding()]
-    [OutputType([string])]
-    param([Parameter(Mandatory)] [AllowEmptyString()] [string] $Value)
-    "'" + $Value.Replace("'", "''") + "'"
-}
-
 function New-CrmMailboxSelection {
     <#
     .SYNOPSIS
@@ -175,20 +104,4 @@ function New-CrmMailboxSelection {
         }
     }
     $selection
-}
-
-function Format-CrmSelection {
-    <# .SYNOPSIS A short description of a selection for messages ("3 mailboxes by id", "all active mailboxes"). #>
-    [CmdletBinding()]
-    [OutputType([string])]
-    param([Parameter(Mandatory)] [System.Collections.IDictionary] $Selection)
-    $parts = New-Object 'System.Collections.Generic.List[string]'
-    if ($Selection.Contains('mailboxes')) { $parts.Add("$(@($Selection['mailboxes']).Count) mailbox(es) by identity") }
-    if ($Selection.Contains('mailbox_ids')) { $parts.Add("$(@($Selection['mailbox_ids']).Count) mailbox(es) by id") }
-    if ($Selection.Contains('name')) { $parts.Add("name '$($Selection['name'])'") }
-    if ($Selection.Contains('email_address')) { $parts.Add("address '$($Selection['email_address'])'") }
-    if ($Selection.Contains('server_profile')) { $parts.Add("server profile '$($Selection['server_profile'])'") }
-    if ($Selection.Contains('filter')) { $parts.Add("filter $($Selection['filter'])") }
-    if ($parts.Count -eq 0) { return 'all active mailboxes' }
-    'active mailboxes with ' + ($parts -join ', ')
 }
