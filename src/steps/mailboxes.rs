@@ -1,13 +1,13 @@
 //! Which mailboxes a step works on (the selection), and reading them page by page.
 
 use crate::client::Client;
+use crate::documents::{self, Event, ItemsEvent, ListResult, ProgressEvent};
 use crate::error::{Error, Result};
 use crate::model::PREFER_ANNOTATIONS;
 use crate::model::mailbox::{COLUMNS, Mailbox};
 use crate::operation::EventSink;
 use crate::webapi::odata::{Query, eq_string, guid_literal};
 use serde::Deserialize;
-use serde_json::{Value, json};
 use std::sync::Arc;
 
 /// Ids per `mailboxid eq … or …` query: keeps the URL far below the service's limits.
@@ -177,13 +177,8 @@ impl MailboxSelection {
         };
         if let Some(identities) = identities {
             // Identities and ids add up: every one becomes a condition of one `or`.
-            let conditions = ids
-                .unwrap_or_default()
-                .into_iter()
-                .map(Identity::Id)
-                .chain(identities)
-                .map(|identity| identity.condition())
-                .collect();
+            let conditions =
+                ids.unwrap_or_default().into_iter().map(Identity::Id).chain(identities).map(|identity| identity.condition()).collect();
             return Ok(or_groups(conditions, IDENTITY_TERMS_PER_QUERY).into_iter().map(|group| q.clone().filter(group)).collect());
         }
         let Some(ids) = ids else { return Ok(vec![q]) };
@@ -287,22 +282,20 @@ impl AsyncPageFn for Stream<'_> {
         self.count += items.len();
         let (pages, count, sink) = (self.pages, self.count, self.sink);
         async move {
-            sink.send(json!({"version": 1, "type": "items", "page": pages, "items": items})).await?;
-            sink.send(
-                json!({"version": 1, "type": "progress", "done": count, "message": format!("Read {count} mailboxes ({pages} pages)")}),
-            )
-            .await
+            sink.send(documents::to_value(Event::<Mailbox>::Items(ItemsEvent { page: pages, items }))).await?;
+            let progress = ProgressEvent { done: count, total: None, message: format!("Read {count} mailboxes ({pages} pages)") };
+            sink.send(documents::to_value(Event::<Mailbox>::Progress(progress))).await
         }
     }
 }
 
 /// Streams `{"type":"items"}` events (one per page) and `{"type":"progress"}` events; the
 /// result is the count. Pages are never all held in memory at once.
-pub async fn list(client: Arc<Client>, query: MailboxQuery, sink: EventSink) -> Result<Value> {
+pub async fn list(client: Arc<Client>, query: MailboxQuery, sink: EventSink) -> Result<ListResult> {
     let page_size = query.page_size.unwrap_or(client.config.page_size);
     let mut stream = Stream { sink: &sink, pages: 0, count: 0 };
     let count = query.selection.for_each_page(&client, page_size, &mut stream).await?;
-    Ok(json!({"version": 1, "count": count, "pages": stream.pages}))
+    Ok(ListResult { count, pages: stream.pages })
 }
 
 impl<T: AsyncPageFn + Send> AsyncPageFn for &mut T {
