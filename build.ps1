@@ -11,7 +11,12 @@ Test    : Build, cargo test --workspace, then the Pester 5 tests under powershel
 Demo    : Build, start the simulator, then run the whole procedure through the module: connect with
           client credentials, readiness checks, the setup plan (-WhatIf), the setup with Test &
           Enable (-Wait), the same setup again (idempotent), and the newest error alerts.
-Package : Build, copy what ships to out/CrmServerSideSync/ and run Test-ModuleManifest on it.
+Package : Build, then out/CrmServerSideSync/ (the module folder: what ships, checked with
+          Test-ModuleManifest), out/CrmServerSideSync.<version>.nupkg (Compress-PSResource, else
+          Publish-PSResource to a local folder repository) and out/CrmServerSideSync.zip (the module
+          folder at the zip root, for Azure Automation). -NativeDirectory adds native libraries built
+          elsewhere (<dir>/runtimes/<rid>/native/<file>); -RequireRuntime fails unless every listed RID
+          is in the package. Test also packages, and the Pester suite tests the package.
 Bench   : the benchmark (examples/bench.rs): the whole procedure against the simulator with scaled
           real limits, crmsync beside a one-request-per-record baseline, then the peak memory of a
           PowerShell process running Invoke-CrmExchangeOnlineSetup on 50,000 mailboxes.
@@ -37,7 +42,13 @@ param(
     [string[]] $BenchArguments = @(),
 
     [ValidateSet('Release', 'Debug')]
-    [string] $Configuration = 'Release'
+    [string] $Configuration = 'Release',
+
+    # Package: a folder with runtimes/<rid>/native/<library> built on other platforms (the release pipeline).
+    [string] $NativeDirectory = '',
+
+    # Package: RIDs that must each have their native library in the package (win-x64, osx-arm64, ...).
+    [string[]] $RequireRuntime = @()
 )
 
 Set-StrictMode -Version 2.0
@@ -85,9 +96,10 @@ function Get-RuntimeId {
     return "$os-$arch"
 }
 
-function Get-NativeFileName {
-    if (Test-IsWindowsHost) { return 'crmsync.dll' }
-    if (Test-IsMacHost) { return 'libcrmsync.dylib' }
+function Get-NativeFileName([string] $Rid = (Get-RuntimeId)) {
+    # Must match CrmSync.Interop.RuntimeIdentifier.NativeFileName.
+    if ($Rid.StartsWith('win-')) { return 'crmsync.dll' }
+    if ($Rid.StartsWith('osx-')) { return 'libcrmsync.dylib' }
     return 'libcrmsync.so'
 }
 
@@ -233,6 +245,7 @@ Import-Module Pester -MinimumVersion 5.0
 
 function Invoke-Test {
     Invoke-Build
+    New-ModulePackage
     New-Item -ItemType Directory -Path $ToolsDir -Force | Out-Null
     $cargo = Invoke-CargoTests
     $pester = Invoke-PesterTests
@@ -339,11 +352,40 @@ function Invoke-Demo {
     }
 }
 
-function Invoke-Package {
-    Invoke-Build
+function Copy-PrebuiltNative([string] $Source, [string] $ModuleOut) {
+    # Native libraries built on other platforms: <Source>/runtimes/<rid>/native/<library>.
+    $runtimes = Join-Path $Source 'runtimes'
+    if (-not (Test-Path -LiteralPath $runtimes -PathType Container)) { throw [BuildStepException]::new("-NativeDirectory '$Source' has no runtimes folder (expected runtimes/<rid>/native/<library>).", 1) }
+    foreach ($ridDir in @(Get-ChildItem -LiteralPath $runtimes -Directory)) {
+        $file = Join-Path $ridDir.FullName ('native/' + (Get-NativeFileName -Rid $ridDir.Name))
+        if (-not (Test-Path -LiteralPath $file -PathType Leaf)) { throw [BuildStepException]::new("-NativeDirectory: '$file' is missing.", 1) }
+        $destination = Join-Path $ModuleOut "runtimes/$($ridDir.Name)/native"
+        New-Item -ItemType Directory -Path $destination -Force | Out-Null
+        Copy-Item -LiteralPath $file -Destination $destination -Force
+        Write-Host "runtimes/$($ridDir.Name)/native/$(Split-Path -Leaf $file) from $Source"
+    }
+}
+
+function New-NupkgFile([string] $ModuleOut, [string] $Destination) {
+    # Compress-PSResource (PSResourceGet 1.1+) packs without a repository; older PSResourceGet publishes
+    # to a throwaway local folder repository, which writes the same .nupkg.
+    if (Get-Command Compress-PSResource -ErrorAction SilentlyContinue) {
+        Compress-PSResource -Path $ModuleOut -DestinationPath $Destination
+        return
+    }
+    if (-not (Get-Command Publish-PSResource -ErrorAction SilentlyContinue)) { throw [BuildStepException]::new('Packaging needs Microsoft.PowerShell.PSResourceGet (Install-Module Microsoft.PowerShell.PSResourceGet).', 1) }
+    $name = 'crmsync-pack-' + [guid]::NewGuid().ToString('N')
+    Register-PSResourceRepository -Name $name -Uri $Destination -Trusted
+    try { Publish-PSResource -Path $ModuleOut -Repository $name }
+    finally { Unregister-PSResourceRepository -Name $name }
+}
+
+function New-ModulePackage {
+    # The module folder, the .nupkg and the Azure Automation .zip under out/, from the built module layout.
     Write-Step 'Package'
-    $out = Join-Path $Root "out/$ModuleName"
-    if (Test-Path -LiteralPath $out) { Remove-Item -LiteralPath $out -Recurse -Force }
+    $outRoot = Join-Path $Root 'out'
+    $out = Join-Path $outRoot $ModuleName
+    if (Test-Path -LiteralPath $outRoot) { Remove-Item -LiteralPath $outRoot -Recurse -Force }
     New-Item -ItemType Directory -Path $out -Force | Out-Null
     foreach ($item in @("$ModuleName.psd1", "$ModuleName.psm1", "$ModuleName.Format.ps1xml")) {
         Copy-Item -LiteralPath (Join-Path $ModuleDir $item) -Destination $out
@@ -351,9 +393,30 @@ function Invoke-Package {
     foreach ($folder in @('Private', 'Public', 'lib', 'runtimes')) {
         Copy-Item -LiteralPath (Join-Path $ModuleDir $folder) -Destination $out -Recurse
     }
+    if (-not [string]::IsNullOrEmpty($NativeDirectory)) { Copy-PrebuiltNative -Source ([System.IO.Path]::GetFullPath($NativeDirectory)) -ModuleOut $out }
+    foreach ($rid in $RequireRuntime) {
+        $file = Join-Path $out "runtimes/$rid/native/$(Get-NativeFileName -Rid $rid)"
+        if (-not (Test-Path -LiteralPath $file -PathType Leaf)) { throw [BuildStepException]::new("-RequireRuntime: the package has no native library for $rid ('$file').", 1) }
+    }
     $manifest = Test-ModuleManifest -Path (Join-Path $out "$ModuleName.psd1")
-    Write-Host "Packaged $($manifest.Name) $($manifest.Version) to $out"
+    Write-Host "Module folder $($manifest.Name) $($manifest.Version): $out"
     Get-ChildItem -LiteralPath $out -Recurse -File | ForEach-Object { Write-Host ('  ' + $_.FullName.Substring($out.Length + 1)) }
+
+    New-NupkgFile -ModuleOut $out -Destination $outRoot
+    $nupkg = Join-Path $outRoot "$ModuleName.$($manifest.Version).nupkg"
+    if (-not (Test-Path -LiteralPath $nupkg -PathType Leaf)) { throw [BuildStepException]::new("The .nupkg '$nupkg' was not written.", 1) }
+    Write-Host "NuGet package: $nupkg"
+
+    # Azure Automation imports a .zip whose root holds the module folder named after the module.
+    Add-Type -AssemblyName System.IO.Compression.FileSystem
+    $zip = Join-Path $outRoot "$ModuleName.zip"
+    [System.IO.Compression.ZipFile]::CreateFromDirectory($out, $zip, [System.IO.Compression.CompressionLevel]::Optimal, $true)
+    Write-Host "Azure Automation module: $zip"
+}
+
+function Invoke-Package {
+    Invoke-Build
+    New-ModulePackage
 }
 
 function Invoke-Bench {

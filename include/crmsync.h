@@ -264,6 +264,40 @@ crmsync_status crmsync_setup_start(const crmsync_client *client,
                                    char **error_out);
 
 /*
+ The synchronization health of the selected mailboxes; reads only.
+ Request `{"version":1,"selection":{…},"health":["Failing",…],"stale_after_secs","baseline":[{"mailbox_id","health"}],
+ "page_size"}`. One `{"type":"health"}` event per reported mailbox (`health`, `reason`, `remedy`, `repairable`,
+ `repairs`, `diagnosis`, the health columns, `latest_error`, `latest_warning`) and `progress` events; result
+ `{"version":1,"mailboxes","reported","counts":{class: n},"unhealthy","repairable","changed":[{"mailbox_id","name","from","to"}]|null,…}`.
+
+ # Safety
+ `client` is a live handle; `request` points at `request_len` bytes; out-parameters are writable.
+ */
+crmsync_status crmsync_mailboxes_health_start(const crmsync_client *client,
+                                              const uint8_t *request,
+                                              size_t request_len,
+                                              crmsync_operation **op_out,
+                                              char **error_out);
+
+/*
+ Repairs what Dataverse lets crmsync repair in the selected mailboxes:
+ profile and delivery methods, profile activation, approval, owner, access mode, then
+ Test & Enable. Request `{"version":1,"selection":{…},"what_if","wait","timeout_secs","poll_interval_ms",
+ "stale_after_secs","reset_process_email_received_after"}`. One `{"type":"repair"}` event per unhealthy mailbox
+ (`outcome`: Planned, Repaired, Failed, NotRepairable, Skipped; `fixes`, `health`, `remedy`, `error`,
+ `health_after` with `wait`), the Test & Enable step's events (`"step":"TestAndEnable"`) and `progress`
+ events; result: counts. A caller without the write privilege gets `PERMISSION_DENIED` before any write.
+
+ # Safety
+ `client` is a live handle; `request` points at `request_len` bytes; out-parameters are writable.
+ */
+crmsync_status crmsync_mailboxes_repair_start(const crmsync_client *client,
+                                              const uint8_t *request,
+                                              size_t request_len,
+                                              crmsync_operation **op_out,
+                                              char **error_out);
+
+/*
  Waits up to `timeout_ms` for the next event. Returns `OK` with `*event_out` set,
  `TIMED_OUT` when none came in time, or `END_OF_EVENTS` when the operation has finished
  (then call `crmsync_op_result`).

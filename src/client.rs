@@ -19,7 +19,7 @@ pub struct Client {
 impl Client {
     pub fn new(config: ClientConfig) -> Result<Client> {
         // One HTTP client for the connection: the Web API and the OAuth flows share its pool.
-        let http = build_client(&HttpOptions::service(config.timeout))?;
+        let http = build_client(&HttpOptions::service(config.timeout, config.transport.clone()))?;
         let tokens = TokenCache::new(source_for(&config.credential, &config.org_url, &http)?);
         let settings = Settings { base: config.api_base(), max_retries: config.max_retries, limits: &config.limits };
         let api = Arc::new(WebApi::new(http, tokens, settings));

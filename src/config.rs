@@ -4,9 +4,10 @@
 
 use crate::auth::{Credential, CredentialDocument};
 use crate::error::{Error, Result};
-use crate::transport::parse_service_url;
+use crate::transport::{Transport, TransportDocument, parse_service_url};
 use crate::webapi::pacing::Limits;
 use serde::Deserialize;
+use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
 
@@ -29,6 +30,9 @@ struct RawConfig {
     /// The service-protection limits to pace against (defaults: the documented ones).
     #[serde(default)]
     limits: Option<Limits>,
+    /// A CA to trust and an explicit proxy (see `transport::TransportDocument`).
+    #[serde(default)]
+    transport: Option<TransportDocument>,
 }
 
 pub struct ClientConfig {
@@ -40,6 +44,7 @@ pub struct ClientConfig {
     /// `Prefer: odata.maxpagesize`; 5000 is the service's maximum and default (S-PAGE).
     pub page_size: u32,
     pub limits: Limits,
+    pub transport: Arc<Transport>,
 }
 
 impl ClientConfig {
@@ -60,6 +65,7 @@ impl ClientConfig {
         }
         let org_url = parse_service_url(&raw.url, "url")?;
         let credential = Credential::from_document(raw.credential, &org_url)?;
+        let transport = Arc::new(Transport::from_document(raw.transport.unwrap_or_default())?);
         let page_size = raw.page_size.unwrap_or(5000);
         if !(1..=5000).contains(&page_size) {
             return Err(Error::invalid(format!("page_size {page_size} is out of range: Dataverse pages hold 1 to 5000 rows.")));
@@ -71,6 +77,7 @@ impl ClientConfig {
             max_retries: raw.max_retries.unwrap_or(8).min(50),
             page_size,
             limits: raw.limits.unwrap_or_default(),
+            transport,
         })
     }
 

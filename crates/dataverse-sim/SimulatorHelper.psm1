@@ -55,6 +55,8 @@ function Start-DataverseSim {
     $sim = Start-DataverseSim -ArgumentList '--mailboxes', '10', '--latency-ms', '20'
     .EXAMPLE
     $sim = Start-DataverseSim -Mailboxes 20 -Queues 3 -TestDelayMs 300
+    .EXAMPLE
+    $sim = Start-DataverseSim -Mailboxes 40 -SyncIntervalMs 500 -TransientAttempts 3 -HealthMix 'license=0.1,owner-mismatch=0.05,timeout=0.1'
     #>
     [CmdletBinding()]
     param(
@@ -62,6 +64,12 @@ function Start-DataverseSim {
         [int] $Queues = 5,
         # Delay of the simulated asynchronous Test & Enable (passed only when the simulator supports --test-delay-ms).
         [int] $TestDelayMs = -1,
+        # Interval of the simulated synchronization cycle (--sync-interval-ms; 0 turns it off).
+        [ValidateRange(0, 2147483647)] [int] $SyncIntervalMs = -1,
+        # Consecutive transient failures before a mailbox is disabled (--transient-attempts, 1 or more).
+        [ValidateRange(1, 2147483647)] [int] $TransientAttempts = -1,
+        # Seeded failures, kind=share[,kind=share...] (--health-mix; see the simulator README, "Day two").
+        [ValidateNotNullOrEmpty()] [string] $HealthMix = 'none',
         [string[]] $ArgumentList = @(),
         [string] $Path = (Get-DataverseSimPath),
         [int] $TimeoutSeconds = 30
@@ -72,6 +80,10 @@ function Start-DataverseSim {
     }
     $arguments = @('--mailboxes', [string]$Mailboxes, '--queues', [string]$Queues)
     if ($TestDelayMs -ge 0 -and (Test-DataverseSimOption -Name '--test-delay-ms' -Path $Path)) { $arguments += @('--test-delay-ms', [string]$TestDelayMs) }
+    # The day-two options are passed only when given; a binary without them fails clearly rather than ignoring them.
+    if ($PSBoundParameters.ContainsKey('SyncIntervalMs')) { $arguments += @('--sync-interval-ms', [string]$SyncIntervalMs) }
+    if ($PSBoundParameters.ContainsKey('TransientAttempts')) { $arguments += @('--transient-attempts', [string]$TransientAttempts) }
+    if ($PSBoundParameters.ContainsKey('HealthMix')) { $arguments += @('--health-mix', $HealthMix) }
     $arguments += $ArgumentList
     $quoted = @(foreach ($a in $arguments) { if ($a -match '[\s"]') { '"' + ($a -replace '"', '\"') + '"' } else { $a } })
 

@@ -298,6 +298,18 @@ namespace CrmSync.Interop
             return StartOperation("crmsync_mailboxes_test_enable_start", _api.mailboxes_test_enable_start, Request(requestJson));
         }
 
+        /// <summary>Starts the health report of the selected mailboxes (<c>crmsync_mailboxes_health_start</c>).</summary>
+        public CrmOperation StartMailboxHealth(string requestJson)
+        {
+            return StartOperation("crmsync_mailboxes_health_start", _api.mailboxes_health_start, Request(requestJson));
+        }
+
+        /// <summary>Starts the repair of the selected mailboxes (<c>crmsync_mailboxes_repair_start</c>).</summary>
+        public CrmOperation StartMailboxRepair(string requestJson)
+        {
+            return StartOperation("crmsync_mailboxes_repair_start", _api.mailboxes_repair_start, Request(requestJson));
+        }
+
         /// <summary>Starts the whole Exchange Online setup procedure (<c>crmsync_setup_start</c>).</summary>
         public CrmOperation StartSetup(string requestJson)
         {

@@ -71,6 +71,12 @@ namespace CrmSync.Interop
             get { return PlatformLoader.CurrentRid(); }
         }
 
+        /// <summary>The platform of this process in words (for example "Windows, x64 process on an arm64 operating system (emulated)").</summary>
+        public static string Platform
+        {
+            get { return PlatformLoader.CurrentPlatform(); }
+        }
+
         /// <summary>The native library file name on this platform (crmsync.dll, libcrmsync.so, libcrmsync.dylib).</summary>
         public static string NativeFileName
         {

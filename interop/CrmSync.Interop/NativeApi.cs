@@ -58,6 +58,8 @@ namespace CrmSync.Interop
         internal ClientQueryFn mailboxes_approve_start;
         internal ClientQueryFn mailboxes_test_enable_start;
         internal ClientQueryFn setup_start;
+        internal ClientQueryFn mailboxes_health_start;
+        internal ClientQueryFn mailboxes_repair_start;
         internal ClientQueryFn client_authenticate_start;
         internal OpNextEventFn op_next_event;
         internal OpCancelFn op_cancel;
@@ -120,6 +122,8 @@ namespace CrmSync.Interop
             api.mailboxes_approve_start = Get<ClientQueryFn>(lib, path, "crmsync_mailboxes_approve_start", found, expectedAbiVersion);
             api.mailboxes_test_enable_start = Get<ClientQueryFn>(lib, path, "crmsync_mailboxes_test_enable_start", found, expectedAbiVersion);
             api.setup_start = Get<ClientQueryFn>(lib, path, "crmsync_setup_start", found, expectedAbiVersion);
+            api.mailboxes_health_start = Get<ClientQueryFn>(lib, path, "crmsync_mailboxes_health_start", found, expectedAbiVersion);
+            api.mailboxes_repair_start = Get<ClientQueryFn>(lib, path, "crmsync_mailboxes_repair_start", found, expectedAbiVersion);
             api.client_authenticate_start = Get<ClientQueryFn>(lib, path, "crmsync_client_authenticate_start", found, expectedAbiVersion);
             api.op_next_event = Get<OpNextEventFn>(lib, path, "crmsync_op_next_event", found, expectedAbiVersion);
             api.op_cancel = Get<OpCancelFn>(lib, path, "crmsync_op_cancel", found, expectedAbiVersion);

@@ -42,45 +42,79 @@ namespace CrmSync.Interop
             return Posix.Symbol(library, name);
         }
 
-        /// <summary>The .NET runtime identifier of the current process (win-x64, linux-arm64, osx-arm64, ...).</summary>
-        internal static string CurrentRid()
+        /// <summary>The operating system of this process: windows, linux or osx (see <see cref="RuntimeIdentifier"/>).</summary>
+        internal static string CurrentOs()
+        {
+            if (IsWindows) return RuntimeIdentifier.Windows;
+            return IsMac() ? RuntimeIdentifier.MacOS : RuntimeIdentifier.Linux;
+        }
+
+        /// <summary>The architecture of this process (x64, arm64, x86, arm).</summary>
+        internal static string ProcessArchitecture()
         {
             if (IsWindows)
             {
-                // The process architecture (an x64 process on an arm64 machine loads x64 libraries).
-                string arch = (Environment.GetEnvironmentVariable("PROCESSOR_ARCHITECTURE") ?? "").ToUpperInvariant();
-                switch (arch)
-                {
-                    case "AMD64": return "win-x64";
-                    case "ARM64": return "win-arm64";
-                    case "X86": return "win-x86";
-                    default: return Environment.Is64BitProcess ? "win-x64" : "win-x86";
-                }
+                // Windows sets PROCESSOR_ARCHITECTURE per process: AMD64 for an x64 process even when it
+                // is emulated on arm64; .NET Framework never has to resolve RuntimeInformation this way.
+                string arch = Environment.GetEnvironmentVariable("PROCESSOR_ARCHITECTURE");
+                if (!string.IsNullOrEmpty(arch)) return arch;
+                return Environment.Is64BitProcess ? "x64" : "x86";
             }
-            return UnixRid();
+            return UnixArchitecture(false);
+        }
+
+        /// <summary>The architecture of the operating system (arm64 for an emulated x64 process on arm64 Windows).</summary>
+        internal static string OsArchitecture()
+        {
+            if (IsWindows)
+            {
+                ushort processMachine, nativeMachine;
+                try
+                {
+                    // IsWow64Process2 (Windows 10 1709+) names the native machine even under x64 emulation.
+                    if (Kernel32.IsWow64Process2(Kernel32.GetCurrentProcess(), out processMachine, out nativeMachine))
+                    {
+                        switch (nativeMachine)
+                        {
+                            case 0xAA64: return "arm64";
+                            case 0x8664: return "x64";
+                            case 0x014C: return "x86";
+                        }
+                    }
+                }
+                catch (EntryPointNotFoundException)
+                {
+                    // Older Windows: PROCESSOR_ARCHITEW6432 is set only inside WOW64.
+                }
+                string wow = Environment.GetEnvironmentVariable("PROCESSOR_ARCHITEW6432");
+                return string.IsNullOrEmpty(wow) ? ProcessArchitecture() : wow;
+            }
+            return UnixArchitecture(true);
         }
 
         // Kept in its own method so that .NET Framework never has to resolve RuntimeInformation.
         [MethodImpl(MethodImplOptions.NoInlining)]
-        private static string UnixRid()
+        private static string UnixArchitecture(bool ofOs)
         {
-            string os = RuntimeInformation.IsOSPlatform(OSPlatform.OSX) ? "osx" : "linux";
-            string arch;
-            switch (RuntimeInformation.ProcessArchitecture)
-            {
-                case Architecture.X64: arch = "x64"; break;
-                case Architecture.Arm64: arch = "arm64"; break;
-                case Architecture.X86: arch = "x86"; break;
-                case Architecture.Arm: arch = "arm"; break;
-                default: arch = RuntimeInformation.ProcessArchitecture.ToString().ToLowerInvariant(); break;
-            }
-            return os + "-" + arch;
+            Architecture arch = ofOs ? RuntimeInformation.OSArchitecture : RuntimeInformation.ProcessArchitecture;
+            return arch.ToString().ToLowerInvariant();
+        }
+
+        /// <summary>The .NET runtime identifier of the current process (win-x64, linux-arm64, osx-arm64, ...).</summary>
+        internal static string CurrentRid()
+        {
+            return RuntimeIdentifier.Select(CurrentOs(), ProcessArchitecture(), OsArchitecture());
+        }
+
+        /// <summary>The platform of this process, for messages.</summary>
+        internal static string CurrentPlatform()
+        {
+            return RuntimeIdentifier.Describe(CurrentOs(), ProcessArchitecture(), OsArchitecture());
         }
 
         internal static string NativeFileName()
         {
-            if (IsWindows) return "crmsync.dll";
-            return IsMac() ? "libcrmsync.dylib" : "libcrmsync.so";
+            return RuntimeIdentifier.NativeFileName(CurrentRid());
         }
 
         [MethodImpl(MethodImplOptions.NoInlining)]
@@ -96,6 +130,13 @@ namespace CrmSync.Interop
 
             [DllImport("kernel32.dll", CharSet = CharSet.Ansi, SetLastError = true, ExactSpelling = true, BestFitMapping = false)]
             internal static extern IntPtr GetProcAddress(IntPtr hModule, string procName);
+
+            [DllImport("kernel32.dll", ExactSpelling = true)]
+            internal static extern IntPtr GetCurrentProcess();
+
+            [DllImport("kernel32.dll", SetLastError = true, ExactSpelling = true)]
+            [return: MarshalAs(UnmanagedType.Bool)]
+            internal static extern bool IsWow64Process2(IntPtr process, out ushort processMachine, out ushort nativeMachine);
         }
 
         private static class Posix

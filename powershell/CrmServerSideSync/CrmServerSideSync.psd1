@@ -26,14 +26,19 @@
         'Enable-CrmMailbox'
         'Get-CrmMailboxAlert'
         'Invoke-CrmExchangeOnlineSetup'
+        'Get-CrmMailboxHealth'
+        'Repair-CrmMailbox'
     )
     CmdletsToExport      = @()
     AliasesToExport      = @()
     VariablesToExport    = @()
     PrivateData          = @{
         PSData = @{
-            Tags       = @('Dynamics365', 'Dataverse', 'ExchangeOnline', 'ServerSideSync', 'Mailbox')
-            LicenseUri = 'https://opensource.org/licenses/MIT'
+            Tags         = @('Dynamics365', 'Dataverse', 'ExchangeOnline', 'ServerSideSync', 'Mailbox', 'AzureAutomation', 'PSEdition_Desktop', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS')
+            # The project's public repository (set the real address before the first Gallery release).
+            ProjectUri   = 'https://github.com/crmsync/crmsync'
+            LicenseUri   = 'https://opensource.org/licenses/MIT'
+            ReleaseNotes = '0.1.0: first release. Native libraries for win-x64, win-arm64, linux-x64, linux-arm64, osx-x64 and osx-arm64; Windows PowerShell 5.1 and PowerShell 7; Azure Automation (5.1 and 7.x runtime environments).'
         }
         # The crmsync C ABI version this module speaks; the native library must report the same.
         CrmSyncAbiVersion = 1

@@ -137,6 +137,46 @@ pub unsafe extern "C" fn crmsync_setup_start(
     guard(error_out, || start(client, request, request_len, op_out, steps::setup::run))
 }
 
+/// The synchronization health of the selected mailboxes; reads only.
+/// Request `{"version":1,"selection":{…},"health":["Failing",…],"stale_after_secs","baseline":[{"mailbox_id","health"}],
+/// "page_size"}`. One `{"type":"health"}` event per reported mailbox (`health`, `reason`, `remedy`, `repairable`,
+/// `repairs`, `diagnosis`, the health columns, `latest_error`, `latest_warning`) and `progress` events; result
+/// `{"version":1,"mailboxes","reported","counts":{class: n},"unhealthy","repairable","changed":[{"mailbox_id","name","from","to"}]|null,…}`.
+///
+/// # Safety
+/// `client` is a live handle; `request` points at `request_len` bytes; out-parameters are writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn crmsync_mailboxes_health_start(
+    client: *const CrmsyncClient,
+    request: *const u8,
+    request_len: usize,
+    op_out: *mut *mut CrmsyncOperation,
+    error_out: *mut *mut c_char,
+) -> Status {
+    guard(error_out, || start(client, request, request_len, op_out, steps::health::run))
+}
+
+/// Repairs what Dataverse lets crmsync repair in the selected mailboxes:
+/// profile and delivery methods, profile activation, approval, owner, access mode, then
+/// Test & Enable. Request `{"version":1,"selection":{…},"what_if","wait","timeout_secs","poll_interval_ms",
+/// "stale_after_secs","reset_process_email_received_after"}`. One `{"type":"repair"}` event per unhealthy mailbox
+/// (`outcome`: Planned, Repaired, Failed, NotRepairable, Skipped; `fixes`, `health`, `remedy`, `error`,
+/// `health_after` with `wait`), the Test & Enable step's events (`"step":"TestAndEnable"`) and `progress`
+/// events; result: counts. A caller without the write privilege gets `PERMISSION_DENIED` before any write.
+///
+/// # Safety
+/// `client` is a live handle; `request` points at `request_len` bytes; out-parameters are writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn crmsync_mailboxes_repair_start(
+    client: *const CrmsyncClient,
+    request: *const u8,
+    request_len: usize,
+    op_out: *mut *mut CrmsyncOperation,
+    error_out: *mut *mut c_char,
+) -> Status {
+    guard(error_out, || start(client, request, request_len, op_out, steps::repair::run))
+}
+
 /// Waits up to `timeout_ms` for the next event. Returns `OK` with `*event_out` set,
 /// `TIMED_OUT` when none came in time, or `END_OF_EVENTS` when the operation has finished
 /// (then call `crmsync_op_result`).

@@ -1,6 +1,7 @@
 //! Typed rows and option sets: integers on the wire, names in the API.
 
 pub mod alert;
+pub mod diagnosis;
 pub mod mailbox;
 pub mod options;
 pub mod profile;

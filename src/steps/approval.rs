@@ -52,7 +52,7 @@ pub struct ApprovalRequest {
 }
 
 /// `systemusers(<id>)` or `queues(<id>)`: where approval is written for this mailbox.
-fn owner_path(mailbox: &Mailbox) -> Result<String> {
+pub(crate) fn owner_path(mailbox: &Mailbox) -> Result<String> {
     let id = mailbox
         .owner_id
         .as_deref()

@@ -14,7 +14,7 @@ use std::sync::Arc;
 const IDS_PER_QUERY: usize = 50;
 /// Above this many ids, re-reading the whole selection (5,000 rows a page) costs fewer
 /// requests than asking for the ids 50 at a time.
-const IDS_BY_SELECTION: usize = 500;
+pub(crate) const IDS_BY_SELECTION: usize = 500;
 /// The longest value each column holds (dataverse-reference §3, mailbox: `name` String(200),
 /// `emailaddress` String(100)): a longer value cannot match a row, so it is refused as a
 /// mistake rather than sent.
@@ -149,12 +149,18 @@ impl MailboxSelection {
     }
 
     async fn queries(&self, client: &Client) -> Result<Vec<Query>> {
+        self.queries_selecting(client, COLUMNS).await
+    }
+
+    /// The selection's queries, selecting `columns` (a step that needs other columns than
+    /// [`COLUMNS`], such as the health report, pages through these itself).
+    pub async fn queries_selecting(&self, client: &Client, columns: &[&'static str]) -> Result<Vec<Query>> {
         self.check()?;
         let identities = match &self.mailboxes {
             Some(given) => Some(given.iter().map(|text| Identity::parse(text)).collect::<Result<Vec<_>>>()?),
             None => None,
         };
-        let mut q = Query::default().select(COLUMNS).order_by("name");
+        let mut q = Query::default().select(columns).order_by("name");
         if let Some(name) = &self.name {
             q = q.filter(eq_string("name", name));
         }

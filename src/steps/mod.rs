@@ -4,12 +4,14 @@
 pub mod alerts;
 pub mod approval;
 pub mod email_settings_xml;
+pub mod health;
 pub mod identity;
 pub mod mailbox_settings;
 pub mod mailboxes;
 pub mod org_defaults;
 pub mod profiles;
 pub mod readiness;
+pub mod repair;
 pub mod report;
 pub mod setup;
 pub mod test_enable;

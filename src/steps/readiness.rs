@@ -102,11 +102,16 @@ fn profile_check(profiles: &[EmailServerProfile]) -> Check {
     }
 }
 
-async fn privilege_check(client: &Client, user_id: &str, privilege: &str, purpose: &str) -> Result<Check> {
+/// Whether the user holds `privilege` through any role (RetrieveUserPrivilegeByPrivilegeName).
+pub async fn holds_privilege(client: &Client, user_id: &str, privilege: &str) -> Result<bool> {
     let user = super::parse_guid(user_id, "UserId")?;
     let path = format!("systemusers({user})/Microsoft.Dynamics.CRM.RetrieveUserPrivilegeByPrivilegeName(PrivilegeName='{privilege}')");
     let answer = client.api.get(&path, &[]).await?;
-    let held = answer.get("RolePrivileges").and_then(Value::as_array).is_some_and(|a| !a.is_empty());
+    Ok(answer.get("RolePrivileges").and_then(Value::as_array).is_some_and(|a| !a.is_empty()))
+}
+
+async fn privilege_check(client: &Client, user_id: &str, privilege: &str, purpose: &str) -> Result<Check> {
+    let held = holds_privilege(client, user_id, privilege).await?;
     let name = format!("Privilege:{privilege}");
     Ok(match (held, privilege == "prvApproveRejectEmailAddress") {
         (true, true) => check(

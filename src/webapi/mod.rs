@@ -233,6 +233,9 @@ impl WebApi {
             if let Some(hint) = response.headers().get("x-ms-dop-hint").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok()) {
                 self.dop_hint.store(hint, std::sync::atomic::Ordering::Relaxed);
             }
+            if status == StatusCode::PROXY_AUTHENTICATION_REQUIRED {
+                return Err(service_error::proxy_authentication_required());
+            }
             if status == StatusCode::UNAUTHORIZED {
                 let challenge = service_error::challenge_description(response.headers());
                 if renewals < MAX_RENEWALS && self.tokens.invalidate(&token).await {

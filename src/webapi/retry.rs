@@ -21,8 +21,10 @@ pub fn may_retry(status: StatusCode, server_errors: u32) -> bool {
 /// Resets, refused connections and timeouts: the request may or may not have reached the
 /// service, which is only safe to repeat because every request here is a GET or an
 /// idempotent PATCH.
+/// A refused certificate or a proxy demanding authentication is not transient: the same
+/// answer would come back on every retry.
 pub fn is_transient(error: &reqwest::Error) -> bool {
-    error.is_timeout() || error.is_connect() || error.is_request()
+    (error.is_timeout() || error.is_connect() || error.is_request()) && crate::transport::refusal(error).is_none()
 }
 
 /// `Retry-After` is honoured exactly when present (seconds, as Dataverse sends it);

@@ -94,11 +94,25 @@ pub fn unauthorized(challenge: Option<String>, after_renewal: bool) -> Error {
 }
 
 pub fn transport(url: &Url, error: &reqwest::Error) -> Error {
-    Error::new(
-        ErrorKind::Transport,
-        format!("The request to {} failed: {}", url.host_str().unwrap_or("?"), crate::transport::describe_error(error)),
-    )
-    .with_remedy("Check the organization URL, the network and proxy settings; the request was retried before giving up.")
+    let host = url.host_str().unwrap_or("?");
+    if let Some(refusal) = crate::transport::refusal(error) {
+        let remedy = if refusal.contains("proxy") {
+            "Give the proxy's user name and password with Connect-CrmOnline -ProxyCredential (proxy_username/proxy_password)."
+        } else {
+            "Trust the certificate authority that issued the server's certificate: add it to the system store (on Linux the CA bundle, or SSL_CERT_FILE), or give its PEM file with Connect-CrmOnline -CertificateAuthorityFile (ca_file). Check that the URL names the host the certificate is for. Certificate checks cannot be turned off."
+        };
+        return Error::new(ErrorKind::Transport, format!("The request to {host} failed: {refusal}.")).with_remedy(remedy);
+    }
+    Error::new(ErrorKind::Transport, format!("The request to {host} failed: {}", crate::transport::describe_error(error)))
+        .with_remedy("Check the organization URL, the network and proxy settings; the request was retried before giving up.")
+}
+
+/// A proxy in front of a plain-http URL answers 407 itself (for https it refuses the tunnel).
+pub fn proxy_authentication_required() -> Error {
+    let mut error = Error::new(ErrorKind::Transport, "The proxy demands authentication (HTTP 407 Proxy Authentication Required).")
+        .with_remedy("Give the proxy's user name and password with Connect-CrmOnline -ProxyCredential (proxy_username/proxy_password).");
+    error.http_status = Some(407);
+    error
 }
 
 #[cfg(test)]

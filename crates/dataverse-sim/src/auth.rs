@@ -76,6 +76,15 @@ pub struct Security {
     /// Users with the Microsoft 365 Global or Exchange administrator role.
     pub m365_admins: HashSet<Uuid>,
     pub privileges: BTreeMap<String, Uuid>,
+    /// Teams (not a simulated table): owners of queues for the day-two failures.
+    pub teams: BTreeMap<Uuid, Team>,
+}
+
+/// A team and the names of its security roles.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Team {
+    pub name: String,
+    pub roles: BTreeSet<String>,
 }
 
 impl Security {
@@ -99,7 +108,16 @@ impl Security {
             user_roles: HashMap::new(),
             m365_admins: HashSet::new(),
             privileges,
+            teams: BTreeMap::new(),
         }
+    }
+
+    /// Create a team with the named roles (unknown names are the caller's to check); its id
+    /// is derived from its number, so seeded teams are deterministic.
+    pub fn create_team(&mut self, name: &str, roles: &[String]) -> Uuid {
+        let id = name_guid(&format!("team:{}:{name}", self.teams.len()));
+        self.teams.insert(id, Team { name: name.to_string(), roles: roles.iter().cloned().collect() });
+        id
     }
 
     pub fn role_by_name(&self, name: &str) -> Option<&Role> {

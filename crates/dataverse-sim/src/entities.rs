@@ -55,6 +55,18 @@ pub fn get_collection(ctx: &Ctx<'_>, table: &Table) -> ApiResult<Response> {
     Ok(resp)
 }
 
+/// `GET <set>/$count`: the number of matching rows as `text/plain`, capped at 5,000 like
+/// `@odata.count` (Learn "Count rows"; that `/$count` has the same cap is an assumption).
+pub fn count(ctx: &Ctx<'_>, table: &Table) -> ApiResult<Response> {
+    let store = ctx.app.lock();
+    require(&store, &ctx.user, &format!("prvRead{}", table.privilege_entity), table)?;
+    let q = parse_options(table, &ctx.query, false)?;
+    let n = store.rows(&table.logical_name).filter(|r| q.filter.as_ref().is_none_or(|f| f.matches(table, r))).take(5000).count();
+    let mut resp = (StatusCode::OK, n.to_string()).into_response();
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    Ok(resp)
+}
+
 /// Format one row for a single-entity response (`GET` or `PATCH` with return=representation).
 pub fn entity_body(ctx: &Ctx<'_>, store: &crate::store::Store, table: &Table, id: &Uuid, select: Option<&[String]>) -> ApiResult<Value> {
     let row = store.get(&table.logical_name, id).ok_or_else(|| ApiError::not_found(&table.logical_name, id))?;

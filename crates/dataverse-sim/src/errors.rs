@@ -7,9 +7,13 @@
 //! - `0x80040220`: PrivilegeDenied ("Principal user … is missing prv… privilege").
 //! - `0x80060882`: ConcurrencyVersionMismatch (412).
 //! - `0x80040237`: DuplicateRecord (412 on `If-None-Match: *`).
+//! - `0x8004431A`: PicklistValueOutOfRange ("A validation error occurred. The value 9 of 'x'
+//!   on record of type 'y' is outside the valid range. Accepted Values: …", as public reports
+//!   quote the platform).
+//! - `0x80040800`: SdkEntityDoesNotSupportMessage ("The 'Delete' method does not support
+//!   entities of type 'organization'. MessageProcessorCache returned MessageProcessor.Empty.").
 //! - `0x80040203`: InvalidArgument. Chosen (not verified) for validation errors the reference
-//!   does not pin down: option value out of range, read-only column, state/status mismatch,
-//!   unsupported message for a table.
+//!   does not pin down: read-only column, state/status mismatch.
 //! - approval denial: configurable, see [`crate::SimConfig::approval_denied_code`].
 
 use axum::http::{HeaderValue, StatusCode, header};
@@ -22,6 +26,8 @@ pub const CODE_PRIVILEGE: &str = "0x80040220";
 pub const CODE_VERSION_MISMATCH: &str = "0x80060882";
 pub const CODE_DUPLICATE: &str = "0x80040237";
 pub const CODE_INVALID_ARGUMENT: &str = "0x80040203";
+pub const CODE_PICKLIST_OUT_OF_RANGE: &str = "0x8004431A";
+pub const CODE_MESSAGE_NOT_SUPPORTED: &str = "0x80040800";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiError {
@@ -66,9 +72,22 @@ impl ApiError {
         Self::new(StatusCode::METHOD_NOT_ALLOWED, CODE_INVALID_ARGUMENT, message)
     }
 
-    /// Features the real service has but the simulator does not implement yet.
-    pub fn not_implemented(what: &str) -> Self {
-        Self::new(StatusCode::NOT_IMPLEMENTED, "0x80040800", format!("The simulator does not implement {what} yet."))
+    /// 400 for a message the platform does not support on a table (Create of an
+    /// organization, Delete of a user, Update of an alert).
+    pub fn message_not_supported(message: &str, logical_name: &str) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            CODE_MESSAGE_NOT_SUPPORTED,
+            format!(
+                "The '{message}' method does not support entities of type '{logical_name}'. MessageProcessorCache returned MessageProcessor.Empty."
+            ),
+        )
+    }
+
+    /// 400 for a feature the real service has but the simulator does not model (never 501:
+    /// clients treat 5xx as transient and would retry).
+    pub fn not_modelled(what: &str) -> Self {
+        Self::odata(format!("The Dataverse simulator does not model {what}."))
     }
 }
 

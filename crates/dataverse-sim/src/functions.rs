@@ -74,7 +74,7 @@ fn role_privileges(ctx: &Ctx<'_>, target: &Uuid, filter: &dyn Fn(&str) -> bool) 
 pub fn entity_path(ctx: &Ctx<'_>, table: &Table, id: Uuid, segment: &str) -> ApiResult<Response> {
     if table.logical_name != "systemuser" || !segment.contains('(') {
         if table.navigations.contains_key(segment) || table.column(segment).is_some() {
-            return Err(ApiError::not_implemented("navigation and property paths"));
+            return Err(ApiError::not_modelled("navigation and property paths"));
         }
         return Err(ApiError::no_resource(segment));
     }

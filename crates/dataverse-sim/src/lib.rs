@@ -20,6 +20,7 @@
 
 #![recursion_limit = "256"]
 
+mod alerts;
 mod app;
 pub mod auth;
 mod batch;
@@ -28,6 +29,7 @@ pub mod errors;
 pub mod fixtures;
 mod functions;
 mod guard;
+pub mod health;
 pub mod identity_provider;
 pub mod limits;
 mod net;
@@ -36,9 +38,12 @@ mod routes;
 mod rules;
 pub mod schema;
 pub mod seed;
+mod simroutes;
 mod stats;
 pub mod store;
+pub mod sync;
 pub mod testenable;
+mod tls;
 mod write;
 
 use std::time::Duration;
@@ -54,6 +59,7 @@ pub use crate::guard::FaultStats;
 pub use crate::identity_provider::IdentityConfig;
 pub use crate::seed::SeedIds;
 use crate::store::{RequestRecord, Row, Store};
+pub use crate::tls::TlsLog;
 
 /// What a PATCH of `mailboxes(<id>)` with `emailrouteraccessapproval` does (the reference
 /// leaves it open, §13.2).
@@ -103,6 +109,15 @@ pub struct SimConfig {
     /// Share (0.0..=1.0) of mailboxes whose test fails with "no Exchange Online license";
     /// which mailboxes is deterministic per mailbox id and seed.
     pub unlicensed_share: f64,
+    /// Interval of the synchronization cycle per mailbox and retry interval after a transient
+    /// failure (0: no cycle).
+    pub sync_interval_ms: u64,
+    /// Consecutive transient failures after which a mailbox is disabled for processing.
+    pub transient_attempts: u32,
+    /// Seeded failures (`--health-mix`): kind and share of the mailboxes it applies to.
+    pub health_mix: Vec<(health::FailureKind, f64)>,
+    /// Most mailboxes one worker pass synchronizes.
+    pub sync_slice: usize,
     /// Service-protection limits (429) per caller.
     pub limits_enabled: bool,
     /// Scales the window and both budgets (0.01: 3 s, 60 requests, 12,000 ms); not concurrency.
@@ -187,6 +202,10 @@ impl Default for SimConfig {
             mailbox_approval: MailboxApprovalMode::Rejected,
             test_delay_ms: 2000,
             unlicensed_share: 0.0,
+            sync_interval_ms: 300_000,
+            transient_attempts: 10,
+            health_mix: Vec::new(),
+            sync_slice: 500,
             limits_enabled: true,
             limits_scale: 1.0,
             limit_requests: 6000,
@@ -309,10 +328,11 @@ impl SimState {
     }
 
     /// Set columns as the platform would (no validation, no rules); bumps versionnumber.
+    /// Setting `testemailconfigurationscheduled` schedules or cancels a test like a PATCH.
     /// Returns false when the row does not exist.
     pub fn set(&self, entity_set: &str, id: Uuid, values: Value) -> bool {
         let Value::Object(values) = values else { panic!("values must be a JSON object") };
-        self.app.lock().update(&logical(entity_set), &id, values, None)
+        simroutes::set_row(&self.app, &logical(entity_set), id, values)
     }
 
     /// Insert or replace a row (missing columns null).
@@ -419,6 +439,38 @@ impl SimState {
     /// column); returns the mailboxes tested.
     pub fn run_due_tests(&self, ignore_delay: bool) -> Vec<Uuid> {
         testenable::run_due(&self.app, ignore_delay)
+    }
+
+    /// The `GET /_sim/health` document: seeded and injected failures, cycle counters.
+    pub fn health(&self) -> Value {
+        health::document(&self.app.lock(), &self.app.config)
+    }
+
+    /// What `POST /_sim/mailboxes/{id}/failure` does (with `sync`: one cycle at once).
+    pub fn inject_failure(
+        &self,
+        mailbox: Uuid,
+        kind: health::FailureKind,
+        opts: &health::InjectOptions,
+        sync: bool,
+    ) -> Result<Value, String> {
+        simroutes::inject(&self.app, mailbox, kind, opts, sync)
+    }
+
+    /// What `DELETE /_sim/mailboxes/{id}/failure` does; false when the mailbox does not exist.
+    pub fn clear_failure(&self, mailbox: Uuid) -> bool {
+        health::clear(&mut self.app.lock(), mailbox)
+    }
+
+    /// One sync cycle now for `mailboxes` (those in the cycle) or every mailbox in the cycle;
+    /// returns how many ran.
+    pub fn run_sync_cycle(&self, mailboxes: Option<&[Uuid]>) -> usize {
+        sync::run_now(&self.app, mailboxes)
+    }
+
+    /// Mailboxes in the synchronization cycle, in due order.
+    pub fn sync_queue(&self) -> Vec<Uuid> {
+        self.app.lock().sync.ids()
     }
 
     /// Run `f` with the store locked (anything the helpers above do not cover).

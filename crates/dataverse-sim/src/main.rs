@@ -6,6 +6,7 @@ use std::io::Write;
 use std::net::SocketAddr;
 
 use clap::{Parser, ValueEnum};
+use dataverse_sim::health::{FailureKind, parse_mix};
 use dataverse_sim::{FaultConfig, MailboxApprovalMode, SimConfig, Simulator, fixtures};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -32,6 +33,14 @@ fn parse_limits(s: &str) -> Result<LimitsArg, String> {
             None => Err(format!("'{other}': expected real, off or scale=F")),
         },
     }
+}
+
+/// `--health-mix kind=share,…` (a newtype: clap would read a `Vec` as repeated values).
+#[derive(Clone, Debug, PartialEq)]
+struct HealthMix(Vec<(FailureKind, f64)>);
+
+fn parse_health_mix(s: &str) -> Result<HealthMix, String> {
+    parse_mix(s).map(HealthMix)
 }
 
 /// Dataverse Web API simulator for crmsync tests.
@@ -74,6 +83,21 @@ struct Args {
     /// Share (0..1) of mailboxes whose Test & Enable fails for lack of an Exchange Online license.
     #[arg(long, default_value_t = 0.0)]
     unlicensed_share: f64,
+    /// Interval of the synchronization cycle per mailbox, also the retry interval after a
+    /// transient failure (0 = no cycle).
+    #[arg(long, default_value_t = 300_000)]
+    sync_interval_ms: u64,
+    /// Consecutive transient failures after which a mailbox is disabled for processing.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    transient_attempts: u32,
+    /// Seeded failures: kind=share[,kind=share…] (kinds: license, owner-mismatch,
+    /// queue-team-without-role, access-mode, user-disabled, not-in-tenant, ews-disabled,
+    /// unauthorized, timeout).
+    #[arg(long, value_name = "SPEC", value_parser = parse_health_mix)]
+    health_mix: Option<HealthMix>,
+    /// Most mailboxes one worker pass synchronizes.
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..))]
+    sync_slice: u64,
     /// Service-protection limits: real (the service's numbers), off, or scale=F (window and
     /// budgets times F; scale=0.01: 60 requests / 12,000 ms per 3 s).
     #[arg(long, value_name = "real|off|scale=F", value_parser = parse_limits, conflicts_with_all = ["no_limits", "limits_scale"])]
@@ -161,6 +185,10 @@ async fn main() -> std::io::Result<()> {
         },
         test_delay_ms: args.test_delay_ms,
         unlicensed_share: args.unlicensed_share,
+        sync_interval_ms: args.sync_interval_ms,
+        transient_attempts: args.transient_attempts,
+        health_mix: args.health_mix.map(|m| m.0).unwrap_or_default(),
+        sync_slice: args.sync_slice as usize,
         limits_enabled,
         limits_scale,
         limit_concurrent: args.limit_concurrent,
@@ -245,6 +273,11 @@ mod tests {
         assert_eq!((a.mailboxes, a.limits, a.port), (7, Some(LimitsArg::Scale(0.5)), Some(0)));
         assert!(Args::try_parse_from(["dataverse-sim", "--limits", "off", "--no-limits"]).is_err());
         assert!(Args::try_parse_from(["dataverse-sim", "--listen", "127.0.0.1:0", "--port", "1"]).is_err());
+        let a = Args::try_parse_from(["dataverse-sim", "--health-mix", "license=0.1,timeout=0.2", "--sync-interval-ms", "50"]).unwrap();
+        assert_eq!(a.health_mix, Some(HealthMix(vec![(FailureKind::License, 0.1), (FailureKind::Timeout, 0.2)])));
+        assert_eq!((a.sync_interval_ms, a.transient_attempts), (50, 10));
+        assert!(Args::try_parse_from(["dataverse-sim", "--health-mix", "license=2"]).is_err());
+        assert!(Args::try_parse_from(["dataverse-sim", "--transient-attempts", "0"]).is_err());
         let a = Args::try_parse_from(["dataverse-sim", "--listen", "0.0.0.0:8080"]).unwrap();
         assert_eq!(a.listen, "0.0.0.0:8080".parse::<SocketAddr>().unwrap());
     }

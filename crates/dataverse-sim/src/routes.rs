@@ -30,6 +30,7 @@ pub fn router(app: App) -> Router {
         .route("/metadata/identity/oauth2/token", axum::routing::get(crate::identity_provider::imds_endpoint))
         .route("/_sim/stats", axum::routing::get(sim_stats))
         .route("/_sim/reset", post(sim_reset))
+        .merge(crate::simroutes::router())
         .fallback(dispatch)
         .layer(axum::middleware::from_fn_with_state(app.clone(), crate::guard::layer))
         .with_state(app)
@@ -68,6 +69,8 @@ pub struct Ctx<'a> {
 enum Resource<'s> {
     WhoAmI,
     Collection(&'static Table),
+    /// `<set>/$count`: the number of rows as text.
+    Count(&'static Table),
     Entity(&'static Table, Uuid),
     /// `<set>(<id>)/<segment>`: bound function, navigation or property.
     EntityPath(&'static Table, Uuid, String),
@@ -137,6 +140,7 @@ fn resolve(path: &str) -> ApiResult<Resource<'_>> {
     };
     match (key, rest) {
         (None, None) => Ok(Resource::Collection(table)),
+        (None, Some("$count")) => Ok(Resource::Count(table)),
         (None, Some(_)) => Err(ApiError::odata("Bad Request - Error in query syntax.")),
         (Some(k), None) => Ok(Resource::Entity(table, parse_key(table, k)?)),
         (Some(k), Some(r)) => Ok(Resource::EntityPath(table, parse_key(table, k)?, r.to_string())),
@@ -206,10 +210,14 @@ pub fn execute(app: &App, user: Uuid, method: &Method, path: &str, query: Option
 }
 
 fn handle(ctx: &Ctx<'_>, path: &str) -> ApiResult<Response> {
-    if path.is_empty() {
-        return Err(ApiError::not_implemented("the service document"));
-    }
     let m = ctx.method;
+    if path.is_empty() {
+        return if *m == Method::GET {
+            Ok(service_document(ctx))
+        } else {
+            Err(ApiError::method_not_allowed(format!("The HTTP method '{m}' is not allowed on the service document.")))
+        };
+    }
     match resolve(path)? {
         Resource::WhoAmI if *m == Method::GET => functions::who_am_i(ctx),
         Resource::WhoAmI => Err(ApiError::method_not_allowed("WhoAmI is a function; use GET.")),
@@ -217,16 +225,29 @@ fn handle(ctx: &Ctx<'_>, path: &str) -> ApiResult<Response> {
         Resource::Collection(t) if matches!(*m, Method::PATCH | Method::PUT | Method::DELETE) => {
             Err(ApiError::method_not_allowed(format!("The HTTP method '{m}' is not allowed on the collection '{}'.", t.entity_set)))
         }
-        Resource::Collection(_) => Err(ApiError::not_implemented("POST (create) on collections")),
+        Resource::Collection(t) => write::create(ctx, t),
+        Resource::Count(t) if *m == Method::GET => entities::count(ctx, t),
+        Resource::Count(t) => {
+            Err(ApiError::method_not_allowed(format!("The HTTP method '{m}' is not allowed on '{}/$count'.", t.entity_set)))
+        }
         Resource::Entity(t, id) if *m == Method::GET => entities::get_entity(ctx, t, id),
         Resource::Entity(t, id) if *m == Method::PATCH => write::patch(ctx, t, id),
-        Resource::Entity(t, _) if t.logical_name == "organization" || *m == Method::PUT || *m == Method::POST => {
+        Resource::Entity(t, id) if *m == Method::DELETE => write::delete(ctx, t, id),
+        Resource::Entity(t, _) => {
             Err(ApiError::method_not_allowed(format!("The HTTP method '{m}' is not supported for '{}'.", t.entity_set)))
         }
-        Resource::Entity(..) => Err(ApiError::not_implemented("DELETE")),
         Resource::EntityPath(t, id, segment) => functions::entity_path(ctx, t, id, &segment),
-        Resource::Unsupported(s) => Err(ApiError::not_implemented(s)),
+        Resource::Unsupported("$metadata") => Err(ApiError::not_modelled("$metadata (the CSDL document)")),
+        Resource::Unsupported(s) => Err(ApiError::no_resource(s)),
     }
+}
+
+/// `GET /api/data/v9.2/`: the OData service document (the entity sets).
+fn service_document(ctx: &Ctx<'_>) -> Response {
+    let mut sets: Vec<&str> = Schema::get().tables().map(|t| t.entity_set.as_str()).collect();
+    sets.sort_unstable();
+    let value: Vec<Value> = sets.iter().map(|s| serde_json::json!({"name": s, "kind": "EntitySet", "url": s})).collect();
+    json_response(StatusCode::OK, &serde_json::json!({"@odata.context": format!("{}/$metadata", ctx.app.api_base()), "value": value}))
 }
 
 #[cfg(test)]
@@ -244,6 +265,8 @@ mod tests {
         assert_eq!(resolve("mailboxes(not-a-guid)").unwrap_err().status, 400);
         assert_eq!(resolve("nosuch").unwrap_err().status, 404);
         assert_eq!(resolve("WhoAmI").unwrap(), Resource::WhoAmI);
+        assert_eq!(resolve("mailboxes/$count").unwrap(), Resource::Count(mbx));
+        assert_eq!(resolve("mailboxes/$counts").unwrap_err().status, 400);
         let su = s.by_entity_set("systemusers").unwrap();
         assert_eq!(
             resolve(&format!(

@@ -1,4 +1,4 @@
-//! Platform behaviour triggered by writes: email address approval, approval reset when the
+//! Platform behaviour triggered by writes: assigning an owner, email address approval, approval reset when the
 //! address changes, computed names. Rules look at the validated changes of one PATCH, may add
 //! columns to them, and return updates of other rows (the owner's mailbox, or the owner).
 
@@ -64,6 +64,19 @@ pub fn apply(
     changes: &mut Row,
 ) -> ApiResult<Vec<Effect>> {
     let mut effects = Vec::new();
+    // `ownerid@odata.bind` is the Assign message: prvAssign…, and the owning user follows.
+    if let Some(owner) = changes.get("_ownerid_value").cloned()
+        && current.get("_ownerid_value") != Some(&owner)
+    {
+        require(store, caller, &format!("prvAssign{}", table.privilege_entity), table)?;
+        if owner.is_null() {
+            return Err(ApiError::invalid(format!(
+                "A record of type '{}' must have an owner; ownerid cannot be null.",
+                table.logical_name
+            )));
+        }
+        changes.insert("_owninguser_value".into(), owner);
+    }
     let requested_approval =
         int(changes.get("emailrouteraccessapproval")).filter(|v| Some(*v) != int(current.get("emailrouteraccessapproval")));
     match table.logical_name.as_str() {

@@ -270,6 +270,7 @@ fn read_only(table: &str) -> &'static [&'static str] {
             "receivingpostponeduntilforact",
             "noemailcount",
             "noactcount",
+            "nextscheduledactsyncinseconds",
             "ispasswordset",
             "isdataencryptionkeyset",
             "emailaddressapprovedon",
@@ -299,7 +300,8 @@ fn write_only(table: &str) -> &'static [&'static str] {
 /// Single-valued navigation properties accepted in `@odata.bind`.
 fn bindable(table: &str) -> &'static [&'static str] {
     match table {
-        "mailbox" => &["emailserverprofile"],
+        // `ownerid` is how the Web API assigns a row (Assign message); needs prvAssign….
+        "mailbox" => &["emailserverprofile", "ownerid"],
         "organization" => &["defaultemailserverprofileid"],
         _ => &[],
     }
@@ -313,6 +315,7 @@ const EXTRA_COLUMNS: &[(&str, &str, &str, Option<&str>)] = &[
     ("mailbox", "testandenablelastattemptedon", "Edm.DateTimeOffset", None),
     ("mailbox", "acsenabledforoutgoingemail", "Edm.Boolean", None),
     ("mailbox", "acsoutgoingemailstatus", "Edm.Int32", None),
+    ("mailbox", "nextscheduledactsyncinseconds", "Edm.Int32", None),
     ("emailserverprofile", "serverauthority", "Edm.Int32", None),
     ("emailserverprofile", "oauthclientid", "Edm.String", None),
     ("emailserverprofile", "oauthclientsecret", "Edm.String", None),

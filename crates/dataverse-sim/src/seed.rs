@@ -550,7 +550,10 @@ pub fn seed(store: &mut Store, config: &SimConfig) -> SeedIds {
         );
     }
 
-    SeedIds { exo_profile: exo, pop3_profile: pop3, hybrid_profile: hybrid, users, user_states, queues }
+    let ids = SeedIds { exo_profile: exo, pop3_profile: pop3, hybrid_profile: hybrid, users, user_states, queues };
+    crate::health::seed_mix(store, config, &ids);
+    crate::sync::seed(store, config);
+    ids
 }
 
 #[cfg(test)]

@@ -12,8 +12,10 @@ use uuid::Uuid;
 
 use crate::auth::{Security, Tokens};
 use crate::fixtures;
+use crate::health::HealthState;
 use crate::odata::format::LookupResolver;
 use crate::schema::{Access, Schema, Table};
+use crate::sync::SyncQueue;
 
 pub type Row = Map<String, Value>;
 
@@ -57,6 +59,10 @@ pub struct Store {
     pub operations: Vec<RequestRecord>,
     /// Pending Test & Enable runs by mailbox id.
     pub tests: BTreeMap<Uuid, TestSchedule>,
+    /// Injected and seeded day-two failures.
+    pub health: HealthState,
+    /// Mailboxes in the synchronization cycle.
+    pub sync: SyncQueue,
 }
 
 /// Current UTC time in the Web API's format (`2024-01-01T00:00:00Z`).
@@ -143,6 +149,18 @@ impl Store {
         true
     }
 
+    /// Delete a row; a mailbox also leaves the pending tests, the sync cycle and the failure
+    /// entries. Returns false when it did not exist.
+    pub fn remove(&mut self, logical: &str, id: &Uuid) -> bool {
+        let removed = self.tables.get_mut(logical).and_then(|t| t.remove(id)).is_some();
+        if removed && logical == "mailbox" {
+            self.tests.remove(id);
+            self.sync.remove(id);
+            self.health.entries.remove(id);
+        }
+        removed
+    }
+
     /// The row as a client may see it (write-only columns nulled).
     pub fn visible(&self, logical: &str, id: &Uuid) -> Option<Value> {
         let table = Schema::get().by_logical_name(logical)?;
@@ -177,6 +195,12 @@ impl LookupResolver for Store {
         for target in targets {
             if target == "businessunit" && id.to_string() == fixtures::BUSINESS_UNIT_ID {
                 return Some((target.clone(), fixtures::BUSINESS_UNIT_NAME.to_string()));
+            }
+            // Teams are no simulated table; a principal lookup may point to one (`/_sim/teams`).
+            if target == "systemuser"
+                && let Some(team) = self.security.teams.get(id)
+            {
+                return Some(("team".to_string(), team.name.clone()));
             }
             let Some(table) = Schema::get().by_logical_name(target) else {
                 continue;

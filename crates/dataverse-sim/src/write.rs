@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::auth::require;
 use crate::entities::{entity_body, set_preference_applied};
-use crate::errors::{ApiError, ApiResult, CODE_DUPLICATE, CODE_VERSION_MISMATCH};
+use crate::errors::{ApiError, ApiResult, CODE_DUPLICATE, CODE_PICKLIST_OUT_OF_RANGE, CODE_VERSION_MISMATCH};
 use crate::odata::filter::parse_datetime;
 use crate::odata::format::etag;
 use crate::odata::query::parse_options;
@@ -52,11 +52,15 @@ fn validate_value(table: &Table, col: &str, kind: &Kind, v: &Value) -> ApiResult
                 Ok(json!(n))
             } else {
                 let accepted: Vec<String> = opts.iter().map(|(o, _)| o.to_string()).collect();
-                Err(ApiError::invalid(format!(
-                    "A validation error occurred. {n} is not a valid value for '{col}' on record of type '{}': the value is outside the valid range. Accepted Values: {}",
-                    table.logical_name,
-                    accepted.join(",")
-                )))
+                Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    CODE_PICKLIST_OUT_OF_RANGE,
+                    format!(
+                        "A validation error occurred. The value {n} of '{col}' on record of type '{}' is outside the valid range. Accepted Values: {}",
+                        table.logical_name,
+                        accepted.join(",")
+                    ),
+                ))
             }
         }
         Kind::DateTime => v
@@ -178,16 +182,22 @@ fn normalize_state(table: &Table, current: &Row, changes: &mut Row, id: &Uuid) -
     Ok(())
 }
 
-pub fn patch(ctx: &Ctx<'_>, table: &Table, id: Uuid) -> ApiResult<Response> {
-    let logical = table.logical_name.as_str();
-    if logical == "tracelog" {
-        return Err(ApiError::method_not_allowed("The 'Update' method does not support entities of type 'tracelog'."));
-    }
+/// The JSON object of a write's body.
+fn body_object(ctx: &Ctx<'_>) -> ApiResult<Map<String, Value>> {
     let body: Value = serde_json::from_slice(ctx.body)
         .map_err(|e| ApiError::odata(format!("Invalid JSON. The request body could not be parsed: {e}")))?;
     let Value::Object(body) = body else {
         return Err(ApiError::odata("Invalid JSON. A JSON object was expected as the request body."));
     };
+    Ok(body)
+}
+
+pub fn patch(ctx: &Ctx<'_>, table: &Table, id: Uuid) -> ApiResult<Response> {
+    let logical = table.logical_name.as_str();
+    if logical == "tracelog" {
+        return Err(ApiError::message_not_supported("Update", "tracelog"));
+    }
+    let body = body_object(ctx)?;
     let q = parse_options(table, &ctx.query, true)?;
     let mut store = ctx.app.lock();
     let exists = store.contains(logical, &id);
@@ -213,10 +223,88 @@ pub fn patch(ctx: &Ctx<'_>, table: &Table, id: Uuid) -> ApiResult<Response> {
         return Err(ApiError::new(StatusCode::PRECONDITION_FAILED, CODE_DUPLICATE, "A record with matching key values already exists."));
     }
     if !exists && logical == "organization" {
-        return Err(ApiError::invalid("The 'Create' method does not support entities of type 'organization'."));
+        return Err(ApiError::message_not_supported("Create", "organization"));
     }
+    commit(ctx, &mut store, table, id, exists, &body, q.select.as_deref())
+}
+
+/// `POST <set>`: create a row (the id from the body's primary key, else a new one).
+pub fn create(ctx: &Ctx<'_>, table: &Table) -> ApiResult<Response> {
+    let logical = table.logical_name.as_str();
+    if logical == "organization" {
+        return Err(ApiError::message_not_supported("Create", "organization"));
+    }
+    let body = body_object(ctx)?;
+    let q = parse_options(table, &ctx.query, true)?;
+    let id = match body.get(&table.primary_id) {
+        None | Some(Value::Null) => Uuid::new_v4(),
+        Some(v) => v.as_str().and_then(|s| Uuid::parse_str(s).ok()).ok_or_else(|| convert_error(v, "Edm.Guid"))?,
+    };
+    let mut store = ctx.app.lock();
+    if store.contains(logical, &id) {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, CODE_DUPLICATE, "A record with matching key values already exists."));
+    }
+    commit(ctx, &mut store, table, id, false, &body, q.select.as_deref())
+}
+
+/// `DELETE <set>(<id>)`. Deleting a queue deletes its mailbox (the platform creates and removes
+/// them together); deleting a profile clears the links to it.
+pub fn delete(ctx: &Ctx<'_>, table: &Table, id: Uuid) -> ApiResult<Response> {
+    let logical = table.logical_name.as_str();
+    if matches!(logical, "organization" | "systemuser") {
+        // Users are disabled, never deleted; the organization is not a deletable row.
+        return Err(ApiError::message_not_supported("Delete", logical));
+    }
+    let mut store = ctx.app.lock();
+    require(&store, &ctx.user, &format!("prvDelete{}", table.privilege_entity), table)?;
+    if !store.contains(logical, &id) {
+        return Err(ApiError::not_found(logical, &id));
+    }
+    let mut doomed = vec![(logical, id)];
+    if logical == "queue"
+        && let Some(mbx) = store.mailbox_of(&id)
+    {
+        doomed.push(("mailbox", mbx));
+    }
+    if logical == "emailserverprofile" {
+        let linked: Vec<(Uuid, &str)> = store
+            .rows("mailbox")
+            .filter(|r| r.get("_emailserverprofile_value").and_then(Value::as_str) == Some(id.to_string().as_str()))
+            .filter_map(|r| Some((Uuid::parse_str(r.get("mailboxid")?.as_str()?).ok()?, "mailbox")))
+            .chain(
+                store
+                    .rows("organization")
+                    .filter(|r| r.get("_defaultemailserverprofileid_value").and_then(Value::as_str) == Some(id.to_string().as_str()))
+                    .filter_map(|r| Some((Uuid::parse_str(r.get("organizationid")?.as_str()?).ok()?, "organization"))),
+            )
+            .collect();
+        for (row, table) in linked {
+            let column = if table == "mailbox" { "_emailserverprofile_value" } else { "_defaultemailserverprofileid_value" };
+            let mut c = Row::new();
+            c.insert(column.into(), Value::Null);
+            store.update(table, &row, c, Some(ctx.user));
+        }
+    }
+    for (table, row) in doomed {
+        store.remove(table, &row);
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Validate `body` against the current (or new) row and write it; the common tail of PATCH and
+/// POST.
+fn commit(
+    ctx: &Ctx<'_>,
+    store: &mut Store,
+    table: &Table,
+    id: Uuid,
+    exists: bool,
+    body: &Map<String, Value>,
+    select: Option<&[String]>,
+) -> ApiResult<Response> {
+    let logical = table.logical_name.as_str();
     let verb = if exists { "Write" } else { "Create" };
-    require(&store, &ctx.user, &format!("prv{verb}{}", table.privilege_entity), table)?;
+    require(store, &ctx.user, &format!("prv{verb}{}", table.privilege_entity), table)?;
 
     let current: Row = match store.get(logical, &id) {
         Some(r) => r.clone(),
@@ -226,9 +314,9 @@ pub fn patch(ctx: &Ctx<'_>, table: &Table, id: Uuid) -> ApiResult<Response> {
             r
         }
     };
-    let mut changes = validate_body(table, &body, &store, &id)?;
+    let mut changes = validate_body(table, body, store, &id)?;
     normalize_state(table, &current, &mut changes, &id)?;
-    let effects = rules::apply(&ctx.app.config, &store, &ctx.user, table, &id, &current, &mut changes)?;
+    let effects = rules::apply(&ctx.app.config, store, &ctx.user, table, &id, &current, &mut changes)?;
     let test = if logical == "mailbox" { testenable::on_mailbox_write(&mut changes) } else { None };
 
     if exists {
@@ -242,12 +330,12 @@ pub fn patch(ctx: &Ctx<'_>, table: &Table, id: Uuid) -> ApiResult<Response> {
         store.update(e.logical, &e.id, e.changes, Some(ctx.user));
     }
     if let Some(flag) = test {
-        testenable::schedule(&mut store, ctx.app.config.test_delay_ms, id, ctx.user, flag);
+        testenable::schedule(store, ctx.app.config.test_delay_ms, id, ctx.user, flag);
     }
 
     let entity_url = format!("{}/{}({id})", ctx.app.api_base(), table.entity_set);
     if ctx.prefer.return_representation {
-        let body = entity_body(ctx, &store, table, &id, q.select.as_deref())?;
+        let body = entity_body(ctx, store, table, &id, select)?;
         let status = if exists { StatusCode::OK } else { StatusCode::CREATED };
         let mut resp = json_response(status, &body);
         let mut applied = vec!["return=representation".to_string()];

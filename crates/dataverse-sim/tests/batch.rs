@@ -105,7 +105,7 @@ async fn continue_on_error_reports_every_part() {
     );
     assert!(r.text.trim_end().ends_with(&format!("--{boundary}--")));
     assert!(r.text.contains(&format!("OData-EntityId: {}/api/data/v9.2/mailboxes({a})", h.sim.url())));
-    assert!(r.text.contains("\"code\":\"0x80040203\""), "{}", r.text);
+    assert!(r.text.contains("\"code\":\"0x8004431A\""), "PicklistValueOutOfRange: {}", r.text);
     assert!(r.text.contains("\"incomingemaildeliverymethod\":2"), "the GET sees the earlier PATCH");
     assert_eq!(st.row("mailboxes", a).unwrap()["incomingemaildeliverymethod"], 2);
     assert_eq!(st.row("mailboxes", b).unwrap()["incomingemaildeliverymethod"], 0);

@@ -111,6 +111,10 @@ fn bad_options_are_refused() {
         &["--limits", "off", "--no-limits"],
         &["--listen", "127.0.0.1:0", "--port", "0"],
         &["--listen", "nowhere"],
+        &["--health-mix", "nosuch=0.1"],
+        &["--health-mix", "license=0.7,timeout=0.7"],
+        &["--transient-attempts", "0"],
+        &["--sync-interval-ms", "-1"],
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_dataverse-sim")).args(args).stdin(Stdio::null()).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
@@ -138,4 +142,25 @@ async fn futures_join(url: &str, n: usize) -> Vec<u16> {
         out.push(s.unwrap());
     }
     out
+}
+
+#[tokio::test]
+async fn day_two_options_reach_the_simulator() {
+    let r = start(&[
+        "--mailboxes",
+        "20",
+        "--queues",
+        "2",
+        "--health-mix",
+        "license=0.25,queue-team-without-role=0.5",
+        "--sync-interval-ms",
+        "700",
+        "--transient-attempts",
+        "4",
+    ]);
+    let health: Value = common::http_client().get(format!("{}/_sim/health", r.url())).send().await.unwrap().json().await.unwrap();
+    // license: round(0.25 × 20 users) + round(0.25 × 2 queues) = 5 + 1; the other queue gets the team.
+    assert_eq!(health["counts"], serde_json::json!({"license": 6, "queue-team-without-role": 1}), "{health}");
+    assert_eq!((health["sync_interval_ms"].as_u64(), health["transient_attempts"].as_u64()), (Some(700), Some(4)));
+    r.stop();
 }

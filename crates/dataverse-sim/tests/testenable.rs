@@ -148,8 +148,11 @@ async fn no_profile_and_inactive_profile_fail() {
     assert_eq!(row["mailboxstatus"], 2);
     let a = alerts(&h, mbx, &t0).await;
     assert_eq!(a.len(), 1);
-    assert_eq!(a[0]["errortypedisplay"], "MailboxEmailServerProfileNotSet");
+    assert_eq!(a[0]["errortypedisplay"], "InvalidIncomingEmailServerProfile");
     assert_eq!(a[0]["level"], 3);
+    let row = st.row("mailboxes", mbx).unwrap();
+    assert_eq!(row["lastsyncerror"], a[0]["text"], "the failure is also the last sync error");
+    assert_eq!(row["lastsyncerrorcount"], 1);
 
     // Inactive profile: alert on the mailbox and on the profile.
     let hybrid = st.seed_ids().hybrid_profile;
@@ -208,6 +211,8 @@ async fn unlicensed_share_fails_every_mailbox_at_one() {
     assert_eq!(st.run_due_tests(true), vec![mbx]);
     assert_eq!(st.row("mailboxes", mbx).unwrap()["mailboxstatus"], 2);
     let a = alerts(&h, mbx, &t0).await;
-    assert!(a[0]["text"].as_str().unwrap().contains("doesn't have an Exchange Online license"), "{a:?}");
+    assert_eq!(a[0]["errortypedisplay"], "ErrorInvalidLicense", "{a:?}");
+    assert!(a[0]["text"].as_str().unwrap().ends_with("Email Server Error Code: ErrorInvalidLicense"), "{a:?}");
+    assert_eq!(st.row("mailboxes", mbx).unwrap()["lastsyncerrorcode"], -2_147_097_996, "0x8005E274");
     h.sim.shutdown().await;
 }

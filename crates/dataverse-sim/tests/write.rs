@@ -181,9 +181,18 @@ async fn if_match_concurrency_and_upsert() {
     // Organizations cannot be created; tracelogs cannot be updated.
     let r = h.patch(fx::ADMIN_TOKEN, &format!("organizations({})", Uuid::new_v4()), json!({"emailconnectionchannel": 0})).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.error().0, "0x80040800", "SdkEntityDoesNotSupportMessage");
     let trace = st.rows("tracelogs")[0]["tracelogid"].as_str().unwrap().to_string();
     let r = h.patch(fx::ADMIN_TOKEN, &format!("tracelogs({trace})"), json!({"text": "x"})).await;
-    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        r.error(),
+        (
+            "0x80040800".to_string(),
+            "The 'Update' method does not support entities of type 'tracelog'. MessageProcessorCache returned MessageProcessor.Empty."
+                .to_string()
+        )
+    );
     h.sim.shutdown().await;
 }
 
@@ -206,8 +215,11 @@ async fn validation_errors() {
     let r = h.patch(fx::ADMIN_TOKEN, &format!("mailboxes({mbx})"), json!({"incomingemaildeliverymethod": 9})).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     let (code, message) = r.error();
-    assert_eq!(code, "0x80040203");
-    assert!(message.contains("9 is not a valid value for 'incomingemaildeliverymethod'"), "{message}");
+    assert_eq!(code, "0x8004431A", "PicklistValueOutOfRange");
+    assert_eq!(
+        message,
+        "A validation error occurred. The value 9 of 'incomingemaildeliverymethod' on record of type 'mailbox' is outside the valid range. Accepted Values: 0,1,2,3"
+    );
     let r = h.patch(fx::ADMIN_TOKEN, &format!("queues({queue})"), json!({"incomingemaildeliverymethod": 1})).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "queues have no option 1");
 

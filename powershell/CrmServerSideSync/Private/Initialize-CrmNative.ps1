@@ -14,8 +14,21 @@ function Initialize-CrmNative {
     )
 
     $remedy = 'Reinstall the module (Install-Module CrmServerSideSync -Force), or from a source checkout rebuild it with ./build.ps1 -Task Build.'
-    $rid = [CrmSync.Interop.Native]::CurrentRid
-    $fileName = [CrmSync.Interop.Native]::NativeFileName
+    try {
+        $rid = [CrmSync.Interop.Native]::CurrentRid
+        $platform = [CrmSync.Interop.Native]::Platform
+        $fileName = [CrmSync.Interop.Native]::NativeFileName
+    }
+    catch {
+        $PSCmdlet.ThrowTerminatingError((New-Object System.Management.Automation.ErrorRecord (
+            (New-Object System.PlatformNotSupportedException ("CrmServerSideSync has no native library for this platform: $($_.Exception.Message)", $_.Exception)),
+            'CrmSync.PlatformNotSupported', [System.Management.Automation.ErrorCategory]::NotImplemented, $null)))
+    }
+    # The RIDs this copy of the module carries, named when the one for this platform is missing.
+    $runtimes = [System.IO.Path]::Combine($ModuleRoot, 'runtimes')
+    $shipped = @()
+    if ([System.IO.Directory]::Exists($runtimes)) { $shipped = @([System.IO.Directory]::GetDirectories($runtimes) | ForEach-Object { [System.IO.Path]::GetFileName($_) } | Sort-Object) }
+    $carried = 'This module carries native libraries for: ' + $(if ($shipped.Count -gt 0) { $shipped -join ', ' } else { 'none' }) + '.'
     $override = $env:CRMSYNC_NATIVE_PATH
     if (-not [string]::IsNullOrEmpty($override)) {
         $source = 'the CRMSYNC_NATIVE_PATH environment variable'
@@ -39,10 +52,10 @@ function Initialize-CrmNative {
             if ($null -ne $ex.FoundAbiVersion) { $found = "ABI version $($ex.FoundAbiVersion)" }
             elseif (-not [System.IO.File]::Exists($ex.LibraryPath)) { $found = 'no file at that path' }
             else { $found = 'a file that is not a loadable crmsync library' }
-            $message = "CrmServerSideSync cannot load its native library for $rid from $source. Path: '$($ex.LibraryPath)'. Problem: $($ex.Reason). Expected: crmsync ABI version $ExpectedAbiVersion. Found: $found. $remedy"
+            $message = "CrmServerSideSync cannot load its native library $fileName for $rid ($platform) from $source. Path: '$($ex.LibraryPath)'. Problem: $($ex.Reason). Expected: crmsync ABI version $ExpectedAbiVersion. Found: $found. $carried $remedy"
         }
         else {
-            $message = "CrmServerSideSync cannot load its native library for $rid from $source. Path: '$path'. Problem: $($_.Exception.Message). Expected: crmsync ABI version $ExpectedAbiVersion. $remedy"
+            $message = "CrmServerSideSync cannot load its native library $fileName for $rid ($platform) from $source. Path: '$path'. Problem: $($_.Exception.Message). Expected: crmsync ABI version $ExpectedAbiVersion. $carried $remedy"
         }
         $record = New-Object System.Management.Automation.ErrorRecord (
             (New-Object System.IO.FileLoadException ($message, $_.Exception)),

@@ -27,6 +27,20 @@ function Connect-CrmOnline {
     The organization URL, for example https://contoso.crm.dynamics.com. Must be https (plain http
     is accepted only for a loopback address such as a local simulator).
 
+    .PARAMETER Proxy
+    A proxy for every request of this connection (http://host:port), instead of the system proxy
+    settings and the HTTPS_PROXY/HTTP_PROXY environment variables; NO_PROXY still applies. Put no
+    user name or password in the URL: use -ProxyCredential.
+
+    .PARAMETER ProxyCredential
+    The user name and password for a proxy that demands Basic authentication (HTTP 407). The
+    password is a secret: it never appears in output, verbose messages or errors.
+
+    .PARAMETER CertificateAuthorityFile
+    A PEM file with the certificate authority (or authorities) to trust for the organization's
+    certificate, in addition to the system's (for example a TLS-inspecting proxy's CA that is not in
+    the store). Certificate checks cannot be turned off.
+
     .PARAMETER AccessToken
     A bearer token for the organization (resource https://<org>.crm.dynamics.com).
 
@@ -119,6 +133,12 @@ function Connect-CrmOnline {
     managed identity, which must be an application user with a security role in the environment.
 
     .EXAMPLE
+    Connect-CrmOnline -Url https://contoso.crm.dynamics.com -ManagedIdentity -Proxy http://proxy.contoso.com:8080 -ProxyCredential (Get-AutomationPSCredential -Name 'Proxy')
+
+    On a Hybrid Runbook Worker behind an authenticating proxy. Without -Proxy, the system proxy
+    settings and HTTPS_PROXY/NO_PROXY apply.
+
+    .EXAMPLE
     Connect-CrmOnline -Url https://contoso.crm.dynamics.com -DeviceCode -TenantId contoso.onmicrosoft.com
 
     Signs in as yourself: open the page in the warning on any device and enter the code shown.
@@ -200,7 +220,17 @@ function Connect-CrmOnline {
         [int] $TimeoutSeconds,
 
         [ValidateRange(0, 20)]
-        [int] $MaxRetries
+        [int] $MaxRetries,
+
+        [ValidateNotNull()]
+        [uri] $Proxy,
+
+        [System.Management.Automation.PSCredential]
+        [System.Management.Automation.Credential()]
+        $ProxyCredential,
+
+        [ValidateNotNullOrEmpty()]
+        [string] $CertificateAuthorityFile
     )
 
     $uri = $null
@@ -223,6 +253,9 @@ function Connect-CrmOnline {
     $config = [ordered]@{ url = $baseUrl; credential = $built.Credential }
     if ($PSBoundParameters.ContainsKey('TimeoutSeconds')) { $config['timeout_secs'] = $TimeoutSeconds }
     if ($PSBoundParameters.ContainsKey('MaxRetries')) { $config['max_retries'] = $MaxRetries }
+    $transport = New-CrmTransportDocument -Cmdlet $PSCmdlet -Parameters $PSBoundParameters -SecretIndex $built.Secrets.Count
+    if ($null -ne $transport.Document) { $config['transport'] = $transport.Document }
+    $secrets = @($built.Secrets) + @($transport.Secrets)
     $template = ConvertTo-CrmRequestJson -Document $config
     Write-Verbose "Connecting to $baseUrl with $($built.Description)."
 
@@ -230,8 +263,8 @@ function Connect-CrmOnline {
     $connected = $false
     try {
         try {
-            if ($built.Secrets.Count -gt 0) {
-                $client = [CrmSync.Interop.CrmClient]::Create($template, [System.Security.SecureString[]]$built.Secrets)
+            if ($secrets.Count -gt 0) {
+                $client = [CrmSync.Interop.CrmClient]::Create($template, [System.Security.SecureString[]]$secrets)
             }
             else {
                 $client = [CrmSync.Interop.CrmClient]::Create($template)

@@ -145,7 +145,7 @@ pub fn parse_options(table: &Table, pairs: &[(String, String)], single: bool) ->
                 return Err(ApiError::odata("The query parameter $skip is not supported"));
             }
             "$format" if v == "json" => {}
-            "$expand" => return Err(ApiError::not_implemented("$expand")),
+            "$expand" => return Err(ApiError::not_modelled("$expand")),
             "$apply" | "$search" | "$levels" | "$compute" | "$format" => {
                 return Err(ApiError::odata(format!("The query parameter {k} is not supported")));
             }

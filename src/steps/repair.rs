@@ -1,0 +1,458 @@
+//! Day two: repair what Dataverse lets crmsync repair. From the health
+//! of the selected mailboxes, each repairable diagnosis gets its fix, written in bulk through
+//! the engine: the organization's default profile and delivery methods, the profile's
+//! activation, approval (through the owning user or queue, as the approval step), the
+//! mailbox's owner set to its regarding user, the user's access mode; then Test & Enable of
+//! every mailbox whose cause was fixed (and of the never-tested ones). With `wait` the tests
+//! are awaited and the new health is reported. Healthy mailboxes are never touched, and a
+//! mailbox whose fix is blocked is reported with its remedy and not written at all.
+
+use super::health::{self, HealthRow, classify::Health};
+use super::mailbox_settings::{self, Desired, SettingsRequest};
+use super::mailboxes::MailboxSelection;
+use super::test_enable::{self, TestEnableRequest};
+use crate::client::Client;
+use crate::documents::{ErrorDocument, FieldChange};
+use crate::engine::{self, Item};
+use crate::error::{Error, ErrorKind, Result};
+use crate::model::diagnosis::Repair;
+use crate::operation::EventSink;
+use crate::webapi::batch::BatchOperation;
+use crate::webapi::odata::guid_literal;
+use chrono::TimeDelta;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+/// `systemuser.accessmode` Read-Write (SA/error-code-8005e276.md).
+const ACCESS_MODE_READ_WRITE: i64 = 0;
+const IDS_PER_QUERY: usize = 50;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RepairRequest {
+    pub version: u32,
+    #[serde(default)]
+    pub selection: MailboxSelection,
+    #[serde(default)]
+    pub what_if: bool,
+    /// Wait for the tests and report each repaired mailbox's new health.
+    #[serde(default)]
+    pub wait: bool,
+    #[serde(default)]
+    pub timeout_secs: Option<u64>,
+    #[serde(default)]
+    pub poll_interval_ms: Option<u64>,
+    #[serde(default)]
+    pub stale_after_secs: Option<u64>,
+    /// Also move `processemailreceivedafter` of each mailbox being repaired back to its last
+    /// successful synchronization (or test), so email that arrived while it failed is
+    /// processed; written only where the current value is later. Never done without asking.
+    #[serde(default)]
+    pub reset_process_email_received_after: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum RepairOutcome {
+    /// `what_if`: would be repaired with these fixes.
+    Planned,
+    /// Fixed and tested again (with `wait`: healthy now; without: the test is scheduled).
+    Repaired,
+    /// A write or the new test failed.
+    Failed,
+    /// No fix crmsync can apply: the remedy says what to do.
+    NotRepairable,
+    /// A test is already running: nothing to do now.
+    Skipped,
+}
+
+/// One write of a repair, as reported.
+#[derive(Debug, Clone, Serialize)]
+pub struct Fix {
+    pub repair: Repair,
+    /// The row written, e.g. `mailboxes(…)`, `emailserverprofiles(…)`, `systemusers(…)`.
+    pub target: String,
+    pub changes: Vec<FieldChange>,
+    /// What is written (merged with the other fixes of the same row).
+    #[serde(skip)]
+    body: Map<String, Value>,
+}
+
+fn body(pairs: &[(&str, Value)]) -> Map<String, Value> {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+}
+
+#[derive(Serialize)]
+struct RepairEvent<'a> {
+    version: u32,
+    r#type: &'static str,
+    mailbox_id: &'a str,
+    name: Option<&'a str>,
+    outcome: RepairOutcome,
+    health: Health,
+    reason: &'a str,
+    remedy: Option<&'a str>,
+    fixes: &'a [Fix],
+    error: Option<Value>,
+    /// The health row the repair started from (the PowerShell module's TargetObject).
+    before: &'a HealthRow,
+    health_after: Option<&'a HealthRow>,
+}
+
+#[derive(Debug, Default, Clone, Copy, Serialize)]
+pub struct RepairCounts {
+    pub healthy: usize,
+    pub planned: usize,
+    pub repaired: usize,
+    pub failed: usize,
+    pub not_repairable: usize,
+    pub skipped: usize,
+}
+
+impl RepairCounts {
+    fn add(&mut self, outcome: RepairOutcome) {
+        match outcome {
+            RepairOutcome::Planned => self.planned += 1,
+            RepairOutcome::Repaired => self.repaired += 1,
+            RepairOutcome::Failed => self.failed += 1,
+            RepairOutcome::NotRepairable => self.not_repairable += 1,
+            RepairOutcome::Skipped => self.skipped += 1,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct RepairResult {
+    pub version: u32,
+    pub what_if: bool,
+    pub waited: bool,
+    pub mailboxes: usize,
+    #[serde(flatten)]
+    pub counts: RepairCounts,
+    /// Rows written (mailboxes, profiles, users and queues), each once.
+    pub writes: usize,
+}
+
+/// A mailbox's planned fixes, or why it cannot be repaired.
+struct Plan {
+    fixes: Vec<Fix>,
+    test: bool,
+    blocked: Option<String>,
+}
+
+pub async fn run(client: Arc<Client>, mut request: RepairRequest, sink: EventSink) -> Result<Value> {
+    request.selection.active_only = false;
+    let stale_after =
+        TimeDelta::seconds(request.stale_after_secs.unwrap_or(health::DEFAULT_STALE_AFTER_SECS).clamp(1, i64::MAX as u64) as i64);
+    let rows = health::assess_all(&client, &request.selection, stale_after).await?;
+    let mut counts = RepairCounts::default();
+    let needs_defaults = rows.iter().any(|r| r.repairs.contains(&Repair::ApplyDefaults));
+    let defaults = if needs_defaults { Some(defaults_target(&client).await?) } else { None };
+    let access_modes = access_modes(&client, &rows).await?;
+
+    let mut plans: Vec<(&HealthRow, Plan)> = Vec::new();
+    for row in &rows {
+        if row.health == Health::Healthy {
+            counts.healthy += 1;
+            continue;
+        }
+        plans.push((row, plan(row, defaults.as_ref(), &access_modes, request.reset_process_email_received_after)));
+    }
+    // Mailboxes that cannot be repaired (or are being tested) are reported now, whatever else happens.
+    for (row, plan) in &plans {
+        let outcome = match (&plan.blocked, row.health) {
+            (_, Health::TestScheduled) => RepairOutcome::Skipped,
+            (Some(_), _) => RepairOutcome::NotRepairable,
+            (None, _) if plan.fixes.is_empty() && !plan.test => RepairOutcome::NotRepairable,
+            (None, _) => continue,
+        };
+        counts.add(outcome);
+        send(&sink, row, plan, outcome, None, None).await?;
+    }
+    plans.retain(|(row, plan)| row.health != Health::TestScheduled && plan.blocked.is_none() && (plan.test || !plan.fixes.is_empty()));
+    if request.what_if {
+        for (row, plan) in &plans {
+            counts.add(RepairOutcome::Planned);
+            send(&sink, row, plan, RepairOutcome::Planned, None, None).await?;
+        }
+        return document(&request, rows.len(), counts, 0);
+    }
+    if plans.is_empty() {
+        return document(&request, rows.len(), counts, 0);
+    }
+    require_write_privilege(&client).await?;
+
+    // One engine run for every write; a row shared by several mailboxes (a profile) is written once.
+    let mut items: Vec<Item> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    for (_, plan) in &plans {
+        for (path, body) in bodies(plan) {
+            if seen.insert(path.clone()) {
+                items.push(Item {
+                    key: path.clone(),
+                    operation: BatchOperation { method: "PATCH", path, body: Arc::new(body), if_match: Some("*".into()) },
+                });
+            }
+        }
+    }
+    let writes = items.len();
+    let outcomes: HashMap<String, Result<()>> =
+        engine::run(&client, items, &engine::Tuning::default(), &sink, |_, _| None).await?.into_iter().collect();
+
+    let mut failed: HashMap<String, Error> = HashMap::new();
+    let mut to_test: Vec<&HealthRow> = Vec::new();
+    for (row, plan) in &plans {
+        let error = plan.fixes.iter().find_map(|fix| outcomes.get(&fix.target).and_then(|r| r.as_ref().err()).cloned());
+        match error {
+            Some(error) => {
+                failed.insert(row.facts.mailbox_id.clone(), error);
+            }
+            None => to_test.push(row),
+        }
+    }
+    let tested: HashSet<String> = to_test.iter().map(|r| r.facts.mailbox_id.to_ascii_lowercase()).collect();
+    if !to_test.is_empty() {
+        let selection = MailboxSelection {
+            mailbox_ids: Some(to_test.iter().map(|r| r.facts.mailbox_id.clone()).collect()),
+            active_only: true,
+            ..MailboxSelection::default()
+        };
+        let test = TestEnableRequest {
+            version: 1,
+            selection: selection.clone(),
+            sync_with_this_org_only: false,
+            wait: request.wait,
+            timeout_secs: request.timeout_secs,
+            poll_interval_ms: request.poll_interval_ms,
+            what_if: false,
+        };
+        let mailboxes = to_test.iter().map(|r| r.facts.to_mailbox()).collect();
+        test_enable::run_for(&client, mailboxes, &test, &sink.for_step("TestAndEnable")).await?;
+    }
+    let after: HashMap<String, HealthRow> = if request.wait && !to_test.is_empty() {
+        let selection = MailboxSelection { mailbox_ids: Some(tested.iter().cloned().collect()), ..MailboxSelection::default() };
+        health::assess_all(&client, &selection, stale_after)
+            .await?
+            .into_iter()
+            .map(|r| (r.facts.mailbox_id.to_ascii_lowercase(), r))
+            .collect()
+    } else {
+        HashMap::new()
+    };
+    for (row, plan) in &plans {
+        let id = row.facts.mailbox_id.to_ascii_lowercase();
+        let now = after.get(&id);
+        let (outcome, error) = match (failed.get(&row.facts.mailbox_id), now) {
+            (Some(error), _) => (RepairOutcome::Failed, Some(error_document(error))),
+            (None, Some(now)) if now.health != Health::Healthy => {
+                let error = Error::new(ErrorKind::Service, format!("After the repair the mailbox is {:?}: {}", now.health, now.reason))
+                    .with_remedy(now.remedy.clone().unwrap_or_else(|| crate::model::diagnosis::UNKNOWN_REMEDY.into()));
+                (RepairOutcome::Failed, Some(error_document(&error)))
+            }
+            _ => (RepairOutcome::Repaired, None),
+        };
+        counts.add(outcome);
+        send(&sink, row, plan, outcome, error, now).await?;
+    }
+    // Each tested mailbox was written once more (its test scheduled).
+    document(&request, rows.len(), counts, writes + to_test.len())
+}
+
+fn document(request: &RepairRequest, mailboxes: usize, counts: RepairCounts, writes: usize) -> Result<Value> {
+    let result = RepairResult { version: 1, what_if: request.what_if, waited: request.wait, mailboxes, counts, writes };
+    serde_json::to_value(result).map_err(|e| Error::internal(format!("the repair result did not serialize: {e}")))
+}
+
+async fn send(
+    sink: &EventSink,
+    row: &HealthRow,
+    plan: &Plan,
+    outcome: RepairOutcome,
+    error: Option<Value>,
+    after: Option<&HealthRow>,
+) -> Result<()> {
+    let remedy = plan.blocked.as_deref().or(row.remedy.as_deref());
+    let event = RepairEvent {
+        version: 1,
+        r#type: "repair",
+        mailbox_id: &row.facts.mailbox_id,
+        name: row.facts.name.as_deref(),
+        outcome,
+        health: row.health,
+        reason: &row.reason,
+        remedy,
+        fixes: &plan.fixes,
+        error,
+        before: row,
+        health_after: after,
+    };
+    sink.send(serde_json::to_value(event).unwrap_or_default()).await
+}
+
+/// The caller must be able to write mailboxes; a reader learns it before anything is written.
+async fn require_write_privilege(client: &Client) -> Result<()> {
+    let identity = super::identity::who_am_i(client).await?;
+    if super::readiness::holds_privilege(client, &identity.user_id, "prvWriteMailbox").await? {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorKind::PermissionDenied,
+        format!(
+            "The signed-in user ({}) lacks the prvWriteMailbox privilege, so no mailbox can be repaired; nothing was changed.",
+            identity.user_id
+        ),
+    )
+    .with_remedy("Repair as a user or application user with the System Administrator role (the health report needs only read access)."))
+}
+
+async fn defaults_target(client: &Client) -> Result<Desired> {
+    let request = SettingsRequest { version: 1, apply_defaults: true, ..SettingsRequest::default() };
+    mailbox_settings::desired(client, &request).await
+}
+
+#[derive(Deserialize)]
+struct UserAccess {
+    systemuserid: String,
+    accessmode: Option<i64>,
+}
+
+/// The current access mode of the users whose mailboxes need [`Repair::SetAccessMode`].
+async fn access_modes(client: &Client, rows: &[HealthRow]) -> Result<HashMap<String, Option<i64>>> {
+    let users: Vec<uuid::Uuid> = rows
+        .iter()
+        .filter(|r| r.repairs.contains(&Repair::SetAccessMode))
+        .filter_map(|r| r.facts.regarding_id.as_deref())
+        .map(|id| super::parse_guid(id, "user id"))
+        .collect::<Result<_>>()?;
+    let mut modes = HashMap::new();
+    for chunk in users.chunks(IDS_PER_QUERY) {
+        let filter = chunk.iter().map(|id| format!("systemuserid eq {}", guid_literal(*id))).collect::<Vec<_>>().join(" or ");
+        let path = format!("systemusers?$select=systemuserid,accessmode&$filter={}", crate::webapi::odata::encode(&filter));
+        let mut next = Some(client.api.resolve(&path)?);
+        while let Some(url) = next {
+            let page = client.api.get_page::<UserAccess>(url, &[]).await?;
+            modes.extend(page.rows.into_iter().map(|u| (u.systemuserid.to_ascii_lowercase(), u.accessmode)));
+            next = page.next_link;
+        }
+    }
+    Ok(modes)
+}
+
+/// The fixes for one mailbox, from its row's repairs; a fix that cannot be applied blocks the
+/// whole mailbox (it is reported with its remedy and nothing of it is written).
+fn plan(row: &HealthRow, defaults: Option<&Desired>, access_modes: &HashMap<String, Option<i64>>, reset_after: bool) -> Plan {
+    let f = &row.facts;
+    let mut plan = Plan { fixes: Vec::new(), test: false, blocked: None };
+    if !row.repairable {
+        return plan;
+    }
+    let mailbox_path = format!("mailboxes({})", f.mailbox_id);
+    for repair in &row.repairs {
+        let fix = match repair {
+            Repair::Test => {
+                plan.test = true;
+                continue;
+            }
+            Repair::ApplyDefaults => {
+                let Some(target) = defaults else { continue };
+                match mailbox_settings::plan(&f.to_mailbox(), target) {
+                    Ok((changes, _)) if changes.is_empty() => {
+                        plan.blocked = Some("The organization's default email settings do not configure this mailbox for server-side synchronization: set the organization's defaults (profile and delivery methods) first.".into());
+                        break;
+                    }
+                    Ok((changes, body)) => Fix { repair: *repair, target: mailbox_path.clone(), changes, body },
+                    Err(error) => {
+                        plan.blocked = Some(error.message);
+                        break;
+                    }
+                }
+            }
+            Repair::ActivateProfile => Fix {
+                repair: *repair,
+                target: format!("emailserverprofiles({})", f.server_profile_id.clone().unwrap_or_default()),
+                changes: vec![FieldChange { field: "State".into(), from: json!("Inactive"), to: json!("Active") }],
+                body: body(&[("statecode", json!(0)), ("statuscode", json!(1))]),
+            },
+            Repair::Approve => match super::approval::owner_path(&f.to_mailbox()) {
+                Ok(target) => Fix {
+                    repair: *repair,
+                    target,
+                    changes: vec![FieldChange { field: "ApprovalStatus".into(), from: json!(f.approval_status), to: json!("Approved") }],
+                    body: body(&[("emailrouteraccessapproval", json!(1))]),
+                },
+                Err(error) => {
+                    plan.blocked = Some(error.message);
+                    break;
+                }
+            },
+            Repair::AssignOwner => Fix {
+                repair: *repair,
+                target: mailbox_path.clone(),
+                changes: vec![FieldChange { field: "Owner".into(), from: json!(f.owner_id), to: json!(f.regarding_id) }],
+                body: body(&[("ownerid@odata.bind", json!(format!("/systemusers({})", f.regarding_id.as_deref().unwrap_or_default())))]),
+            },
+            Repair::SetAccessMode => {
+                let user = f.regarding_id.clone().unwrap_or_default();
+                match access_modes.get(&user.to_ascii_lowercase()) {
+                    Some(Some(mode)) if *mode == ACCESS_MODE_READ_WRITE => {
+                        plan.blocked = Some(format!(
+                            "The user's access mode is already Read-Write, so the remaining cause is the licence: {}",
+                            row.remedy.as_deref().unwrap_or_default()
+                        ));
+                        break;
+                    }
+                    None => {
+                        plan.blocked = Some("The mailbox's user could not be read, so its access mode cannot be set.".into());
+                        break;
+                    }
+                    Some(mode) => Fix {
+                        repair: *repair,
+                        target: format!("systemusers({user})"),
+                        changes: vec![FieldChange { field: "AccessMode".into(), from: json!(mode), to: json!("ReadWrite") }],
+                        body: body(&[("accessmode", json!(ACCESS_MODE_READ_WRITE))]),
+                    },
+                }
+            }
+        };
+        plan.fixes.push(fix);
+    }
+    if plan.blocked.is_some() {
+        plan.fixes.clear();
+        plan.test = false;
+        return plan;
+    }
+    if reset_after
+        && plan.test
+        && let Some(change) = received_after_change(row)
+    {
+        let written = body(&[("processemailreceivedafter", change.to.clone())]);
+        plan.fixes.push(Fix { repair: Repair::Test, target: mailbox_path, changes: vec![change], body: written });
+    }
+    plan
+}
+
+fn received_after_change(row: &HealthRow) -> Option<FieldChange> {
+    let f = &row.facts;
+    let target = f.last_successful_sync_completed_on.clone().or(f.test_completed_on.clone())?;
+    let current = f.process_email_received_after.as_deref()?;
+    let later = super::alerts::parse_time(current).ok()? > super::alerts::parse_time(&target).ok()?;
+    later.then(|| FieldChange { field: "ProcessEmailReceivedAfter".into(), from: json!(current), to: json!(target) })
+}
+
+/// The PATCH bodies of a plan, one per row written (a mailbox's fixes share one body).
+fn bodies(plan: &Plan) -> Vec<(String, Value)> {
+    let mut by_target: Vec<(String, Map<String, Value>)> = Vec::new();
+    for fix in &plan.fixes {
+        match by_target.iter_mut().find(|(t, _)| *t == fix.target) {
+            Some((_, existing)) => existing.extend(fix.body.clone()),
+            None => by_target.push((fix.target.clone(), fix.body.clone())),
+        }
+    }
+    by_target.into_iter().map(|(t, b)| (t, Value::Object(b))).collect()
+}
+
+/// A failed mailbox's error, as in every item event.
+fn error_document(error: &Error) -> Value {
+    serde_json::to_value(ErrorDocument::from(error)).unwrap_or(Value::Null)
+}
