@@ -164,63 +164,14 @@ function Invoke-Build {
     Write-Host "lib/CrmSync.Interop.dll and runtimes/$rid/native/$nativeFile laid out in $ModuleDir"
 }
 
-function Install-PesterFromNuGet {
-    # Restores Pester from NuGet with a throwaway project and lays it out as .tools/Modules/Pester/<version>.
-    $work = Join-Path $ToolsDir 'pester-restore'
-    $packages = Join-Path $ToolsDir 'nuget'
-    New-Item -ItemType Directory -Path $work -Force | Out-Null
-    $project = @"
-<Project Sdk="Microsoft.NET.Sdk">
-  <PropertyGroup><TargetFramework>netstandard2.0</TargetFramework></PropertyGroup>
-  <ItemGroup><PackageDownload Include="Pester" Version="[$PesterVersion]" /></ItemGroup>
-</Project>
-"@
-    [System.IO.File]::WriteAllText((Join-Path $work 'pester-restore.csproj'), $project, (New-Object System.Text.UTF8Encoding($false)))
-    Invoke-Native -Name 'dotnet' -Arguments @('restore', (Join-Path $work 'pester-restore.csproj'), '--packages', $packages, '--nologo') -Description 'dotnet restore (Pester)'
-    $source = Join-Path $packages "pester/$PesterVersion/tools"
-    if (-not (Test-Path -LiteralPath (Join-Path $source 'Pester.psd1'))) { throw [BuildStepException]::new("Pester was restored but '$source/Pester.psd1' is missing.", 1) }
-    $destination = Join-Path $ToolsDir "Modules/Pester/$PesterVersion"
-    New-Item -ItemType Directory -Path $destination -Force | Out-Null
-    Copy-Item -Path (Join-Path $source '*') -Destination $destination -Recurse -Force
-}
-
 function Initialize-Pester {
-    # Makes Pester >= 5 importable; returns the folder to prepend to PSModulePath (or $null).
-    $toolsModules = Join-Path $ToolsDir 'Modules'
-    if (Test-Path -LiteralPath (Join-Path $toolsModules 'Pester')) {
-        $env:PSModulePath = $toolsModules + [System.IO.Path]::PathSeparator + $env:PSModulePath
-    }
-    $found = Get-Module -ListAvailable -Name Pester | Where-Object { $_.Version -ge [version]'5.0' } | Select-Object -First 1
-    if ($null -ne $found) {
-        Write-Host "Pester $($found.Version) found at $($found.ModuleBase)"
-        return
-    }
-    $galleryReachable = $false
+    # Makes Pester >= 5 importable (tools/Install-Pester.ps1; it updates PSModulePath of this process).
     try {
-        $null = Invoke-WebRequest -Uri 'https://www.powershellgallery.com/api/v2/' -Method Head -TimeoutSec 5 -UseBasicParsing
-        $galleryReachable = $true
+        & (Join-Path $Root 'tools/Install-Pester.ps1') -ToolsDir $ToolsDir -Version $PesterVersion
     }
     catch {
-        Write-Host 'PowerShell Gallery not reachable; restoring Pester from NuGet.'
+        throw [BuildStepException]::new($_.Exception.Message, 1)
     }
-    if ($galleryReachable) {
-        try {
-            Install-Module -Name Pester -MinimumVersion 5.0 -Scope CurrentUser -Force -SkipPublisherCheck -AllowClobber
-        }
-        catch {
-            Write-Host "Install-Module Pester failed ($($_.Exception.Message)); restoring Pester from NuGet."
-        }
-    }
-    $found = Get-Module -ListAvailable -Name Pester | Where-Object { $_.Version -ge [version]'5.0' } | Select-Object -First 1
-    if ($null -eq $found) {
-        Install-PesterFromNuGet
-        if (-not (($env:PSModulePath -split [System.IO.Path]::PathSeparator) -contains $toolsModules)) {
-            $env:PSModulePath = $toolsModules + [System.IO.Path]::PathSeparator + $env:PSModulePath
-        }
-        $found = Get-Module -ListAvailable -Name Pester | Where-Object { $_.Version -ge [version]'5.0' } | Select-Object -First 1
-    }
-    if ($null -eq $found) { throw [BuildStepException]::new('Pester 5 could not be installed.', 1) }
-    Write-Host "Pester $($found.Version) found at $($found.ModuleBase)"
 }
 
 function Invoke-CargoTests {

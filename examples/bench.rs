@@ -6,7 +6,7 @@
 //!  [--scale 0.01] [--latency-ms 5] [--exec-cost-ms 2] [--test-delay-ms 1000]`
 
 use crmsync::Client;
-use crmsync::operation::{NextEvent, Operation};
+use crmsync::operation::{LongOperation, NextEvent};
 use crmsync::steps::setup::{SetupRequest, run as setup};
 use crmsync::webapi::WebApi;
 use dataverse_sim::{SimConfig, Simulator, fixtures};
@@ -102,7 +102,7 @@ fn client(org: &Org, p: &Params, paced: bool) -> Arc<Client> {
 /// Runs the whole procedure through crmsync's operation; returns the result document.
 fn run_crmsync(client: Arc<Client>) -> Value {
     let request = SetupRequest { version: 1, wait: true, timeout_secs: Some(3600), poll_interval_ms: Some(500), ..SetupRequest::default() };
-    let op = Operation::start(move |sink| setup(client, request, sink));
+    let op = LongOperation::start(move |sink| setup(client, request, sink));
     // Where the time goes: when each step's first event arrived (printed to stderr).
     let started = Instant::now();
     let mut seen = std::collections::HashSet::new();

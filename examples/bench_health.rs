@@ -3,7 +3,7 @@
 //! requests it sends and its wall time. `cargo run --release --example bench_health [-- 10000 50000]`
 
 use crmsync::Client;
-use crmsync::operation::{NextEvent, Operation};
+use crmsync::operation::{LongOperation, NextEvent};
 use crmsync::steps::health::{self, HealthRequest};
 use dataverse_sim::health::FailureKind;
 use dataverse_sim::{SimConfig, Simulator, fixtures};
@@ -29,7 +29,7 @@ fn main() {
         let client = Arc::new(Client::from_json(client_config.to_string().as_bytes()).unwrap());
         let before = state.request_count();
         let started = Instant::now();
-        let op = Operation::start(move |sink| health::run(client, HealthRequest { version: 1, ..HealthRequest::default() }, sink));
+        let op = LongOperation::start(move |sink| health::run(client, HealthRequest { version: 1, ..HealthRequest::default() }, sink));
         let mut rows = 0usize;
         loop {
             match op.next_event(Duration::from_secs(600)) {

@@ -2,7 +2,7 @@
 //! mailbox needing every step), counted by the simulator. `cargo run --release --example requests_per_step`
 
 use crmsync::Client;
-use crmsync::operation::{NextEvent, Operation};
+use crmsync::operation::{LongOperation, NextEvent};
 use crmsync::steps;
 use dataverse_sim::{SimConfig, Simulator, fixtures};
 use serde_json::Value;
@@ -10,7 +10,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-fn drain(op: Operation) {
+fn drain(op: LongOperation) {
     while !matches!(op.next_event(Duration::from_secs(600)), NextEvent::Finished) {}
     op.result().expect("finished").expect("the step succeeds");
 }
@@ -21,7 +21,7 @@ where
     Fut: Future<Output = crmsync::Result<Value>> + Send + 'static,
 {
     let client = client.clone();
-    drain(Operation::start(move |sink| work(client, sink)));
+    drain(LongOperation::start(move |sink| work(client, sink)));
 }
 
 fn main() {

@@ -152,7 +152,7 @@ mod tests {
     fn a_bad_config_error_never_echoes_the_secret() {
         let text = br#"{"version":1,"url":"https://a.b","credential":{"kind":"client_secret","tenant_id":"t t","client_id":"x","client_secret":"TOPSECRET"}}"#;
         let err = ClientConfig::from_json(text).err().unwrap();
-        assert!(!err.document().to_string().contains("TOPSECRET"));
+        assert!(!crate::documents::to_value(crate::documents::ErrorDocument::from(&err)).to_string().contains("TOPSECRET"));
         let mistyped = br#"{"version":"TOPSECRET","url":"https://a.b","credential":{"kind":"access_token","access_token":"t"}}"#;
         let err = ClientConfig::from_json(mistyped).err().unwrap();
         assert!(err.message.contains("invalid type"), "{}", err.message);
@@ -246,13 +246,16 @@ mod tests {
         .err()
         .unwrap();
         assert_eq!(err.kind, crate::error::ErrorKind::InvalidArgument);
-        assert!(!err.document().to_string().contains("TOPSECRET"));
+        assert!(!crate::documents::to_value(crate::documents::ErrorDocument::from(&err)).to_string().contains("TOPSECRET"));
         let err = credential_of(
             "https://contoso.crm.dynamics.com",
             serde_json::json!({"kind": "client_certificate", "tenant_id": "contoso.onmicrosoft.com", "client_id": "5c2e8f6a-0d8e-4b51-9a7e-2f1c3b4d5e6f", "certificate_pfx_base64": "TOPSECRET!!", "certificate_password": "PASSWORD"}),
         )
         .err()
         .unwrap();
-        assert!(!err.document().to_string().contains("TOPSECRET") && !err.document().to_string().contains("PASSWORD"));
+        assert!(
+            !crate::documents::to_value(crate::documents::ErrorDocument::from(&err)).to_string().contains("TOPSECRET")
+                && !crate::documents::to_value(crate::documents::ErrorDocument::from(&err)).to_string().contains("PASSWORD")
+        );
     }
 }

@@ -71,20 +71,4 @@ impl Error {
         self.hint = Some(hint);
         self
     }
-
-    /// The error as a document: `status` names the kind. It is the error of a failed item
-    /// inside events and results; the C boundary adds the numeric `status_code` to the error
-    /// of a failed call.
-    pub fn document(&self) -> serde_json::Value {
-        serde_json::json!({
-            "version": 1,
-            "status": self.kind,
-            "http_status": self.http_status,
-            "code": self.code,
-            "message": self.message,
-            "remedy": self.remedy,
-            "hint": self.hint,
-            "retry_after_secs": self.retry_after.map(|d| d.as_secs_f64()),
-        })
-    }
 }

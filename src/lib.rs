@@ -28,22 +28,25 @@
 //!   goes, and read back for undo.
 //! - [`operation`]: long work as a pulled event stream with cancellation (no callbacks).
 //! - [`runtime`]: the one tokio runtime of the process.
+//! - [`documents`]: every JSON document that crosses the C ABI (requests' shared parts, events,
+//!   results, errors) as a serde type, with the document version added in one place.
 //! - `model`: typed rows (mailboxes, profiles, alerts) and option sets.
 //! - `error`: the one error type, its kinds and remedies.
 
-pub mod ffi;
-pub mod steps;
-pub mod engine;
+pub mod auth;
 mod client;
 pub(crate) mod config;
-pub mod webapi;
-pub mod auth;
-pub(crate) mod transport;
+pub mod documents;
+pub mod engine;
+mod error;
+pub mod ffi;
 pub(crate) mod journal;
+pub(crate) mod model;
 pub mod operation;
 pub mod runtime;
-pub(crate) mod model;
-mod error;
+pub mod steps;
+pub(crate) mod transport;
+pub mod webapi;
 
 pub use client::Client;
 pub use error::{Error, ErrorKind, Result};

@@ -57,15 +57,15 @@ pub enum NextEvent {
     Finished,
 }
 
-pub struct Operation {
+pub struct LongOperation {
     events: Mutex<mpsc::Receiver<Value>>,
     cancel: CancellationToken,
     outcome: Arc<Mutex<Option<Result<Value>>>>,
 }
 
-impl Operation {
+impl LongOperation {
     /// Starts `work` on the shared runtime.
-    pub fn start<F, Fut>(work: F) -> Operation
+    pub fn start<F, Fut>(work: F) -> LongOperation
     where
         F: FnOnce(EventSink) -> Fut,
         Fut: Future<Output = Result<Value>> + Send + 'static,
@@ -90,7 +90,7 @@ impl Operation {
             // The last sender goes only now, so "no more events" always means "result ready".
             drop(sender);
         });
-        Operation { events: Mutex::new(receiver), cancel, outcome }
+        LongOperation { events: Mutex::new(receiver), cancel, outcome }
     }
 
     /// Blocks the calling (foreign) thread for at most `timeout`.
@@ -114,7 +114,7 @@ impl Operation {
     }
 }
 
-impl Drop for Operation {
+impl Drop for LongOperation {
     /// Freeing an operation that is still running stops it rather than leaving it orphaned.
     fn drop(&mut self) {
         self.cancel.cancel();
@@ -125,7 +125,7 @@ impl Drop for Operation {
 mod tests {
     use super::*;
 
-    fn drain(op: &Operation) -> Vec<Value> {
+    fn drain(op: &LongOperation) -> Vec<Value> {
         let mut seen = Vec::new();
         loop {
             match op.next_event(Duration::from_secs(5)) {
@@ -138,7 +138,7 @@ mod tests {
 
     #[test]
     fn events_arrive_in_order_then_the_result() {
-        let op = Operation::start(|sink| async move {
+        let op = LongOperation::start(|sink| async move {
             for i in 0..40 {
                 sink.send(serde_json::json!(i)).await?;
             }
@@ -151,7 +151,7 @@ mod tests {
 
     #[test]
     fn cancel_stops_blocked_work_and_reports_cancelled() {
-        let op = Operation::start(|sink| async move {
+        let op = LongOperation::start(|sink| async move {
             loop {
                 sink.send(serde_json::json!("tick")).await?;
             }
@@ -166,7 +166,7 @@ mod tests {
 
     #[test]
     fn a_quiet_operation_times_out_without_finishing() {
-        let op = Operation::start(|_sink| async move {
+        let op = LongOperation::start(|_sink| async move {
             tokio::time::sleep(Duration::from_secs(30)).await;
             Ok(Value::Null)
         });

@@ -75,7 +75,7 @@ fn pacing_keeps_a_caller_inside_known_limits_without_a_single_429() {
 #[test]
 fn a_batch_with_a_failing_operation_fails_only_that_item() {
     use crmsync::engine::{self, Item, Tuning};
-    use crmsync::operation::{NextEvent, Operation};
+    use crmsync::operation::{LongOperation, NextEvent};
     use crmsync::webapi::batch;
     use std::sync::Arc;
 
@@ -96,7 +96,7 @@ fn a_batch_with_a_failing_operation_fails_only_that_item() {
                 if *id == bad { serde_json::json!({"nosuchcolumn": 1}) } else { serde_json::json!({"outgoingemaildeliverymethod": 0}) };
             Item {
                 key: id.clone(),
-                operation: batch::Operation {
+                operation: batch::BatchOperation {
                     method: "PATCH",
                     path: format!("mailboxes({id})"),
                     body: std::sync::Arc::new(body),
@@ -106,7 +106,7 @@ fn a_batch_with_a_failing_operation_fails_only_that_item() {
         })
         .collect();
     let tuning = Tuning { initial_batch: 10, ..Tuning::default() };
-    let op = Operation::start(move |sink| async move {
+    let op = LongOperation::start(move |sink| async move {
         let outcomes = engine::run(&client, items, &tuning, &sink, |_, _| None).await?;
         Ok(serde_json::json!(
             outcomes

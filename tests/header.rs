@@ -292,5 +292,9 @@ fn the_core_names_no_cmdlet_or_powershell_parameter() {
             }
         }
     }
-    assert!(problems.is_empty(), "the core's text names PowerShell commands or parameters (the module adds its own advice):\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "the core's text names PowerShell commands or parameters (the module adds its own advice):\n{}",
+        problems.join("\n")
+    );
 }

@@ -117,3 +117,25 @@ fn malformed_ids_and_unknown_ids_change_nothing() {
     let (_, missing) = run_op(&client, ffi::crmsync_mailboxes_approve_start, unknown);
     assert_eq!(missing.unwrap_err().0, Status::NotFound);
 }
+
+#[test]
+fn mailboxes_are_selected_by_name_address_or_id_and_over_long_names_are_refused() {
+    let sim = Sim::start(30, 4);
+    let client = new_client(&token_config(&sim.url, fixtures::ADMIN_TOKEN)).unwrap();
+    let everyone = all_mailboxes(&client);
+    let liam = everyone.iter().find(|m| m["name"] == "Liam O'Brien").expect("seeded Liam O'Brien");
+    let query = serde_json::json!({"version": 1, "mailboxes": ["Avery Adams", "support1@contoso.example", liam["mailbox_id"]]});
+    let (picked, _) = drain_items(&list_mailboxes(&client, &query.to_string()).unwrap());
+    let mut names: Vec<&str> = picked.iter().map(|m| m["name"].as_str().unwrap()).collect();
+    names.sort();
+    assert_eq!(names, ["Avery Adams", "Liam O'Brien", "Support Queue 1"], "one mailbox per identity");
+    let by_quote = serde_json::json!({"version": 1, "mailboxes": ["Liam O'Brien"]});
+    assert_eq!(drain_items(&list_mailboxes(&client, &by_quote.to_string()).unwrap()).0.len(), 1, "a quote in a name is escaped");
+
+    let long = serde_json::json!({"version": 1, "mailboxes": ["n".repeat(100_000)]});
+    let (_, refused) = drain_items(&list_mailboxes(&client, &long.to_string()).unwrap());
+    let (status, doc) = refused.unwrap_err();
+    assert_eq!(status, Status::InvalidArgument, "{doc}");
+    let message = doc["message"].as_str().unwrap();
+    assert!(message.contains("mailboxes") && message.contains("at most 200 characters"), "{message}");
+}

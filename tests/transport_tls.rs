@@ -333,7 +333,7 @@ fn a_proxy_demanding_authentication_gets_a_clear_error_and_the_credential_passes
     let wrong = json!({"ca_file": ca.pem_file.to_str().unwrap(), "proxy": proxy.url(), "proxy_username": "runbook", "proxy_password": "wrong-S3cret"});
     let error = world.who_am_i(wrong).unwrap_err();
     assert!(error.message.contains("407"), "{}", error.message);
-    assert!(!error.document().to_string().contains("wrong-S3cret"));
+    assert!(!crmsync::documents::to_value(crmsync::documents::ErrorDocument::from(&error)).to_string().contains("wrong-S3cret"));
 
     let with = json!({"ca_file": ca.pem_file.to_str().unwrap(), "proxy": proxy.url(), "proxy_username": "runbook", "proxy_password": "Pr0xy-S3cret"});
     assert_eq!(world.who_am_i(with).unwrap(), world.organization_id());
@@ -348,7 +348,7 @@ fn proxy_settings_are_validated_and_never_echo_the_password() {
     let world = World::start(ca.server_config(&["127.0.0.1"]));
     let in_url = world.who_am_i(json!({"proxy": "http://user:UrlS3cret@127.0.0.1:3128"})).unwrap_err();
     assert!(in_url.message.contains("proxy_username"), "{}", in_url.message);
-    assert!(!in_url.document().to_string().contains("UrlS3cret"));
+    assert!(!crmsync::documents::to_value(crmsync::documents::ErrorDocument::from(&in_url)).to_string().contains("UrlS3cret"));
     let no_proxy = world.who_am_i(json!({"proxy_username": "u", "proxy_password": "OrphanS3cret"})).unwrap_err();
     assert!(no_proxy.message.contains("without a proxy"), "{}", no_proxy.message);
     let half = world.who_am_i(json!({"proxy": "http://127.0.0.1:3128", "proxy_username": "u"})).unwrap_err();

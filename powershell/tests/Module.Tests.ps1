@@ -41,6 +41,31 @@ Describe 'Module manifest' {
     }
 }
 
+Describe 'Source layout' {
+    BeforeAll {
+        $moduleRoot = Split-Path -Parent $ModuleManifest
+        function Get-TopLevelFunction([string] $Path) {
+            $tokens = $null; $errors = $null
+            $ast = [System.Management.Automation.Language.Parser]::ParseFile($Path, [ref]$tokens, [ref]$errors)
+            @($ast.FindAll({ param($node) $node -is [System.Management.Automation.Language.FunctionDefinitionAst] }, $false) | ForEach-Object { $_.Name })
+        }
+    }
+
+    It '<_> holds one function per file, named like the file' -ForEach @('Private', 'Public') {
+        $files = @(Get-ChildItem -Path (Join-Path (Split-Path -Parent $ModuleManifest) $_) -Filter '*.ps1' -File)
+        $files.Count | Should -BeGreaterThan 5
+        foreach ($file in $files) {
+            $functions = @(Get-TopLevelFunction $file.FullName)
+            "$($file.Name): $($functions -join ', ')" | Should -Be "$($file.Name): $($file.BaseName)"
+        }
+    }
+
+    It 'pulls operation events in one place only (Invoke-CrmOperation)' {
+        $pumps = @(Get-ChildItem -Path $moduleRoot -Filter '*.ps1' -File -Recurse | Where-Object { (Get-Content -LiteralPath $_.FullName -Raw) -match '\.NextEvent\(' } | ForEach-Object { $_.BaseName })
+        $pumps | Should -Be @('Invoke-CrmOperation')
+    }
+}
+
 Describe 'Imported module' {
     BeforeAll {
         Import-Module $ModuleManifest -Force -ErrorAction Stop

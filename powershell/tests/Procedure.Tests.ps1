@@ -468,3 +468,71 @@ Describe 'Invoke-CrmExchangeOnlineSetup' {
         @($back.Checks).Count | Should -Be @($report.Checks).Count
     }
 }
+
+Describe '-Mailbox: a name, an email address or an id, like Exchange''s -Identity' {
+    BeforeAll {
+        $sim = Start-ProcedureSimulator
+        $null = Connect-TestSimulator -Simulator $sim
+        $everyone = @(Get-CrmMailbox)
+        $avery = $everyone | Where-Object { $_.Name -eq 'Avery Adams' }
+        $queue = $everyone | Where-Object { $_.EmailAddress -eq 'support1@contoso.example' }
+        $third = $everyone | Where-Object { $_.OwnerType -eq 'systemuser' -and $_.State -eq 'Active' -and $_.MailboxId -ne $avery.MailboxId } | Select-Object -First 1
+        function Get-ApprovedIds { @(Get-CrmMailbox | Where-Object { $_.ApprovalStatus -eq 'Approved' } | ForEach-Object { $_.MailboxId } | Sort-Object) }
+    }
+    AfterAll {
+        Disconnect-CrmOnline
+        Stop-DataverseSim -Simulator $sim
+    }
+
+    It 'Approve-CrmMailbox ''Avery Adams'' approves exactly that mailbox (by name, positionally)' {
+        $avery | Should -Not -BeNullOrEmpty
+        $before = Get-ApprovedIds
+        $results = @(Approve-CrmMailbox 'Avery Adams' -PassThru -ErrorAction Stop)
+        $results.Count | Should -Be 1
+        $results[0].MailboxId | Should -Be $avery.MailboxId
+        $results[0].Outcome | Should -Be 'Changed'
+        $after = Get-ApprovedIds
+        @($after | Where-Object { $before -notcontains $_ }) | Should -Be @($avery.MailboxId)
+    }
+
+    It 'Enable-CrmMailbox ''support1@contoso.example'' tests exactly that queue''s mailbox (by address)' {
+        $queue | Should -Not -BeNullOrEmpty
+        $results = @(Enable-CrmMailbox 'support1@contoso.example' -ErrorAction Stop)
+        $results.Count | Should -Be 1
+        $results[0].MailboxId | Should -Be $queue.MailboxId
+        $results[0].Outcome | Should -Be 'Scheduled'
+    }
+
+    It 'Deny-CrmMailbox <id> rejects exactly the mailbox with that id' {
+        $results = @(Deny-CrmMailbox $third.MailboxId -PassThru -Confirm:$false -ErrorAction Stop)
+        $results.Count | Should -Be 1
+        $results[0].MailboxId | Should -Be $third.MailboxId
+        (Get-CrmMailbox $third.MailboxId).ApprovalStatus | Should -Be 'Rejected'
+    }
+
+    It 'Get-CrmMailbox takes names, addresses and ids together (quotes escaped)' {
+        $found = @(Get-CrmMailbox 'Avery Adams', 'support1@contoso.example', $third.MailboxId, "Liam O'Brien")
+        @($found | ForEach-Object { $_.Name } | Sort-Object) | Should -Be @(@('Avery Adams', $queue.Name, $third.Name, "Liam O'Brien") | Sort-Object)
+    }
+
+    It 'refuses a 100,000-character name with a clear message and changes nothing' {
+        $before = Get-ApprovedIds
+        $failure = $null
+        try { Approve-CrmMailbox ('n' * 100000) -ErrorAction Stop } catch { $failure = $_ }
+        $failure | Should -Not -BeNullOrEmpty
+        $failure.FullyQualifiedErrorId | Should -Match '^CrmSync\.InvalidArgument'
+        $failure.Exception.Message | Should -Match 'mailboxes'
+        $failure.Exception.Message | Should -Match '100000 characters long'
+        $failure.Exception.Message | Should -Match 'at most 200 characters'
+        $failure.Exception.Message.Length | Should -BeLessThan 400
+        Get-ApprovedIds | Should -Be $before
+    }
+
+    It 'refuses a 100,000-character filter with a clear message' {
+        $failure = $null
+        try { Set-CrmMailbox -Filter ('x' * 100000) -SyncWithThisOrgOnly -ErrorAction Stop } catch { $failure = $_ }
+        $failure | Should -Not -BeNullOrEmpty
+        $failure.Exception.Message | Should -Match 'filter is 100000 characters long'
+        $failure.Exception.Message | Should -Match 'at most 8000 characters'
+    }
+}

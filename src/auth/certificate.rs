@@ -9,7 +9,7 @@
 //! The private key lives in `RsaPrivateKey` (zeroized on drop); every intermediate copy of key
 //! bytes (PFX contents, PKCS#8/PKCS#1 DER, PEM text) is held in `Zeroizing` buffers.
 
-use super::entra::{self, Answer, TokenResponse};
+use super::entra::{self, EntraAnswer, TokenResponse};
 use super::{AccessToken, BoxFuture, TokenSource};
 use crate::error::{Error, Result};
 use base64::Engine;
@@ -226,8 +226,8 @@ impl TokenSource for ClientCertificateSource {
                 ("scope", self.scope.as_str()),
             ];
             match entra::post_form::<TokenResponse>(&self.http, &self.token_url, &form).await? {
-                Answer::Token(token) => Ok(token.access_token()),
-                Answer::Refused { status, error } => Err(entra::refused(
+                EntraAnswer::Token(token) => Ok(token.access_token()),
+                EntraAnswer::Refused { status, error } => Err(entra::refused(
                     status,
                     format!("Microsoft Entra ID refused the certificate credentials ({}).", error.summary()),
                     &format!(

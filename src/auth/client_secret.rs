@@ -1,7 +1,7 @@
 //! OAuth 2.0 client credentials with a shared secret (Microsoft identity platform v2.0,
 //! dataverse-reference §11): `POST {authority}/{tenant}/oauth2/v2.0/token`.
 
-use super::entra::{self, Answer, TokenResponse};
+use super::entra::{self, EntraAnswer, TokenResponse};
 use super::{AccessToken, BoxFuture, TokenSource};
 use crate::error::Result;
 use secrecy::{ExposeSecret, SecretString};
@@ -25,8 +25,8 @@ impl TokenSource for ClientSecretSource {
                 ("scope", self.scope.as_str()),
             ];
             match entra::post_form::<TokenResponse>(&self.http, &self.token_url, &form).await? {
-                Answer::Token(token) => Ok(token.access_token()),
-                Answer::Refused { status, error } => Err(entra::refused(
+                EntraAnswer::Token(token) => Ok(token.access_token()),
+                EntraAnswer::Refused { status, error } => Err(entra::refused(
                     status,
                     format!("Microsoft Entra ID refused the client credentials ({}).", error.summary()),
                     "Check tenant_id, client_id and the client secret (it may have expired: Entra ID > App registrations > Certificates & secrets), and that the app is an application user in this environment.",

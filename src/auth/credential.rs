@@ -137,8 +137,7 @@ impl Credential {
                 require_guid_or_domain(&tenant_id, "tenant_id")?;
                 require_client_id(&client_id, "client_id")?;
                 let authority_host = authority(authority_host.as_deref(), cloud.as_deref(), org_url)?;
-                let algorithm =
-                    signing_algorithm.as_deref().map(SigningAlgorithm::parse).transpose()?.unwrap_or(SigningAlgorithm::Ps256);
+                let algorithm = signing_algorithm.as_deref().map(SigningAlgorithm::parse).transpose()?.unwrap_or(SigningAlgorithm::Ps256);
                 let certificate = load_certificate(certificate_path, certificate_password, certificate_pem, certificate_pfx_base64)?;
                 Credential::ClientCertificate { tenant_id, client_id, certificate: Arc::new(certificate), algorithm, authority_host }
             }

@@ -6,11 +6,13 @@
 //! The library never prints: the code and URL travel as a `device_code` event of the
 //! authenticate operation (`crmsync_client_authenticate_start`), which the caller shows.
 
-use super::entra::{self, Answer, TokenResponse};
+use super::entra::{self, EntraAnswer, TokenResponse};
 use super::{AccessToken, BoxFuture, Prompt, TokenSource};
+use crate::documents::{self, DeviceCodeEvent, Event};
 use crate::error::{Error, ErrorKind, Result};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
+use serde_json::Value;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use url::Url;
@@ -78,17 +80,18 @@ impl DeviceCodeSource {
             ("scope", self.scope.as_str()),
         ];
         match entra::post_form::<TokenResponse>(&self.http, &self.token_url, &form).await? {
-            Answer::Token(token) => {
+            EntraAnswer::Token(token) => {
                 self.keep(&token);
                 Ok(token.access_token())
             }
-            Answer::Refused { status, error } => {
+            EntraAnswer::Refused { status, error } => {
                 *self.refresh_token.lock().unwrap_or_else(|p| p.into_inner()) = None;
                 Err(entra::refused(
                     status,
                     format!("The device code sign-in could not be renewed ({}); it may have expired or been revoked.", error.summary()),
                     SIGN_IN_AGAIN,
-                ).with_hint("sign_in_again"))
+                )
+                .with_hint("sign_in_again"))
             }
         }
     }
@@ -96,8 +99,8 @@ impl DeviceCodeSource {
     async fn device_flow(&self, prompt: &dyn Prompt) -> Result<AccessToken> {
         let form = [("client_id", self.client_id.as_str()), ("scope", self.scope.as_str())];
         let code = match entra::post_form::<DeviceCodeResponse>(&self.http, &self.device_code_url, &form).await? {
-            Answer::Token(code) => code,
-            Answer::Refused { status, error } => {
+            EntraAnswer::Token(code) => code,
+            EntraAnswer::Refused { status, error } => {
                 return Err(entra::refused(
                     status,
                     format!("Microsoft Entra ID refused to start a device code sign-in ({}).", error.summary()),
@@ -111,14 +114,12 @@ impl DeviceCodeSource {
             code.message.clone()
         };
         prompt
-            .show(serde_json::json!({
-                "version": 1,
-                "type": "device_code",
-                "user_code": code.user_code,
-                "verification_uri": code.verification_uri,
-                "message": message,
-                "expires_in": code.expires_in,
-            }))
+            .show(documents::to_value(Event::<Value>::DeviceCode(DeviceCodeEvent {
+                user_code: code.user_code.clone(),
+                verification_uri: code.verification_uri.clone(),
+                message,
+                expires_in: code.expires_in,
+            })))
             .await?;
         let deadline = Instant::now() + Duration::from_secs(code.expires_in);
         let mut interval = Duration::from_secs(code.interval.max(1));
@@ -127,11 +128,11 @@ impl DeviceCodeSource {
         loop {
             tokio::time::sleep(interval).await;
             let (status, error) = match entra::post_form::<TokenResponse>(&self.http, &self.token_url, &poll).await? {
-                Answer::Token(token) => {
+                EntraAnswer::Token(token) => {
                     self.keep(&token);
                     return Ok(token.access_token());
                 }
-                Answer::Refused { status, error } => (status, error),
+                EntraAnswer::Refused { status, error } => (status, error),
             };
             match error.error.as_str() {
                 "authorization_pending" if Instant::now() < deadline => continue,
@@ -144,21 +145,24 @@ impl DeviceCodeSource {
                         status,
                         format!("The device code expired before the sign-in was completed ({}).", error.summary()),
                         &format!("{SIGN_IN_AGAIN} Enter the code within {} minutes.", code.expires_in.div_ceil(60)),
-                    ).with_hint("sign_in_again"));
+                    )
+                    .with_hint("sign_in_again"));
                 }
                 "authorization_declined" => {
                     return Err(entra::refused(
                         status,
                         format!("The sign-in was declined in the browser ({}).", error.summary()),
                         &format!("{SIGN_IN_AGAIN} Choose 'Continue' and sign in with an account that is a user of this environment."),
-                    ).with_hint("sign_in_again"));
+                    )
+                    .with_hint("sign_in_again"));
                 }
                 "bad_verification_code" => {
                     return Err(entra::refused(
                         status,
                         format!("Microsoft Entra ID did not recognise the device code ({}).", error.summary()),
                         SIGN_IN_AGAIN,
-                    ).with_hint("sign_in_again"));
+                    )
+                    .with_hint("sign_in_again"));
                 }
                 _ => {
                     return Err(entra::refused(

@@ -43,7 +43,7 @@ impl EntraError {
 }
 
 /// The outcome of one form POST: a token, or the service's refusal with its HTTP status.
-pub(super) enum Answer<T> {
+pub(super) enum EntraAnswer<T> {
     Token(T),
     Refused { status: u16, error: EntraError },
 }
@@ -54,7 +54,7 @@ pub(super) async fn post_form<T: serde::de::DeserializeOwned>(
     http: &reqwest::Client,
     url: &Url,
     form: &[(&str, &str)],
-) -> Result<Answer<T>> {
+) -> Result<EntraAnswer<T>> {
     let response = http.post(url.clone()).form(form).send().await.map_err(|e| {
         Error::new(
             ErrorKind::Transport,
@@ -66,13 +66,13 @@ pub(super) async fn post_form<T: serde::de::DeserializeOwned>(
     let status = response.status();
     let body = response.bytes().await.unwrap_or_default();
     if status.is_success() {
-        return serde_json::from_slice::<T>(&body).map(Answer::Token).map_err(|_| {
+        return serde_json::from_slice::<T>(&body).map(EntraAnswer::Token).map_err(|_| {
             Error::new(ErrorKind::Authentication, format!("The Microsoft Entra endpoint {url} answered without a usable token."))
         });
     }
     let error = serde_json::from_slice::<EntraError>(&body)
         .unwrap_or_else(|_| EntraError { error: format!("HTTP {}", status.as_u16()), error_description: String::new() });
-    Ok(Answer::Refused { status: status.as_u16(), error })
+    Ok(EntraAnswer::Refused { status: status.as_u16(), error })
 }
 
 /// An `Authentication` error for a refusal, with the HTTP status.

@@ -65,7 +65,7 @@ mod tests {
         let err = StaticTokenSource::new(SecretString::from(token.clone())).fetch().await.err().unwrap();
         assert_eq!(err.kind, ErrorKind::Authentication);
         assert!(err.message.contains("expired"));
-        assert!(!err.document().to_string().contains(&token));
+        assert!(!crate::documents::to_value(crate::documents::ErrorDocument::from(&err)).to_string().contains(&token));
     }
 
     #[tokio::test]

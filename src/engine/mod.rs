@@ -6,11 +6,12 @@
 //! repeating one whose answer was lost is harmless, which is what makes requeueing safe.
 
 use crate::client::Client;
+use crate::documents::{self, Event, ProgressEvent};
 use crate::error::{Error, ErrorKind, Result};
 use crate::operation::EventSink;
 use crate::webapi::WebApi;
-use crate::webapi::batch::{self, Answer};
-use serde_json::{Value, json};
+use crate::webapi::batch::{self, BatchAnswer};
+use serde_json::Value;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use tokio::task::JoinSet;
@@ -19,7 +20,7 @@ use tokio::task::JoinSet;
 #[derive(Debug, Clone)]
 pub struct Item {
     pub key: String,
-    pub operation: batch::Operation,
+    pub operation: batch::BatchOperation,
 }
 
 #[derive(Debug, Clone)]
@@ -42,7 +43,7 @@ pub type Outcome = (String, Result<()>);
 
 /// A sent batch: the connection it went through, its items (with attempts so far) and the
 /// service's answers.
-type Sent = (Arc<WebApi>, Vec<(Item, u32)>, Result<Vec<Answer>>);
+type Sent = (Arc<WebApi>, Vec<(Item, u32)>, Result<Vec<BatchAnswer>>);
 
 /// Runs all items; `describe` turns each outcome into the event the caller wants streamed
 /// (or `None` when the caller reports later, e.g. after reading the rows back).
@@ -72,7 +73,7 @@ pub async fn run(
             let api = writers[next_writer % writers.len()].clone();
             next_writer += 1;
             in_flight.spawn(async move {
-                let operations: Vec<batch::Operation> = chunk.iter().map(|(i, _)| i.operation.clone()).collect();
+                let operations: Vec<batch::BatchOperation> = chunk.iter().map(|(i, _)| i.operation.clone()).collect();
                 let answers = api.batch(&operations).await;
                 (api, chunk, answers)
             });
@@ -117,8 +118,8 @@ pub async fn run(
         batch_size =
             if throttled { (batch_size / 2).max(1) } else { (batch_size * 2).min(tuning.max_batch.clamp(1, batch::MAX_OPERATIONS)) };
         let done = outcomes.len();
-        sink.send(json!({"version": 1, "type": "progress", "done": done, "total": total, "message": format!("{done} of {total} written")}))
-            .await?;
+        let progress = ProgressEvent { done, total: Some(total), message: format!("{done} of {total} written") };
+        sink.send(documents::to_value(Event::<Value>::Progress(progress))).await?;
     }
     Ok(outcomes)
 }

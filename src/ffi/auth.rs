@@ -5,6 +5,7 @@ use super::operation::{CrmsyncOperation, start};
 use super::{Status, guard};
 use crate::auth::{BoxFuture, Prompt};
 use crate::client::Client;
+use crate::documents::AuthenticateResult;
 use crate::operation::EventSink;
 use serde::Deserialize;
 use std::ffi::c_char;
@@ -46,16 +47,11 @@ impl Prompt for EventSink {
     }
 }
 
-async fn authenticate(client: Arc<Client>, _request: AuthenticateRequest, sink: EventSink) -> crate::error::Result<serde_json::Value> {
+async fn authenticate(client: Arc<Client>, _request: AuthenticateRequest, sink: EventSink) -> crate::error::Result<AuthenticateResult> {
     let token = client.api().tokens().sign_in(&sink).await?;
     let expires_on = token.expires_at.map(|at| {
         let left = at.saturating_duration_since(Instant::now());
         (SystemTime::now() + left).duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).as_secs()
     });
-    Ok(serde_json::json!({
-        "version": 1,
-        "authenticated": true,
-        "credential": client.config().credential.kind_name(),
-        "expires_on": expires_on,
-    }))
+    Ok(AuthenticateResult { authenticated: true, credential: client.config().credential.kind_name().to_string(), expires_on })
 }

@@ -3,6 +3,7 @@
 use super::{Failure, Status, args, guard, guard_void};
 use crate::client::Client;
 use crate::config::ClientConfig;
+use crate::documents::{AlertsResult, ChecksResult, ProfilesResult};
 use crate::steps;
 use std::ffi::c_char;
 use std::sync::Arc;
@@ -87,7 +88,7 @@ where
     let client = args::handle(client, "client")?.inner.clone();
     args::out(result_out, "result_out")?;
     let value = crate::runtime::get().block_on(step(client))?;
-    args::write_json(result_out, &versioned(value))
+    args::write_json(result_out, &crate::documents::to_value(value))
 }
 
 /// Who am I: `{"version":1,"user_id","business_unit_id","organization_id","organization_name","url","default_email_server_profile_id"}`.
@@ -118,9 +119,7 @@ pub unsafe extern "C" fn crmsync_email_server_profiles_get(
 ) -> Status {
     guard(error_out, || {
         let query: steps::profiles::ProfileQuery = args::json(query, query_len, "query")?;
-        run(client, result_out, |c| async move {
-            steps::profiles::list(&c, &query).await.map(|profiles| serde_json::json!({"profiles": profiles}))
-        })
+        run(client, result_out, |c| async move { steps::profiles::list(&c, &query).await.map(|profiles| ProfilesResult { profiles }) })
     })
 }
 
@@ -176,11 +175,7 @@ pub unsafe extern "C" fn crmsync_alerts_get(
 ) -> Status {
     guard(error_out, || {
         let query: steps::alerts::AlertQuery = args::json(query, query_len, "query")?;
-        run(
-            client,
-            result_out,
-            |c| async move { steps::alerts::list(&c, &query).await.map(|alerts| serde_json::json!({"alerts": alerts})) },
-        )
+        run(client, result_out, |c| async move { steps::alerts::list(&c, &query).await.map(|alerts| AlertsResult { alerts }) })
     })
 }
 
@@ -194,16 +189,5 @@ pub unsafe extern "C" fn crmsync_readiness_get(
     result_out: *mut *mut c_char,
     error_out: *mut *mut c_char,
 ) -> Status {
-    guard(error_out, || {
-        run(client, result_out, |c| async move { steps::readiness::run(&c).await.map(|checks| serde_json::json!({"checks": checks})) })
-    })
-}
-
-/// Adds `"version": 1` to a result object.
-pub(crate) fn versioned(value: impl serde::Serialize) -> serde_json::Value {
-    let mut document = serde_json::to_value(value).unwrap_or_default();
-    if let Some(map) = document.as_object_mut() {
-        map.insert("version".into(), 1.into());
-    }
-    document
+    guard(error_out, || run(client, result_out, |c| async move { steps::readiness::run(&c).await.map(|checks| ChecksResult { checks }) }))
 }

@@ -11,6 +11,7 @@ pub use auth::*;
 pub use client::*;
 pub use operation::*;
 
+use crate::documents::ErrorDocument;
 use crate::error::{Error, ErrorKind};
 use std::ffi::{CString, c_char};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -97,10 +98,10 @@ pub(crate) fn guard(error_out: *mut *mut c_char, body: impl FnOnce() -> Result<S
             }
         }
     };
-    let mut document = failure.error.document();
-    document["status"] = serde_json::json!(format!("{:?}", failure.status));
-    document["status_code"] = serde_json::json!(failure.status as i32);
-    args::write_string(error_out, document.to_string());
+    let mut document = ErrorDocument::from(&failure.error);
+    document.status = format!("{:?}", failure.status);
+    document.status_code = Some(failure.status as i32);
+    args::write_string(error_out, crate::documents::to_value(document).to_string());
     failure.status
 }
 

@@ -7,7 +7,7 @@
 use super::client::CrmsyncClient;
 use super::{Failure, Status, args, guard, guard_void};
 use crate::client::Client;
-use crate::operation::{EventSink, NextEvent, Operation};
+use crate::operation::{EventSink, LongOperation, NextEvent};
 use crate::steps;
 use std::ffi::c_char;
 use std::sync::Arc;
@@ -15,18 +15,18 @@ use std::time::Duration;
 
 /// A running or finished long operation (opaque). Free with `crmsync_op_free`.
 pub struct CrmsyncOperation {
-    op: Operation,
+    op: LongOperation,
 }
 
 #[cfg(test)]
 impl CrmsyncOperation {
-    pub(crate) fn for_test(op: Operation) -> CrmsyncOperation {
+    pub(crate) fn for_test(op: LongOperation) -> CrmsyncOperation {
         CrmsyncOperation { op }
     }
 }
 
 /// Parses the request, checks the handles, and starts `work` as an operation.
-pub(super) fn start<Q, F, Fut>(
+pub(super) fn start<Q, R, F, Fut>(
     client: *const CrmsyncClient,
     request: *const u8,
     request_len: usize,
@@ -36,12 +36,14 @@ pub(super) fn start<Q, F, Fut>(
 where
     Q: serde::de::DeserializeOwned + Send + 'static,
     F: FnOnce(Arc<Client>, Q, EventSink) -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = crate::error::Result<serde_json::Value>> + Send + 'static,
+    R: serde::Serialize + Send + 'static,
+    Fut: std::future::Future<Output = crate::error::Result<R>> + Send + 'static,
 {
     let client = args::handle(client, "client")?.inner.clone();
     let request: Q = args::json(request, request_len, "request")?;
     args::out(op_out, "op_out")?;
-    let op = Operation::start(move |sink| work(client, request, sink));
+    // The result document gets its version here, whatever step produced it.
+    let op = LongOperation::start(move |sink| async move { work(client, request, sink).await.map(crate::documents::to_value) });
     // SAFETY: `args::out` checked `op_out`.
     unsafe { *op_out = Box::into_raw(Box::new(CrmsyncOperation { op })) };
     Ok(Status::Ok)

@@ -3,15 +3,16 @@
 //! become approved is reported as failed with the reason, never as success.
 
 use super::mailboxes::MailboxSelection;
-use super::report::{self, Change, Counts, Outcome};
+use super::report;
 use crate::client::Client;
+use crate::documents::{Counts, FieldChange, ItemOutcome};
 use crate::engine::{self, Item};
 use crate::error::{Error, ErrorKind, Result};
 use crate::journal::{self, Change as JournalChange, Column as JournalColumn, Journal};
 use crate::model::mailbox::Mailbox;
 use crate::model::options::APPROVAL;
 use crate::operation::EventSink;
-use crate::webapi::batch::Operation;
+use crate::webapi::batch::BatchOperation;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -100,24 +101,24 @@ pub async fn apply(
     let body = Arc::new(json!({"emailrouteraccessapproval": decision.value()}));
     for mailbox in mailboxes {
         if mailbox.approval_status == decision.status() {
-            counts.add(Outcome::Unchanged);
-            sink.send(report::item(mailbox, Outcome::Unchanged, &[], None)).await?;
+            counts.add(ItemOutcome::Unchanged);
+            sink.send(report::item(mailbox, ItemOutcome::Unchanged, &[], None)).await?;
             continue;
         }
-        let change = [Change { field: "ApprovalStatus", from: json!(mailbox.approval_status), to: json!(decision.status()) }];
+        let change = [FieldChange { field: "ApprovalStatus".into(), from: json!(mailbox.approval_status), to: json!(decision.status()) }];
         match owner_path(mailbox) {
             Err(error) => {
-                counts.add(Outcome::Failed);
-                sink.send(report::item(mailbox, Outcome::Failed, &change, Some(&error))).await?;
+                counts.add(ItemOutcome::Failed);
+                sink.send(report::item(mailbox, ItemOutcome::Failed, &change, Some(&error))).await?;
             }
             Ok(_) if what_if => {
-                counts.add(Outcome::Planned);
-                sink.send(report::item(mailbox, Outcome::Planned, &change, None)).await?;
+                counts.add(ItemOutcome::Planned);
+                sink.send(report::item(mailbox, ItemOutcome::Planned, &change, None)).await?;
             }
             Ok(path) => {
                 items.push(Item {
                     key: mailbox.mailbox_id.clone(),
-                    operation: Operation { method: "PATCH", path, body: body.clone(), if_match: Some("*".into()) },
+                    operation: BatchOperation { method: "PATCH", path, body: body.clone(), if_match: Some("*".into()) },
                 });
                 pending.insert(&mailbox.mailbox_id, mailbox);
             }
@@ -136,11 +137,11 @@ pub async fn apply(
         selection.read_back(client, &written).await?.into_iter().map(|m| (m.mailbox_id.clone(), m)).collect();
     for (key, result) in outcomes {
         let Some(before) = pending.get(key.as_str()).copied() else { continue };
-        let change = [Change { field: "ApprovalStatus", from: json!(before.approval_status), to: json!(decision.status()) }];
+        let change = [FieldChange { field: "ApprovalStatus".into(), from: json!(before.approval_status), to: json!(decision.status()) }];
         let verdict = result.and_then(|()| verify(after.get(&key), decision));
         let (outcome, error) = match &verdict {
-            Ok(()) => (Outcome::Changed, None),
-            Err(e) => (Outcome::Failed, Some(e)),
+            Ok(()) => (ItemOutcome::Changed, None),
+            Err(e) => (ItemOutcome::Failed, Some(e)),
         };
         counts.add(outcome);
         let shown = after.get(&key).unwrap_or(before);
@@ -148,7 +149,7 @@ pub async fn apply(
         event["approved_by_o365_admin"] = json!(shown.approved_by_o365_admin);
         sink.send(event).await?;
     }
-    Ok(counts.document(decision.step(), what_if))
+    Ok(report::step_result(counts, if decision == Decision::Approve { "ApproveEmail" } else { "RejectEmail" }, what_if))
 }
 
 /// The owner row's approval column, before and after.

@@ -3,15 +3,16 @@
 //! Exchange from this org only" option. Writes only the columns that differ.
 
 use super::mailboxes::MailboxSelection;
-use super::report::{self, Change, Counts, Outcome};
+use super::report;
 use crate::client::Client;
+use crate::documents::{Counts, FieldChange, ItemOutcome};
 use crate::engine::{self, Item};
 use crate::error::{Error, Result};
 use crate::journal::{self, Journal};
 use crate::model::mailbox::Mailbox;
 use crate::model::options::{APPOINTMENTS_CONTACTS_TASKS, INCOMING_EMAIL, OUTGOING_EMAIL, OptionSet};
 use crate::operation::EventSink;
-use crate::webapi::batch::Operation;
+use crate::webapi::batch::BatchOperation;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
@@ -108,14 +109,14 @@ fn parse_option(set: &OptionSet, name: Option<&str>, parameter: &str) -> Result<
 }
 
 /// The columns of one mailbox that differ from the target, and the PATCH body that fixes them.
-pub fn plan(mailbox: &Mailbox, target: &Desired) -> Result<(Vec<Change>, Map<String, Value>)> {
+pub fn plan(mailbox: &Mailbox, target: &Desired) -> Result<(Vec<FieldChange>, Map<String, Value>)> {
     let is_queue = mailbox.owner_type.as_deref() == Some("queue");
     let mut changes = Vec::new();
     let mut body = Map::new();
     if let Some((id, name)) = &target.profile
         && !mailbox.server_profile_id.as_deref().is_some_and(|current| current.eq_ignore_ascii_case(id))
     {
-        changes.push(Change { field: "ServerProfile", from: json!(mailbox.server_profile_name), to: json!(name) });
+        changes.push(FieldChange { field: "ServerProfile".into(), from: json!(mailbox.server_profile_name), to: json!(name) });
         body.insert("emailserverprofile@odata.bind".into(), json!(format!("/emailserverprofiles({id})")));
     }
     let delivery = [
@@ -132,18 +133,22 @@ pub fn plan(mailbox: &Mailbox, target: &Desired) -> Result<(Vec<Change>, Map<Str
             .with_remedy("Use ServerSideSync or None for queues."));
         }
         if set.value(current) != Some(wanted) {
-            changes.push(Change { field, from: json!(current), to: json!(set.name(Some(wanted))) });
+            changes.push(FieldChange { field: field.into(), from: json!(current), to: json!(set.name(Some(wanted))) });
             body.insert(set.column.into(), json!(wanted));
         }
     }
     if let Some(sync_only) = target.sync_only
         && mailbox.sync_with_this_org_only != sync_only
     {
-        changes.push(Change { field: "SyncWithThisOrgOnly", from: json!(mailbox.sync_with_this_org_only), to: json!(sync_only) });
+        changes.push(FieldChange {
+            field: "SyncWithThisOrgOnly".into(),
+            from: json!(mailbox.sync_with_this_org_only),
+            to: json!(sync_only),
+        });
         body.insert("orgmarkedasprimaryforexchangesync".into(), json!(sync_only));
     }
     if target.clear_test_schedule && mailbox.test_scheduled {
-        changes.push(Change { field: "TestEmailConfigurationScheduled", from: json!(true), to: json!(false) });
+        changes.push(FieldChange { field: "TestEmailConfigurationScheduled".into(), from: json!(true), to: json!(false) });
         body.insert("testemailconfigurationscheduled".into(), json!(false));
     }
     Ok((changes, body))
@@ -178,16 +183,16 @@ pub async fn apply(
     for mailbox in mailboxes {
         match plan(mailbox, target) {
             Err(error) => {
-                counts.add(Outcome::Failed);
-                sink.send(report::item(mailbox, Outcome::Failed, &[], Some(&error))).await?;
+                counts.add(ItemOutcome::Failed);
+                sink.send(report::item(mailbox, ItemOutcome::Failed, &[], Some(&error))).await?;
             }
             Ok((changes, _)) if changes.is_empty() => {
-                counts.add(Outcome::Unchanged);
-                sink.send(report::item(mailbox, Outcome::Unchanged, &[], None)).await?;
+                counts.add(ItemOutcome::Unchanged);
+                sink.send(report::item(mailbox, ItemOutcome::Unchanged, &[], None)).await?;
             }
             Ok((changes, _)) if what_if => {
-                counts.add(Outcome::Planned);
-                sink.send(report::item(mailbox, Outcome::Planned, &changes, None)).await?;
+                counts.add(ItemOutcome::Planned);
+                sink.send(report::item(mailbox, ItemOutcome::Planned, &changes, None)).await?;
             }
             Ok((_, body)) => {
                 let path = format!("mailboxes({})", mailbox.mailbox_id);
@@ -195,7 +200,7 @@ pub async fn apply(
                 // mailbox rows constantly (sync timestamps), so an etag would fail for nothing.
                 items.push(Item {
                     key: mailbox.mailbox_id.clone(),
-                    operation: Operation { method: "PATCH", path, body: shared(&mut bodies, body), if_match: Some("*".into()) },
+                    operation: BatchOperation { method: "PATCH", path, body: shared(&mut bodies, body), if_match: Some("*".into()) },
                 });
                 pending.insert(&mailbox.mailbox_id, mailbox);
             }
@@ -206,16 +211,16 @@ pub async fn apply(
         let (changes, body) = plan(mailbox, target).ok()?;
         journal::record(journal, || Some(super::journaling::mailbox_write(mailbox, &body, "MailboxSettings")), result);
         Some(match result {
-            Ok(()) => report::item(mailbox, Outcome::Changed, &changes, None),
-            Err(error) => report::item(mailbox, Outcome::Failed, &changes, Some(error)),
+            Ok(()) => report::item(mailbox, ItemOutcome::Changed, &changes, None),
+            Err(error) => report::item(mailbox, ItemOutcome::Failed, &changes, Some(error)),
         })
     })
     .await?;
     for (_, result) in &outcomes {
-        counts.add(if result.is_ok() { Outcome::Changed } else { Outcome::Failed });
+        counts.add(if result.is_ok() { ItemOutcome::Changed } else { ItemOutcome::Failed });
     }
     journal.map(Journal::check).transpose()?;
-    Ok(counts.document("MailboxSettings", what_if))
+    Ok(report::step_result(counts, "MailboxSettings", what_if))
 }
 
 fn shared(bodies: &mut HashMap<String, Arc<Value>>, body: Map<String, Value>) -> Arc<Value> {

@@ -1,13 +1,13 @@
 //! Which mailboxes a step works on (the selection), and reading them page by page.
 
 use crate::client::Client;
+use crate::documents::{self, Event, ItemsEvent, ListResult, ProgressEvent};
 use crate::error::{Error, Result};
 use crate::model::PREFER_ANNOTATIONS;
 use crate::model::mailbox::{COLUMNS, Mailbox};
 use crate::operation::EventSink;
 use crate::webapi::odata::{Query, eq_string, guid_literal};
 use serde::Deserialize;
-use serde_json::{Value, json};
 use std::sync::Arc;
 
 /// Ids per `mailboxid eq … or …` query: keeps the URL far below the service's limits.
@@ -15,6 +15,18 @@ const IDS_PER_QUERY: usize = 50;
 /// Above this many ids, re-reading the whole selection (5,000 rows a page) costs fewer
 /// requests than asking for the ids 50 at a time.
 pub(crate) const IDS_BY_SELECTION: usize = 500;
+/// The longest value each column holds (dataverse-reference §3, mailbox: `name` String(200),
+/// `emailaddress` String(100)): a longer value cannot match a row, so it is refused as a
+/// mistake rather than sent.
+const NAME_MAX: usize = 200;
+const EMAIL_ADDRESS_MAX: usize = 100;
+/// A caller's `$filter`. Dataverse limits a GET URL (the reference gives 64 KB for one inside a
+/// `$batch`, a direct GET has less); percent-encoding can triple the text, and the selection's
+/// own conditions share the URL, so 8,000 characters keep every query well inside the limit.
+const FILTER_MAX: usize = 8_000;
+/// Identity conditions (`name eq '…' or emailaddress eq '…' or …`) per query, in characters:
+/// many identities are read in several queries, each URL far below the service's limit.
+const IDENTITY_TERMS_PER_QUERY: usize = 4_000;
 
 /// The mailboxes a step applies to. All conditions combine with `and`; an empty selection
 /// means every mailbox of the organization.
@@ -31,6 +43,10 @@ pub struct MailboxSelection {
     /// Explicit mailbox ids (e.g. piped in).
     #[serde(default)]
     pub mailbox_ids: Option<Vec<String>>,
+    /// Mailboxes by identity, as a user types them: each an id (a GUID), an email address
+    /// (contains `@`) or a name. They add up (`or`), with `mailbox_ids` too.
+    #[serde(default)]
+    pub mailboxes: Option<Vec<String>>,
     /// An OData `$filter` expression written by the caller, added as is (in parentheses).
     #[serde(default)]
     pub filter: Option<String>,
@@ -49,7 +65,89 @@ pub struct MailboxQuery {
     pub page_size: Option<u32>,
 }
 
+/// One mailbox as a user names it.
+#[derive(Debug, PartialEq)]
+enum Identity {
+    Id(uuid::Uuid),
+    EmailAddress(String),
+    Name(String),
+}
+
+impl Identity {
+    /// A GUID is an id; text with `@` an email address; anything else a name.
+    fn parse(text: &str) -> Result<Identity> {
+        let trimmed = text.trim();
+        if trimmed.is_empty() {
+            return Err(Error::invalid("An empty mailbox identity was given in mailboxes: give a name, an email address or an id."));
+        }
+        if let Ok(id) = uuid::Uuid::parse_str(trimmed) {
+            return Ok(Identity::Id(id));
+        }
+        if trimmed.contains('@') {
+            check_length(trimmed, EMAIL_ADDRESS_MAX, "mailboxes", "an email address", "emailaddress")?;
+            return Ok(Identity::EmailAddress(trimmed.to_string()));
+        }
+        // A name is matched exactly as given (names may carry meaningful spaces).
+        check_length(text, NAME_MAX, "mailboxes", "a mailbox name", "name")?;
+        Ok(Identity::Name(text.to_string()))
+    }
+
+    fn condition(&self) -> String {
+        match self {
+            Identity::Id(id) => format!("mailboxid eq {}", guid_literal(*id)),
+            Identity::EmailAddress(address) => eq_string("emailaddress", address),
+            Identity::Name(name) => eq_string("name", name),
+        }
+    }
+}
+
+/// Refuses a value longer than its column (counted in characters, as Dataverse counts).
+fn check_length(value: &str, max: usize, field: &str, what: &str, column: &str) -> Result<()> {
+    let length = value.chars().count();
+    if length <= max {
+        return Ok(());
+    }
+    let start: String = value.chars().take(24).collect();
+    Err(Error::invalid(format!(
+        "The value of {field} ('{start}…') is {length} characters long: {what} has at most {max} characters (the length of the mailbox {column} column)."
+    )))
+}
+
+/// Condition groups of at most `budget` characters each, joined with `or`.
+fn or_groups(conditions: Vec<String>, budget: usize) -> Vec<String> {
+    let mut groups: Vec<Vec<String>> = Vec::new();
+    let mut used = 0;
+    for condition in conditions {
+        if groups.is_empty() || used + condition.len() > budget {
+            groups.push(Vec::new());
+            used = 0;
+        }
+        used += condition.len() + " or ".len();
+        groups.last_mut().expect("a group was pushed").push(condition);
+    }
+    groups.into_iter().map(|g| g.join(" or ")).collect()
+}
+
 impl MailboxSelection {
+    /// Checks the values against the columns' lengths before any request is built.
+    fn check(&self) -> Result<()> {
+        if let Some(name) = &self.name {
+            check_length(name, NAME_MAX, "name", "a mailbox name", "name")?;
+        }
+        if let Some(address) = &self.email_address {
+            check_length(address, EMAIL_ADDRESS_MAX, "email_address", "an email address", "emailaddress")?;
+        }
+        if let Some(filter) = &self.filter {
+            let length = filter.chars().count();
+            if length > FILTER_MAX {
+                return Err(Error::invalid(format!(
+                    "filter is {length} characters long: a filter has at most {FILTER_MAX} characters (it travels in the request URL, which Dataverse limits)."
+                )));
+            }
+        }
+        Ok(())
+    }
+
     async fn queries(&self, client: &Client) -> Result<Vec<Query>> {
         self.queries_selecting(client, COLUMNS).await
     }
@@ -57,6 +155,11 @@ impl MailboxSelection {
     /// The selection's queries, selecting `columns` (a step that needs other columns than
     /// [`COLUMNS`], such as the health report, pages through these itself).
     pub async fn queries_selecting(&self, client: &Client, columns: &[&'static str]) -> Result<Vec<Query>> {
+        self.check()?;
+        let identities = match &self.mailboxes {
+            Some(given) => Some(given.iter().map(|text| Identity::parse(text)).collect::<Result<Vec<_>>>()?),
+            None => None,
+        };
         let mut q = Query::default().select(columns).order_by("name");
         if let Some(name) = &self.name {
             q = q.filter(eq_string("name", name));
@@ -74,8 +177,17 @@ impl MailboxSelection {
         if self.active_only {
             q = q.filter("statecode eq 0");
         }
-        let Some(ids) = &self.mailbox_ids else { return Ok(vec![q]) };
-        let ids = ids.iter().map(|id| super::parse_guid(id, "mailbox id")).collect::<Result<Vec<_>>>()?;
+        let ids = match &self.mailbox_ids {
+            Some(ids) => Some(ids.iter().map(|id| super::parse_guid(id, "mailbox id")).collect::<Result<Vec<_>>>()?),
+            None => None,
+        };
+        if let Some(identities) = identities {
+            // Identities and ids add up: every one becomes a condition of one `or`.
+            let conditions =
+                ids.unwrap_or_default().into_iter().map(Identity::Id).chain(identities).map(|identity| identity.condition()).collect();
+            return Ok(or_groups(conditions, IDENTITY_TERMS_PER_QUERY).into_iter().map(|group| q.clone().filter(group)).collect());
+        }
+        let Some(ids) = ids else { return Ok(vec![q]) };
         Ok(ids
             .chunks(IDS_PER_QUERY)
             .map(|chunk| {
@@ -107,7 +219,7 @@ impl MailboxSelection {
     pub async fn collect(&self, client: &Client) -> Result<Vec<Mailbox>> {
         let mut all = Vec::new();
         match &self.mailbox_ids {
-            Some(ids) if ids.len() > IDS_BY_SELECTION => {
+            Some(ids) if ids.len() > IDS_BY_SELECTION && self.mailboxes.is_none() => {
                 let wanted = ids
                     .iter()
                     .map(|id| super::parse_guid(id, "mailbox id").map(|g| g.to_string()))
@@ -124,6 +236,7 @@ impl MailboxSelection {
             let found: std::collections::HashSet<String> = all.iter().map(|m| m.mailbox_id.to_ascii_lowercase()).collect();
             let missing: Vec<&String> = ids.iter().filter(|id| !found.contains(&id.to_ascii_lowercase())).collect();
             if !missing.is_empty()
+                && self.mailboxes.is_none()
                 && self.filter.is_none()
                 && self.name.is_none()
                 && self.email_address.is_none()
@@ -145,7 +258,7 @@ impl MailboxSelection {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        MailboxSelection { mailbox_ids: Some(ids.to_vec()), ..self.clone() }.collect(client).await
+        MailboxSelection { mailbox_ids: Some(ids.to_vec()), mailboxes: None, ..self.clone() }.collect(client).await
     }
 }
 
@@ -175,26 +288,70 @@ impl AsyncPageFn for Stream<'_> {
         self.count += items.len();
         let (pages, count, sink) = (self.pages, self.count, self.sink);
         async move {
-            sink.send(json!({"version": 1, "type": "items", "page": pages, "items": items})).await?;
-            sink.send(
-                json!({"version": 1, "type": "progress", "done": count, "message": format!("Read {count} mailboxes ({pages} pages)")}),
-            )
-            .await
+            sink.send(documents::to_value(Event::<Mailbox>::Items(ItemsEvent { page: pages, items }))).await?;
+            let progress = ProgressEvent { done: count, total: None, message: format!("Read {count} mailboxes ({pages} pages)") };
+            sink.send(documents::to_value(Event::<Mailbox>::Progress(progress))).await
         }
     }
 }
 
 /// Streams `{"type":"items"}` events (one per page) and `{"type":"progress"}` events; the
 /// result is the count. Pages are never all held in memory at once.
-pub async fn list(client: Arc<Client>, query: MailboxQuery, sink: EventSink) -> Result<Value> {
+pub async fn list(client: Arc<Client>, query: MailboxQuery, sink: EventSink) -> Result<ListResult> {
     let page_size = query.page_size.unwrap_or(client.config.page_size);
     let mut stream = Stream { sink: &sink, pages: 0, count: 0 };
     let count = query.selection.for_each_page(&client, page_size, &mut stream).await?;
-    Ok(json!({"version": 1, "count": count, "pages": stream.pages}))
+    Ok(ListResult { count, pages: stream.pages })
 }
 
 impl<T: AsyncPageFn + Send> AsyncPageFn for &mut T {
     fn call(&mut self, page: Vec<Mailbox>) -> impl std::future::Future<Output = Result<()>> + Send {
         (**self).call(page)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_identity_is_an_id_an_address_or_a_name_by_its_shape() {
+        let id = "5c2e8f6a-0d8e-4b51-9a7e-2f1c3b4d5e6f";
+        assert_eq!(Identity::parse(id).unwrap(), Identity::Id(id.parse().unwrap()));
+        assert_eq!(Identity::parse(" support1@contoso.example ").unwrap(), Identity::EmailAddress("support1@contoso.example".into()));
+        assert_eq!(Identity::parse("Avery Adams").unwrap(), Identity::Name("Avery Adams".into()));
+        assert!(Identity::parse("  ").is_err());
+    }
+
+    #[test]
+    fn quotes_in_identities_are_escaped_for_odata() {
+        assert_eq!(Identity::parse("Liam O'Brien").unwrap().condition(), "name eq 'Liam O''Brien'");
+        assert_eq!(Identity::parse("x' or name ne 'y").unwrap().condition(), "name eq 'x'' or name ne ''y'");
+        assert_eq!(Identity::parse("o'neil@contoso.example").unwrap().condition(), "emailaddress eq 'o''neil@contoso.example'");
+    }
+
+    #[test]
+    fn over_long_values_are_refused_naming_the_field_and_the_limit() {
+        let long = "a".repeat(100_000);
+        let err = Identity::parse(&long).unwrap_err();
+        assert_eq!(err.kind, crate::error::ErrorKind::InvalidArgument);
+        assert!(err.message.contains("mailboxes") && err.message.contains("100000") && err.message.contains("200"), "{}", err.message);
+        assert!(err.message.len() < 300, "the value is not echoed whole: {}", err.message);
+        assert!(Identity::parse(&format!("{}@contoso.example", "a".repeat(90))).unwrap_err().message.contains("100 characters"));
+        assert!(Identity::parse(&"a".repeat(200)).is_ok(), "200 characters fit the name column");
+        let selection = MailboxSelection { filter: Some("x".repeat(8_001)), ..Default::default() };
+        assert!(selection.check().unwrap_err().message.contains("8000"));
+        let selection = MailboxSelection { name: Some("n".repeat(201)), ..Default::default() };
+        assert!(selection.check().unwrap_err().message.starts_with("The value of name"));
+    }
+
+    #[test]
+    fn many_identities_are_split_into_queries_of_bounded_length() {
+        let conditions: Vec<String> = (0..500).map(|i| format!("name eq 'Mailbox number {i:04}'")).collect();
+        let groups = or_groups(conditions.clone(), IDENTITY_TERMS_PER_QUERY);
+        assert!(groups.len() > 1);
+        assert!(groups.iter().all(|g| g.len() <= IDENTITY_TERMS_PER_QUERY), "every group fits the budget");
+        let rejoined: Vec<String> = groups.iter().flat_map(|g| g.split(" or ").map(str::to_string)).collect();
+        assert_eq!(rejoined, conditions, "no condition is lost or reordered");
     }
 }

@@ -4,6 +4,7 @@
 
 use super::email_settings_xml as xml;
 use crate::client::Client;
+use crate::documents::SettingChange;
 use crate::error::{Error, Result};
 use crate::journal::{self, Change as JournalChange, Column, Journal};
 use crate::model::options::{APPOINTMENTS_CONTACTS_TASKS, INCOMING_EMAIL, Name, OUTGOING_EMAIL, OptionSet};
@@ -53,15 +54,6 @@ pub struct DefaultsRequest {
     pub journal_path: Option<String>,
 }
 
-/// One planned or applied change, from → to, as the report shows it.
-#[derive(Debug, Clone, Serialize)]
-pub struct Change {
-    pub target: &'static str,
-    pub field: &'static str,
-    pub from: Value,
-    pub to: Value,
-}
-
 pub async fn get(client: &Client) -> Result<MailboxDefaults> {
     let identity = super::identity::who_am_i(client).await?;
     let org_id = super::parse_guid(&identity.organization_id, "OrganizationId")?;
@@ -107,12 +99,17 @@ pub async fn apply(client: &Client, request: &DefaultsRequest, journal: Option<&
     };
     if let Some(profile) = &profile {
         if profile.state != "Active" {
-            changes.push(Change { target: "emailserverprofile", field: "State", from: json!(profile.state), to: json!("Active") });
+            changes.push(SettingChange {
+                target: "emailserverprofile".into(),
+                field: "State".into(),
+                from: json!(profile.state),
+                to: json!("Active"),
+            });
         }
         if !before.server_profile_id.as_deref().is_some_and(|id| id.eq_ignore_ascii_case(&profile.profile_id)) {
-            changes.push(Change {
-                target: "organization",
-                field: "ServerProfile",
+            changes.push(SettingChange {
+                target: "organization".into(),
+                field: "ServerProfile".into(),
                 from: json!(before.server_profile_name),
                 to: json!(profile.name),
             });
@@ -136,7 +133,12 @@ pub async fn apply(client: &Client, request: &DefaultsRequest, journal: Option<&
         let Some(wanted) = wanted else { continue };
         let value = option_value(set, wanted, field)?;
         if xml::read(&settings, element) != Some(value) {
-            changes.push(Change { target: "organization", field, from: json!(current), to: json!(set.name(Some(value))) });
+            changes.push(SettingChange {
+                target: "organization".into(),
+                field: field.into(),
+                from: json!(current),
+                to: json!(set.name(Some(value))),
+            });
             settings = xml::write(&settings, element, value)?;
         }
     }
@@ -146,9 +148,9 @@ pub async fn apply(client: &Client, request: &DefaultsRequest, journal: Option<&
     if let Some(channel) = &request.process_email_using {
         let value = option_value(&CHANNELS, channel, "ProcessEmailUsing")?;
         if CHANNELS.value(&before.process_email_using) != Some(value) {
-            changes.push(Change {
-                target: "organization",
-                field: "ProcessEmailUsing",
+            changes.push(SettingChange {
+                target: "organization".into(),
+                field: "ProcessEmailUsing".into(),
                 from: json!(before.process_email_using),
                 to: json!(channel),
             });

@@ -3,36 +3,18 @@
 
 use super::mailboxes::{AsyncPageFn, MailboxSelection};
 use crate::client::Client;
+use crate::documents::{Check, CheckStatus};
 use crate::error::Result;
 use crate::model::mailbox::Mailbox;
 use crate::model::profile::EmailServerProfile;
-use serde::Serialize;
 use serde_json::Value;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum Status {
-    Pass,
-    Warning,
-    Fail,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Check {
-    pub check: String,
-    pub status: Status,
-    pub message: String,
-    pub remedy: Option<String>,
-    /// A stable name for the remedy, for a front end to add its own advice (see `Error::hint`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hint: Option<&'static str>,
-}
-
-fn check(name: &str, status: Status, message: String, remedy: Option<&str>) -> Check {
+fn check(name: &str, status: CheckStatus, message: String, remedy: Option<&str>) -> Check {
     Check { check: name.to_string(), status, message, remedy: remedy.map(str::to_string), hint: None }
 }
 
-fn check_with_hint(name: &str, status: Status, message: String, remedy: &str, hint: &'static str) -> Check {
-    Check { hint: Some(hint), ..check(name, status, message, Some(remedy)) }
+fn check_with_hint(name: &str, status: CheckStatus, message: String, remedy: &str, hint: &'static str) -> Check {
+    Check { hint: Some(hint.into()), ..check(name, status, message, Some(remedy)) }
 }
 
 /// The privileges each later step needs (dataverse-reference §9), with the step named.
@@ -59,7 +41,7 @@ pub async fn prerequisites(client: &Client) -> Result<Vec<Check>> {
     let identity = super::identity::who_am_i(client).await?;
     let mut checks = vec![check(
         "Connection",
-        Status::Pass,
+        CheckStatus::Pass,
         format!(
             "Signed in as user {} to organization {} ({}).",
             identity.user_id,
@@ -76,7 +58,7 @@ pub async fn prerequisites(client: &Client) -> Result<Vec<Check>> {
     let defaults = super::org_defaults::get(client).await?;
     checks.push(check(
         "ApprovalRequired",
-        Status::Pass,
+        CheckStatus::Pass,
         format!(
             "Email approval is {} for users and {} for queues (the organization's 'Process emails only for approved users/queues').",
             if defaults.require_approval_for_user_email { "required" } else { "not required" },
@@ -95,24 +77,24 @@ fn profile_check(profiles: &[EmailServerProfile]) -> Check {
     else {
         return check(
             name,
-            Status::Fail,
+            CheckStatus::Fail,
             "No 'Microsoft Exchange Online' email server profile exists (none by name, none of server type Exchange with server-to-server authentication).".into(),
             Some("Check that Exchange Online is in the same Microsoft 365 tenant; the profile is created automatically then. Otherwise create it in Settings > Email configuration > Email server profiles."),
         );
     };
     let label = profile.name.clone().unwrap_or_default();
     match (profile.state.as_ref(), profile.is_default) {
-        ("Active", true) => check(name, Status::Pass, format!("'{label}' exists, is active and is the organization's default."), None),
+        ("Active", true) => check(name, CheckStatus::Pass, format!("'{label}' exists, is active and is the organization's default."), None),
         ("Active", false) => check_with_hint(
             name,
-            Status::Warning,
+            CheckStatus::Warning,
             format!("'{label}' exists and is active but is not the default."),
             "Make it the organization's default email server profile (the whole setup does so too).",
             "set_default_profile",
         ),
         _ => check_with_hint(
             name,
-            Status::Warning,
+            CheckStatus::Warning,
             format!("'{label}' exists but is inactive."),
             "Activate it and make it the organization's default email server profile.",
             "set_default_profile",
@@ -134,7 +116,7 @@ async fn privilege_check(client: &Client, user_id: &str, privilege: &str, purpos
     Ok(match (held, privilege == "prvApproveRejectEmailAddress") {
         (true, true) => check(
             &name,
-            Status::Warning,
+            CheckStatus::Warning,
             format!(
                 "Holds {privilege} (needed to {purpose}). Approval for Exchange Online also needs the Microsoft 365 Global or Exchange Administrator role, or the Delegated Mailbox Approver role, which Dataverse cannot report."
             ),
@@ -142,10 +124,10 @@ async fn privilege_check(client: &Client, user_id: &str, privilege: &str, purpos
                 "Approve as a Global or Exchange administrator, or assign the Delegated Mailbox Approver role to this user or application user.",
             ),
         ),
-        (true, false) => check(&name, Status::Pass, format!("Holds {privilege} (needed to {purpose})."), None),
+        (true, false) => check(&name, CheckStatus::Pass, format!("Holds {privilege} (needed to {purpose})."), None),
         (false, _) => check(
             &name,
-            Status::Fail,
+            CheckStatus::Fail,
             format!("Lacks {privilege}: cannot {purpose}."),
             Some("Assign a security role that holds this privilege (System Administrator has all of them)."),
         ),
@@ -176,9 +158,9 @@ impl Tally {
             "{} active mailboxes: {} use server-side synchronization with a profile, {} approved, {} tested successfully, {} failed their last test.",
             self.total, self.configured, self.approved, self.succeeded, self.failed
         );
-        let status = if self.total > 0 && self.succeeded == self.total { Status::Pass } else { Status::Warning };
+        let status = if self.total > 0 && self.succeeded == self.total { CheckStatus::Pass } else { CheckStatus::Warning };
         match status {
-            Status::Warning => {
+            CheckStatus::Warning => {
                 check_with_hint("Mailboxes", status, message, "Run the whole setup to configure, approve and test them.", "run_setup")
             }
             _ => check("Mailboxes", status, message, None),

@@ -10,14 +10,14 @@
 use super::health::{self, HealthRow, classify::Health};
 use super::mailbox_settings::{self, Desired, SettingsRequest};
 use super::mailboxes::MailboxSelection;
-use super::report::Change;
 use super::test_enable::{self, TestEnableRequest};
 use crate::client::Client;
+use crate::documents::{ErrorDocument, FieldChange};
 use crate::engine::{self, Item};
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::diagnosis::Repair;
 use crate::operation::EventSink;
-use crate::webapi::batch::Operation;
+use crate::webapi::batch::BatchOperation;
 use crate::webapi::odata::guid_literal;
 use chrono::TimeDelta;
 use serde::{Deserialize, Serialize};
@@ -73,7 +73,7 @@ pub struct Fix {
     pub repair: Repair,
     /// The row written, e.g. `mailboxes(…)`, `emailserverprofiles(…)`, `systemusers(…)`.
     pub target: String,
-    pub changes: Vec<Change>,
+    pub changes: Vec<FieldChange>,
     /// What is written (merged with the other fixes of the same row).
     #[serde(skip)]
     body: Map<String, Value>,
@@ -197,7 +197,7 @@ pub async fn run(client: Arc<Client>, mut request: RepairRequest, sink: EventSin
             if seen.insert(path.clone()) {
                 items.push(Item {
                     key: path.clone(),
-                    operation: Operation { method: "PATCH", path, body: Arc::new(body), if_match: Some("*".into()) },
+                    operation: BatchOperation { method: "PATCH", path, body: Arc::new(body), if_match: Some("*".into()) },
                 });
             }
         }
@@ -252,11 +252,11 @@ pub async fn run(client: Arc<Client>, mut request: RepairRequest, sink: EventSin
         let id = row.facts.mailbox_id.to_ascii_lowercase();
         let now = after.get(&id);
         let (outcome, error) = match (failed.get(&row.facts.mailbox_id), now) {
-            (Some(error), _) => (RepairOutcome::Failed, Some(error.document())),
+            (Some(error), _) => (RepairOutcome::Failed, Some(error_document(error))),
             (None, Some(now)) if now.health != Health::Healthy => {
                 let error = Error::new(ErrorKind::Service, format!("After the repair the mailbox is {:?}: {}", now.health, now.reason))
                     .with_remedy(now.remedy.clone().unwrap_or_else(|| crate::model::diagnosis::UNKNOWN_REMEDY.into()));
-                (RepairOutcome::Failed, Some(error.document()))
+                (RepairOutcome::Failed, Some(error_document(&error)))
             }
             _ => (RepairOutcome::Repaired, None),
         };
@@ -381,14 +381,14 @@ fn plan(row: &HealthRow, defaults: Option<&Desired>, access_modes: &HashMap<Stri
             Repair::ActivateProfile => Fix {
                 repair: *repair,
                 target: format!("emailserverprofiles({})", f.server_profile_id.clone().unwrap_or_default()),
-                changes: vec![Change { field: "State", from: json!("Inactive"), to: json!("Active") }],
+                changes: vec![FieldChange { field: "State".into(), from: json!("Inactive"), to: json!("Active") }],
                 body: body(&[("statecode", json!(0)), ("statuscode", json!(1))]),
             },
             Repair::Approve => match super::approval::owner_path(&f.to_mailbox()) {
                 Ok(target) => Fix {
                     repair: *repair,
                     target,
-                    changes: vec![Change { field: "ApprovalStatus", from: json!(f.approval_status), to: json!("Approved") }],
+                    changes: vec![FieldChange { field: "ApprovalStatus".into(), from: json!(f.approval_status), to: json!("Approved") }],
                     body: body(&[("emailrouteraccessapproval", json!(1))]),
                 },
                 Err(error) => {
@@ -399,7 +399,7 @@ fn plan(row: &HealthRow, defaults: Option<&Desired>, access_modes: &HashMap<Stri
             Repair::AssignOwner => Fix {
                 repair: *repair,
                 target: mailbox_path.clone(),
-                changes: vec![Change { field: "Owner", from: json!(f.owner_id), to: json!(f.regarding_id) }],
+                changes: vec![FieldChange { field: "Owner".into(), from: json!(f.owner_id), to: json!(f.regarding_id) }],
                 body: body(&[("ownerid@odata.bind", json!(format!("/systemusers({})", f.regarding_id.as_deref().unwrap_or_default())))]),
             },
             Repair::SetAccessMode => {
@@ -419,7 +419,7 @@ fn plan(row: &HealthRow, defaults: Option<&Desired>, access_modes: &HashMap<Stri
                     Some(mode) => Fix {
                         repair: *repair,
                         target: format!("systemusers({user})"),
-                        changes: vec![Change { field: "AccessMode", from: json!(mode), to: json!("ReadWrite") }],
+                        changes: vec![FieldChange { field: "AccessMode".into(), from: json!(mode), to: json!("ReadWrite") }],
                         body: body(&[("accessmode", json!(ACCESS_MODE_READ_WRITE))]),
                     },
                 }
@@ -442,12 +442,12 @@ fn plan(row: &HealthRow, defaults: Option<&Desired>, access_modes: &HashMap<Stri
     plan
 }
 
-fn received_after_change(row: &HealthRow) -> Option<Change> {
+fn received_after_change(row: &HealthRow) -> Option<FieldChange> {
     let f = &row.facts;
     let target = f.last_successful_sync_completed_on.clone().or(f.test_completed_on.clone())?;
     let current = f.process_email_received_after.as_deref()?;
     let later = super::alerts::parse_time(current).ok()? > super::alerts::parse_time(&target).ok()?;
-    later.then(|| Change { field: "ProcessEmailReceivedAfter", from: json!(current), to: json!(target) })
+    later.then(|| FieldChange { field: "ProcessEmailReceivedAfter".into(), from: json!(current), to: json!(target) })
 }
 
 /// The PATCH bodies of a plan, one per row written (a mailbox's fixes share one body).
@@ -460,4 +460,9 @@ fn bodies(plan: &Plan) -> Vec<(String, Value)> {
         }
     }
     by_target.into_iter().map(|(t, b)| (t, Value::Object(b))).collect()
+}
+
+/// A failed mailbox's error, as in every item event.
+fn error_document(error: &Error) -> Value {
+    serde_json::to_value(ErrorDocument::from(error)).unwrap_or(Value::Null)
 }

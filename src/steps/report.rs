@@ -1,73 +1,17 @@
-//! The per-item event every bulk step streams, so the module and C callers read one shape:
-//! `{"type":"item","key","name","outcome","changes","error", …details}`.
+//! The per-item event and the result every bulk step produces, so the module and C callers
+//! read one shape (`documents::ItemEvent`, `documents::StepResult`).
 
+use crate::documents::{self, Counts, Event, FieldChange, ItemEvent, ItemOutcome, StepResult};
 use crate::error::Error;
 use crate::model::mailbox::Mailbox;
-use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum Outcome {
-    /// `what_if`: would change.
-    Planned,
-    Unchanged,
-    Changed,
-    Failed,
-    Scheduled,
-    Succeeded,
-    TimedOut,
+/// `{"type":"item"}` for one mailbox, as the event sent to the caller.
+pub fn item(mailbox: &Mailbox, outcome: ItemOutcome, changes: &[FieldChange], error: Option<&Error>) -> Value {
+    documents::to_value(Event::<Mailbox>::Item(Box::new(ItemEvent::new(mailbox, outcome, changes, error))))
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct Change {
-    pub field: &'static str,
-    pub from: Value,
-    pub to: Value,
-}
-
-#[derive(Debug, Default, Clone, Copy, Serialize)]
-pub struct Counts {
-    pub planned: usize,
-    pub unchanged: usize,
-    pub changed: usize,
-    pub failed: usize,
-    pub scheduled: usize,
-    pub succeeded: usize,
-    pub timed_out: usize,
-}
-
-impl Counts {
-    pub fn add(&mut self, outcome: Outcome) {
-        match outcome {
-            Outcome::Planned => self.planned += 1,
-            Outcome::Unchanged => self.unchanged += 1,
-            Outcome::Changed => self.changed += 1,
-            Outcome::Failed => self.failed += 1,
-            Outcome::Scheduled => self.scheduled += 1,
-            Outcome::Succeeded => self.succeeded += 1,
-            Outcome::TimedOut => self.timed_out += 1,
-        }
-    }
-
-    pub fn document(&self, step: &str, what_if: bool) -> Value {
-        let mut doc = serde_json::to_value(self).unwrap_or_default();
-        doc["version"] = json!(1);
-        doc["step"] = json!(step);
-        doc["what_if"] = json!(what_if);
-        doc
-    }
-}
-
-pub fn item(mailbox: &Mailbox, outcome: Outcome, changes: &[Change], error: Option<&Error>) -> Value {
-    json!({
-        "version": 1,
-        "type": "item",
-        "key": mailbox.mailbox_id,
-        "name": mailbox.name,
-        "email_address": mailbox.email_address,
-        "owner_type": mailbox.owner_type,
-        "outcome": outcome,
-        "changes": changes,
-        "error": error.map(Error::document),
-    })
+/// The step's result: its counts, named and marked `what_if`.
+pub fn step_result(counts: Counts, step: &'static str, what_if: bool) -> Value {
+    documents::to_value(StepResult { step: step.into(), what_if, counts })
 }

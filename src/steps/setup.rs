@@ -4,9 +4,10 @@
 //! already right; with `what_if` nothing is written and every step reports its plan.
 
 use super::mailboxes::MailboxSelection;
-use super::readiness::{self, Status as CheckStatus};
+use super::readiness;
 use super::{approval, mailbox_settings, org_defaults, test_enable};
 use crate::client::Client;
+use crate::documents::{self, Check, CheckStatus, Event};
 use crate::error::{Error, Result};
 use crate::model::mailbox::Mailbox;
 use crate::model::profile::EXCHANGE_ONLINE_NAME;
@@ -52,11 +53,11 @@ pub async fn run(client: Arc<Client>, request: SetupRequest, sink: EventSink) ->
     for c in &checks {
         send_check(&sink, c).await?;
     }
-    let blocking: Vec<&readiness::Check> =
-        checks.iter().filter(|c| c.status == CheckStatus::Fail && c.check == "ExchangeOnlineProfile").collect();
+    let blocking: Vec<&Check> = checks.iter().filter(|c| c.status == CheckStatus::Fail && c.check == "ExchangeOnlineProfile").collect();
     if let Some(block) = blocking.first() {
+        // This check fails without a hint (its remedy is outside the product).
         return Err(
-            Error { hint: block.hint, ..Error::invalid(format!("Readiness check failed: {}", block.message)).with_remedy(block.remedy.clone().unwrap_or_default()) }
+            Error::invalid(format!("Readiness check failed: {}", block.message)).with_remedy(block.remedy.clone().unwrap_or_default())
         );
     }
     let profile_name = request.server_profile.clone().unwrap_or_else(|| EXCHANGE_ONLINE_NAME.to_string());
@@ -133,11 +134,8 @@ pub async fn run(client: Arc<Client>, request: SetupRequest, sink: EventSink) ->
     Ok(json!({"version": 1, "what_if": request.what_if, "mailboxes": total, "already_working": already_working, "steps": steps}))
 }
 
-async fn send_check(sink: &EventSink, check: &readiness::Check) -> Result<()> {
-    let mut event = serde_json::to_value(check).unwrap_or_default();
-    event["type"] = json!("check");
-    event["version"] = json!(1);
-    sink.for_step("Readiness").send(event).await
+async fn send_check(sink: &EventSink, check: &Check) -> Result<()> {
+    sink.for_step("Readiness").send(documents::to_value(Event::<Mailbox>::Check(check.clone()))).await
 }
 
 /// Configured for the target profile with server-side synchronization, approved, and

@@ -4,15 +4,16 @@
 
 use super::alerts::{self, AlertQuery, odata_time};
 use super::mailboxes::MailboxSelection;
-use super::report::{self, Counts, Outcome};
+use super::report;
 use crate::client::Client;
+use crate::documents::{Counts, FieldChange, ItemOutcome};
 use crate::engine::{self, Item};
 use crate::error::{Error, ErrorKind, Result};
 use crate::journal::{self, Journal};
 use crate::model::alert::Alert;
 use crate::model::mailbox::Mailbox;
 use crate::operation::EventSink;
-use crate::webapi::batch::Operation;
+use crate::webapi::batch::BatchOperation;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -68,12 +69,12 @@ pub async fn run_for(
     let mut counts = Counts::default();
     if request.what_if {
         for mailbox in &mailboxes {
-            counts.add(Outcome::Planned);
+            counts.add(ItemOutcome::Planned);
             let change =
-                [report::Change { field: "TestEmailConfigurationScheduled", from: json!(mailbox.test_scheduled), to: json!(true) }];
-            sink.send(report::item(mailbox, Outcome::Planned, &change, None)).await?;
+                [FieldChange { field: "TestEmailConfigurationScheduled".into(), from: json!(mailbox.test_scheduled), to: json!(true) }];
+            sink.send(report::item(mailbox, ItemOutcome::Planned, &change, None)).await?;
         }
-        return Ok(counts.document("TestAndEnable", true));
+        return Ok(report::step_result(counts, "TestAndEnable", true));
     }
     let started = Utc::now();
     let mut body = json!({"testemailconfigurationscheduled": true, "postponetestemailconfigurationuntil": odata_time(started)});
@@ -86,7 +87,7 @@ pub async fn run_for(
         .keys()
         .map(|id| Item {
             key: id.clone(),
-            operation: Operation { method: "PATCH", path: format!("mailboxes({id})"), body: body.clone(), if_match: Some("*".into()) },
+            operation: BatchOperation { method: "PATCH", path: format!("mailboxes({id})"), body: body.clone(), if_match: Some("*".into()) },
         })
         .collect();
     let outcomes = engine::run(client, items, &engine::Tuning::default(), sink, |key, result| {
@@ -99,7 +100,7 @@ pub async fn run_for(
             result,
         );
         let error = result.as_ref().err()?;
-        Some(report::item(by_id.get(key)?, Outcome::Failed, &[], Some(error)))
+        Some(report::item(by_id.get(key)?, ItemOutcome::Failed, &[], Some(error)))
     })
     .await?;
     // The rows are not needed while verifying and waiting (read again): free them now.
@@ -114,21 +115,21 @@ pub async fn run_for(
         if mailbox.test_scheduled || finished_since(&mailbox, started) {
             waiting.push(mailbox.mailbox_id.clone());
             if !request.wait {
-                counts.add(Outcome::Scheduled);
-                sink.send(report::item(&mailbox, Outcome::Scheduled, &[], None)).await?;
+                counts.add(ItemOutcome::Scheduled);
+                sink.send(report::item(&mailbox, ItemOutcome::Scheduled, &[], None)).await?;
             }
         } else {
-            counts.add(Outcome::Failed);
+            counts.add(ItemOutcome::Failed);
             let error = Error::new(ErrorKind::Service, "The service accepted the request but the mailbox does not show a scheduled test.")
                 .with_remedy("Check that the mailbox is active and run Test & Enable again.")
                 .with_hint("test_again");
-            sink.send(report::item(&mailbox, Outcome::Failed, &[], Some(&error))).await?;
+            sink.send(report::item(&mailbox, ItemOutcome::Failed, &[], Some(&error))).await?;
         }
     }
     if request.wait {
         wait_for_results(client, waiting, started, request, sink, &mut counts).await?;
     }
-    Ok(counts.document("TestAndEnable", false))
+    Ok(report::step_result(counts, "TestAndEnable", false))
 }
 
 fn finished_since(mailbox: &Mailbox, started: DateTime<Utc>) -> bool {
@@ -155,7 +156,7 @@ async fn wait_for_results(
         let alerts = alerts_by_mailbox(client, &done, started).await?;
         for mailbox in &done {
             let mine = alerts.get(&mailbox.mailbox_id).map(Vec::as_slice).unwrap_or_default();
-            let outcome = if mailbox.mailbox_status == "Success" { Outcome::Succeeded } else { Outcome::Failed };
+            let outcome = if mailbox.mailbox_status == "Success" { ItemOutcome::Succeeded } else { ItemOutcome::Failed };
             counts.add(outcome);
             sink.send(result_event(mailbox, outcome, mine)).await?;
         }
@@ -168,12 +169,12 @@ async fn wait_for_results(
         }
         if Instant::now() >= deadline {
             for mailbox in &pending {
-                counts.add(Outcome::TimedOut);
+                counts.add(ItemOutcome::TimedOut);
                 let error =
                     Error::new(ErrorKind::Service, "The test had not finished when the timeout passed; it continues on the service.")
                         .with_remedy("Check the mailbox's statuses and alerts later, or run again with a longer timeout.")
                         .with_hint("check_later");
-                sink.send(report::item(mailbox, Outcome::TimedOut, &[], Some(&error))).await?;
+                sink.send(report::item(mailbox, ItemOutcome::TimedOut, &[], Some(&error))).await?;
             }
             break;
         }
@@ -203,8 +204,8 @@ async fn alerts_by_mailbox(client: &Client, mailboxes: &[Mailbox], started: Date
     Ok(mailboxes.iter().filter_map(|m| grouped.remove(&m.mailbox_id.to_ascii_lowercase()).map(|a| (m.mailbox_id.clone(), a))).collect())
 }
 
-fn result_event(mailbox: &Mailbox, outcome: Outcome, alerts: &[Alert]) -> Value {
-    let error = (outcome == Outcome::Failed).then(|| failure_from_alerts(alerts));
+fn result_event(mailbox: &Mailbox, outcome: ItemOutcome, alerts: &[Alert]) -> Value {
+    let error = (outcome == ItemOutcome::Failed).then(|| failure_from_alerts(alerts));
     let mut event = report::item(mailbox, outcome, &[], error.as_ref());
     for (field, value) in [
         ("incoming_email_status", &mailbox.incoming_email_status),

@@ -7,7 +7,8 @@
 //! several lines (a setup, then a disable) and only the reverse order gives back the first
 //! value. That costs two requests a row; an undo is rare and correctness matters more.
 
-use super::report::Counts;
+use super::report;
+use crate::documents::{self, Counts, ErrorDocument};
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::journal::{self, Line, WRITTEN};
@@ -109,7 +110,7 @@ pub async fn run(client: Arc<Client>, request: UndoRequest, sink: EventSink) -> 
         sink.send(json!({
             "version": 1, "type": "item", "line": number, "outcome": verdict, "environment": line.environment,
             "table": line.table, "key": line.row_id, "name": line.row_name, "step": line.step, "written_at": line.time,
-            "columns": columns, "reason": reason, "note": line.note, "error": error.as_ref().map(Error::document),
+            "columns": columns, "reason": reason, "note": line.note, "error": error.as_ref().map(|e| documents::to_value(ErrorDocument::from(e))),
         }))
         .await?;
         let done = total - index;
@@ -118,7 +119,7 @@ pub async fn run(client: Arc<Client>, request: UndoRequest, sink: EventSink) -> 
         )
         .await?;
     }
-    let mut document = counts.document("Undo", request.what_if);
+    let mut document = report::step_result(counts, "Undo", request.what_if);
     for (name, value) in [
         ("skipped", skipped),
         ("not_undoable", not_undoable),

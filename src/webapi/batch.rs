@@ -12,7 +12,7 @@ pub const MAX_OPERATIONS: usize = 1000;
 
 /// One write inside a batch. Paths are relative to the API base (`mailboxes(<id>)`).
 #[derive(Debug, Clone)]
-pub struct Operation {
+pub struct BatchOperation {
     pub method: &'static str,
     pub path: String,
     /// Shared: thousands of writes often carry the very same body.
@@ -22,14 +22,14 @@ pub struct Operation {
 
 /// One operation's answer.
 #[derive(Debug, Clone)]
-pub struct Answer {
+pub struct BatchAnswer {
     pub status: u16,
     pub retry_after: Option<std::time::Duration>,
     /// The OData error, when the status is not a success.
     pub error: Option<Error>,
 }
 
-pub fn encode(base: &Url, boundary: &str, operations: &[Operation]) -> String {
+pub fn encode(base: &Url, boundary: &str, operations: &[BatchOperation]) -> String {
     let mut out = String::new();
     for op in operations {
         let url = base.join(&op.path).map(|u| u.to_string()).unwrap_or_else(|_| op.path.clone());
@@ -45,7 +45,7 @@ pub fn encode(base: &Url, boundary: &str, operations: &[Operation]) -> String {
 }
 
 /// Splits a `multipart/mixed` response into answers, descending into change-set responses.
-pub fn decode(content_type: &str, body: &str) -> Result<Vec<Answer>> {
+pub fn decode(content_type: &str, body: &str) -> Result<Vec<BatchAnswer>> {
     let boundary = boundary_of(content_type).ok_or_else(|| malformed("no boundary in the response content type"))?;
     let mut answers = Vec::new();
     for part in parts(body, &boundary) {
@@ -59,7 +59,7 @@ pub fn decode(content_type: &str, body: &str) -> Result<Vec<Answer>> {
     Ok(answers)
 }
 
-fn parse_http_response(text: &str) -> Result<Answer> {
+fn parse_http_response(text: &str) -> Result<BatchAnswer> {
     let text = text.trim_start_matches(['\r', '\n']);
     let (head, body) = split_headers(text);
     let status_line = head.lines().next().ok_or_else(|| malformed("a part has no status line"))?;
@@ -78,7 +78,7 @@ fn parse_http_response(text: &str) -> Result<Answer> {
         let status_code = reqwest::StatusCode::from_u16(status).unwrap_or(reqwest::StatusCode::BAD_REQUEST);
         super::service_error::from_response(status_code, &headers, body.trim().as_bytes())
     });
-    Ok(Answer { status, retry_after, error })
+    Ok(BatchAnswer { status, retry_after, error })
 }
 
 fn boundary_of(content_type: &str) -> Option<String> {
@@ -116,7 +116,7 @@ mod tests {
     #[test]
     fn operations_are_encoded_as_the_documentation_shows() {
         let base = Url::parse("https://contoso.crm.dynamics.com/api/data/v9.2/").unwrap();
-        let op = Operation {
+        let op = BatchOperation {
             method: "PATCH",
             path: "mailboxes(1)".into(),
             body: Arc::new(serde_json::json!({"a": 1})),

@@ -148,7 +148,7 @@ impl WebApi {
 
     /// Sends independent writes in one `$batch` with `continue-on-error`, so one failing
     /// operation fails only its own item. Answers come back in the order of `operations`.
-    pub async fn batch(&self, operations: &[batch::Operation]) -> Result<Vec<batch::Answer>> {
+    pub async fn batch(&self, operations: &[batch::BatchOperation]) -> Result<Vec<batch::BatchAnswer>> {
         if operations.len() > batch::MAX_OPERATIONS {
             return Err(Error::internal(format!(
                 "a batch of {} operations exceeds the service limit of {}",

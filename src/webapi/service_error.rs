@@ -46,7 +46,10 @@ pub const APPROVAL_ROLE_MESSAGE: &str = "can only be approved by a user with the
 /// The remedy for a service error, and its hint when a front end may add its own advice.
 fn remedy(kind: ErrorKind, code: Option<&str>, message: &str) -> (&'static str, Option<&'static str>) {
     if message.contains(APPROVAL_ROLE_MESSAGE) {
-        return ("Approve as a user who holds the Global Administrator or Exchange Administrator role in Microsoft 365, or give the caller the Delegated Mailbox Approver security role in Dynamics 365 (an application user cannot hold the Microsoft 365 roles, so it needs Delegated Mailbox Approver).", None);
+        return (
+            "Approve as a user who holds the Global Administrator or Exchange Administrator role in Microsoft 365, or give the caller the Delegated Mailbox Approver security role in Dynamics 365 (an application user cannot hold the Microsoft 365 roles, so it needs Delegated Mailbox Approver).",
+            None,
+        );
     }
     let remedy = match (kind, code) {
         (_, Some("0x80040220")) => {

@@ -4,9 +4,11 @@ function Invoke-CrmOperation {
     Runs one long native operation: starts it, writes its events to the pipeline as they arrive
     (progress events become Write-Progress instead), and stores its result document in -Result.
     .DESCRIPTION
-    The one place that pulls events from a crmsync operation handle. Consumers pipe it into
-    ForEach-Object (in their own scope) and handle "item", "items", "check" and "changes" events;
-    "progress" events are shown with Write-Progress (prefixed by the event's step, if any).
+    The one place that pulls events from a crmsync operation handle (the bulk cmdlets, the
+    setup, Get-CrmMailbox and the sign-in of Connect-CrmOnline all go through it). Consumers pipe
+    it into ForEach-Object (in their own scope) and handle "item", "items", "check", "changes" and
+    "device_code" events; "progress" events are shown with Write-Progress (prefixed by the event's
+    step, if any) when an -Activity is given.
 
     Cancellation: the finally block cancels the native operation whenever it did not finish:
     Ctrl+C (StopProcessing), a downstream Select-Object -First, or a terminating error in a
@@ -14,39 +16,55 @@ function Invoke-CrmOperation {
 
     Failures to start, to read events or of the operation itself are terminating errors of the
     calling cmdlet (-Cmdlet), built from the library's error document.
+    .PARAMETER Connection
+    The connection (Connect-CrmOnline's object) whose client starts the operation.
+    .PARAMETER Client
+    A client that is not a connection yet (Connect-CrmOnline signing in).
     .PARAMETER Method
     The CrmClient method that starts the operation, for example StartMailboxConfigure.
+    .PARAMETER Activity
+    The Write-Progress activity; without it no progress is shown.
+    .PARAMETER PollMilliseconds
+    How long one wait for the next event lasts (Ctrl+C is noticed between waits).
     .PARAMETER Result
     Receives the operation's result document (as an object) when it finished.
     #>
-    [CmdletBinding()]
+    [CmdletBinding(DefaultParameterSetName = 'Connection')]
     param(
         [Parameter(Mandatory)] [System.Management.Automation.PSCmdlet] $Cmdlet,
-        [Parameter(Mandatory)] [object] $Connection,
+        [Parameter(Mandatory, ParameterSetName = 'Connection')] [object] $Connection,
+        [Parameter(Mandatory, ParameterSetName = 'Client')] [CrmSync.Interop.CrmClient] $Client,
         [Parameter(Mandatory)] [string] $Method,
         [Parameter(Mandatory)] [string] $Request,
-        [Parameter(Mandatory)] [string] $Activity,
+        [string] $Activity,
         [Parameter(Mandatory)] [ref] $Result,
         [int] $ProgressId = 41,
+        [ValidateRange(10, 10000)] [int] $PollMilliseconds = 250,
         [AllowNull()] [object] $TargetObject
     )
 
-    if ($null -eq $TargetObject) { $TargetObject = $Connection.Url }
-    Write-Verbose "$Method on $($Connection.Url): $Request"
+    $where = $TargetObject
+    if ($PSCmdlet.ParameterSetName -eq 'Connection') {
+        $Client = $Connection.Client
+        $where = $Connection.Url
+        if ($null -eq $TargetObject) { $TargetObject = $Connection.Url }
+    }
+    $showProgress = -not [string]::IsNullOrEmpty($Activity)
+    Write-Verbose "$Method on $($where): $Request"
     $operation = $null
     $finished = $false
     try {
         try {
-            $operation = $Connection.Client.$Method($Request)
+            $operation = $Client.$Method($Request)
         }
         catch {
             $Cmdlet.ThrowTerminatingError((New-CrmErrorRecord -Exception $_.Exception -TargetObject $TargetObject))
         }
-        Write-Progress -Id $ProgressId -Activity $Activity -Status 'Starting'
+        if ($showProgress) { Write-Progress -Id $ProgressId -Activity $Activity -Status 'Starting' }
         while ($true) {
             $eventJson = $null
             try {
-                $status = $operation.NextEvent(250, [ref]$eventJson)
+                $status = $operation.NextEvent($PollMilliseconds, [ref]$eventJson)
             }
             catch {
                 $Cmdlet.ThrowTerminatingError((New-CrmErrorRecord -Exception $_.Exception -TargetObject $TargetObject))
@@ -56,6 +74,7 @@ function Invoke-CrmOperation {
 
             $evt = $eventJson | ConvertFrom-Json
             if ($evt.type -eq 'progress') {
+                if (-not $showProgress) { continue }
                 $message = [string]$evt.message
                 if ([string]::IsNullOrEmpty($message)) { $message = "$($evt.done) done" }
                 if ($evt.PSObject.Properties['step'] -and $evt.step) { $message = "$($evt.step): $message" }
@@ -92,6 +111,8 @@ function Invoke-CrmOperation {
                 try { Write-Verbose "Cancelled $Method (the command did not run to completion)." } catch { $null = $_ }
             }
         }
-        try { Write-Progress -Id $ProgressId -Activity $Activity -Completed } catch { Write-Debug 'Progress could not be completed (pipeline stopped).' }
+        if ($showProgress) {
+            try { Write-Progress -Id $ProgressId -Activity $Activity -Completed } catch { Write-Debug 'Progress could not be completed (pipeline stopped).' }
+        }
     }
 }

@@ -20,6 +20,10 @@ function Approve-CrmMailbox {
     result); -ErrorAction Stop stops at the first. -WhatIf lists the mailboxes that would change;
     -Confirm asks once for the batch. Result objects are written with -PassThru.
 
+    .PARAMETER Mailbox
+    The mailboxes by identity, as with Exchange's -Identity: each value is a mailbox name, an email
+    address or a mailbox id (a GUID), told apart by its shape. Positional.
+
     .PARAMETER MailboxId
     Ids of the mailboxes; bound by property name from piped mailbox objects.
 
@@ -50,6 +54,11 @@ function Approve-CrmMailbox {
     The connection to use. Defaults to the connection made by the last Connect-CrmOnline.
 
     .EXAMPLE
+    Approve-CrmMailbox 'Avery Adams'
+
+    Selects the mailbox by name, email address or id.
+
+    .EXAMPLE
     Get-CrmMailbox -ServerProfile 'Microsoft Exchange Online' | Where-Object ApprovalStatus -ne 'Approved' | Approve-CrmMailbox -PassThru
 
     Approves the email of the Exchange Online profile's mailboxes that are not approved yet, in one bulk operation.
@@ -70,6 +79,10 @@ function Approve-CrmMailbox {
     [CmdletBinding(SupportsShouldProcess, ConfirmImpact = 'Medium')]
     [OutputType('CrmServerSideSync.MailboxResult')]
     param(
+        [Parameter(Position = 0)]
+        [ValidateNotNullOrEmpty()]
+        [string[]] $Mailbox,
+
         [Parameter(ValueFromPipelineByPropertyName)]
         [Alias('Id')]
         [string[]] $MailboxId,

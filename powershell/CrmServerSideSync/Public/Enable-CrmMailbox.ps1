@@ -18,6 +18,10 @@ function Enable-CrmMailbox {
     are the point of the command. -WhatIf lists the mailboxes that would be tested; -Confirm asks
     once for the batch.
 
+    .PARAMETER Mailbox
+    The mailboxes by identity, as with Exchange's -Identity: each value is a mailbox name, an email
+    address or a mailbox id (a GUID), told apart by its shape. Positional.
+
     .PARAMETER MailboxId
     Ids of the mailboxes; bound by property name from piped mailbox objects.
 
@@ -68,6 +72,11 @@ function Enable-CrmMailbox {
     The connection to use. Defaults to the connection made by the last Connect-CrmOnline.
 
     .EXAMPLE
+    Enable-CrmMailbox 'support1@contoso.example' -Wait
+
+    Selects the mailbox by name, email address or id.
+
+    .EXAMPLE
     Enable-CrmMailbox -All -Connection $test -OtherEnvironment $production
 
     Tests the mailboxes of a test environment, except those production already synchronizes.
@@ -94,6 +103,10 @@ function Enable-CrmMailbox {
     [CmdletBinding(SupportsShouldProcess, ConfirmImpact = 'Medium')]
     [OutputType('CrmServerSideSync.MailboxTestResult')]
     param(
+        [Parameter(Position = 0)]
+        [ValidateNotNullOrEmpty()]
+        [string[]] $Mailbox,
+
         [Parameter(ValueFromPipelineByPropertyName)]
         [Alias('Id')]
         [string[]] $MailboxId,

@@ -9,6 +9,10 @@ function Get-CrmMailbox {
     progress; stopping the pipeline early (for example Select-Object -First 3 or Ctrl+C) cancels
     the listing.
 
+    .PARAMETER Mailbox
+    The mailboxes by identity, as with Exchange's -Identity: each value is a mailbox name, an email
+    address or a mailbox id (a GUID), told apart by its shape. Positional.
+
     .PARAMETER Name
     Exact mailbox name (quotes are fine: the value is escaped, never spliced into a filter).
 
@@ -36,6 +40,11 @@ function Get-CrmMailbox {
     Reads the mailboxes of two environments at once and counts their incoming delivery methods per environment.
 
     .EXAMPLE
+    Get-CrmMailbox 'Avery Adams', 'support1@contoso.example'
+
+    Two mailboxes, one by name and one by email address.
+
+    .EXAMPLE
     Get-CrmMailbox | Group-Object State
 
     Counts the mailboxes by state.
@@ -57,6 +66,9 @@ function Get-CrmMailbox {
     [OutputType('CrmServerSideSync.Mailbox')]
     param(
         [Parameter(Position = 0)]
+        [ValidateNotNullOrEmpty()]
+        [string[]] $Mailbox,
+
         [ValidateNotNullOrEmpty()]
         [string] $Name,
 
@@ -85,9 +97,11 @@ function Get-CrmMailbox {
     }
     process {
         $document = [ordered]@{ name = $Name; email_address = $EmailAddress; server_profile = $ServerProfile }
+        if ($PSBoundParameters.ContainsKey('Mailbox')) { $document['mailboxes'] = @($Mailbox) }
         if ($PSBoundParameters.ContainsKey('PageSize')) { $document['page_size'] = $PageSize }
         $query = ConvertTo-CrmRequestJson -Document $document
         $target = $Name
+        if ([string]::IsNullOrEmpty($target)) { $target = $Mailbox -join ', ' }
         if ([string]::IsNullOrEmpty($target)) { $target = $EmailAddress }
         if ([string]::IsNullOrEmpty($target)) { $target = $ServerProfile }
         if ([string]::IsNullOrEmpty($target)) { $target = $conn.Url }

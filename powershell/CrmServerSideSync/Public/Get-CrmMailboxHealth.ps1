@@ -21,6 +21,10 @@ function Get-CrmMailboxHealth {
     Without a selection every mailbox (active and inactive) is reported. Only reads: a user with
     read access to mailboxes, profiles, the organization and alerts is enough.
 
+    .PARAMETER Mailbox
+    The mailboxes by identity, as with Exchange's -Identity: each value is a mailbox name, an email
+    address or a mailbox id (a GUID), told apart by its shape. Positional.
+
     .PARAMETER MailboxId
     Ids of the mailboxes; bound by property name from piped objects.
 
@@ -66,6 +70,11 @@ function Get-CrmMailboxHealth {
     The connection to use. Defaults to the connection made by the last Connect-CrmOnline.
 
     .EXAMPLE
+    Get-CrmMailboxHealth 'support1@contoso.example'
+
+    Selects the mailbox by name, email address or id.
+
+    .EXAMPLE
     Get-CrmMailboxHealth | Where-Object Health -ne 'Healthy' | Format-Table Name, Health, Reason
 
     Lists every mailbox that does not synchronize, and why.
@@ -94,6 +103,10 @@ function Get-CrmMailboxHealth {
     [CmdletBinding()]
     [OutputType('CrmServerSideSync.MailboxHealth', 'CrmServerSideSync.MailboxHealthSummary')]
     param(
+        [Parameter(Position = 0)]
+        [ValidateNotNullOrEmpty()]
+        [string[]] $Mailbox,
+
         [Parameter(ValueFromPipelineByPropertyName)]
         [Alias('Id')]
         [string[]] $MailboxId,

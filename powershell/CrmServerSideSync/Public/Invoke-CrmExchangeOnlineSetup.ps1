@@ -168,13 +168,6 @@ function Invoke-CrmExchangeOnlineSetup {
         catch {
             $PSCmdlet.ThrowTerminatingError((New-Object System.Management.Automation.ErrorRecord ($_.Exception, 'CrmSync.InvalidTimeout', [System.Management.Automation.ErrorCategory]::InvalidArgument, $Timeout)))
         }
-        # -Mailbox: ids, addresses and names, told apart by their shape.
-        $guid = [guid]::Empty
-        foreach ($m in @($Mailbox | Where-Object { -not [string]::IsNullOrWhiteSpace($_) })) {
-            if ([guid]::TryParse($m, [ref]$guid)) { $collector.Ids.Add($m.Trim()) }
-            elseif ($m -match '^[^@\s]+@[^@\s]+$') { $collector.Emails.Add($m.Trim()) }
-            else { $collector.Names.Add($m) }
-        }
     }
     process {
         Add-CrmSelectionInput -Collector $collector -Cmdlet $PSCmdlet -MailboxId $MailboxId

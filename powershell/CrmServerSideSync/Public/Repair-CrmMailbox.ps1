@@ -20,6 +20,10 @@ function Repair-CrmMailbox {
     Get-CrmMailboxHealth) are collected and repaired together at the end. Needs write access to
     mailboxes: a reader gets a clear error and nothing is changed.
 
+    .PARAMETER Mailbox
+    The mailboxes by identity, as with Exchange's -Identity: each value is a mailbox name, an email
+    address or a mailbox id (a GUID), told apart by its shape. Positional.
+
     .PARAMETER MailboxId
     Ids of the mailboxes; bound by property name from piped objects (health rows, mailboxes).
 
@@ -53,6 +57,11 @@ function Repair-CrmMailbox {
     The connection to use. Defaults to the connection made by the last Connect-CrmOnline.
 
     .EXAMPLE
+    Repair-CrmMailbox 'Avery Adams' -WhatIf
+
+    Selects the mailbox by name, email address or id.
+
+    .EXAMPLE
     Get-CrmMailboxHealth | Where-Object Health -ne 'Healthy' | Repair-CrmMailbox -Wait
 
     Repairs exactly the mailboxes that are not healthy, in one bulk operation, and shows their new health.
@@ -74,6 +83,10 @@ function Repair-CrmMailbox {
     [CmdletBinding(SupportsShouldProcess, ConfirmImpact = 'Medium')]
     [OutputType('CrmServerSideSync.MailboxRepairResult')]
     param(
+        [Parameter(Position = 0)]
+        [ValidateNotNullOrEmpty()]
+        [string[]] $Mailbox,
+
         [Parameter(ValueFromPipelineByPropertyName)]
         [Alias('Id')]
         [string[]] $MailboxId,

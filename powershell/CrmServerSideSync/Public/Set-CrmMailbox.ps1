@@ -22,6 +22,10 @@ function Set-CrmMailbox {
     would change is listed with its changes. With -Confirm the question is asked once for the
     batch. Result objects (CrmServerSideSync.MailboxResult) are written with -PassThru.
 
+    .PARAMETER Mailbox
+    The mailboxes by identity, as with Exchange's -Identity: each value is a mailbox name, an email
+    address or a mailbox id (a GUID), told apart by its shape. Positional.
+
     .PARAMETER MailboxId
     Ids of the mailboxes; bound by property name from piped mailbox objects.
 
@@ -67,6 +71,11 @@ function Set-CrmMailbox {
     The connection to use. Defaults to the connection made by the last Connect-CrmOnline.
 
     .EXAMPLE
+    Set-CrmMailbox 'Avery Adams', 'support1@contoso.example' -ApplyDefaults
+
+    Selects the mailbox by name, email address or id.
+
+    .EXAMPLE
     Get-CrmMailbox -ServerProfile 'Microsoft Exchange Online' | Set-CrmMailbox -ApplyDefaults -PassThru
 
     Applies the organization's default email settings to the mailboxes of the Exchange Online
@@ -88,6 +97,10 @@ function Set-CrmMailbox {
     [CmdletBinding(SupportsShouldProcess, ConfirmImpact = 'Medium', DefaultParameterSetName = 'Explicit')]
     [OutputType('CrmServerSideSync.MailboxResult')]
     param(
+        [Parameter(Position = 0)]
+        [ValidateNotNullOrEmpty()]
+        [string[]] $Mailbox,
+
         [Parameter(ValueFromPipelineByPropertyName)]
         [Alias('Id')]
         [string[]] $MailboxId,

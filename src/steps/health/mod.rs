@@ -328,7 +328,8 @@ struct Reader {
 impl Reader {
     async fn open(client: &Client, selection: &MailboxSelection, page_size: u32) -> Result<Reader> {
         let wanted = match &selection.mailbox_ids {
-            Some(ids) if ids.len() > IDS_BY_SELECTION => {
+            // Identities (`mailboxes`) add up with the ids: then the queries read both.
+            Some(ids) if ids.len() > IDS_BY_SELECTION && selection.mailboxes.is_none() => {
                 Some(ids.iter().map(|id| super::parse_guid(id, "mailbox id").map(|g| g.to_string())).collect::<Result<_>>()?)
             }
             _ => None,

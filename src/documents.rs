@@ -1,0 +1,434 @@
+//! The vocabulary of the C ABI: every JSON document that crosses it, as a serde type. Steps
+//! build these (never `json!` objects), the boundary only serializes them, and the PowerShell
+//! module and C callers read the shapes documented here. The version is added in one place
+//! ([`Versioned`]).
+//!
+//! This module sits below the steps and the engine, which produce the documents, and above
+//! `model`, whose rows (mailboxes, alerts) some documents carry; nothing below it knows them.
+//! Documents that carry rows are generic over the row type, so that a reader (and the
+//! round-trip test) can take the rows as plain JSON.
+
+use crate::error::Error;
+use crate::model::alert::Alert;
+use crate::model::mailbox::Mailbox;
+use crate::model::options::Name;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::borrow::Cow;
+
+/// The version of every document; bumped with `CRMSYNC_ABI_VERSION` on an incompatible change.
+pub const VERSION: u32 = 1;
+
+/// A document with its version first: `{"version": 1, …the document's fields}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Versioned<T> {
+    pub version: u32,
+    #[serde(flatten)]
+    pub document: T,
+}
+
+impl<T> Versioned<T> {
+    pub fn new(document: T) -> Versioned<T> {
+        Versioned { version: VERSION, document }
+    }
+}
+
+/// `document` with its version, as the JSON value that is handed across the ABI.
+pub fn to_value<T: Serialize>(document: T) -> Value {
+    // Documents are plain data (strings, numbers, maps with string keys): serializing cannot fail.
+    serde_json::to_value(Versioned::new(document)).unwrap_or(Value::Null)
+}
+
+// ---- errors ----
+
+/// An error: of a failed call (`error_out`, with `status_code`) or of one failed item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorDocument {
+    /// The kind, named like the C status (`PermissionDenied`, `NotFound`, …).
+    pub status: String,
+    /// The numeric `crmsync_status`: only on the error of a failed call (the boundary sets it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_code: Option<i32>,
+    pub http_status: Option<u16>,
+    /// The Dataverse hex code, when the service gave one.
+    pub code: Option<String>,
+    pub message: String,
+    pub remedy: Option<String>,
+    /// A stable name for the remedy, for a front end's own advice.
+    pub hint: Option<String>,
+    pub retry_after_secs: Option<f64>,
+}
+
+impl From<&Error> for ErrorDocument {
+    fn from(error: &Error) -> ErrorDocument {
+        ErrorDocument {
+            status: format!("{:?}", error.kind),
+            status_code: None,
+            http_status: error.http_status,
+            code: error.code.clone(),
+            message: error.message.clone(),
+            remedy: error.remedy.clone(),
+            hint: error.hint.map(str::to_string),
+            retry_after_secs: error.retry_after.map(|d| d.as_secs_f64()),
+        }
+    }
+}
+
+// ---- what the bulk steps report per mailbox ----
+
+/// What happened to one mailbox in a bulk step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ItemOutcome {
+    /// `what_if`: would change.
+    Planned,
+    Unchanged,
+    Changed,
+    Failed,
+    Scheduled,
+    Succeeded,
+    TimedOut,
+}
+
+/// One column of one mailbox, from → to (names, not option values).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldChange {
+    pub field: Cow<'static, str>,
+    pub from: Value,
+    pub to: Value,
+}
+
+/// One setting of the organization or a profile, from → to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SettingChange {
+    /// `organization` or `emailserverprofile`.
+    pub target: Cow<'static, str>,
+    pub field: Cow<'static, str>,
+    pub from: Value,
+    pub to: Value,
+}
+
+/// How many items of a step ended each way.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub planned: usize,
+    pub unchanged: usize,
+    pub changed: usize,
+    pub failed: usize,
+    pub scheduled: usize,
+    pub succeeded: usize,
+    pub timed_out: usize,
+}
+
+impl Counts {
+    pub fn add(&mut self, outcome: ItemOutcome) {
+        match outcome {
+            ItemOutcome::Planned => self.planned += 1,
+            ItemOutcome::Unchanged => self.unchanged += 1,
+            ItemOutcome::Changed => self.changed += 1,
+            ItemOutcome::Failed => self.failed += 1,
+            ItemOutcome::Scheduled => self.scheduled += 1,
+            ItemOutcome::Succeeded => self.succeeded += 1,
+            ItemOutcome::TimedOut => self.timed_out += 1,
+        }
+    }
+}
+
+/// The result of a bulk step (and each step's entry in the setup result).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepResult {
+    pub step: Cow<'static, str>,
+    pub what_if: bool,
+    #[serde(flatten)]
+    pub counts: Counts,
+}
+
+/// The statuses a Test & Enable item reports, and the alerts raised since the test was scheduled.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TestStatuses<A = Alert> {
+    pub incoming_email_status: Name,
+    pub outgoing_email_status: Name,
+    pub act_status: Name,
+    pub mailbox_status: Name,
+    pub test_completed_on: Option<String>,
+    pub alerts: Vec<A>,
+}
+
+/// `{"type":"item"}`: one mailbox's outcome in a bulk step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemEvent<A = Alert> {
+    /// The mailbox id.
+    pub key: String,
+    pub name: Option<String>,
+    pub email_address: Option<String>,
+    pub owner_type: Option<Name>,
+    pub outcome: ItemOutcome,
+    pub changes: Vec<FieldChange>,
+    pub error: Option<ErrorDocument>,
+    /// Approval: whether the read-back shows the Microsoft 365 administrator's approval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_by_o365_admin: Option<bool>,
+    /// Test & Enable: the statuses read back and the alerts.
+    #[serde(skip_serializing_if = "Option::is_none", flatten)]
+    pub test: Option<TestStatuses<A>>,
+}
+
+impl ItemEvent {
+    pub fn new(mailbox: &Mailbox, outcome: ItemOutcome, changes: &[FieldChange], error: Option<&Error>) -> ItemEvent {
+        ItemEvent {
+            key: mailbox.mailbox_id.clone(),
+            name: mailbox.name.clone(),
+            email_address: mailbox.email_address.clone(),
+            owner_type: mailbox.owner_type.clone(),
+            outcome,
+            changes: changes.to_vec(),
+            error: error.map(ErrorDocument::from),
+            approved_by_o365_admin: None,
+            test: None,
+        }
+    }
+}
+
+// ---- readiness ----
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CheckStatus {
+    Pass,
+    Warning,
+    Fail,
+}
+
+/// One readiness check (also the `{"type":"check"}` event of the setup).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Check {
+    pub check: String,
+    pub status: CheckStatus,
+    pub message: String,
+    pub remedy: Option<String>,
+    /// A stable name for the remedy, for a front end to add its own advice (see `Error::hint`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<Cow<'static, str>>,
+}
+
+// ---- events ----
+
+/// `{"type":"items"}`: one page of mailboxes (the listing).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItemsEvent<R = Mailbox> {
+    pub page: usize,
+    pub items: Vec<R>,
+}
+
+/// `{"type":"progress"}`: how far a long operation is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProgressEvent {
+    pub done: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<usize>,
+    pub message: String,
+}
+
+/// `{"type":"changes"}`: the organization's changes (the setup's Defaults step).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChangesEvent {
+    pub changes: Vec<SettingChange>,
+}
+
+/// `{"type":"device_code"}`: what the user must do to sign in (show `message`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeviceCodeEvent {
+    pub user_code: String,
+    pub verification_uri: String,
+    pub message: String,
+    pub expires_in: u64,
+}
+
+/// Every event of a long operation. Within the setup, each event also carries `"step"` (added
+/// by the operation's sink for the step that sent it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event<R = Mailbox, A = Alert> {
+    /// Boxed: an item is much larger than the other events.
+    Item(Box<ItemEvent<A>>),
+    Items(ItemsEvent<R>),
+    Progress(ProgressEvent),
+    Check(Check),
+    Changes(ChangesEvent),
+    DeviceCode(DeviceCodeEvent),
+}
+
+// ---- results ----
+
+/// The listing's result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListResult {
+    pub count: usize,
+    pub pages: usize,
+}
+
+/// The result of signing in (`crmsync_client_authenticate_start`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuthenticateResult {
+    pub authenticated: bool,
+    /// The credential kind: `AccessToken`, `ClientSecret`, `ClientCertificate`, `ManagedIdentity`, `DeviceCode`.
+    pub credential: String,
+    /// When the token expires (seconds since the Unix epoch), if known.
+    pub expires_on: Option<u64>,
+}
+
+/// The readiness checks (`crmsync_readiness_get`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChecksResult {
+    pub checks: Vec<Check>,
+}
+
+/// The alerts (`crmsync_alerts_get`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertsResult<A = Alert> {
+    pub alerts: Vec<A>,
+}
+
+/// The email server profiles (`crmsync_email_server_profiles_get`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProfilesResult<P> {
+    pub profiles: Vec<P>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::de::DeserializeOwned;
+    use serde_json::json;
+
+    /// Serialized, read back, serialized again: the same JSON, and the version first.
+    fn round_trip<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(document: T) -> Value {
+        let value = to_value(&document);
+        assert_eq!(value["version"], VERSION, "{value}");
+        let back: Versioned<T> = serde_json::from_value(value.clone()).unwrap_or_else(|e| panic!("{e}: {value}"));
+        assert_eq!(back.version, VERSION);
+        assert_eq!(back.document, document);
+        assert_eq!(to_value(&back.document), value);
+        value
+    }
+
+    fn error() -> ErrorDocument {
+        let mut e = Error::invalid("It failed.").with_remedy("Do this.").with_hint("list_profiles");
+        e.http_status = Some(400);
+        e.code = Some("0x80040220".into());
+        e.retry_after = Some(std::time::Duration::from_millis(1500));
+        ErrorDocument::from(&e)
+    }
+
+    fn changes() -> Vec<FieldChange> {
+        vec![FieldChange { field: "IncomingEmail".into(), from: json!("None"), to: json!("ServerSideSync") }]
+    }
+
+    #[test]
+    fn every_event_round_trips_with_its_type_tag() {
+        let item: Event<Value, Value> = Event::Item(Box::new(ItemEvent {
+            key: "5c2e8f6a-0d8e-4b51-9a7e-2f1c3b4d5e6f".into(),
+            name: Some("Avery Adams".into()),
+            email_address: Some("avery.adams@contoso.example".into()),
+            owner_type: Some("systemuser".into()),
+            outcome: ItemOutcome::Failed,
+            changes: changes(),
+            error: Some(error()),
+            approved_by_o365_admin: Some(false),
+            test: Some(TestStatuses {
+                incoming_email_status: "Failure".into(),
+                outgoing_email_status: "Failure".into(),
+                act_status: "NotRun".into(),
+                mailbox_status: "Failure".into(),
+                test_completed_on: Some("2026-01-01T00:00:00Z".into()),
+                alerts: vec![json!({"alert_id": "a", "level": "Error"})],
+            }),
+        }));
+        let value = round_trip(item);
+        assert_eq!(value["type"], "item");
+        assert_eq!(value["mailbox_status"], "Failure", "the statuses are fields of the item: {value}");
+        assert_eq!(value["error"]["status"], "InvalidArgument");
+        let plain: Event<Value, Value> = Event::Item(Box::new(ItemEvent {
+            key: "k".into(),
+            name: None,
+            email_address: None,
+            owner_type: None,
+            outcome: ItemOutcome::Planned,
+            changes: vec![],
+            error: None,
+            approved_by_o365_admin: None,
+            test: None,
+        }));
+        let value = round_trip(plain);
+        assert!(value.get("alerts").is_none() && value.get("approved_by_o365_admin").is_none(), "{value}");
+
+        let events: Vec<(Event<Value, Value>, &str)> = vec![
+            (Event::Items(ItemsEvent { page: 2, items: vec![json!({"mailbox_id": "m"})] }), "items"),
+            (Event::Progress(ProgressEvent { done: 3, total: Some(10), message: "3 of 10 written".into() }), "progress"),
+            (Event::Progress(ProgressEvent { done: 3, total: None, message: "Read 3 mailboxes".into() }), "progress"),
+            (
+                Event::Check(Check {
+                    check: "ExchangeOnlineProfile".into(),
+                    status: CheckStatus::Warning,
+                    message: "m".into(),
+                    remedy: Some("r".into()),
+                    hint: Some("set_default_profile".into()),
+                }),
+                "check",
+            ),
+            (
+                Event::Changes(ChangesEvent {
+                    changes: vec![SettingChange {
+                        target: "organization".into(),
+                        field: "IncomingEmail".into(),
+                        from: json!(0),
+                        to: json!(2),
+                    }],
+                }),
+                "changes",
+            ),
+            (
+                Event::DeviceCode(DeviceCodeEvent {
+                    user_code: "ABCD".into(),
+                    verification_uri: "https://microsoft.com/devicelogin".into(),
+                    message: "To sign in…".into(),
+                    expires_in: 900,
+                }),
+                "device_code",
+            ),
+        ];
+        for (event, tag) in events {
+            assert_eq!(round_trip(event)["type"], tag);
+        }
+    }
+
+    #[test]
+    fn every_result_and_the_error_round_trip() {
+        let step = round_trip(StepResult {
+            step: "ApproveEmail".into(),
+            what_if: true,
+            counts: Counts { planned: 3, failed: 1, ..Default::default() },
+        });
+        assert_eq!(step["planned"], 3, "counts are fields of the step result: {step}");
+        round_trip(ListResult { count: 34, pages: 1 });
+        round_trip(AuthenticateResult { authenticated: true, credential: "DeviceCode".into(), expires_on: Some(1_900_000_000) });
+        round_trip(ChecksResult {
+            checks: vec![Check { check: "Mailboxes".into(), status: CheckStatus::Pass, message: "m".into(), remedy: None, hint: None }],
+        });
+        round_trip(AlertsResult::<Value> { alerts: vec![json!({"alert_id": "a"})] });
+        round_trip(ProfilesResult::<Value> { profiles: vec![json!({"profile_id": "p"})] });
+        let mut failed_call = error();
+        failed_call.status_code = Some(4);
+        let value = round_trip(failed_call);
+        assert_eq!(value["status_code"], 4);
+        assert!(round_trip(error()).get("status_code").is_none(), "an item's error has no ABI number");
+        assert_eq!(round_trip(error())["retry_after_secs"], 1.5);
+    }
+
+    #[test]
+    fn counts_add_up_per_outcome() {
+        let mut counts = Counts::default();
+        for outcome in [ItemOutcome::Changed, ItemOutcome::Changed, ItemOutcome::Failed, ItemOutcome::TimedOut] {
+            counts.add(outcome);
+        }
+        assert_eq!((counts.changed, counts.failed, counts.timed_out, counts.planned), (2, 1, 1, 0));
+    }
+}
