@@ -60,9 +60,9 @@ Describe 'Source layout' {
         }
     }
 
-    It 'pulls operation events in one place only (Invoke-CrmOperation)' {
+    It 'pulls operation events in one place only (Receive-CrmOperationEvent)' {
         $pumps = @(Get-ChildItem -Path $moduleRoot -Filter '*.ps1' -File -Recurse | Where-Object { (Get-Content -LiteralPath $_.FullName -Raw) -match '\.NextEvent\(' } | ForEach-Object { $_.BaseName })
-        $pumps | Should -Be @('Invoke-CrmOperation')
+        $pumps | Should -Be @('Receive-CrmOperationEvent')
     }
 }
 

@@ -4,7 +4,7 @@ function Invoke-CrmOperation {
     Runs one long native operation: starts it, writes its events to the pipeline as they arrive
     (progress events become Write-Progress instead), and stores its result document in -Result.
     .DESCRIPTION
-    The one place that pulls events from a crmsync operation handle (the bulk cmdlets, the
+    Runs one operation to its end, pulling its events with Receive-CrmOperationEvent (the bulk cmdlets, the
     setup, Get-CrmMailbox and the sign-in of Connect-CrmOnline all go through it). Consumers pipe
     it into ForEach-Object (in their own scope) and handle "item", "items", "check", "changes" and
     "device_code" events; "progress" events are shown with Write-Progress (prefixed by the event's
@@ -62,29 +62,16 @@ function Invoke-CrmOperation {
         }
         if ($showProgress) { Write-Progress -Id $ProgressId -Activity $Activity -Status 'Starting' }
         while ($true) {
-            $eventJson = $null
+            $status = $null
             try {
-                $status = $operation.NextEvent($PollMilliseconds, [ref]$eventJson)
+                $evt = Receive-CrmOperationEvent -Operation $operation -WaitMilliseconds $PollMilliseconds -Status ([ref]$status) -Activity $Activity -ProgressId $ProgressId
             }
             catch {
                 $Cmdlet.ThrowTerminatingError((New-CrmErrorRecord -Exception $_.Exception -TargetObject $TargetObject))
             }
             if ($status -eq [CrmSync.Interop.CrmSyncStatus]::TimedOut) { continue }
             if ($status -ne [CrmSync.Interop.CrmSyncStatus]::Ok) { break }
-
-            $evt = $eventJson | ConvertFrom-Json
-            if ($evt.type -eq 'progress') {
-                if (-not $showProgress) { continue }
-                $message = [string]$evt.message
-                if ([string]::IsNullOrEmpty($message)) { $message = "$($evt.done) done" }
-                if ($evt.PSObject.Properties['step'] -and $evt.step) { $message = "$($evt.step): $message" }
-                $percent = -1
-                if ($evt.PSObject.Properties['total'] -and $evt.total -gt 0) {
-                    $percent = [int][math]::Min(100, [math]::Floor(100 * [double]$evt.done / [double]$evt.total))
-                }
-                Write-Progress -Id $ProgressId -Activity $Activity -Status $message -PercentComplete $percent
-                continue
-            }
+            if ($null -eq $evt) { continue }
             # Events stream out one by one: a stopped pipeline stops (and cancels) here.
             $evt
         }

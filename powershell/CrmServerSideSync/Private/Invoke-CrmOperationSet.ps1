@@ -44,18 +44,12 @@ function Invoke-CrmOperationSet {
                 $finished = $false
                 # A few events per turn, then the next environment: none starves the others.
                 for ($n = 0; $n -lt 50; $n++) {
-                    $eventJson = $null
-                    try { $status = $entry.Handle.NextEvent(10, [ref]$eventJson) }
+                    $status = $null
+                    try { $evt = Receive-CrmOperationEvent -Operation $entry.Handle -WaitMilliseconds 10 -Status ([ref]$status) -Activity "$Activity $($entry.Connection.Url)" -ProgressId $entry.ProgressId }
                     catch { $entry['Error'] = New-CrmErrorRecord -Exception $_.Exception -TargetObject $entry.Connection.Url; $finished = $true; break }
                     if ($status -eq [CrmSync.Interop.CrmSyncStatus]::TimedOut) { break }
                     if ($status -ne [CrmSync.Interop.CrmSyncStatus]::Ok) { $finished = $true; break }
-                    $evt = $eventJson | ConvertFrom-Json
-                    if ($evt.type -eq 'progress') {
-                        $percent = -1
-                        if ($evt.PSObject.Properties['total'] -and $evt.total -gt 0) { $percent = [int][math]::Min(100, [math]::Floor(100 * [double]$evt.done / [double]$evt.total)) }
-                        Write-Progress -Id $entry.ProgressId -Activity "$Activity $($entry.Connection.Url)" -Status ([string]$evt.message) -PercentComplete $percent
-                        continue
-                    }
+                    if ($null -eq $evt) { continue }
                     & $OnEvent $entry $evt
                 }
                 if (-not $finished) { continue }
