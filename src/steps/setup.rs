@@ -132,10 +132,7 @@ pub async fn run(client: Arc<Client>, request: SetupRequest, sink: EventSink) ->
         };
         let at_once = at_once.clone();
         // Permits are handed out first come first served: chunks start in order.
-        chunks.spawn(async move {
-            let _turn = at_once.acquire_owned().await.map_err(|_| Error::cancelled())?;
-            work.run().await.map(|done| (index, done))
-        });
+        chunks.spawn(async move { work.run(at_once).await.map(|done| (index, done)) });
     }
     let mut done: Vec<(usize, ChunkDone)> = Vec::new();
     while let Some(joined) = chunks.join_next().await {
@@ -167,7 +164,8 @@ pub async fn run(client: Arc<Client>, request: SetupRequest, sink: EventSink) ->
     Ok(json!({"version": 1, "what_if": request.what_if, "mailboxes": total, "already_working": already_working, "steps": steps}))
 }
 
-/// Chunks configured at the same time: two, so one chunk's tail overlaps the next one's writes.
+/// Chunks written at the same time: two, so one chunk's last batches overlap the next one's
+/// first (each chunk's tests are scheduled after its turn, beside the later chunks' writes).
 const CHUNKS_AT_ONCE: usize = 2;
 
 /// A quarter of the selection per chunk (so the first tests start early), at least 250
@@ -196,8 +194,11 @@ struct ChunkDone {
 }
 
 impl Chunk {
-    async fn run(self) -> Result<ChunkDone> {
+    /// Configures the chunk while holding a turn of `writing` (handed out in order), then
+    /// gives the turn to the next chunk and schedules this chunk's tests beside its writes.
+    async fn run(self, writing: Arc<tokio::sync::Semaphore>) -> Result<ChunkDone> {
         let Chunk { client, mailboxes, target, selection, test, profile_id, skip_approval, what_if, sink } = self;
+        let turn = writing.acquire_owned().await.map_err(|_| Error::cancelled())?;
         let settings_sink = sink.for_step("MailboxSettings");
         let approval_sink = sink.for_step("ApproveEmail");
         let (settings, approval) =
@@ -207,6 +208,7 @@ impl Chunk {
                 }
                 approval::apply(&client, &mailboxes, &selection, approval::Decision::Approve, what_if, &approval_sink).await.map(Some)
             })?;
+        drop(turn);
         let to_test: Vec<Mailbox> = mailboxes.into_iter().filter(|m| !is_working(m, &profile_id)).collect();
         let tests = if to_test.is_empty() {
             None
