@@ -271,6 +271,14 @@ impl Pacer {
             state.cost_exec_ms = state.cost_exec_ms * COST_MEMORY + execution.as_secs_f64() * 1000.0;
             state.cost_ops = state.cost_ops * COST_MEMORY + (operations - 1) as f64;
         }
+        // A single-operation request (a read) is charged at most twice the learned cost of an
+        // operation: the rest of its duration is the transfer of its rows and queueing, which
+        // the limits do not count. Were the service to count it, the remaining-time hint raises
+        // the calibration; and until a batch was measured, reads are charged as they took.
+        let execution = match state.cost_per_op() {
+            Some(cost) if operations <= 1 => execution.min(cost * 2),
+            _ => execution,
+        };
         state.spent.push_back((now, execution));
         state.spent_total += execution;
         state.expire(now, self.window);
@@ -389,5 +397,72 @@ mod tests {
         let started = Instant::now();
         drop(pacer.admit(1).await);
         assert!(started.elapsed() >= Duration::from_millis(350), "{:?}", started.elapsed());
+    }
+
+    /// A 1-operation request of 10 ms (the round trip), then a 101-operation batch of 210 ms:
+    /// 2 ms per operation.
+    fn learned(limits: &Limits) -> Pacer {
+        let pacer = Pacer::new(limits);
+        pacer.finished(pacer.admit(1).now_or_never().unwrap(), Duration::from_millis(10), 1, Hints::default());
+        pacer.finished(pacer.admit(101).now_or_never().unwrap(), Duration::from_millis(210), 101, Hints::default());
+        pacer
+    }
+
+    trait NowOrNever: std::future::Future + Sized {
+        fn now_or_never(self) -> Option<Self::Output> {
+            let waker = std::task::Waker::noop();
+            let mut cx = std::task::Context::from_waker(waker);
+            let mut this = std::pin::pin!(self);
+            match this.as_mut().poll(&mut cx) {
+                std::task::Poll::Ready(out) => Some(out),
+                std::task::Poll::Pending => None,
+            }
+        }
+    }
+    impl<F: std::future::Future> NowOrNever for F {}
+
+    #[tokio::test]
+    async fn the_learned_cost_is_reserved_for_batches_in_flight() {
+        let pacer = learned(&Limits { window_ms: 10_000, requests: 1000, execution_ms: 1000, concurrency: 52 });
+        assert_eq!(pacer.cost_per_op(), Some(Duration::from_millis(2)));
+        // 200 ms spent; a batch of 200 predicts 400 ms: 600 of the 950 ms budget.
+        let first = pacer.admit(200).now_or_never().expect("inside the budget");
+        // Another 400 ms would pass the budget while the first is still running.
+        assert!(pacer.admit(200).now_or_never().is_none(), "the second batch waits for the first");
+        pacer.finished(first, Duration::from_millis(10), 1, Hints::default());
+        assert!(pacer.admit(200).now_or_never().is_some(), "admitted once the first settled below its prediction");
+    }
+
+    #[test]
+    fn batch_sizes_follow_the_cost_and_a_refusal_caps_them() {
+        let limits = Limits { window_ms: 3000, requests: 60, execution_ms: 12_000, concurrency: 52 };
+        let pacer = learned(&limits);
+        pacer.batch_accepted(100);
+        // 2 ms: 11,400 ms of budget over 57 requests, twice, is 200 operations a request.
+        assert_eq!(pacer.batch_advice(1000).map(|a| a.least), Some(200));
+        pacer.batch_refused(1000, Some(250));
+        assert_eq!(pacer.size_cap(), Some(250));
+        pacer.batch_refused(250, None);
+        assert_eq!(pacer.size_cap(), Some(125), "half of the refused size when the limit is not named (largest accepted: 100)");
+        assert!(pacer.batch_advice(1000).unwrap().best <= 125);
+        assert_eq!(Pacer::new(&limits).batch_advice(1000), None, "no advice before a batch was measured");
+    }
+
+    #[test]
+    fn the_remaining_time_hint_calibrates_the_measured_execution() {
+        let pacer = learned(&Limits { window_ms: 10_000, requests: 1000, execution_ms: 2000, concurrency: 52 });
+        // The service saw half of what the client measured (queueing it does not charge).
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("x-ms-ratelimit-time-remaining-xrm-requests", "1.90".parse().unwrap());
+        headers.insert("x-ms-ratelimit-burst-remaining-xrm-requests", "997".parse().unwrap());
+        let hints = Hints::from_headers(&headers);
+        assert_eq!(hints.execution_remaining, Some(Duration::from_millis(1900)));
+        assert_eq!(hints.requests_remaining, Some(997));
+        for _ in 0..20 {
+            pacer.finished(pacer.admit(1).now_or_never().unwrap(), Duration::from_millis(10), 1, hints);
+        }
+        let cost = pacer.cost_per_op().unwrap();
+        assert!(cost < Duration::from_micros(1500), "calibrated down from 2 ms: {cost:?}");
+        assert!(Hints::from_headers(&reqwest::header::HeaderMap::new()).execution_remaining.is_none());
     }
 }
