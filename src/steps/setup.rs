@@ -131,7 +131,7 @@ pub async fn run(client: Arc<Client>, request: SetupRequest, sink: EventSink) ->
             sink: sink.clone(),
         };
         let at_once = at_once.clone();
-        // Permits are handed out first come first served: chunks start in order.
+        // Turns are handed out first come first served (chunks start about in their order).
         chunks.spawn(async move { work.run(at_once).await.map(|done| (index, done)) });
     }
     let mut done: Vec<(usize, ChunkDone)> = Vec::new();
