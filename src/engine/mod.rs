@@ -42,6 +42,9 @@ impl Default for Tuning {
 /// Per-item outcome, in the order items finish.
 pub type Outcome = (String, Result<()>);
 
+/// How much a run's operations in flight may grow per answered batch.
+const GROWTH: usize = 4;
+
 /// A sent batch: the connection (by index) it went through, its items (with attempts so
 /// far) and the service's answers.
 type Sent = (usize, Vec<(Item, u32)>, Result<Vec<Answer>>);
@@ -79,6 +82,8 @@ pub async fn run(
     let writers = client.writers();
     let concurrency = per_connection * writers.len();
     let mut busy = vec![0usize; writers.len()];
+    let mut ops_in_flight = vec![0usize; writers.len()];
+    let mut largest_done = vec![0usize; writers.len()];
     let mut in_flight: JoinSet<Sent> = JoinSet::new();
     let mut outcomes = Vec::with_capacity(total);
 
@@ -86,12 +91,18 @@ pub async fn run(
         while in_flight.len() < concurrency && !queue.is_empty() {
             // The least busy connection takes the next batch.
             // Until a connection's cost per operation is known, one small batch probes it.
-            let ready = |i: &usize| busy[*i] < per_connection && (busy[*i] == 0 || writers[*i].batch_advice().is_some());
+            // A run's operations in flight grow with the largest batch it has had answered (four
+            // times that), not all at once: a run cancelled early has little left in flight.
+            let allowance = |i: usize| (largest_done[i].max(tuning.initial_batch) * GROWTH).saturating_sub(ops_in_flight[i]);
+            let ready = |i: &usize| {
+                busy[*i] < per_connection && (busy[*i] == 0 || (writers[*i].batch_advice().is_some() && allowance(*i) > 0))
+            };
             let Some(index) = (0..writers.len()).filter(ready).min_by_key(|i| busy[*i]) else { break };
             let api = writers[index].clone();
-            let size = next_batch_size(&api, tuning, queue.len(), concurrency);
+            let size = next_batch_size(&api, tuning, queue.len(), concurrency).min(allowance(index).max(1));
             let chunk: Vec<(Item, u32)> = queue.drain(..size.min(queue.len())).collect();
             busy[index] += 1;
+            ops_in_flight[index] += chunk.len();
             in_flight.spawn(async move {
                 let operations: Vec<batch::Operation> = chunk.iter().map(|(i, _)| i.operation.clone()).collect();
                 let answers = api.batch(&operations).await;
@@ -105,9 +116,11 @@ pub async fn run(
         let Some(joined) = joined else { break };
         let (index, chunk, answers) = joined.map_err(|e| Error::internal(format!("a batch task failed: {e}")))?;
         busy[index] -= 1;
+        ops_in_flight[index] -= chunk.len();
         let api = &writers[index];
         match answers {
             Ok(answers) => {
+                largest_done[index] = largest_done[index].max(chunk.len());
                 for ((item, attempts), answer) in chunk.into_iter().zip(answers) {
                     match answer.error {
                         None => outcomes.push(finish(sink, &describe, item.key, Ok(())).await?),

@@ -59,7 +59,7 @@ const HEADROOM: f64 = 0.95;
 /// Weight of the older samples in the learned cost per operation (per sample).
 const COST_MEMORY: f64 = 0.7;
 /// How much larger than the largest accepted batch the next one may be.
-const GROWTH: usize = 16;
+const GROWTH: usize = 4;
 
 pub struct Pacer {
     window: Duration,
@@ -334,7 +334,7 @@ impl Pacer {
     pub fn batch_advice(&self, max: usize) -> Option<BatchAdvice> {
         let state = self.lock();
         let cost = state.cost_per_op()?.as_secs_f64() * 1000.0;
-        // Growth is bounded by what was measured: sixteen times the largest accepted batch, so
+        // Growth is bounded by what was measured: four times the largest accepted batch, so
         // an estimate from one small probe cannot send a whole run out at once.
         let grown = state.largest_accepted.max(1).saturating_mul(GROWTH);
         let max = state.size_cap.unwrap_or(max).min(max).min(grown).max(1);
