@@ -1,9 +1,13 @@
 //! Benchmark of the whole procedure against the simulator with scaled real limits, latency
-//! and execution cost: crmsync against a baseline that works as today's tools do (one
-//! request per record, in sequence), on identical organizations, in one run.
+//! and execution cost: a matrix of costs per operation, latencies, sizes and identities, and a
+//! baseline that works as today's tools do (one request per record, in sequence).
 //!
-//! `cargo run --release --example bench -- [--baseline-size 2000] [--sizes 10000,50000]
-//!  [--scale 0.01] [--latency-ms 5] [--exec-cost-ms 2] [--test-delay-ms 1000]`
+//! `cargo run --release --example bench -- [--quick] [--costs 0,2,5,10] [--latencies 5,50]
+//!  [--sizes 2000,10000] [--pools 1,3] [--big 50000] [--big-cost 2] [--baseline-size 2000]
+//!  [--baseline-costs 2,5] [--scale 0.01] [--test-delay-ms 1000]`
+//!
+//! `--quick` is the small subset for iterating: 2,000 mailboxes, 2 and 5 ms, 5 ms latency,
+//! one and three identities, no 50,000 cell and no baseline.
 
 use crmsync::Client;
 use crmsync::operation::{LongOperation, NextEvent};
@@ -15,26 +19,52 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 struct Params {
-    baseline_size: usize,
+    costs: Vec<u64>,
+    latencies: Vec<u64>,
     sizes: Vec<usize>,
+    pools: Vec<usize>,
+    big: usize,
+    big_cost: u64,
+    baseline_size: usize,
+    baseline_costs: Vec<u64>,
     scale: f64,
-    latency_ms: u64,
-    exec_cost_ms: u64,
     test_delay_ms: u64,
 }
 
+fn numbers<T: std::str::FromStr>(value: &str) -> Vec<T> {
+    value.split(',').filter(|s| !s.is_empty()).map(|s| s.parse().ok().expect("numbers")).collect()
+}
+
 fn params() -> Params {
-    let mut p =
-        Params { baseline_size: 2000, sizes: vec![10_000, 50_000], scale: 0.01, latency_ms: 5, exec_cost_ms: 2, test_delay_ms: 1000 };
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    for pair in args.chunks(2) {
-        let value = pair.get(1).map(String::as_str).unwrap_or_default();
-        match pair[0].as_str() {
+    let mut p = Params {
+        costs: vec![0, 2, 5, 10],
+        latencies: vec![5, 50],
+        sizes: vec![2000, 10_000],
+        pools: vec![1, 3],
+        big: 50_000,
+        big_cost: 2,
+        baseline_size: 2000,
+        baseline_costs: vec![2, 5],
+        scale: 0.01,
+        test_delay_ms: 1000,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(name) = args.next() {
+        if name == "--quick" {
+            p = Params { costs: vec![2, 5], latencies: vec![5], sizes: vec![2000], big: 0, baseline_size: 0, ..p };
+            continue;
+        }
+        let value = args.next().unwrap_or_default();
+        match name.as_str() {
+            "--costs" => p.costs = numbers(&value),
+            "--latencies" => p.latencies = numbers(&value),
+            "--sizes" => p.sizes = numbers(&value),
+            "--pools" => p.pools = numbers(&value),
+            "--big" => p.big = value.parse().expect("a number"),
+            "--big-cost" => p.big_cost = value.parse().expect("a number"),
             "--baseline-size" => p.baseline_size = value.parse().expect("a number"),
-            "--sizes" => p.sizes = value.split(',').filter(|s| !s.is_empty()).map(|s| s.parse().expect("numbers")).collect(),
+            "--baseline-costs" => p.baseline_costs = numbers(&value),
             "--scale" => p.scale = value.parse().expect("a number"),
-            "--latency-ms" => p.latency_ms = value.parse().expect("a number"),
-            "--exec-cost-ms" => p.exec_cost_ms = value.parse().expect("a number"),
             "--test-delay-ms" => p.test_delay_ms = value.parse().expect("a number"),
             other => panic!("unknown option {other}"),
         }
@@ -42,25 +72,43 @@ fn params() -> Params {
     p
 }
 
-/// The simulator on its own runtime; seeded the same for every run of a size.
+/// One cell of the matrix.
+#[derive(Clone, Copy)]
+struct Cell {
+    mailboxes: usize,
+    cost_ms: u64,
+    latency_ms: u64,
+    identities: usize,
+}
+
+/// The identities of a pool, in order: each is its own caller with its own limits. The
+/// approvals need the Microsoft 365 admin condition or the Delegated Mailbox Approver role,
+/// which the second and third identities are given.
+const POOL: [(&str, &str); 3] =
+    [(fixtures::ADMIN_USER_ID, fixtures::ADMIN_TOKEN), (fixtures::SYSADMIN_USER_ID, fixtures::SYSADMIN_TOKEN), (fixtures::APP_USER_ID, "")];
+
+/// The simulator on its own runtime, seeded the same for every run of a size.
 struct Org {
     sim: Option<Simulator>,
     runtime: tokio::runtime::Runtime,
 }
 
 impl Org {
-    fn new(p: &Params, mailboxes: usize) -> Org {
+    fn new(p: &Params, cell: Cell) -> Org {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
         let config = SimConfig {
-            mailboxes,
-            queues: mailboxes / 50,
+            mailboxes: cell.mailboxes,
+            queues: cell.mailboxes / 50,
             limits_scale: p.scale,
-            latency_ms: p.latency_ms,
-            exec_cost_ms: p.exec_cost_ms,
+            latency_ms: cell.latency_ms,
+            exec_cost_ms: cell.cost_ms,
             test_delay_ms: p.test_delay_ms,
             ..SimConfig::default()
         };
         let sim = runtime.block_on(Simulator::start(config)).expect("simulator");
+        for (user, _) in &POOL[1..] {
+            sim.state().assign_role(user.parse().unwrap(), fixtures::ROLE_DELEGATED_MAILBOX_APPROVER);
+        }
         Org { sim: Some(sim), runtime }
     }
 
@@ -68,13 +116,19 @@ impl Org {
         self.sim.as_ref().unwrap()
     }
 
+    /// Every caller's counters, added up.
     fn stats(&self) -> dataverse_sim::limits::CallerStats {
-        self.sim().state().limit_stats(fixtures::ADMIN_USER_ID.parse().unwrap())
-    }
-
-    fn operations(&self) -> usize {
-        let s = self.sim().state();
-        s.requests().iter().filter(|r| !r.uri.contains("$batch")).count() + s.batch_operations().len()
+        let mut sum = dataverse_sim::limits::CallerStats::default();
+        for (user, _) in POOL {
+            let s = self.sim().state().limit_stats(user.parse().unwrap());
+            sum.requests += s.requests;
+            sum.throttled += s.throttled;
+            sum.throttled_requests += s.throttled_requests;
+            sum.throttled_execution_time += s.throttled_execution_time;
+            sum.throttled_concurrency += s.throttled_concurrency;
+            sum.before_retry_after += s.before_retry_after;
+        }
+        sum
     }
 }
 
@@ -86,15 +140,35 @@ impl Drop for Org {
     }
 }
 
-fn client(org: &Org, p: &Params, paced: bool) -> Arc<Client> {
-    // Pace against the limits the simulator enforces (the real ones, scaled); the baseline,
-    // like today's tools, knows nothing of them and only honours Retry-After.
-    let limits = if paced {
-        json!({"window_ms": (300_000.0 * p.scale) as u64, "requests": (6000.0 * p.scale) as u64, "execution_ms": (1_200_000.0 * p.scale) as u64, "concurrency": 52})
+/// The client's view of the limits: the real ones, scaled as the simulator's.
+fn limits(p: &Params) -> Value {
+    json!({"window_ms": (300_000.0 * p.scale) as u64, "requests": (6000.0 * p.scale) as u64, "execution_ms": (1_200_000.0 * p.scale) as u64, "concurrency": 52})
+}
+
+fn connection(org: &Org, p: &Params, index: usize) -> Arc<Client> {
+    let credential = if index == 2 {
+        json!({"kind": "client_secret", "tenant_id": fixtures::TENANT_ID, "client_id": fixtures::CLIENT_ID,
+            "client_secret": fixtures::CLIENT_SECRET, "authority_host": org.sim().url()})
     } else {
-        json!({"window_ms": 1, "requests": 1_000_000, "execution_ms": 1_000_000_000u64, "concurrency": 1000})
+        json!({"kind": "access_token", "access_token": POOL[index].1})
     };
-    let config = json!({"version": 1, "url": org.sim().url(), "max_retries": 50, "limits": limits,
+    let config = json!({"version": 1, "url": org.sim().url(), "max_retries": 50, "limits": limits(p), "credential": credential});
+    Arc::new(Client::from_json(config.to_string().as_bytes()).expect("client"))
+}
+
+/// One connection, or a pool of `identities` application users (each with its own limits).
+fn client(org: &Org, p: &Params, identities: usize) -> Arc<Client> {
+    if identities <= 1 {
+        return connection(org, p, 0);
+    }
+    let members: Vec<Arc<Client>> = (0..identities.min(POOL.len())).map(|i| connection(org, p, i)).collect();
+    Arc::new(Client::pool(&members).expect("pool"))
+}
+
+/// Today's tools know nothing of the limits and only honour Retry-After.
+fn unpaced_client(org: &Org) -> Arc<Client> {
+    let config = json!({"version": 1, "url": org.sim().url(), "max_retries": 50,
+        "limits": {"window_ms": 1, "requests": 1_000_000, "execution_ms": 1_000_000_000u64, "concurrency": 1000},
         "credential": {"kind": "access_token", "access_token": fixtures::ADMIN_TOKEN}});
     Arc::new(Client::from_json(config.to_string().as_bytes()).expect("client"))
 }
@@ -175,7 +249,6 @@ fn run_baseline(client: Arc<Client>) {
 struct Measured {
     wall: Duration,
     requests: u64,
-    operations: usize,
     throttled: u64,
     /// 429s by the limit that sent them: requests, execution time, concurrency.
     by_limit: [u64; 3],
@@ -184,7 +257,6 @@ struct Measured {
 
 fn measure(org: &Org, work: impl FnOnce()) -> Measured {
     let before = org.stats();
-    let ops_before = org.operations();
     let started = Instant::now();
     work();
     let wall = started.elapsed();
@@ -192,7 +264,6 @@ fn measure(org: &Org, work: impl FnOnce()) -> Measured {
     Measured {
         wall,
         requests: after.requests - before.requests,
-        operations: org.operations() - ops_before,
         throttled: after.throttled - before.throttled,
         by_limit: [
             after.throttled_requests - before.throttled_requests,
@@ -227,12 +298,17 @@ fn necessary_writes(org: &Org) -> usize {
         .sum()
 }
 
-/// The fastest any client could finish: the necessary writes at the execution-time budget's
-/// rate (1,200,000 ms per 300,000 ms = 4 ms of execution per ms, whatever the scale), plus the
-/// test's own delay. Reads, latency and the first small batches are not counted.
-fn lower_bound(p: &Params, writes: usize) -> Duration {
-    let exec_ms = writes as f64 * p.exec_cost_ms as f64 / 4.0;
-    Duration::from_millis(exec_ms as u64 + p.test_delay_ms)
+/// The fastest any client could finish with `identities` callers: the necessary writes at
+/// the execution-time budget's rate (1,200,000 ms per 300,000 ms = 4 ms of execution per ms
+/// and caller, whatever the scale) or, when that is faster, at the request budget's rate in
+/// batches of 1,000; plus the test's own delay. Reads, latency and the service's own time
+/// besides the charged execution are not counted.
+fn lower_bound(p: &Params, cell: Cell, writes: usize) -> Duration {
+    let callers = cell.identities as f64;
+    let exec_ms = writes as f64 * cell.cost_ms as f64 / (4.0 * callers);
+    let requests_per_ms = 6000.0 / 300_000.0 * callers;
+    let request_ms = (writes as f64 / 1000.0).ceil() / requests_per_ms;
+    Duration::from_millis(exec_ms.max(request_ms) as u64 + p.test_delay_ms)
 }
 
 fn peak_rss_mb() -> f64 {
@@ -245,73 +321,134 @@ fn peak_rss_mb() -> f64 {
         / 1024.0
 }
 
-fn row(label: &str, size: usize, m: &Measured, lb: Duration) {
-    let pct = if m.requests > 0 { 100.0 * m.throttled as f64 / m.requests as f64 } else { 0.0 };
-    println!(
-        "| {label} | {size} | {:.1} s | {} | {} | {} ({pct:.2} %; by limit: {} requests, {} execution, {} concurrency) | {} | {:.1} s | {:.2} |",
-        m.wall.as_secs_f64(),
-        m.requests,
-        m.operations,
-        m.throttled,
-        m.by_limit[0],
-        m.by_limit[1],
-        m.by_limit[2],
-        m.early,
-        lb.as_secs_f64(),
-        lb.as_secs_f64() / m.wall.as_secs_f64()
-    );
+struct Row {
+    cell: Cell,
+    measured: Measured,
+    bound: Duration,
+}
+
+impl Row {
+    fn efficiency(&self) -> f64 {
+        self.bound.as_secs_f64() / self.measured.wall.as_secs_f64()
+    }
+
+    fn print(&self, label: &str) {
+        let m = &self.measured;
+        let pct = if m.requests > 0 { 100.0 * m.throttled as f64 / m.requests as f64 } else { 0.0 };
+        let c = self.cell;
+        println!(
+            "| {label} | {} | {} | {} | {} | {:.1} s | {:.1} s | {:.2} | {} | {} ({pct:.1} %: {}/{}/{}) | {} |",
+            c.mailboxes + c.mailboxes / 50,
+            c.cost_ms,
+            c.latency_ms,
+            c.identities,
+            m.wall.as_secs_f64(),
+            self.bound.as_secs_f64(),
+            self.efficiency(),
+            m.requests,
+            m.throttled,
+            m.by_limit[0],
+            m.by_limit[1],
+            m.by_limit[2],
+            m.early,
+        );
+    }
+}
+
+fn run_cell(p: &Params, cell: Cell) -> Row {
+    let org = Org::new(p, cell);
+    let writes = necessary_writes(&org);
+    let bound = lower_bound(p, cell, writes);
+    let measured = measure(&org, || {
+        run_crmsync(client(&org, p, cell.identities));
+    });
+    Row { cell, measured, bound }
+}
+
+fn run_baseline_cell(p: &Params, cell: Cell) -> Row {
+    let org = Org::new(p, cell);
+    let bound = lower_bound(p, cell, necessary_writes(&org));
+    let measured = measure(&org, || run_baseline(unpaced_client(&org)));
+    Row { cell, measured, bound }
 }
 
 fn main() {
-    let p = params();
+    let p = Arc::new(params());
     println!(
-        "Simulator: limits scaled x{} (window {:.0} s, {} requests, {:.0} ms execution per window, 52 concurrent), latency {} ms, execution {} ms per operation, test delay {} ms.",
+        "Simulator: limits scaled x{} (window {:.0} s, {} requests, {:.0} ms execution per window and caller, 52 concurrent), test delay {} ms.",
         p.scale,
         300.0 * p.scale,
         (6000.0 * p.scale) as u64,
         1_200_000.0 * p.scale,
-        p.latency_ms,
-        p.exec_cost_ms,
         p.test_delay_ms
     );
-    println!("\n| run | mailboxes | wall time | requests | operations | 429s | sent before Retry-After | lower bound | efficiency |");
-    println!("|---|---|---|---|---|---|---|---|---|");
-    let mut speedup = None;
-    if p.baseline_size > 0 {
-        let n = p.baseline_size;
-        let total = n + n / 50;
-        let org = Org::new(&p, n);
-        let lb = lower_bound(&p, necessary_writes(&org));
-        let ours = measure(&org, || {
-            run_crmsync(client(&org, &p, true));
-        });
-        row("crmsync", total, &ours, lb);
-        let org = Org::new(&p, n);
-        let base = measure(&org, || run_baseline(client(&org, &p, false)));
-        row("baseline (1 request per record, sequential)", total, &base, lb);
-        speedup = Some(base.wall.as_secs_f64() / ours.wall.as_secs_f64());
+    // The baselines take minutes (one request per record, under the request limit): they run
+    // beside the matrix, each on an organization of its own.
+    let baselines: Vec<_> = if p.baseline_size > 0 {
+        p.baseline_costs
+            .iter()
+            .map(|&cost_ms| {
+                let p = p.clone();
+                let cell = Cell { mailboxes: p.baseline_size, cost_ms, latency_ms: 5, identities: 1 };
+                std::thread::spawn(move || run_baseline_cell(&p, cell))
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    println!("\n| run | mailboxes | ms per operation | latency ms | identities | wall time | lower bound | efficiency | requests | 429s (requests/execution/concurrency limit) | sent before Retry-After |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    let mut rows = Vec::new();
+    for &mailboxes in &p.sizes {
+        for &identities in &p.pools {
+            for &latency_ms in &p.latencies {
+                for &cost_ms in &p.costs {
+                    let row = run_cell(&p, Cell { mailboxes, cost_ms, latency_ms, identities });
+                    row.print("crmsync");
+                    rows.push(row);
+                }
+            }
+        }
     }
-    for &n in &p.sizes {
-        let total = n + n / 50;
-        let org = Org::new(&p, n);
-        let lb = lower_bound(&p, necessary_writes(&org));
-        let first = measure(&org, || {
-            run_crmsync(client(&org, &p, true));
-        });
-        row("crmsync", total, &first, lb);
-        let writes_before = org.sim().state().requests().iter().filter(|r| r.method != "GET").count();
-        let second = measure(&org, || {
-            run_crmsync(client(&org, &p, true));
-        });
-        let writes = org.sim().state().requests().iter().filter(|r| r.method != "GET").count() - writes_before;
-        row("crmsync, second run", total, &second, Duration::ZERO);
-        println!(
-            "|   second run: {writes} writes, {:.2} requests per 1,000 mailboxes | | | | | | | | |",
-            second.requests as f64 * 1000.0 / total as f64
-        );
+    if p.big > 0 {
+        let row = run_cell(&p, Cell { mailboxes: p.big, cost_ms: p.big_cost, latency_ms: 5, identities: 1 });
+        row.print("crmsync");
+        rows.push(row);
     }
-    if let Some(s) = speedup {
-        println!("\nSpeedup of crmsync over the baseline at {} mailboxes: {s:.1}x", p.baseline_size + p.baseline_size / 50);
+    for baseline in baselines {
+        let base = baseline.join().expect("the baseline runs");
+        base.print("baseline: one request per record, in sequence");
+        let c = base.cell;
+        if let Some(ours) = rows.iter().find(|r| {
+            let o = r.cell;
+            (o.mailboxes, o.cost_ms, o.latency_ms, o.identities) == (c.mailboxes, c.cost_ms, c.latency_ms, 1)
+        }) {
+            println!(
+                "|   speedup at {} mailboxes, {} ms per operation: {:.1}x | | | | | | | | | | |",
+                c.mailboxes + c.mailboxes / 50,
+                c.cost_ms,
+                base.measured.wall.as_secs_f64() / ours.measured.wall.as_secs_f64()
+            );
+        }
     }
-    println!("Peak memory of this process (simulator included): {:.0} MB", peak_rss_mb());
+    println!("\nTargets: efficiency >= 0.85 from 2,000 mailboxes (>= 0.8 for pools, against their bound); <= 1 % of requests 429; none before Retry-After.");
+    for row in &rows {
+        let m = &row.measured;
+        let target = if row.cell.identities > 1 { 0.8 } else { 0.85 };
+        let share = if m.requests > 0 { m.throttled as f64 / m.requests as f64 } else { 0.0 };
+        if row.efficiency() < target || share > 0.01 || m.early > 0 {
+            let c = row.cell;
+            println!(
+                "  under target: {} mailboxes, {} ms, {} ms latency, {} identities: efficiency {:.2}, 429s {:.1} %, early {}",
+                c.mailboxes + c.mailboxes / 50,
+                c.cost_ms,
+                c.latency_ms,
+                c.identities,
+                row.efficiency(),
+                100.0 * share,
+                m.early
+            );
+        }
+    }
+    println!("Peak memory of this process (simulators included): {:.0} MB", peak_rss_mb());
 }

@@ -46,13 +46,15 @@ fn a_pool_refuses_connections_to_different_organizations_and_null_handles() {
     take(error);
 }
 
-#[test]
-fn pacing_keeps_a_caller_inside_known_limits_without_a_single_429() {
+/// Two passes over the mailboxes at `cost_ms` per operation, with the simulator's limits
+/// scaled to 1.5 s / 30 requests / 6,000 ms and the client told the same: enough work for
+/// about two windows' execution budget, which the pacer must spread without a single 429.
+fn paced_run_at(cost_ms: u64, mailboxes: usize) {
     let sim = Sim::start_with(|c| {
-        c.mailboxes = 400;
+        c.mailboxes = mailboxes;
         c.queues = 0;
         c.limits_scale = 0.005; // 1.5 s window, 30 requests, 6,000 ms execution
-        c.exec_cost_ms = 3;
+        c.exec_cost_ms = cost_ms;
         c.latency_ms = 2;
     });
     let config = serde_json::json!({"version": 1, "url": sim.url, "max_retries": 5,
@@ -67,9 +69,19 @@ fn pacing_keeps_a_caller_inside_known_limits_without_a_single_429() {
         drain_items(&list_mailboxes(&client, r#"{"version":1,"page_size":100}"#).unwrap()).1.unwrap();
     }
     let stats = sim.with_state(|s| s.state().limit_stats(fixtures::ADMIN_USER_ID.parse().unwrap()));
-    assert!(stats.requests > 30, "the run needed more than one window's budget: {stats:?}");
-    assert_eq!(stats.throttled, 0, "pacing sent nothing the service refused: {stats:?}");
+    assert!(stats.execution_ms > 6000, "the run needed more than one window's execution budget: {stats:?}");
+    assert_eq!(stats.throttled, 0, "pacing at a learned cost of {cost_ms} ms sent nothing the service refused: {stats:?}");
     assert_eq!(stats.before_retry_after, 0);
+}
+
+#[test]
+fn pacing_learns_a_cost_of_3_ms_per_operation_and_stays_inside_the_limits() {
+    paced_run_at(3, 1300);
+}
+
+#[test]
+fn pacing_learns_a_cost_of_10_ms_per_operation_and_stays_inside_the_limits() {
+    paced_run_at(10, 400);
 }
 
 #[test]
@@ -129,8 +141,10 @@ fn a_batch_with_a_failing_operation_fails_only_that_item() {
 
 #[test]
 fn cancelling_a_bulk_run_stops_within_two_seconds_and_a_rerun_converges() {
+    // More mailboxes than the learned batch size (200 at 2 ms) times the concurrency (8): the
+    // run cannot have everything in flight when it is cancelled.
     let sim = Sim::start_with(|c| {
-        c.mailboxes = 1500;
+        c.mailboxes = 4000;
         c.queues = 0;
         c.limits_scale = 0.01;
         c.exec_cost_ms = 2;
@@ -171,7 +185,7 @@ fn cancelling_a_bulk_run_stops_within_two_seconds_and_a_rerun_converges() {
     let rows = sim.with_state(|s| s.state().rows("mailboxes"));
     let written: std::collections::HashSet<String> =
         rows.iter().filter(|m| m["outgoingemaildeliverymethod"] == 0).map(|m| m["mailboxid"].as_str().unwrap().to_owned()).collect();
-    assert!(written.len() < 1500, "the run stopped before the end");
+    assert!(written.len() < 4000, "the run stopped before the end");
     assert!(reported.iter().all(|k| written.contains(k)), "everything reported done is done");
     let (_, rerun) = run_op(&client, ffi::crmsync_mailboxes_configure_start, request);
     let rerun = rerun.unwrap();
@@ -179,7 +193,7 @@ fn cancelling_a_bulk_run_stops_within_two_seconds_and_a_rerun_converges() {
     // Batches in flight when the run was cancelled may still have landed: their outcome was
     // unknown to the client, and the rerun finds them done.
     assert!(rerun["unchanged"].as_u64().unwrap() as usize >= written.len(), "the rerun skips what the first run did: {rerun}");
-    assert_eq!(rerun["unchanged"].as_u64().unwrap() + rerun["changed"].as_u64().unwrap(), 1500);
+    assert_eq!(rerun["unchanged"].as_u64().unwrap() + rerun["changed"].as_u64().unwrap(), 4000);
     let rows = sim.with_state(|s| s.state().rows("mailboxes"));
     assert!(rows.iter().all(|m| m["outgoingemaildeliverymethod"] == 0), "the rerun converges");
 }

@@ -1,6 +1,8 @@
-//! Bulk writes across many rows: `$batch` grouping with an adaptive size (small first, as
-//! Microsoft advises), bounded concurrency from `x-ms-dop-hint`, per-item outcomes, retries
-//! of the items that failed transiently, progress events, and prompt cancellation.
+//! Bulk writes across many rows: `$batch` grouping with a size learned from the service's
+//! cost per operation (small first, as Microsoft advises, then straight to what the budgets
+//! allow), bounded concurrency from `x-ms-dop-hint`, per-item outcomes, retries of the items
+//! that failed transiently, splitting of batches refused for their size, progress events,
+//! and prompt cancellation.
 //!
 //! Every write given to the engine is an idempotent PATCH (absolute values, `If-Match: *`):
 //! repeating one whose answer was lost is harmless, which is what makes requeueing safe.
@@ -41,14 +43,32 @@ impl Default for Tuning {
 /// Per-item outcome, in the order items finish.
 pub type Outcome = (String, Result<()>);
 
-/// A sent batch: the connection it went through, its items (with attempts so far) and the
-/// service's answers.
-type Sent = (Arc<WebApi>, Vec<(Item, u32)>, Result<Vec<BatchAnswer>>);
+/// How much a run's operations in flight may grow per answered batch.
+const GROWTH: usize = 4;
+
+/// A sent batch: the connection (by index) it went through, its items (with attempts so
+/// far) and the service's answers.
+type Sent = (usize, Vec<(Item, u32)>, Result<Vec<BatchAnswer>>);
+
+/// How many operations the next batch on `api` takes: `initial` until the service's cost per
+/// operation has been measured (Microsoft's advice: start small), then at once the size the
+/// learned budgets call for, never below what keeps the request budget from limiting the
+/// rate, and otherwise no more than this batch's fair share of what is left, so the last
+/// batches of every slot finish together instead of one large batch making a tail.
+fn next_batch_size(api: &WebApi, tuning: &Tuning, queued: usize, slots: usize) -> usize {
+    let cap = api.batch_cap().min(tuning.max_batch).max(1);
+    let initial = tuning.initial_batch.clamp(1, cap);
+    let Some(advice) = api.batch_advice() else { return initial };
+    let fair = queued.div_ceil(slots.max(1));
+    fair.clamp(advice.least.min(cap), advice.best.clamp(1, cap)).max(initial.min(fair.max(1))).min(cap)
+}
 
 /// Runs all items; `describe` turns each outcome into the event the caller wants streamed
 /// (or `None` when the caller reports later, e.g. after reading the rows back).
 /// Returns every outcome. Fails as a whole only when continuing is pointless (authentication
-/// lost, cancelled); everything else is an item failure.
+/// lost, cancelled); everything else is an item failure. A batch the service refuses for
+/// its size is split and sent again (the connection remembers the size it accepts): no item
+/// fails for that.
 pub async fn run(
     client: &Arc<Client>,
     items: Vec<Item>,
@@ -58,24 +78,36 @@ pub async fn run(
 ) -> Result<Vec<Outcome>> {
     let total = items.len();
     let mut queue: VecDeque<(Item, u32)> = items.into_iter().map(|i| (i, 0)).collect();
-    let mut batch_size = tuning.initial_batch.clamp(1, batch::MAX_OPERATIONS);
     // Each connection has its own limits (and pacer): concurrency adds up across them.
     let per_connection = client.api.dop_hint().unwrap_or(4).clamp(1, tuning.max_concurrency.max(1));
     let writers = client.writers();
     let concurrency = per_connection * writers.len();
-    let mut next_writer = 0usize;
+    let mut busy = vec![0usize; writers.len()];
+    let mut ops_in_flight = vec![0usize; writers.len()];
+    let mut largest_done = vec![0usize; writers.len()];
     let mut in_flight: JoinSet<Sent> = JoinSet::new();
     let mut outcomes = Vec::with_capacity(total);
 
     while !queue.is_empty() || !in_flight.is_empty() {
         while in_flight.len() < concurrency && !queue.is_empty() {
-            let chunk: Vec<(Item, u32)> = queue.drain(..batch_size.min(queue.len())).collect();
-            let api = writers[next_writer % writers.len()].clone();
-            next_writer += 1;
+            // The least busy connection takes the next batch.
+            // Until a connection's cost per operation is known, one small batch probes it.
+            // A run's operations in flight grow with the largest batch it has had answered (four
+            // times that), not all at once: a run cancelled early has little left in flight.
+            let allowance = |i: usize| (largest_done[i].max(tuning.initial_batch) * GROWTH).saturating_sub(ops_in_flight[i]);
+            let ready = |i: &usize| {
+                busy[*i] < per_connection && (busy[*i] == 0 || (writers[*i].batch_advice().is_some() && allowance(*i) > 0))
+            };
+            let Some(index) = (0..writers.len()).filter(ready).min_by_key(|i| busy[*i]) else { break };
+            let api = writers[index].clone();
+            let size = next_batch_size(&api, tuning, queue.len(), concurrency).min(allowance(index).max(1));
+            let chunk: Vec<(Item, u32)> = queue.drain(..size.min(queue.len())).collect();
+            busy[index] += 1;
+            ops_in_flight[index] += chunk.len();
             in_flight.spawn(async move {
                 let operations: Vec<batch::BatchOperation> = chunk.iter().map(|(i, _)| i.operation.clone()).collect();
                 let answers = api.batch(&operations).await;
-                (api, chunk, answers)
+                (index, chunk, answers)
             });
         }
         let joined = tokio::select! {
@@ -83,15 +115,17 @@ pub async fn run(
             joined = in_flight.join_next() => joined,
         };
         let Some(joined) = joined else { break };
-        let (api, chunk, answers) = joined.map_err(|e| Error::internal(format!("a batch task failed: {e}")))?;
-        let mut throttled = false;
+        let (index, chunk, answers) = joined.map_err(|e| Error::internal(format!("a batch task failed: {e}")))?;
+        busy[index] -= 1;
+        ops_in_flight[index] -= chunk.len();
+        let api = &writers[index];
         match answers {
             Ok(answers) => {
+                largest_done[index] = largest_done[index].max(chunk.len());
                 for ((item, attempts), answer) in chunk.into_iter().zip(answers) {
                     match answer.error {
                         None => outcomes.push(finish(sink, &describe, item.key, Ok(())).await?),
                         Some(_) if is_transient(answer.status) && attempts + 1 < tuning.max_attempts => {
-                            throttled |= answer.status == 429;
                             if let Some(wait) = answer.retry_after {
                                 api.note_throttled(wait);
                             }
@@ -102,10 +136,16 @@ pub async fn run(
                 }
             }
             Err(error) if matches!(error.kind, ErrorKind::Authentication | ErrorKind::Cancelled) => return Err(error),
+            // Too many operations for this service: the same items again, in smaller batches
+            // (the connection now caps its batches), first in line and without an attempt spent.
+            Err(error) if chunk.len() > 1 && batch::size_limit(&error).is_some() => {
+                for entry in chunk.into_iter().rev() {
+                    queue.push_front(entry);
+                }
+            }
             Err(error) => {
                 let retry =
                     matches!(error.kind, ErrorKind::Throttled | ErrorKind::Transport) || error.http_status.is_some_and(|s| s >= 500);
-                throttled |= error.kind == ErrorKind::Throttled;
                 for (item, attempts) in chunk {
                     if retry && attempts + 1 < tuning.max_attempts {
                         queue.push_back((item, attempts + 1));
@@ -115,8 +155,6 @@ pub async fn run(
                 }
             }
         }
-        batch_size =
-            if throttled { (batch_size / 2).max(1) } else { (batch_size * 2).min(tuning.max_batch.clamp(1, batch::MAX_OPERATIONS)) };
         let done = outcomes.len();
         let progress = ProgressEvent { done, total: Some(total), message: format!("{done} of {total} written") };
         sink.send(documents::to_value(Event::<Value>::Progress(progress))).await?;

@@ -7,8 +7,9 @@ use super::mailboxes::MailboxSelection;
 use super::readiness;
 use super::{approval, mailbox_settings, org_defaults, test_enable};
 use crate::client::Client;
-use crate::documents::{self, Check, CheckStatus, Event};
+use crate::documents::{self, Check, CheckStatus, Counts, Event};
 use crate::error::{Error, Result};
+use crate::journal::Journal;
 use crate::model::mailbox::Mailbox;
 use crate::model::profile::EXCHANGE_ONLINE_NAME;
 use crate::operation::EventSink;
@@ -46,8 +47,8 @@ const SSS: &str = "ServerSideSync";
 
 pub async fn run(client: Arc<Client>, request: SetupRequest, sink: EventSink) -> Result<Value> {
     let mut steps = Vec::new();
-    let journal = if request.what_if { None } else { super::journaling::open(&client, request.journal_path.as_deref()).await? };
-    let journal = journal.as_ref();
+    // Shared by the chunks, which run as tasks of their own.
+    let journal = if request.what_if { None } else { super::journaling::open(&client, request.journal_path.as_deref()).await?.map(Arc::new) };
 
     let checks = readiness::prerequisites(&client).await?;
     for c in &checks {
@@ -80,7 +81,7 @@ pub async fn run(client: Arc<Client>, request: SetupRequest, sink: EventSink) ->
         what_if: request.what_if,
         journal_path: None,
     };
-    let outcome = org_defaults::apply(&client, &defaults, journal).await?;
+    let outcome = org_defaults::apply(&client, &defaults, journal.as_deref()).await?;
     steps.push(org_defaults::report_step(&outcome, request.what_if, &sink).await?);
 
     let settings = mailbox_settings::SettingsRequest {
@@ -92,29 +93,11 @@ pub async fn run(client: Arc<Client>, request: SetupRequest, sink: EventSink) ->
         sync_with_this_org_only: request.sync_with_this_org_only.then_some(true),
         ..Default::default()
     };
-    let target = mailbox_settings::desired(&client, &settings).await?;
-    // Settings write mailbox rows, approval writes their owners' rows: the two are independent,
-    // so their writes share one stream under the caller's limits instead of two ramps and tails.
-    let settings_sink = sink.for_step("MailboxSettings");
-    let approval_sink = sink.for_step("ApproveEmail");
-    let (settings_summary, approval_summary) =
-        tokio::try_join!(mailbox_settings::apply(&client, &before, &target, request.what_if, journal, &settings_sink), async {
-            if request.skip_approval {
-                return Ok(None);
-            }
-            approval::apply(&client, &before, &selection, approval::Decision::Approve, request.what_if, journal, &approval_sink)
-                .await
-                .map(Some)
-        })?;
-    steps.push(settings_summary);
-    steps.extend(approval_summary);
-
-    let to_test: Vec<Mailbox> = before.into_iter().filter(|m| !is_working(m, &profile.profile_id)).collect();
-    let already_working = total - to_test.len();
-    let test = test_enable::TestEnableRequest {
+    let target = Arc::new(mailbox_settings::desired(&client, &settings).await?);
+    let test = Arc::new(test_enable::TestEnableRequest {
         version: 1,
         selection: MailboxSelection {
-            mailbox_ids: Some(to_test.iter().map(|m| m.mailbox_id.clone()).collect()),
+            mailbox_ids: Some(before.iter().filter(|m| !is_working(m, &profile.profile_id)).map(|m| m.mailbox_id.clone()).collect()),
             active_only: true,
             ..MailboxSelection::default()
         },
@@ -124,14 +107,146 @@ pub async fn run(client: Arc<Client>, request: SetupRequest, sink: EventSink) ->
         poll_interval_ms: request.poll_interval_ms,
         what_if: request.what_if,
         journal_path: None,
-    };
-    let test_summary = if to_test.is_empty() {
-        json!({"version": 1, "step": "TestAndEnable", "what_if": request.what_if, "unchanged": total})
-    } else {
-        test_enable::run_for(&client, to_test, &test, journal, &sink.for_step("TestAndEnable")).await?
+    });
+    let to_test = test.selection.mailbox_ids.as_ref().map_or(0, Vec::len);
+    let already_working = total - to_test;
+
+    // The mailboxes go through in chunks: a chunk's settings and approval are written (the two
+    // are independent, so their writes share one stream under the caller's limits), approval
+    // is verified, and the chunk's tests are scheduled at once, while the next chunks are
+    // written. The tests then run on the service while the rest is still being configured,
+    // instead of all waiting for the last write.
+    let chunk = chunk_size(total);
+    let at_once = Arc::new(tokio::sync::Semaphore::new(CHUNKS_AT_ONCE));
+    let mut chunks = tokio::task::JoinSet::new();
+    let mut rows = before.into_iter();
+    for index in 0.. {
+        let mine: Vec<Mailbox> = rows.by_ref().take(chunk).collect();
+        if mine.is_empty() && index > 0 {
+            break;
+        }
+        let work = Chunk {
+            client: client.clone(),
+            mailboxes: mine,
+            target: target.clone(),
+            selection: selection.clone(),
+            test: test.clone(),
+            profile_id: profile.profile_id.clone(),
+            skip_approval: request.skip_approval,
+            what_if: request.what_if,
+            sink: sink.clone(),
+            journal: journal.clone(),
+        };
+        let at_once = at_once.clone();
+        // Turns are handed out first come first served (chunks start about in their order).
+        chunks.spawn(async move { work.run(at_once).await.map(|done| (index, done)) });
+    }
+    let mut done: Vec<(usize, ChunkDone)> = Vec::new();
+    while let Some(joined) = chunks.join_next().await {
+        done.push(joined.map_err(|e| Error::internal(format!("a setup task failed: {e}")))??);
+    }
+    done.sort_by_key(|(index, _)| *index);
+    let (mut settings_summary, mut approval_summary, mut scheduled) = (None::<Value>, None::<Value>, None::<test_enable::Scheduled>);
+    for (_, part) in done {
+        settings_summary = Some(add_counts(settings_summary, part.settings));
+        if let Some(approval) = part.approval {
+            approval_summary = Some(add_counts(approval_summary, approval));
+        }
+        if let Some(tests) = part.tests {
+            scheduled = Some(match scheduled {
+                Some(all) => all.merge(tests),
+                None => tests,
+            });
+        }
+    }
+    steps.extend(settings_summary);
+    steps.extend(approval_summary);
+    let test_sink = sink.for_step("TestAndEnable");
+    let test_summary = match scheduled {
+        None => json!({"version": 1, "step": "TestAndEnable", "what_if": request.what_if, "unchanged": total}),
+        Some(_) if request.what_if => super::report::step_result(Counts { planned: to_test, ..Default::default() }, "TestAndEnable", true),
+        Some(tests) => test_enable::finish(&client, tests, &test, &test_sink).await?,
     };
     steps.push(test_summary);
     Ok(json!({"version": 1, "what_if": request.what_if, "mailboxes": total, "already_working": already_working, "steps": steps}))
+}
+
+/// Chunks written at the same time: two, so one chunk's last batches overlap the next one's
+/// first (each chunk's tests are scheduled after its turn, beside the later chunks' writes).
+const CHUNKS_AT_ONCE: usize = 2;
+
+/// A quarter of the selection per chunk (so the first tests start early), at least 250
+/// mailboxes (small chunks cost requests: each has its own batches and reads back its rows).
+fn chunk_size(total: usize) -> usize {
+    total.div_ceil(4).max(250)
+}
+
+/// One chunk of the procedure's mailboxes, configured and then scheduled for their test.
+struct Chunk {
+    client: Arc<Client>,
+    mailboxes: Vec<Mailbox>,
+    target: Arc<mailbox_settings::Desired>,
+    selection: MailboxSelection,
+    test: Arc<test_enable::TestEnableRequest>,
+    profile_id: String,
+    skip_approval: bool,
+    what_if: bool,
+    sink: EventSink,
+    journal: Option<Arc<Journal>>,
+}
+
+struct ChunkDone {
+    settings: Value,
+    approval: Option<Value>,
+    tests: Option<test_enable::Scheduled>,
+}
+
+impl Chunk {
+    /// Configures the chunk while holding a turn of `writing` (handed out in order), then
+    /// gives the turn to the next chunk and schedules this chunk's tests beside its writes.
+    async fn run(self, writing: Arc<tokio::sync::Semaphore>) -> Result<ChunkDone> {
+        let Chunk { client, mailboxes, target, selection, test, profile_id, skip_approval, what_if, sink, journal } = self;
+        let journal = journal.as_deref();
+        let turn = writing.acquire_owned().await.map_err(|_| Error::cancelled())?;
+        let settings_sink = sink.for_step("MailboxSettings");
+        let approval_sink = sink.for_step("ApproveEmail");
+        let (settings, approval) =
+            tokio::try_join!(mailbox_settings::apply(&client, &mailboxes, &target, what_if, journal, &settings_sink), async {
+                if skip_approval {
+                    return Ok(None);
+                }
+                approval::apply(&client, &mailboxes, &selection, approval::Decision::Approve, what_if, journal, &approval_sink).await.map(Some)
+            })?;
+        drop(turn);
+        let to_test: Vec<Mailbox> = mailboxes.into_iter().filter(|m| !is_working(m, &profile_id)).collect();
+        let tests = if to_test.is_empty() {
+            None
+        } else if what_if {
+            // The plan of each mailbox's test, reported now; the summary is counted at the end.
+            test_enable::run_for(&client, to_test, &test, None, &sink.for_step("TestAndEnable")).await?;
+            Some(test_enable::Scheduled::default())
+        } else {
+            Some(test_enable::schedule(&client, to_test, &test, journal, &sink.for_step("TestAndEnable")).await?)
+        };
+        Ok(ChunkDone { settings, approval, tests })
+    }
+}
+
+/// Adds the counts of one chunk's step summary to the summary so far (every number field).
+fn add_counts(sum: Option<Value>, part: Value) -> Value {
+    let Some(mut sum) = sum else { return part };
+    if let (Some(total), Value::Object(part)) = (sum.as_object_mut(), part) {
+        for (key, value) in part {
+            if let (Some(a), Some(b)) = (total.get(&key).and_then(Value::as_u64), value.as_u64())
+                && key != "version"
+            {
+                total.insert(key, json!(a + b));
+            } else {
+                total.entry(key).or_insert(value);
+            }
+        }
+    }
+    sum
 }
 
 async fn send_check(sink: &EventSink, check: &Check) -> Result<()> {

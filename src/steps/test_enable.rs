@@ -66,8 +66,8 @@ pub async fn run_for(
     journal: Option<&Journal>,
     sink: &EventSink,
 ) -> Result<Value> {
-    let mut counts = Counts::default();
     if request.what_if {
+        let mut counts = Counts::default();
         for mailbox in &mailboxes {
             counts.add(ItemOutcome::Planned);
             let change =
@@ -76,6 +76,55 @@ pub async fn run_for(
         }
         return Ok(report::step_result(counts, "TestAndEnable", true));
     }
+    let scheduled = schedule(client, mailboxes, request, journal, sink).await?;
+    finish(client, scheduled, request, sink).await
+}
+
+/// Tests scheduled and verified, not yet waited for: the whole procedure schedules a chunk
+/// of mailboxes at a time (as soon as that chunk is configured) and waits for all at the end.
+#[derive(Debug)]
+pub struct Scheduled {
+    /// Mailboxes whose test is scheduled (or already finished since `started`), with when
+    /// their scheduling was verified.
+    waiting: Vec<(String, Instant)>,
+    started: DateTime<Utc>,
+    counts: Counts,
+}
+
+impl Default for Scheduled {
+    fn default() -> Self {
+        Scheduled { waiting: Vec::new(), started: Utc::now(), counts: Counts::default() }
+    }
+}
+
+impl Scheduled {
+    /// One set of scheduled tests out of several (the earliest start counts).
+    pub fn merge(mut self, other: Scheduled) -> Scheduled {
+        self.waiting.extend(other.waiting);
+        self.started = self.started.min(other.started);
+        for (mine, theirs) in [
+            (&mut self.counts.failed, other.counts.failed),
+            (&mut self.counts.scheduled, other.counts.scheduled),
+            (&mut self.counts.succeeded, other.counts.succeeded),
+            (&mut self.counts.timed_out, other.counts.timed_out),
+        ] {
+            *mine += theirs;
+        }
+        self
+    }
+}
+
+/// Schedules the test of `mailboxes` and verifies it by reading them back; reports failures
+/// (and, without `request.wait`, each scheduled mailbox) as it goes.
+/// Each scheduling write is appended to `journal` as its answer arrives.
+pub async fn schedule(
+    client: &Arc<Client>,
+    mailboxes: Vec<Mailbox>,
+    request: &TestEnableRequest,
+    journal: Option<&Journal>,
+    sink: &EventSink,
+) -> Result<Scheduled> {
+    let mut counts = Counts::default();
     let started = Utc::now();
     let mut body = json!({"testemailconfigurationscheduled": true, "postponetestemailconfigurationuntil": odata_time(started)});
     if request.sync_with_this_org_only {
@@ -110,10 +159,10 @@ pub async fn run_for(
     counts.failed += outcomes.len() - written.len();
 
     // Verify: each mailbox must now be scheduled, or already tested since we started.
-    let mut waiting: Vec<String> = Vec::new();
+    let mut waiting = Vec::new();
     for mailbox in request.selection.read_back(client, &written).await? {
         if mailbox.test_scheduled || finished_since(&mailbox, started) {
-            waiting.push(mailbox.mailbox_id.clone());
+            waiting.push((mailbox.mailbox_id.clone(), Instant::now()));
             if !request.wait {
                 counts.add(ItemOutcome::Scheduled);
                 sink.send(report::item(&mailbox, ItemOutcome::Scheduled, &[], None)).await?;
@@ -126,6 +175,12 @@ pub async fn run_for(
             sink.send(report::item(&mailbox, ItemOutcome::Failed, &[], Some(&error))).await?;
         }
     }
+    Ok(Scheduled { waiting, started, counts })
+}
+
+/// Waits for the scheduled tests when the request asks to, and returns the step's summary.
+pub async fn finish(client: &Client, scheduled: Scheduled, request: &TestEnableRequest, sink: &EventSink) -> Result<Value> {
+    let Scheduled { waiting, started, mut counts } = scheduled;
     if request.wait {
         wait_for_results(client, waiting, started, request, sink, &mut counts).await?;
     }
@@ -137,30 +192,84 @@ fn finished_since(mailbox: &Mailbox, started: DateTime<Utc>) -> bool {
         && mailbox.test_completed_on.as_deref().and_then(|t| alerts::parse_time(t).ok()).is_some_and(|done| done >= started - CLOCK_SKEW)
 }
 
+/// When to look for results next: the service's test delay is learned from the first tests
+/// seen finished (an upper bound: the time from scheduling to the poll that saw them), and
+/// the next poll goes when the earliest pending test should be done. Until a first result,
+/// polls start at a quarter of a second and double up to the requested interval.
+struct PollClock {
+    longest: Duration,
+    next_guess: Duration,
+    delay: Option<Duration>,
+}
+
+impl PollClock {
+    const FIRST: Duration = Duration::from_millis(250);
+    const SHORTEST: Duration = Duration::from_millis(100);
+
+    fn new(longest: Duration) -> PollClock {
+        PollClock { longest: longest.max(Self::SHORTEST), next_guess: Self::FIRST.min(longest.max(Self::SHORTEST)), delay: None }
+    }
+
+    /// Tests verified at `scheduled` were seen finished now.
+    fn finished(&mut self, scheduled: Instant) {
+        let seen = scheduled.elapsed();
+        self.delay = Some(self.delay.map_or(seen, |d| d.min(seen)));
+    }
+
+    /// How long to sleep before the next poll, given when the pending tests were scheduled.
+    fn wait(&mut self, pending: impl Iterator<Item = Instant>) -> Duration {
+        let Some(delay) = self.delay else {
+            let wait = self.next_guess;
+            self.next_guess = (self.next_guess * 2).min(self.longest);
+            return wait;
+        };
+        // Not before a tenth of the delay (no busy polling), not later than the longest.
+        let step = (delay / 10).max(Self::SHORTEST);
+        let due = pending.map(|at| (at + delay).saturating_duration_since(Instant::now())).min().unwrap_or(step);
+        due.max(step).min(self.longest)
+    }
+}
+
 /// Polls until every scheduled mailbox has a result or the timeout passes; reports each one
-/// as it finishes, with the alerts raised since the test was scheduled.
+/// as it finishes, with the alerts raised since the test was scheduled. Each poll reads only
+/// the mailboxes whose test is still pending; those that left that set are read once more,
+/// for their results.
 async fn wait_for_results(
     client: &Client,
-    mut waiting: Vec<String>,
+    waiting: Vec<(String, Instant)>,
     started: DateTime<Utc>,
     request: &TestEnableRequest,
     sink: &EventSink,
     counts: &mut Counts,
 ) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(request.timeout_secs.unwrap_or(600));
-    let interval = Duration::from_millis(request.poll_interval_ms.unwrap_or(5000).max(100));
+    let mut clock = PollClock::new(Duration::from_millis(request.poll_interval_ms.unwrap_or(5000)));
     let total = waiting.len();
+    let mut waiting: HashMap<String, Instant> = waiting.into_iter().collect();
+    let still_pending = MailboxSelection {
+        filter: Some(match request.selection.filter.as_deref().filter(|f| !f.trim().is_empty()) {
+            Some(filter) => format!("({filter}) and testemailconfigurationscheduled eq true"),
+            None => "testemailconfigurationscheduled eq true".to_string(),
+        }),
+        ..request.selection.clone()
+    };
     while !waiting.is_empty() {
-        let (done, pending): (Vec<Mailbox>, Vec<Mailbox>) =
-            request.selection.read_back(client, &waiting).await?.into_iter().partition(|m| finished_since(m, started));
+        let ids: Vec<String> = waiting.keys().cloned().collect();
+        let pending: std::collections::HashSet<String> =
+            still_pending.read_back(client, &ids).await?.into_iter().map(|m| m.mailbox_id).collect();
+        let left: Vec<String> = ids.into_iter().filter(|id| !pending.contains(id)).collect();
+        let (done, unfinished): (Vec<Mailbox>, Vec<Mailbox>) =
+            request.selection.read_back(client, &left).await?.into_iter().partition(|m| finished_since(m, started));
         let alerts = alerts_by_mailbox(client, &done, started).await?;
         for mailbox in &done {
+            if let Some(at) = waiting.remove(&mailbox.mailbox_id) {
+                clock.finished(at);
+            }
             let mine = alerts.get(&mailbox.mailbox_id).map(Vec::as_slice).unwrap_or_default();
             let outcome = if mailbox.mailbox_status == "Success" { ItemOutcome::Succeeded } else { ItemOutcome::Failed };
             counts.add(outcome);
             sink.send(result_event(mailbox, outcome, mine)).await?;
         }
-        waiting = pending.iter().map(|m| m.mailbox_id.clone()).collect();
         let finished = total - waiting.len();
         sink.send(json!({"version": 1, "type": "progress", "done": finished, "total": total, "message": format!("{finished} of {total} mailbox tests finished")}))
             .await?;
@@ -168,7 +277,11 @@ async fn wait_for_results(
             break;
         }
         if Instant::now() >= deadline {
-            for mailbox in &pending {
+            // Pending (still scheduled) and unfinished (no result since the start) alike.
+            let ids: Vec<String> = waiting.keys().cloned().collect();
+            let mut rows = request.selection.read_back(client, &ids).await?;
+            rows.extend(unfinished.into_iter().filter(|m| !ids.contains(&m.mailbox_id)));
+            for mailbox in &rows {
                 counts.add(ItemOutcome::TimedOut);
                 let error =
                     Error::new(ErrorKind::Service, "The test had not finished when the timeout passed; it continues on the service.")
@@ -178,7 +291,8 @@ async fn wait_for_results(
             }
             break;
         }
-        tokio::time::sleep(interval.min(deadline.saturating_duration_since(Instant::now()))).await;
+        let wait = clock.wait(waiting.values().copied());
+        tokio::time::sleep(wait.min(deadline.saturating_duration_since(Instant::now()))).await;
     }
     Ok(())
 }

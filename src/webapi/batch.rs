@@ -29,6 +29,31 @@ pub struct BatchAnswer {
     pub error: Option<Error>,
 }
 
+/// Whether `error` is the service refusing a whole `$batch` for its number of operations
+/// (400, "…too many parts. Only batch messages with a maximum number of '1000'…", or the
+/// change-set variant "…too many operations. A maximum number of '1000' operations…"), and
+/// the limit when the message names one. Matched on the words, not the code: the service
+/// answers these from its OData layer without a Dataverse error code, and users report other
+/// caps (250) whose exact text is not documented.
+pub fn size_limit(error: &Error) -> Option<Option<usize>> {
+    if error.http_status != Some(400) {
+        return None;
+    }
+    let text = error.message.to_ascii_lowercase();
+    let about_size = text.contains("too many") || text.contains("exceeds the limit") || text.contains("maximum number");
+    let about_batch = text.contains("batch") || text.contains("change set") || text.contains("changeset");
+    if !(about_size && about_batch) {
+        return None;
+    }
+    // The first number in the message is the limit ('1000', 1,000 or 1000).
+    let digits: String = text
+        .split(|c: char| !(c.is_ascii_digit() || c == ','))
+        .find(|w| w.chars().any(|c| c.is_ascii_digit()))
+        .unwrap_or_default()
+        .replace(',', "");
+    Some(digits.parse().ok().filter(|n| *n > 0))
+}
+
 pub fn encode(base: &Url, boundary: &str, operations: &[BatchOperation]) -> String {
     let mut out = String::new();
     for op in operations {
@@ -140,5 +165,18 @@ mod tests {
         assert_eq!(answers[1].error.as_ref().unwrap().code.as_deref(), Some("0x80040220"));
         assert_eq!(answers[2].retry_after, Some(std::time::Duration::from_secs(3)));
         assert!(decode("multipart/mixed", body).is_err());
+    }
+
+    #[test]
+    fn a_refusal_for_the_batch_size_is_recognized_with_its_limit() {
+        let refusal = |message: &str| Error { http_status: Some(400), ..Error::new(ErrorKind::Service, message) };
+        let odata = "The current batch message contains too many parts. Only batch messages with a maximum number of '250' query operations, including changeset operations, are allowed.";
+        assert_eq!(size_limit(&refusal(odata)), Some(Some(250)));
+        let change_set = "The current change set contains too many operations. A maximum number of '1000' operations are allowed in a change set.";
+        assert_eq!(size_limit(&refusal(change_set)), Some(Some(1000)));
+        assert_eq!(size_limit(&refusal("The number of requests in a batch exceeds the limit.")), Some(None));
+        assert_eq!(size_limit(&refusal("Invalid property 'x' was found in entity 'mailbox'.")), None);
+        let other_status = Error { http_status: Some(500), ..refusal(odata) };
+        assert_eq!(size_limit(&other_status), None);
     }
 }

@@ -109,7 +109,7 @@ impl WebApi {
     /// Rows are deserialized straight from the body into `T`: a 5,000-row page read as
     /// generic JSON values first would cost several times the memory of the typed rows.
     pub async fn get_page<T: serde::de::DeserializeOwned>(&self, url: Url, prefer: &[&str]) -> Result<Page<T>> {
-        let raw = self.send_raw(Method::GET, url, None, prefer, None).await?;
+        let raw = self.send_raw(Method::GET, url, None, prefer, None, 1).await?;
         let page: WirePage<T> = serde_json::from_slice(&raw.bytes)
             .map_err(|e| Error::new(ErrorKind::Service, format!("The service answered a collection query with an unexpected body: {e}")))?;
         let next_link = match page.next_link.as_deref() {
@@ -148,6 +148,8 @@ impl WebApi {
 
     /// Sends independent writes in one `$batch` with `continue-on-error`, so one failing
     /// operation fails only its own item. Answers come back in the order of `operations`.
+    /// A refusal for the batch's size (see [`batch::size_limit`]) is remembered: later batches
+    /// of this connection stay inside what the service accepts ([`WebApi::batch_cap`]).
     pub async fn batch(&self, operations: &[batch::BatchOperation]) -> Result<Vec<batch::BatchAnswer>> {
         if operations.len() > batch::MAX_OPERATIONS {
             return Err(Error::internal(format!(
@@ -162,7 +164,16 @@ impl WebApi {
             bytes: batch::encode(&self.base, &boundary, operations).into_bytes(),
         };
         let url = self.resolve("$batch")?;
-        let reply = self.send_raw(Method::POST, url, Some(&payload), &["odata.continue-on-error"], None).await?;
+        let reply = match self.send_raw(Method::POST, url, Some(&payload), &["odata.continue-on-error"], None, operations.len()).await {
+            Ok(reply) => reply,
+            Err(error) => {
+                if let Some(limit) = batch::size_limit(&error) {
+                    self.pacer.batch_refused(operations.len(), limit);
+                }
+                return Err(error);
+            }
+        };
+        self.pacer.batch_accepted(operations.len());
         let content_type = reply.headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
         let answers = batch::decode(&content_type, &String::from_utf8_lossy(&reply.bytes))?;
         if answers.len() != operations.len() {
@@ -178,9 +189,26 @@ impl WebApi {
         Ok(answers)
     }
 
+    /// The most operations a `$batch` may hold on this connection (the service's limit, or
+    /// less after it refused a batch for its size).
+    pub fn batch_cap(&self) -> usize {
+        self.pacer.size_cap().unwrap_or(batch::MAX_OPERATIONS).min(batch::MAX_OPERATIONS)
+    }
+
+    /// The batch sizes that use this connection's budgets best, given the execution time per
+    /// operation learned so far; `None` until a batch has been measured.
+    pub fn batch_advice(&self) -> Option<pacing::BatchAdvice> {
+        self.pacer.batch_advice(self.batch_cap())
+    }
+
+    /// The service's execution time per operation, as learned from the batches so far.
+    pub fn cost_per_operation(&self) -> Option<std::time::Duration> {
+        self.pacer.cost_per_op()
+    }
+
     async fn send(&self, method: Method, url: Url, body: Option<&Value>, prefer: &[&str], if_match: Option<&str>) -> Result<Reply> {
         let payload = body.map(|b| Payload { content_type: "application/json".into(), bytes: b.to_string().into_bytes() });
-        let raw = self.send_raw(method, url, payload.as_ref(), prefer, if_match).await?;
+        let raw = self.send_raw(method, url, payload.as_ref(), prefer, if_match, 1).await?;
         let body = if raw.bytes.is_empty() {
             Value::Null
         } else {
@@ -197,6 +225,7 @@ impl WebApi {
         body: Option<&Payload>,
         prefer: &[&str],
         if_match: Option<&str>,
+        operations: usize,
     ) -> Result<RawReply> {
         let mut attempt = 0u32;
         // A token can expire between being issued and being used (short lifetimes, clock
@@ -217,7 +246,7 @@ impl WebApi {
             if let Some(payload) = body {
                 request = request.header(CONTENT_TYPE, payload.content_type.as_str()).body(payload.bytes.clone());
             }
-            let slot = self.pacer.admit().await;
+            let slot = self.pacer.admit(operations).await;
             let started = std::time::Instant::now();
             let response = match request.send().await {
                 Ok(response) => response,
@@ -259,10 +288,11 @@ impl WebApi {
             }
             let headers = response.headers().clone();
             let bytes = response.bytes().await.map_err(|e| service_error::transport(&url, &e))?;
-            if status != StatusCode::TOO_MANY_REQUESTS {
-                self.pacer.spent(started.elapsed());
+            if status == StatusCode::TOO_MANY_REQUESTS {
+                drop(slot);
+            } else {
+                self.pacer.finished(slot, started.elapsed(), operations, pacing::Hints::from_headers(&headers));
             }
-            drop(slot);
             if !status.is_success() {
                 return Err(service_error::from_response(status, &headers, &bytes));
             }

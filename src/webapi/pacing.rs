@@ -54,25 +54,80 @@ impl Default for Limits {
     }
 }
 
-/// Budgets are used up to this share, leaving room for requests already in flight.
+/// Budgets are used up to this share, leaving room for what the estimates miss.
 const HEADROOM: f64 = 0.95;
+/// Weight of the older samples in the learned cost per operation (per sample).
+const COST_MEMORY: f64 = 0.7;
+/// How much larger than the largest accepted batch the next one may be.
+const GROWTH: usize = 4;
 
 pub struct Pacer {
     window: Duration,
+    /// The service's limits as configured (the remaining-budget headers count from these).
+    limit_requests: usize,
+    limit_execution: Duration,
     request_budget: usize,
     execution_budget: Duration,
     concurrency: Semaphore,
     state: Mutex<State>,
 }
 
-#[derive(Default)]
+/// A request admitted by the pacer: holds a concurrency slot and the execution time reserved
+/// for it until [`Pacer::finished`] (or drop, for a request that never got an answer).
+pub struct Slot<'a> {
+    _permit: SemaphorePermit<'a>,
+    pacer: &'a Pacer,
+    reserved: Duration,
+    settled: bool,
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        if !self.settled {
+            self.pacer.release(self.reserved);
+        }
+    }
+}
+
 struct State {
     blocked_until: Option<Instant>,
     sent: VecDeque<Instant>,
     spent: VecDeque<(Instant, Duration)>,
     spent_total: Duration,
-    /// The fastest request seen: the network round trip, not execution.
+    /// Execution time predicted for the requests in flight (charged by the service when they
+    /// finish, so a burst of concurrent batches would otherwise overshoot the budget).
+    reserved: Duration,
+    /// The fastest single-operation request seen: the network round trip (and one operation).
     round_trip: Option<Duration>,
+    /// Decayed sums of measured execution and of operations: their ratio is the service's
+    /// execution time per operation, learned from every batch.
+    cost_exec_ms: f64,
+    cost_ops: f64,
+    /// The service's count of execution time against this client's (from the remaining-time
+    /// header, when sent): the client's measure includes queueing the service does not
+    /// charge, or misses work of other processes with the same identity. 1 without hints.
+    calibration: f64,
+    /// Largest `$batch` the service accepted, and the most it will take (after a refusal).
+    largest_accepted: usize,
+    size_cap: Option<usize>,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State {
+            blocked_until: None,
+            sent: VecDeque::new(),
+            spent: VecDeque::new(),
+            spent_total: Duration::ZERO,
+            reserved: Duration::ZERO,
+            round_trip: None,
+            cost_exec_ms: 0.0,
+            cost_ops: 0.0,
+            calibration: 1.0,
+            largest_accepted: 0,
+            size_cap: None,
+        }
+    }
 }
 
 impl State {
@@ -89,18 +144,64 @@ impl State {
         }
     }
 
-    /// How long to wait before a request may leave, or `None` to send now.
-    fn wait_needed(&self, now: Instant, pacer: &Pacer) -> Option<Duration> {
+    /// The execution time per operation as the service counts it.
+    fn cost_per_op(&self) -> Option<Duration> {
+        (self.cost_ops > 0.0)
+            .then(|| Duration::from_secs_f64((self.calibration * self.cost_exec_ms / self.cost_ops).max(0.0) / 1000.0))
+    }
+
+    /// Execution time spent in the window, as the service counts it.
+    fn spent_now(&self) -> Duration {
+        self.spent_total.mul_f64(self.calibration)
+    }
+
+    /// How long to wait before a request expected to execute for `predicted` may leave, or
+    /// `None` to send now.
+    fn wait_needed(&self, now: Instant, pacer: &Pacer, predicted: Duration) -> Option<Duration> {
         if let Some(until) = self.blocked_until.filter(|u| *u > now) {
             return Some(until - now);
         }
         if self.sent.len() >= pacer.request_budget {
             return self.sent.front().map(|t| (*t + pacer.window).saturating_duration_since(now));
         }
-        if self.spent_total >= pacer.execution_budget {
-            return self.spent.front().map(|(t, _)| (*t + pacer.window).saturating_duration_since(now));
+        let committed = self.spent_now() + self.reserved;
+        // A request alone larger than the budget still goes once nothing else is committed.
+        if committed > Duration::ZERO && committed + predicted >= pacer.execution_budget {
+            let over = (committed + predicted - pacer.execution_budget).max(Duration::from_micros(1));
+            // Wait for enough spent time to leave the window; in-flight reservations settle on
+            // their own, so re-check soon when they are what is over.
+            let mut freed = Duration::ZERO;
+            for (t, d) in &self.spent {
+                freed += d.mul_f64(self.calibration);
+                if freed >= over {
+                    return Some((*t + pacer.window).saturating_duration_since(now).max(Duration::from_millis(1)));
+                }
+            }
+            return Some(Duration::from_millis(5));
         }
         None
+    }
+}
+
+/// What the service said about the caller's remaining budget (debug headers; hints only).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Hints {
+    pub requests_remaining: Option<u64>,
+    pub execution_remaining: Option<Duration>,
+}
+
+impl Hints {
+    /// `x-ms-ratelimit-burst-remaining-xrm-requests` (requests) and
+    /// `x-ms-ratelimit-time-remaining-xrm-requests` (seconds, `1,199.98`), when present.
+    pub fn from_headers(headers: &reqwest::header::HeaderMap) -> Hints {
+        let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(|v| v.replace(',', ""));
+        Hints {
+            requests_remaining: text("x-ms-ratelimit-burst-remaining-xrm-requests").and_then(|v| v.trim().parse().ok()),
+            execution_remaining: text("x-ms-ratelimit-time-remaining-xrm-requests")
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .filter(|s| s.is_finite() && *s >= 0.0)
+                .map(Duration::from_secs_f64),
+        }
     }
 }
 
@@ -109,6 +210,8 @@ impl Pacer {
         let scale = |n: f64| (n * HEADROOM).floor().max(1.0);
         Pacer {
             window: Duration::from_millis(limits.window_ms.max(1)),
+            limit_requests: limits.requests.max(1) as usize,
+            limit_execution: Duration::from_millis(limits.execution_ms.max(1)),
             request_budget: scale(f64::from(limits.requests)) as usize,
             execution_budget: Duration::from_millis(scale(limits.execution_ms as f64) as u64),
             concurrency: Semaphore::new(scale(f64::from(limits.concurrency)) as usize),
@@ -116,18 +219,26 @@ impl Pacer {
         }
     }
 
-    /// Waits until a request may be sent, and holds a concurrency slot until the permit drops.
-    pub async fn admit(&self) -> SemaphorePermit<'_> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Waits until a request of `operations` operations may be sent: after any `Retry-After`,
+    /// inside the request budget, and with its predicted execution inside the execution
+    /// budget. Holds a concurrency slot until the returned slot drops.
+    pub async fn admit(&self, operations: usize) -> Slot<'_> {
         let permit = self.concurrency.acquire().await.expect("the semaphore is never closed");
         loop {
             let wait = {
                 let now = Instant::now();
-                let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+                let mut state = self.lock();
                 state.expire(now, self.window);
-                match state.wait_needed(now, self) {
+                let predicted = state.cost_per_op().unwrap_or_default() * operations.max(1) as u32;
+                match state.wait_needed(now, self, predicted) {
                     None => {
                         state.sent.push_back(now);
-                        return permit;
+                        state.reserved += predicted;
+                        return Slot { _permit: permit, pacer: self, reserved: predicted, settled: false };
                     }
                     Some(wait) => wait,
                 }
@@ -136,22 +247,118 @@ impl Pacer {
         }
     }
 
-    /// Records a finished request's duration against the execution budget.
-    pub fn spent(&self, duration: Duration) {
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        let round_trip = *state.round_trip.get_or_insert(duration);
-        state.round_trip = Some(round_trip.min(duration));
-        let execution = duration.saturating_sub(round_trip.min(duration));
-        state.spent.push_back((Instant::now(), execution));
+    fn release(&self, reserved: Duration) {
+        let mut state = self.lock();
+        state.reserved = state.reserved.saturating_sub(reserved);
+    }
+
+    /// A request of `operations` operations took `duration`: its execution (the duration less
+    /// the round trip) is charged to the window and teaches the cost per operation; the
+    /// service's remaining-budget headers, when sent, correct the counts if the service has
+    /// seen more than this client (another process with the same identity, say).
+    pub fn finished(&self, mut slot: Slot<'_>, duration: Duration, operations: usize, hints: Hints) {
+        slot.settled = true;
+        let now = Instant::now();
+        let mut state = self.lock();
+        state.reserved = state.reserved.saturating_sub(slot.reserved);
+        if operations <= 1 {
+            state.round_trip = Some(state.round_trip.map_or(duration, |r| r.min(duration)));
+        }
+        let round_trip = state.round_trip.unwrap_or_default().min(duration);
+        let execution = duration - round_trip;
+        if operations > 1 {
+            // The round trip was measured on one operation: the other n-1 are the batch's own.
+            state.cost_exec_ms = state.cost_exec_ms * COST_MEMORY + execution.as_secs_f64() * 1000.0;
+            state.cost_ops = state.cost_ops * COST_MEMORY + (operations - 1) as f64;
+        }
+        // A single-operation request (a read) is charged at most twice the learned cost of an
+        // operation: the rest of its duration is the transfer of its rows and queueing, which
+        // the limits do not count. Were the service to count it, the remaining-time hint raises
+        // the calibration; and until a batch was measured, reads are charged as they took.
+        let execution = match state.cost_per_op() {
+            Some(cost) if operations <= 1 => execution.min(cost * 2),
+            _ => execution,
+        };
+        state.spent.push_back((now, execution));
         state.spent_total += execution;
+        state.expire(now, self.window);
+        // Hints only: they adjust the client's own measure within bounds, and only once the
+        // window holds enough to compare.
+        if let Some(remaining) = hints.execution_remaining
+            && state.spent_total > self.limit_execution / 20
+        {
+            let seen = self.limit_execution.saturating_sub(remaining).as_secs_f64();
+            let sample = (seen / state.spent_total.as_secs_f64()).clamp(0.5, 2.0);
+            state.calibration = (state.calibration * COST_MEMORY + sample * (1.0 - COST_MEMORY)).clamp(0.5, 2.0);
+        }
+        if let Some(remaining) = hints.requests_remaining {
+            let seen = self.limit_requests.saturating_sub(remaining as usize);
+            while state.sent.len() < seen {
+                state.sent.push_back(now);
+            }
+        }
     }
 
     /// After a 429: nothing leaves on this connection before `retry_after` has elapsed.
     pub fn throttled(&self, retry_after: Duration) {
         let until = Instant::now() + retry_after;
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut state = self.lock();
         state.blocked_until = Some(state.blocked_until.map_or(until, |u| u.max(until)));
     }
+
+    /// The service's execution time per operation as learned so far.
+    pub fn cost_per_op(&self) -> Option<Duration> {
+        self.lock().cost_per_op()
+    }
+
+    /// A `$batch` of `size` operations was accepted.
+    pub fn batch_accepted(&self, size: usize) {
+        let mut state = self.lock();
+        state.largest_accepted = state.largest_accepted.max(size);
+    }
+
+    /// A `$batch` of `size` operations was refused for its size (`limit` when the service
+    /// named it): later batches stay at or below what the service accepts.
+    pub fn batch_refused(&self, size: usize, limit: Option<usize>) {
+        let mut state = self.lock();
+        let cap = limit.filter(|l| *l < size).unwrap_or_else(|| state.largest_accepted.max(size / 2)).clamp(1, size.saturating_sub(1).max(1));
+        state.size_cap = Some(state.size_cap.map_or(cap, |c| c.min(cap)));
+    }
+
+    /// The most operations a `$batch` on this connection may hold.
+    pub fn size_cap(&self) -> Option<usize> {
+        self.lock().size_cap
+    }
+
+    /// The batch sizes that use the budgets best, once the cost is known (`None` before).
+    pub fn batch_advice(&self, max: usize) -> Option<BatchAdvice> {
+        let state = self.lock();
+        let cost = state.cost_per_op()?.as_secs_f64() * 1000.0;
+        // Growth is bounded by what was measured: four times the largest accepted batch, so
+        // an estimate from one small probe cannot send a whole run out at once.
+        let grown = state.largest_accepted.max(1).saturating_mul(GROWTH);
+        let max = state.size_cap.unwrap_or(max).min(max).min(grown).max(1);
+        if cost < 0.01 {
+            return Some(BatchAdvice { least: max, best: max });
+        }
+        let budget = self.execution_budget.as_secs_f64() * 1000.0;
+        // Half of the request budget is left for reads and the other steps' writes.
+        let least = 2.0 * budget / (cost * self.request_budget as f64);
+        let round_trip = 4.0 * state.round_trip.unwrap_or_default().as_secs_f64() * 1000.0 / cost;
+        let smooth = budget / (8.0 * cost);
+        let size = |n: f64| (n.ceil() as usize).clamp(1, max);
+        Some(BatchAdvice { least: size(least), best: size(round_trip.min(smooth).max(least)) })
+    }
+}
+
+/// Batch sizes for the learned cost: `least` keeps the request budget from limiting the rate
+/// (fewer operations per request and the requests run out before the execution time does);
+/// `best` also makes the round trip a small share of a batch's time, while keeping one batch
+/// a small share of the execution budget so concurrent batches pace smoothly, not in bursts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchAdvice {
+    pub least: usize,
+    pub best: usize,
 }
 
 #[cfg(test)]
@@ -167,7 +374,7 @@ mod tests {
         let pacer = Pacer::new(&small());
         let started = Instant::now();
         for _ in 0..18 {
-            drop(pacer.admit().await);
+            drop(pacer.admit(1).await);
         }
         // 9 per 400 ms window (95 %): the 10th must wait for the first window to slide.
         assert!(started.elapsed() >= Duration::from_millis(400), "{:?}", started.elapsed());
@@ -178,18 +385,84 @@ mod tests {
         let pacer = Pacer::new(&Limits::default());
         pacer.throttled(Duration::from_millis(300));
         let started = Instant::now();
-        drop(pacer.admit().await);
+        drop(pacer.admit(1).await);
         assert!(started.elapsed() >= Duration::from_millis(300));
     }
 
     #[tokio::test]
     async fn spent_execution_time_pauses_until_it_leaves_the_window() {
         let pacer = Pacer::new(&Limits { execution_ms: 1000, ..small() });
-        drop(pacer.admit().await);
-        pacer.spent(Duration::from_millis(5));
-        pacer.spent(Duration::from_millis(955));
+        pacer.finished(pacer.admit(1).await, Duration::from_millis(5), 1, Hints::default());
+        pacer.finished(pacer.admit(1).await, Duration::from_millis(955), 1, Hints::default());
         let started = Instant::now();
-        drop(pacer.admit().await);
+        drop(pacer.admit(1).await);
         assert!(started.elapsed() >= Duration::from_millis(350), "{:?}", started.elapsed());
+    }
+
+    /// A 1-operation request of 10 ms (the round trip), then a 101-operation batch of 210 ms:
+    /// 2 ms per operation.
+    fn learned(limits: &Limits) -> Pacer {
+        let pacer = Pacer::new(limits);
+        pacer.finished(pacer.admit(1).now_or_never().unwrap(), Duration::from_millis(10), 1, Hints::default());
+        pacer.finished(pacer.admit(101).now_or_never().unwrap(), Duration::from_millis(210), 101, Hints::default());
+        pacer
+    }
+
+    trait NowOrNever: std::future::Future + Sized {
+        fn now_or_never(self) -> Option<Self::Output> {
+            let waker = std::task::Waker::noop();
+            let mut cx = std::task::Context::from_waker(waker);
+            let mut this = std::pin::pin!(self);
+            match this.as_mut().poll(&mut cx) {
+                std::task::Poll::Ready(out) => Some(out),
+                std::task::Poll::Pending => None,
+            }
+        }
+    }
+    impl<F: std::future::Future> NowOrNever for F {}
+
+    #[tokio::test]
+    async fn the_learned_cost_is_reserved_for_batches_in_flight() {
+        let pacer = learned(&Limits { window_ms: 10_000, requests: 1000, execution_ms: 1000, concurrency: 52 });
+        assert_eq!(pacer.cost_per_op(), Some(Duration::from_millis(2)));
+        // 200 ms spent; a batch of 200 predicts 400 ms: 600 of the 950 ms budget.
+        let first = pacer.admit(200).now_or_never().expect("inside the budget");
+        // Another 400 ms would pass the budget while the first is still running.
+        assert!(pacer.admit(200).now_or_never().is_none(), "the second batch waits for the first");
+        pacer.finished(first, Duration::from_millis(10), 1, Hints::default());
+        assert!(pacer.admit(200).now_or_never().is_some(), "admitted once the first settled below its prediction");
+    }
+
+    #[test]
+    fn batch_sizes_follow_the_cost_and_a_refusal_caps_them() {
+        let limits = Limits { window_ms: 3000, requests: 60, execution_ms: 12_000, concurrency: 52 };
+        let pacer = learned(&limits);
+        pacer.batch_accepted(100);
+        // 2 ms: 11,400 ms of budget over 57 requests, twice, is 200 operations a request.
+        assert_eq!(pacer.batch_advice(1000).map(|a| a.least), Some(200));
+        pacer.batch_refused(1000, Some(250));
+        assert_eq!(pacer.size_cap(), Some(250));
+        pacer.batch_refused(250, None);
+        assert_eq!(pacer.size_cap(), Some(125), "half of the refused size when the limit is not named (largest accepted: 100)");
+        assert!(pacer.batch_advice(1000).unwrap().best <= 125);
+        assert_eq!(Pacer::new(&limits).batch_advice(1000), None, "no advice before a batch was measured");
+    }
+
+    #[test]
+    fn the_remaining_time_hint_calibrates_the_measured_execution() {
+        let pacer = learned(&Limits { window_ms: 10_000, requests: 1000, execution_ms: 2000, concurrency: 52 });
+        // The service saw half of what the client measured (queueing it does not charge).
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("x-ms-ratelimit-time-remaining-xrm-requests", "1.90".parse().unwrap());
+        headers.insert("x-ms-ratelimit-burst-remaining-xrm-requests", "997".parse().unwrap());
+        let hints = Hints::from_headers(&headers);
+        assert_eq!(hints.execution_remaining, Some(Duration::from_millis(1900)));
+        assert_eq!(hints.requests_remaining, Some(997));
+        for _ in 0..20 {
+            pacer.finished(pacer.admit(1).now_or_never().unwrap(), Duration::from_millis(10), 1, hints);
+        }
+        let cost = pacer.cost_per_op().unwrap();
+        assert!(cost < Duration::from_micros(1500), "calibrated down from 2 ms: {cost:?}");
+        assert!(Hints::from_headers(&reqwest::header::HeaderMap::new()).execution_remaining.is_none());
     }
 }

@@ -117,6 +117,10 @@ struct Args {
     /// Latency slept by every Web API request.
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
+    /// Most operations in one $batch (the service allows 1000; some organizations are reported
+    /// to refuse more than 250): a larger batch is refused whole with the service's 400.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    max_batch_size: u64,
     /// Value of the x-ms-dop-hint response header.
     #[arg(long, default_value_t = 8)]
     dop_hint: u32,
@@ -195,6 +199,7 @@ async fn main() -> std::io::Result<()> {
         exec_cost_ms: args.exec_cost_ms,
         latency_ms: args.latency_ms,
         dop_hint: args.dop_hint,
+        batch_max_operations: args.max_batch_size as usize,
         faults: FaultConfig {
             unavailable: args.fault_503,
             reset: args.fault_reset,
@@ -272,6 +277,9 @@ mod tests {
         let a = Args::try_parse_from(["dataverse-sim", "--users", "7", "--limits", "scale=0.5", "--port", "0"]).unwrap();
         assert_eq!((a.mailboxes, a.limits, a.port), (7, Some(LimitsArg::Scale(0.5)), Some(0)));
         assert!(Args::try_parse_from(["dataverse-sim", "--limits", "off", "--no-limits"]).is_err());
+        assert_eq!(Args::try_parse_from(["dataverse-sim", "--max-batch-size", "250"]).unwrap().max_batch_size, 250);
+        assert!(Args::try_parse_from(["dataverse-sim", "--max-batch-size", "0"]).is_err());
+        assert!(Args::try_parse_from(["dataverse-sim", "--max-batch-size", "1001"]).is_err());
         assert!(Args::try_parse_from(["dataverse-sim", "--listen", "127.0.0.1:0", "--port", "1"]).is_err());
         let a = Args::try_parse_from(["dataverse-sim", "--health-mix", "license=0.1,timeout=0.2", "--sync-interval-ms", "50"]).unwrap();
         assert_eq!(a.health_mix, Some(HealthMix(vec![(FailureKind::License, 0.1), (FailureKind::Timeout, 0.2)])));

@@ -60,6 +60,10 @@ pub fn document(app: &crate::app::App) -> Value {
                 json!({
                     "requests": s.requests,
                     "throttled": s.throttled,
+                    "throttled_requests": s.throttled_requests,
+                    "throttled_execution_time": s.throttled_execution_time,
+                    "throttled_concurrency": s.throttled_concurrency,
+                    "before_retry_after": s.before_retry_after,
                     "max_concurrent": s.max_concurrent,
                     "execution_ms": s.execution_ms,
                 }),
@@ -70,6 +74,7 @@ pub fn document(app: &crate::app::App) -> Value {
     let throttled_requests: u64 = limits.values().map(|s| s.throttled_requests).sum();
     let throttled_execution: u64 = limits.values().map(|s| s.throttled_execution_time).sum();
     let throttled_concurrency: u64 = limits.values().map(|s| s.throttled_concurrency).sum();
+    let before_retry_after: u64 = limits.values().map(|s| s.before_retry_after).sum();
     json!({
         "requests": c.requests,
         "requests_by_method": c.by_method,
@@ -83,6 +88,7 @@ pub fn document(app: &crate::app::App) -> Value {
             "concurrency": throttled_concurrency,
             "injected": c.throttled_injected,
         },
+        "before_retry_after": before_retry_after,
         "concurrency": {
             "max_overall": c.max_in_flight,
             "max_per_caller": limits.values().map(|s| s.max_concurrent).max().unwrap_or(0),

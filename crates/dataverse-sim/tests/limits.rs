@@ -43,6 +43,12 @@ async fn request_limit_gives_429_with_retry_after() {
     let r = h.get(fx::ADMIN_TOKEN, "WhoAmI").await;
     assert_eq!(r.status, StatusCode::OK, "admitted after Retry-After");
     assert_eq!(st.limit_stats(admin()).before_retry_after, 1);
+    // `/_sim/stats` names the early request per caller, and in all.
+    let doc = st.stats();
+    assert_eq!(doc["before_retry_after"], 1, "{doc}");
+    assert_eq!(doc["callers"][fx::ADMIN_USER_ID]["before_retry_after"], 1, "{doc}");
+    assert_eq!(doc["callers"][fx::ADMIN_USER_ID]["throttled_requests"], 2, "{doc}");
+    assert_eq!(doc["callers"][fx::READER_USER_ID]["before_retry_after"], 0, "{doc}");
     assert_eq!(st.requests().iter().filter(|r| r.status == 429).count(), 2, "429s are in the request log");
     h.sim.shutdown().await;
 }

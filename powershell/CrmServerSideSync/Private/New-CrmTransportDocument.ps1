@@ -21,6 +21,15 @@ function New-CrmTransportDocument {
         $document['ca_file'] = $Cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath($Parameters['CertificateAuthorityFile'])
     }
     if ($Parameters.ContainsKey('Proxy')) {
+        # Credentials in a URL end up in logs and error messages: refused here with this
+        # module's advice, before the URL goes anywhere (the library refuses it too).
+        if (-not [string]::IsNullOrEmpty($Parameters['Proxy'].UserInfo)) {
+            $shown = $Parameters['Proxy'].GetComponents([System.UriComponents]::SchemeAndServer -bor [System.UriComponents]::Path, [System.UriFormat]::UriEscaped)
+            $record = New-Object System.Management.Automation.ErrorRecord (
+                (New-Object System.ArgumentException ("The -Proxy URL '$shown' carries a user name or password: give them with -ProxyCredential instead.")),
+                'CrmSync.ProxyUrlWithCredential', [System.Management.Automation.ErrorCategory]::InvalidArgument, $null)
+            $Cmdlet.ThrowTerminatingError($record)
+        }
         $document['proxy'] = $Parameters['Proxy'].AbsoluteUri
     }
     if ($Parameters.ContainsKey('ProxyCredential')) {
