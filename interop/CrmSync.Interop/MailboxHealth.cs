@@ -16,6 +16,8 @@ namespace CrmServerSideSync
     {
         /// <summary>The mailbox's id (binds MailboxId of Repair-CrmMailbox).</summary>
         public string MailboxId { get; set; }
+        /// <summary>The organization's name and URL when several environments were read at once.</summary>
+        public string Environment { get; set; }
         /// <summary>The mailbox's name.</summary>
         public string Name { get; set; }
         /// <summary>The mailbox's email address.</summary>

@@ -177,3 +177,39 @@ Describe 'The same address configured in two environments' {
         $row.mailboxstatus | Should -Be 0 -Because 'the copy did not test the address production owns'
     }
 }
+
+Describe 'Get-CrmMailboxHealth over several environments' {
+    BeforeAll {
+        $healthSims = @(Start-EnvironmentSimulator; Start-EnvironmentSimulator)
+        $healthConnections = @(Connect-CrmOnline -Url @($healthSims | ForEach-Object { $_.Url }) -AccessToken $token)
+    }
+    AfterAll {
+        foreach ($s in @($healthSims)) { if ($null -ne $s) { Stop-DataverseSim -Simulator $s } }
+    }
+
+    It 'reports every mailbox of each environment with its Environment, and one summary per environment' {
+        $rows = @(Get-CrmMailboxHealth -Connection $healthConnections)
+        $summaries = @(Get-CrmMailboxHealth -Connection $healthConnections -Summary)
+        $summaries.Count | Should -Be 2
+        foreach ($i in 0, 1) {
+            $url = $healthConnections[$i].Url
+            $mine = @($rows | Where-Object { $_.Environment -like "*($url)" })
+            $expected = @((Invoke-RestMethod -Uri "$($healthSims[$i].Url)/api/data/v9.2/mailboxes?`$select=mailboxid" -Headers @{ Authorization = 'Bearer sim-token-admin' }).value).Count
+            $mine.Count | Should -Be $expected
+            $summary = @($summaries | Where-Object { $_.Url -eq $url })
+            $summary.Count | Should -Be 1
+            $summary[0].Mailboxes | Should -Be $expected
+            $summary[0].Environment | Should -BeLike "*($url)"
+        }
+        # The same mailbox ids in both environments' seeds would be a coincidence: each row is its own environment's.
+        @($rows | Where-Object { [string]::IsNullOrEmpty($_.Environment) }).Count | Should -Be 0
+    }
+
+    It '-FailOnUnhealthy counts the unhealthy mailboxes of every environment' {
+        $thrown = $null
+        try { Get-CrmMailboxHealth -Connection $healthConnections -FailOnUnhealthy | Out-Null } catch { $thrown = $_ }
+        $thrown | Should -Not -BeNullOrEmpty
+        $thrown.FullyQualifiedErrorId | Should -BeLike 'CrmSync.UnhealthyMailboxes*'
+        @($thrown.TargetObject).Count | Should -Be 2
+    }
+}

@@ -68,11 +68,23 @@ function Get-CrmMailboxHealth {
 
     .PARAMETER Connection
     The connection to use. Defaults to the connection made by the last Connect-CrmOnline.
+    Several connections (Connect-CrmOnline -Url a,b,c) are read concurrently: every row carries
+    its Environment, there is one summary per environment, and an environment that fails is
+    reported alone (a non-terminating error) without stopping the others.
+
+    .PARAMETER ThrottleLimit
+    With several connections, how many environments are read at once.
 
     .EXAMPLE
     Get-CrmMailboxHealth 'support1@contoso.example'
 
     Selects the mailbox by name, email address or id.
+
+    .EXAMPLE
+    $all = Connect-CrmOnline -Url https://contoso.crm.dynamics.com, https://contoso-test.crm.dynamics.com -ManagedIdentity
+    Get-CrmMailboxHealth -Connection $all -Summary | Format-Table Environment, Mailboxes, Healthy, Unhealthy, Repairable
+
+    The health of two environments in one run, one summary each.
 
     .EXAMPLE
     Get-CrmMailboxHealth | Where-Object Health -ne 'Healthy' | Format-Table Name, Health, Reason
@@ -144,10 +156,15 @@ function Get-CrmMailboxHealth {
         [switch] $FailOnUnhealthy,
 
         [PSTypeName('CrmServerSideSync.Connection')]
-        [object] $Connection
+        [object[]] $Connection,
+
+        [ValidateRange(1, 64)]
+        [int] $ThrottleLimit = 4
     )
     begin {
-        $conn = Resolve-CrmConnection -Cmdlet $PSCmdlet -Connection $Connection
+        $connections = @($Connection | Where-Object { $null -ne $_ })
+        if ($connections.Count -le 1) { $connections = @(Resolve-CrmConnection -Cmdlet $PSCmdlet -Connection ($connections | Select-Object -First 1)) }
+        else { foreach ($c in $connections) { [void](Resolve-CrmConnection -Cmdlet $PSCmdlet -Connection $c) } }
         $collector = New-CrmSelectionCollector -BoundParameters $PSBoundParameters
         try { $staleSecs = ConvertTo-CrmTimeoutSeconds -Value $StaleAfter }
         catch {
@@ -166,33 +183,51 @@ function Get-CrmMailboxHealth {
         $request = [ordered]@{ selection = $selection; stale_after_secs = $staleSecs }
         if ($Health) { $request['health'] = @($Health) }
         if ($null -ne $baselineRows) { $request['baseline'] = @($baselineRows) }
-        $result = $null
-        $unhealthy = 0
-        Invoke-CrmOperation -Cmdlet $PSCmdlet -Connection $conn -Method 'StartMailboxHealth' -Request (ConvertTo-CrmRequestJson -Document $request) -Activity "Mailbox health on $($conn.Url)" -Result ([ref]$result) | ForEach-Object {
-            if ($_.type -ne 'health') { return }
-            if ($_.health -ne 'Healthy') { $unhealthy++ }
-            if (-not $Summary) { ConvertTo-CrmMailboxHealth -Row $_ }
+        $requestJson = ConvertTo-CrmRequestJson -Document $request
+        # A hashtable: the per-event script blocks run in scopes of their own.
+        $tally = @{ Unhealthy = 0 }
+        $summaries = New-Object 'System.Collections.Generic.List[object]'
+        if ($connections.Count -gt 1) {
+            # Every environment read concurrently, each through its own connection and limits;
+            # each row carries its Environment, and one environment failing is reported alone.
+            $operations = @(foreach ($c in $connections) { @{ Connection = $c; Method = 'StartMailboxHealth'; Request = $requestJson; State = "$($c.OrganizationName) ($($c.Url))" } })
+            Invoke-CrmOperationSet -Cmdlet $PSCmdlet -Operations $operations -Activity 'Mailbox health on' -ThrottleLimit $ThrottleLimit -OnEvent {
+                param($entry, $evt)
+                if ($evt.type -ne 'health') { return }
+                if ($evt.health -ne 'Healthy') { $tally.Unhealthy++ }
+                if (-not $Summary) {
+                    $row = ConvertTo-CrmMailboxHealth -Row $evt
+                    $row.Environment = $entry.State
+                    $row
+                }
+            }
+            foreach ($op in $operations) {
+                if ($null -ne $op['Error']) { $PSCmdlet.WriteError((New-CrmEnvironmentErrorRecord -Record $op['Error'] -Environment $op.State -TargetObject $op.Connection)) }
+                elseif ($null -ne $op['Result']) { $summaries.Add((New-CrmHealthSummary -Result $op['Result'] -Connection $op.Connection -Environment $op.State)) }
+            }
         }
-        if ($null -eq $result) { return }
-        $summaryObject = [ordered]@{ PSTypeName = 'CrmServerSideSync.MailboxHealthSummary'; Url = $conn.Url; Mailboxes = [int]$result.mailboxes }
-        foreach ($class in @('Healthy', 'NotConfigured', 'PendingApproval', 'NotTested', 'TestScheduled', 'Failing', 'Disabled', 'Stale', 'Inactive')) {
-            $summaryObject[$class] = [int]$result.counts.$class
+        else {
+            $conn = $connections[0]
+            $result = $null
+            Invoke-CrmOperation -Cmdlet $PSCmdlet -Connection $conn -Method 'StartMailboxHealth' -Request $requestJson -Activity "Mailbox health on $($conn.Url)" -Result ([ref]$result) | ForEach-Object {
+                if ($_.type -ne 'health') { return }
+                if ($_.health -ne 'Healthy') { $tally.Unhealthy++ }
+                if (-not $Summary) { ConvertTo-CrmMailboxHealth -Row $_ }
+            }
+            if ($null -eq $result) { return }
+            $summaries.Add((New-CrmHealthSummary -Result $result -Connection $conn -Environment "$($conn.OrganizationName) ($($conn.Url))"))
         }
-        $summaryObject['Unhealthy'] = [int]$result.unhealthy
-        $summaryObject['Repairable'] = [int]$result.repairable
-        $summaryObject['Changed'] = @(foreach ($c in @($result.changed)) {
-                if ($null -eq $c) { continue }
-                [pscustomobject]@{ PSTypeName = 'CrmServerSideSync.MailboxHealthChange'; MailboxId = [string]$c.mailbox_id; Name = $c.name; From = $c.from; To = [string]$c.to }
-            })
-        $summaryObject['StaleAfter'] = [TimeSpan]::FromSeconds([double]$result.stale_after_secs)
-        $summaryObject['AuditColumns'] = [bool]$result.audit_columns
-        $summaryObject = [pscustomobject]$summaryObject
+        # One summary per environment (a single object for one environment, as before).
+        $summaryObject = $(if ($summaries.Count -eq 1) { $summaries[0] } else { $summaries.ToArray() })
         if ($SummaryVariable) { $PSCmdlet.SessionState.PSVariable.Set($SummaryVariable, $summaryObject) }
-        if ($Summary) { $summaryObject }
-        Write-Verbose "Mailbox health: $($result.mailboxes) mailboxes, $($result.unhealthy) not healthy, $($result.repairable) repairable."
+        if ($Summary) { $summaries }
+        $unhealthy = $tally.Unhealthy
+        $total = 0; $repairable = 0
+        foreach ($one in $summaries) { $total += $one.Mailboxes; $repairable += $one.Repairable }
+        Write-Verbose "Mailbox health: $total mailboxes in $($summaries.Count) environment(s), $unhealthy not healthy, $repairable repairable."
         if ($FailOnUnhealthy -and $unhealthy -gt 0) {
             $PSCmdlet.ThrowTerminatingError((New-Object System.Management.Automation.ErrorRecord (
-                        (New-Object System.InvalidOperationException ("$unhealthy of the reported mailboxes are not healthy (of $($result.mailboxes) selected; $($result.repairable) repairable with Repair-CrmMailbox).")),
+                        (New-Object System.InvalidOperationException ("$unhealthy of the reported mailboxes are not healthy (of $total selected; $repairable repairable with Repair-CrmMailbox).")),
                         'CrmSync.UnhealthyMailboxes', [System.Management.Automation.ErrorCategory]::InvalidResult, $summaryObject)))
         }
     }
