@@ -340,3 +340,42 @@ fn process_email_received_after_moves_back_only_when_asked() {
     let row = sim.with_state(|s| s.state().row("mailboxes", m[2]).unwrap());
     assert_eq!(row["processemailreceivedafter"], before, "moved back to the last successful test");
 }
+
+#[test]
+fn a_repair_with_a_journal_can_be_undone_row_by_row() {
+    let (sim, client) = working_org(4, 0);
+    let m = user_mailboxes(&sim);
+    inject(&sim, m[0], FailureKind::OwnerMismatch);
+    inject(&sim, m[1], FailureKind::AccessMode);
+    let user1 = sim.with_state(|s| s.state().seed_ids().users[1]);
+    let read = |set: &str, id: Uuid, column: &str| sim.with_state(|s| s.state().row(set, id).unwrap())[column].clone();
+    let before = (read("mailboxes", m[0], "_ownerid_value"), read("systemusers", user1, "accessmode"));
+
+    let dir = std::env::temp_dir().join(format!("crmsync-repair-journal-{}", Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("repair.jsonl").to_str().unwrap().to_string();
+    let (_, result) = repair(&client, json!({"version": 1, "journal_path": path}));
+    assert!(result["repaired"].as_u64().unwrap() >= 2, "{result}");
+    let after = (read("mailboxes", m[0], "_ownerid_value"), read("systemusers", user1, "accessmode"));
+    assert_ne!(after.0, before.0, "the owner was reassigned");
+    assert_eq!(after.1, json!(0), "the access mode is Read-Write");
+
+    let lines: Vec<Value> = std::fs::read_to_string(&path).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let repair_lines: Vec<&Value> = lines.iter().filter(|l| l["step"] == "Repair").collect();
+    assert!(repair_lines.iter().all(|l| l["outcome"] == "Written"), "{lines:?}");
+    for (table, column) in [("mailboxes", "_ownerid_value"), ("systemusers", "accessmode")] {
+        assert!(
+            repair_lines.iter().any(|l| l["table"] == table && l["columns"].as_array().unwrap().iter().any(|c| c["column"] == column)),
+            "no journal line for {table}.{column}: {lines:?}"
+        );
+    }
+    assert!(lines.iter().filter(|l| l["step"] == "TestAndEnable").all(|l| l["undoable"] == false));
+    assert!(!std::fs::read_to_string(&path).unwrap().contains(fixtures::ADMIN_TOKEN), "no token in the journal");
+
+    let (_, undone) = run_all(&client, ffi::crmsync_changes_undo_start, &json!({"version": 1, "journal_path": path}).to_string());
+    let undone = undone.unwrap();
+    assert_eq!(undone["failed"], 0, "{undone}");
+    let restored = (read("mailboxes", m[0], "_ownerid_value"), read("systemusers", user1, "accessmode"));
+    assert_eq!(restored, before, "{undone}");
+    std::fs::remove_dir_all(dir).ok();
+}

@@ -75,6 +75,12 @@ Describe 'Imported module' {
         Remove-Module CrmServerSideSync -Force -ErrorAction SilentlyContinue
     }
 
+    It 'gives every writing command (ShouldProcess) a -JournalPath' {
+        $writers = @(Get-Command -Module CrmServerSideSync | Where-Object { $_.Parameters.ContainsKey('WhatIf') })
+        $writers.Count | Should -BeGreaterThan 8
+        @($writers | Where-Object { -not $_.Parameters.ContainsKey('JournalPath') } | ForEach-Object { $_.Name }) | Should -BeNullOrEmpty
+    }
+
     It 'exports only the public functions (no private helpers)' {
         $exported | Should -Not -Contain 'New-CrmErrorRecord'
         $exported | Should -Not -Contain 'ConvertTo-CrmPascalObject'

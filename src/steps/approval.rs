@@ -153,7 +153,7 @@ pub async fn apply(
 }
 
 /// The owner row's approval column, before and after.
-fn journal_change(mailbox: &Mailbox, decision: Decision) -> Option<JournalChange> {
+pub(crate) fn journal_change(mailbox: &Mailbox, decision: Decision) -> Option<JournalChange> {
     let path = owner_path(mailbox).ok()?;
     let (table, id) = path.trim_end_matches(')').split_once('(')?;
     let table = if table == "queues" { "queues" } else { "systemusers" };

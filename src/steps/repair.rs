@@ -15,6 +15,7 @@ use crate::client::Client;
 use crate::documents::{ErrorDocument, FieldChange};
 use crate::engine::{self, Item};
 use crate::error::{Error, ErrorKind, Result};
+use crate::journal::{self, Change as JournalChange, Column as JournalColumn, Journal};
 use crate::model::diagnosis::Repair;
 use crate::operation::EventSink;
 use crate::webapi::batch::BatchOperation;
@@ -51,6 +52,9 @@ pub struct RepairRequest {
     /// processed; written only where the current value is later. Never done without asking.
     #[serde(default)]
     pub reset_process_email_received_after: bool,
+    /// Appends one line per written row to this change journal (`crate::journal`).
+    #[serde(default)]
+    pub journal_path: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -203,8 +207,16 @@ pub async fn run(client: Arc<Client>, mut request: RepairRequest, sink: EventSin
         }
     }
     let writes = items.len();
-    let outcomes: HashMap<String, Result<()>> =
-        engine::run(&client, items, &engine::Tuning::default(), &sink, |_, _| None).await?.into_iter().collect();
+    let journal = super::journaling::open(&client, request.journal_path.as_deref()).await?;
+    let entries = if journal.is_some() { journal_entries(&plans) } else { HashMap::new() };
+    let outcomes: HashMap<String, Result<()>> = engine::run(&client, items, &engine::Tuning::default(), &sink, |key, result| {
+        journal::record(journal.as_ref(), || entries.get(key).cloned(), result);
+        None
+    })
+    .await?
+    .into_iter()
+    .collect();
+    journal.as_ref().map(Journal::check).transpose()?;
 
     let mut failed: HashMap<String, Error> = HashMap::new();
     let mut to_test: Vec<&HealthRow> = Vec::new();
@@ -232,11 +244,11 @@ pub async fn run(client: Arc<Client>, mut request: RepairRequest, sink: EventSin
             timeout_secs: request.timeout_secs,
             poll_interval_ms: request.poll_interval_ms,
             what_if: false,
-            // The repair's own writes are not journaled yet, so neither is its Test & Enable.
+            // The journal is passed to the scheduling below (opened once for the whole repair).
             journal_path: None,
         };
         let mailboxes = to_test.iter().map(|r| r.facts.to_mailbox()).collect();
-        test_enable::run_for(&client, mailboxes, &test, None, &sink.for_step("TestAndEnable")).await?;
+        test_enable::run_for(&client, mailboxes, &test, journal.as_ref(), &sink.for_step("TestAndEnable")).await?;
     }
     let after: HashMap<String, HealthRow> = if request.wait && !to_test.is_empty() {
         let selection = MailboxSelection { mailbox_ids: Some(tested.iter().cloned().collect()), ..MailboxSelection::default() };
@@ -448,6 +460,60 @@ fn received_after_change(row: &HealthRow) -> Option<FieldChange> {
     let current = f.process_email_received_after.as_deref()?;
     let later = super::alerts::parse_time(current).ok()? > super::alerts::parse_time(&target).ok()?;
     later.then(|| FieldChange { field: "ProcessEmailReceivedAfter".into(), from: json!(current), to: json!(target) })
+}
+
+/// What the journal says of each row the repair writes (by its path, as the engine's keys):
+/// the columns with their values before, merged per row like the bodies.
+fn journal_entries(plans: &[(&HealthRow, Plan)]) -> HashMap<String, JournalChange> {
+    let mut entries: HashMap<String, JournalChange> = HashMap::new();
+    for (row, plan) in plans {
+        let f = &row.facts;
+        for fix in &plan.fixes {
+            let change = match fix.repair {
+                Repair::ApplyDefaults => Some(super::journaling::mailbox_write(&f.to_mailbox(), &fix.body, "Repair")),
+                Repair::ActivateProfile => {
+                    let id = f.server_profile_id.clone().unwrap_or_default();
+                    let column = JournalColumn::plain("statecode", json!(1), json!(0)).named(Some("Inactive"), Some("Active"));
+                    Some(JournalChange::new("emailserverprofiles", &id, f.server_profile_name.as_deref(), "Repair", vec![column]))
+                }
+                Repair::Approve => super::approval::journal_change(&f.to_mailbox(), super::approval::Decision::Approve),
+                Repair::AssignOwner => {
+                    let column = JournalColumn {
+                        column: "_ownerid_value".into(),
+                        navigation: Some("ownerid".into()),
+                        // The owner before was a user (a team-owned user mailbox cannot be bound back here: its undo fails and says so).
+                        target_set: Some("systemusers".into()),
+                        before: json!(f.owner_id),
+                        after: json!(f.regarding_id),
+                        before_name: None,
+                        after_name: None,
+                    };
+                    Some(JournalChange::new("mailboxes", &f.mailbox_id, f.name.as_deref(), "Repair", vec![column]))
+                }
+                Repair::SetAccessMode => {
+                    let user = f.regarding_id.clone().unwrap_or_default();
+                    let before = fix.changes.first().map(|c| c.from.clone()).unwrap_or(Value::Null);
+                    let column = JournalColumn::plain("accessmode", before, json!(ACCESS_MODE_READ_WRITE));
+                    Some(JournalChange::new("systemusers", &user, f.name.as_deref(), "Repair", vec![column]))
+                }
+                Repair::ResetProcessEmailReceivedAfter => {
+                    let before = fix.changes.first().map(|c| c.from.clone()).unwrap_or(Value::Null);
+                    let after = fix.body.get("processemailreceivedafter").cloned().unwrap_or(Value::Null);
+                    let column = JournalColumn::plain("processemailreceivedafter", before, after);
+                    Some(JournalChange::new("mailboxes", &f.mailbox_id, f.name.as_deref(), "Repair", vec![column]))
+                }
+                Repair::Test => None,
+            };
+            let Some(change) = change else { continue };
+            match entries.get_mut(&fix.target) {
+                Some(existing) => existing.columns.extend(change.columns),
+                None => {
+                    entries.insert(fix.target.clone(), change);
+                }
+            }
+        }
+    }
+    entries
 }
 
 /// The PATCH bodies of a plan, one per row written (a mailbox's fixes share one body).

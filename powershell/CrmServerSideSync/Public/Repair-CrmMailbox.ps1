@@ -53,6 +53,11 @@ function Repair-CrmMailbox {
     successful synchronization, so email that arrived while it failed is processed. Only where
     the current date is later; never without this switch.
 
+    .PARAMETER JournalPath
+    Appends one JSON line per row written (table, row, each column's value before and after,
+    environment, outcome) to this file as the writes complete; Undo-CrmChange writes the before
+    values back (the new tests themselves cannot be undone, and the journal says so).
+
     .PARAMETER Connection
     The connection to use. Defaults to the connection made by the last Connect-CrmOnline.
 
@@ -118,6 +123,9 @@ function Repair-CrmMailbox {
 
         [switch] $ResetProcessEmailReceivedAfter,
 
+        [ValidateNotNullOrEmpty()]
+        [string] $JournalPath,
+
         [PSTypeName('CrmServerSideSync.Connection')]
         [object] $Connection
     )
@@ -149,6 +157,8 @@ function Repair-CrmMailbox {
             reset_process_email_received_after = [bool]$ResetProcessEmailReceivedAfter
         }
         if ($null -ne $pollMs) { $request['poll_interval_ms'] = $pollMs }
+        $journal = Resolve-CrmJournalPath -Cmdlet $PSCmdlet -Path $JournalPath
+        if ($null -ne $journal) { $request['journal_path'] = $journal }
         $result = $null
         Invoke-CrmOperation -Cmdlet $PSCmdlet -Connection $conn -Method 'StartMailboxRepair' -Request (ConvertTo-CrmRequestJson -Document $request) -Activity "Repair mailboxes on $($conn.Url)" -Result ([ref]$result) -TargetObject $target | ForEach-Object {
             # Inside the switch below $_ is the outcome: the event is $evt.
