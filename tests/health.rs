@@ -175,7 +175,7 @@ fn every_diagnosis_row_is_reported_and_repair_fixes_exactly_the_repairable_ones(
         failed("The email message cannot be sent. Email Server Error Code: ErrorQuotaExceeded. Exchange.server returned 403 error.", 403),
     );
     set(&sim, m[11], failed("Test failed. Email Server Error Code: MailboxNotEnabledForRESTAPI", -2147097996));
-    inject(&sim, m[12], FailureKind::Timeout);
+    set(&sim, m[12], failed("Email Server Error Code: SomethingNoArticleDescribes.", 12345));
 
     let (rows, _) = health(&client, json!({"version": 1}));
     let repairable = ["UserPrivilegeError", "UserAccessModeNotReadWrite", "InvalidIncomingEmailServerProfile", "S2SApprovalNeeded"];
@@ -189,7 +189,7 @@ fn every_diagnosis_row_is_reported_and_repair_fixes_exactly_the_repairable_ones(
     }
     let timeout = &rows[&m[12].to_string()];
     assert!(timeout["diagnosis"].is_null());
-    assert!(timeout["reason"].as_str().unwrap().contains("The operation has timed out"), "raw text shown: {timeout}");
+    assert!(timeout["reason"].as_str().unwrap().contains("SomethingNoArticleDescribes"), "raw text shown: {timeout}");
     assert_eq!(timeout["remedy"], crmsync::steps::health::diagnosis::UNKNOWN_REMEDY);
     assert_eq!(class(&rows, m[0]), "Healthy");
     assert_eq!(class(&rows, m[13]), "Healthy");
@@ -378,4 +378,28 @@ fn a_repair_with_a_journal_can_be_undone_row_by_row() {
     let restored = (read("mailboxes", m[0], "_ownerid_value"), read("systemusers", user1, "accessmode"));
     assert_eq!(restored, before, "{undone}");
     std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn a_mailbox_disabled_by_transient_errors_is_tested_again_once_the_cause_has_passed() {
+    let (sim, client) = working_org(3, 0);
+    let m = user_mailboxes(&sim);
+    // As the service leaves it after its last retry of a timeout, the cause since passed.
+    let text = "An unknown error occurred while receiving email through the mailbox. The system will try to receive email again later. Email Server Error Code: The operation has timed out.";
+    set(
+        &sim,
+        m[0],
+        json!({"incomingemailstatus": 2, "mailboxstatus": 2, "enabledforincomingemail": false, "enabledforoutgoingemail": false,
+               "enabledforact": false, "lastsyncerror": text, "lastsyncerrorcode": -2146233083, "lastsyncerroroccurredon": hours_ago(0),
+               "lastsyncerrorcount": 10, "testemailconfigurationscheduled": false}),
+    );
+    let (rows, _) = health(&client, json!({"version": 1}));
+    let row = &rows[&m[0].to_string()];
+    assert_eq!((row["health"].as_str(), row["diagnosis"].as_str()), (Some("Disabled"), Some("TransientConnectionFailure")), "{row}");
+    assert_eq!(row["repairs"], json!(["Test"]), "{row}");
+    assert_eq!(row["repairable"], true, "{row}");
+
+    let (items, result) = repair(&client, json!({"version": 1, "wait": true, "timeout_secs": 60, "poll_interval_ms": 100}));
+    assert_eq!(result["repaired"], 1, "{result}");
+    assert_eq!(items[&m[0].to_string()]["health_after"]["health"], "Healthy", "{:?}", items);
 }

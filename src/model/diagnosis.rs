@@ -186,6 +186,18 @@ pub const ROWS: &[Diagnosis] = &[
         ),
     },
     Diagnosis {
+        id: "TransientConnectionFailure",
+        codes: &[signed(0x8013_1505)],
+        texts: &["operation has timed out", "underlying connection was closed", "unable to connect to the remote server"],
+        cause: "A transient failure reaching Exchange (a timeout or a dropped connection). The service retries about ten times, five minutes apart, then disables the mailbox for processing.",
+        remedy: "Once Exchange is reachable again, test the mailbox again: a successful test enables it for processing again.",
+        repair: Some(Repair::Test),
+        source: "SA/troubleshooting-monitoring-server-side-synchronization.md (transient errors retried about 10 times, then the mailbox is disabled)",
+        note: Some(
+            "[I] The texts are .NET's transient exception texts as the alerts quote them (Email Server Error Code: …) and 0x80131505 is TimeoutException's HRESULT; no article lists them. The repair only re-tests: it succeeds once the cause has passed, and reports the test's failure otherwise.",
+        ),
+    },
+    Diagnosis {
         id: "S2SApprovalNeeded",
         codes: &[],
         texts: &["S2SApprovalNeeded", "requires an approval by an Office 365 administrator"],
