@@ -55,7 +55,9 @@ pub async fn list(client: &Client, query: &EnvironmentQuery) -> Result<Environme
 }
 
 fn environment(row: &Value) -> Result<Environment> {
-    let required = |name: &str| text(row, name).ok_or_else(|| Error::new(ErrorKind::Service, format!("The discovery service listed an instance without {name}.")));
+    let required = |name: &str| {
+        text(row, name).ok_or_else(|| Error::new(ErrorKind::Service, format!("The discovery service listed an instance without {name}.")))
+    };
     let state = match int(row, "State") {
         Some(0) => "Enabled".to_string(),
         Some(1) => "Disabled".to_string(),

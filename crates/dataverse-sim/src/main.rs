@@ -166,7 +166,8 @@ struct Args {
 
 /// The `--discovery-instances` file: a JSON array of objects.
 fn read_instances(path: &std::path::Path) -> std::io::Result<Vec<serde_json::Value>> {
-    let bad = |why: String| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("--discovery-instances {}: {why}", path.display()));
+    let bad =
+        |why: String| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("--discovery-instances {}: {why}", path.display()));
     let text = std::fs::read_to_string(path)?;
     let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
     match value {
