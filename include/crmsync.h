@@ -187,6 +187,22 @@ crmsync_status crmsync_readiness_get(const crmsync_client *client,
                                      char **error_out);
 
 /*
+ The environments the signed-in user can reach, from the Global Discovery Service. Query
+ `{"version":1,"discovery_url":"https://globaldisco.crm.dynamics.com"}` (optional: by default
+ the service of the connection's cloud) → `{"version":1,"discovery_url","environments":[{"url",
+ "api_url","unique_name","url_name","friendly_name","state","version","region","organization_type",
+ "organization_id","environment_id","tenant_id","last_updated"}]}`.
+
+ # Safety
+ `client` is a live handle; `query` points at `query_len` bytes; out-parameters are writable.
+ */
+crmsync_status crmsync_environments_get(const crmsync_client *client,
+                                        const uint8_t *query,
+                                        size_t query_len,
+                                        char **result_out,
+                                        char **error_out);
+
+/*
  Lists mailboxes page by page. Query `{"version":1,"name","email_address","server_profile","page_size"}`
  (all optional). Events: `{"type":"items","page","items":[…]}` and `{"type":"progress","done","message"}`;
  result `{"version":1,"count","pages"}`.

@@ -55,4 +55,14 @@ impl Client {
     pub fn config(&self) -> &ClientConfig {
         &self.config
     }
+
+    /// A Web API client for another service that signs in the same way as this connection,
+    /// with tokens for `resource` (for example the Global Discovery Service) and requests
+    /// relative to `base`.
+    pub fn for_resource(&self, resource: &url::Url, base: url::Url) -> Result<WebApi> {
+        let config = &self.config;
+        let http = build_client(&HttpOptions::service(config.timeout, config.transport.clone()))?;
+        let tokens = TokenCache::new(source_for(&config.credential, resource, &http)?);
+        Ok(WebApi::new(http, tokens, Settings { base, max_retries: config.max_retries, limits: &config.limits }))
+    }
 }

@@ -293,6 +293,39 @@ pub struct ProfilesResult<P> {
     pub profiles: Vec<P>,
 }
 
+/// The environments the signed-in user can reach (`crmsync_environments_get`), from the
+/// Global Discovery Service's `Instances`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnvironmentsResult {
+    /// The discovery service that answered (its root, e.g. `https://globaldisco.crm.dynamics.com`).
+    pub discovery_url: String,
+    pub environments: Vec<Environment>,
+}
+
+/// One environment (a Dataverse organization instance).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Environment {
+    /// The organization URL to connect to (`Url`).
+    pub url: String,
+    /// The Web API host (`ApiUrl`).
+    pub api_url: Option<String>,
+    pub unique_name: String,
+    pub url_name: Option<String>,
+    pub friendly_name: Option<String>,
+    /// `Enabled` (`State` 0) or `Disabled` (1); another number is passed on as it is.
+    pub state: String,
+    pub version: Option<String>,
+    pub region: Option<String>,
+    /// `OrganizationType` as the service gives it: a number whose values Microsoft's
+    /// discovery documentation does not list, so it is not named here.
+    pub organization_type: Option<i64>,
+    /// The organization id (`Id`).
+    pub organization_id: Option<String>,
+    pub environment_id: Option<String>,
+    pub tenant_id: Option<String>,
+    pub last_updated: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

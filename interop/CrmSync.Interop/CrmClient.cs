@@ -243,6 +243,17 @@ namespace CrmSync.Interop
             });
         }
 
+        /// <summary>Lists the environments the signed-in user can reach through the Global Discovery
+        /// Service (<c>crmsync_environments_get</c>); returns the result JSON.</summary>
+        public string GetEnvironments(string queryJson)
+        {
+            byte[] q = Utf8.GetBytes(queryJson ?? "{\"version\":1}");
+            return Call("crmsync_environments_get", delegate(IntPtr c, out IntPtr r, out IntPtr e)
+            {
+                return _api.environments_get(c, q, (UIntPtr)(uint)q.Length, out r, out e);
+            });
+        }
+
         /// <summary>Starts listing the mailboxes matching the query JSON; read its pages with <see cref="CrmOperation.NextEvent"/>.</summary>
         public CrmOperation StartMailboxList(string queryJson)
         {

@@ -53,6 +53,7 @@ namespace CrmSync.Interop
         internal ClientQueryFn mailbox_defaults_set;
         internal ClientResultFn readiness_get;
         internal ClientQueryFn alerts_get;
+        internal ClientQueryFn environments_get;
         internal ClientQueryFn mailboxes_list_start;
         internal ClientQueryFn mailboxes_configure_start;
         internal ClientQueryFn mailboxes_approve_start;
@@ -119,6 +120,7 @@ namespace CrmSync.Interop
             api.mailbox_defaults_set = Get<ClientQueryFn>(lib, path, "crmsync_mailbox_defaults_set", found, expectedAbiVersion);
             api.readiness_get = Get<ClientResultFn>(lib, path, "crmsync_readiness_get", found, expectedAbiVersion);
             api.alerts_get = Get<ClientQueryFn>(lib, path, "crmsync_alerts_get", found, expectedAbiVersion);
+            api.environments_get = Get<ClientQueryFn>(lib, path, "crmsync_environments_get", found, expectedAbiVersion);
             api.mailboxes_list_start = Get<ClientQueryFn>(lib, path, "crmsync_mailboxes_list_start", found, expectedAbiVersion);
             api.mailboxes_configure_start = Get<ClientQueryFn>(lib, path, "crmsync_mailboxes_configure_start", found, expectedAbiVersion);
             api.mailboxes_approve_start = Get<ClientQueryFn>(lib, path, "crmsync_mailboxes_approve_start", found, expectedAbiVersion);

@@ -15,6 +15,7 @@
         'Disconnect-CrmOnline'
         'Get-CrmOrganization'
         'Get-CrmEmailServerProfile'
+        'Get-CrmEnvironment'
         'Get-CrmMailbox'
         'Test-CrmExchangeReadiness'
         'Set-CrmDefaultEmailServerProfile'

@@ -88,7 +88,7 @@ Describe 'Imported module' {
     }
 
     It '<_> uses an approved verb, CmdletBinding and has help with at least two examples' -ForEach @(
-        'Connect-CrmOnline', 'Disconnect-CrmOnline', 'Get-CrmOrganization', 'Get-CrmEmailServerProfile', 'Get-CrmMailbox',
+        'Connect-CrmOnline', 'Disconnect-CrmOnline', 'Get-CrmOrganization', 'Get-CrmEmailServerProfile', 'Get-CrmEnvironment', 'Get-CrmMailbox',
         'Test-CrmExchangeReadiness', 'Set-CrmDefaultEmailServerProfile', 'Get-CrmMailboxDefaults', 'Set-CrmMailboxDefaults',
         'Set-CrmMailbox', 'Approve-CrmMailbox', 'Deny-CrmMailbox', 'Enable-CrmMailbox', 'Get-CrmMailboxAlert', 'Invoke-CrmExchangeOnlineSetup',
         'Get-CrmMailboxHealth', 'Repair-CrmMailbox'

@@ -191,3 +191,25 @@ pub unsafe extern "C" fn crmsync_readiness_get(
 ) -> Status {
     guard(error_out, || run(client, result_out, |c| async move { steps::readiness::run(&c).await.map(|checks| ChecksResult { checks }) }))
 }
+
+/// The environments the signed-in user can reach, from the Global Discovery Service. Query
+/// `{"version":1,"discovery_url":"https://globaldisco.crm.dynamics.com"}` (optional: by default
+/// the service of the connection's cloud) → `{"version":1,"discovery_url","environments":[{"url",
+/// "api_url","unique_name","url_name","friendly_name","state","version","region","organization_type",
+/// "organization_id","environment_id","tenant_id","last_updated"}]}`.
+///
+/// # Safety
+/// `client` is a live handle; `query` points at `query_len` bytes; out-parameters are writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn crmsync_environments_get(
+    client: *const CrmsyncClient,
+    query: *const u8,
+    query_len: usize,
+    result_out: *mut *mut c_char,
+    error_out: *mut *mut c_char,
+) -> Status {
+    guard(error_out, || {
+        let query: steps::discovery::EnvironmentQuery = args::json(query, query_len, "query")?;
+        run(client, result_out, |c| async move { steps::discovery::list(&c, &query).await })
+    })
+}

@@ -4,6 +4,7 @@
 pub mod alerts;
 pub mod approval;
 pub mod disable_sync;
+pub mod discovery;
 pub mod email_settings_xml;
 pub mod health;
 pub mod identity;

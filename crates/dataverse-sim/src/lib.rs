@@ -24,6 +24,7 @@ mod alerts;
 mod app;
 pub mod auth;
 mod batch;
+mod discovery;
 mod entities;
 pub mod errors;
 pub mod fixtures;
@@ -139,6 +140,9 @@ pub struct SimConfig {
     pub faults: FaultConfig,
     /// Certificate, device code and managed identity flows of the identity provider.
     pub identity: IdentityConfig,
+    /// Further environments the Global Discovery Service route lists after this one
+    /// (`Instances` rows as the service spells them; `--discovery-instances`).
+    pub discovery_instances: Vec<Value>,
 }
 
 /// Probabilities (0.0..=1.0) of injected failures per Web API request, drawn from a
@@ -218,6 +222,7 @@ impl Default for SimConfig {
             batch_max_operations: 1000,
             faults: FaultConfig::default(),
             identity: IdentityConfig::default(),
+            discovery_instances: Vec::new(),
         }
     }
 }

@@ -56,6 +56,11 @@ struct Args {
     /// Seeded users with mailboxes (alias: --users).
     #[arg(long, visible_alias = "users", default_value_t = 25)]
     mailboxes: usize,
+    /// JSON file with an array of further environments for the Global Discovery Service
+    /// route (`Instances` rows: `UniqueName`, `FriendlyName`, `Url`, `ApiUrl`, …), listed after
+    /// this simulator itself.
+    #[arg(long, value_name = "FILE")]
+    discovery_instances: Option<std::path::PathBuf>,
     /// Seeded queues with mailboxes.
     #[arg(long, default_value_t = 5)]
     queues: usize,
@@ -159,6 +164,18 @@ struct Args {
     log_requests: bool,
 }
 
+/// The `--discovery-instances` file: a JSON array of objects.
+fn read_instances(path: &std::path::Path) -> std::io::Result<Vec<serde_json::Value>> {
+    let bad =
+        |why: String| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("--discovery-instances {}: {why}", path.display()));
+    let text = std::fs::read_to_string(path)?;
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+    match value {
+        serde_json::Value::Array(rows) if rows.iter().all(serde_json::Value::is_object) => Ok(rows),
+        _ => Err(bad("expected a JSON array of objects".to_string())),
+    }
+}
+
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     let args = Args::parse();
@@ -172,7 +189,12 @@ async fn main() -> std::io::Result<()> {
         Some(LimitsArg::Scale(f)) => (true, f),
         None => (!args.no_limits, args.limits_scale),
     };
+    let discovery_instances = match &args.discovery_instances {
+        Some(path) => read_instances(path)?,
+        None => Vec::new(),
+    };
     let config = SimConfig {
+        discovery_instances,
         port: listen.port(),
         listen_ip: listen.ip(),
         log_requests: args.log_requests,

@@ -31,6 +31,7 @@ pub fn router(app: App) -> Router {
         .route("/_sim/stats", axum::routing::get(sim_stats))
         .route("/_sim/reset", post(sim_reset))
         .merge(crate::simroutes::router())
+        .merge(crate::discovery::router())
         .fallback(dispatch)
         .layer(axum::middleware::from_fn_with_state(app.clone(), crate::guard::layer))
         .with_state(app)
@@ -87,7 +88,7 @@ pub fn json_response(status: StatusCode, body: &Value) -> Response {
     resp
 }
 
-fn unauthorized(app: &App, description: &str) -> Response {
+pub(crate) fn unauthorized(app: &App, description: &str) -> Response {
     let challenge = format!(
         "Bearer error=\"invalid_token\", error_description=\"{description}\", authorization_uri={base}/{tenant}/oauth2/authorize, resource_id={base}/",
         base = app.base_url,

@@ -1,0 +1,102 @@
+//! The environments the signed-in user can reach, from the Dataverse Global Discovery
+//! Service (`GET {discovery}/api/discovery/v2.0/Instances`, OData v4.0). It is a separate
+//! service with its own token audience: the connection's credential asks for a token for the
+//! discovery host. Microsoft documents that it serves user (delegated) tokens; with an
+//! application user's token it answers with an error, reported as the service gives it.
+
+use crate::auth::Cloud;
+use crate::client::Client;
+use crate::documents::{Environment, EnvironmentsResult};
+use crate::error::{Error, ErrorKind, Result};
+use crate::model::{int, text};
+use crate::transport::parse_service_url;
+use serde::Deserialize;
+use serde_json::Value;
+
+const INSTANCES_ROOT: &str = "api/discovery/v2.0/";
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvironmentQuery {
+    pub version: u32,
+    /// The discovery service root; by default the one of the connection's cloud.
+    #[serde(default)]
+    pub discovery_url: Option<String>,
+}
+
+/// The Global Discovery Service of the cloud an organization host belongs to (Microsoft's
+/// "Discover user organizations" table). GCC organizations (`*.crm9.dynamics.com`) have their own.
+pub fn default_discovery_url(org_host: &str) -> &'static str {
+    let host = org_host.trim_end_matches('.').to_ascii_lowercase();
+    match Cloud::from_org_host(&host) {
+        Cloud::UsGov => "https://globaldisco.crm.microsoftdynamics.us",
+        Cloud::UsGovDoD => "https://globaldisco.crm.appsplatform.us",
+        Cloud::China => "https://globaldisco.crm.dynamics.cn",
+        Cloud::Public if host == "crm9.dynamics.com" || host.ends_with(".crm9.dynamics.com") => "https://globaldisco.crm9.dynamics.com",
+        Cloud::Public => "https://globaldisco.crm.dynamics.com",
+    }
+}
+
+pub async fn list(client: &Client, query: &EnvironmentQuery) -> Result<EnvironmentsResult> {
+    let given = match &query.discovery_url {
+        Some(url) => url.clone(),
+        None => default_discovery_url(client.config.org_url.host_str().unwrap_or_default()).to_string(),
+    };
+    let root = parse_service_url(&given, "discovery_url")?;
+    let base = root.join(INSTANCES_ROOT).map_err(|e| Error::invalid(format!("discovery_url '{given}': {e}")))?;
+    let api = client.for_resource(&root, base)?;
+    let body = api.get("Instances", &[]).await?;
+    let rows = body
+        .get("value")
+        .and_then(Value::as_array)
+        .ok_or_else(|| Error::new(ErrorKind::Service, "The discovery service answered without a list of instances (\"value\")."))?;
+    let environments = rows.iter().map(environment).collect::<Result<Vec<_>>>()?;
+    Ok(EnvironmentsResult { discovery_url: root.as_str().trim_end_matches('/').to_string(), environments })
+}
+
+fn environment(row: &Value) -> Result<Environment> {
+    let required = |name: &str| {
+        text(row, name).ok_or_else(|| Error::new(ErrorKind::Service, format!("The discovery service listed an instance without {name}.")))
+    };
+    let state = match int(row, "State") {
+        Some(0) => "Enabled".to_string(),
+        Some(1) => "Disabled".to_string(),
+        Some(other) => other.to_string(),
+        None => "Unknown".to_string(),
+    };
+    Ok(Environment {
+        url: required("Url")?.trim_end_matches('/').to_string(),
+        api_url: text(row, "ApiUrl"),
+        unique_name: required("UniqueName")?,
+        url_name: text(row, "UrlName"),
+        friendly_name: text(row, "FriendlyName"),
+        state,
+        version: text(row, "Version"),
+        region: text(row, "Region"),
+        organization_type: int(row, "OrganizationType"),
+        organization_id: text(row, "Id"),
+        environment_id: text(row, "EnvironmentId"),
+        tenant_id: text(row, "TenantId"),
+        last_updated: text(row, "LastUpdated"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_cloud_has_its_discovery_service() {
+        assert_eq!(default_discovery_url("contoso.crm4.dynamics.com"), "https://globaldisco.crm.dynamics.com");
+        assert_eq!(default_discovery_url("agency.crm9.dynamics.com"), "https://globaldisco.crm9.dynamics.com");
+        assert_eq!(default_discovery_url("agency.crm.microsoftdynamics.us"), "https://globaldisco.crm.microsoftdynamics.us");
+        assert_eq!(default_discovery_url("agency.crm.appsplatform.us"), "https://globaldisco.crm.appsplatform.us");
+        assert_eq!(default_discovery_url("contoso.crm.dynamics.cn"), "https://globaldisco.crm.dynamics.cn");
+    }
+
+    #[test]
+    fn an_instance_without_a_url_is_a_service_error() {
+        let err = environment(&serde_json::json!({"UniqueName": "x", "State": 0})).unwrap_err();
+        assert!(err.to_string().contains("without Url"), "{err}");
+    }
+}
