@@ -76,19 +76,10 @@ function Invoke-CrmOperation {
             $evt
         }
 
-        $resultJson = $null
-        $errorJson = $null
-        $final = $operation.TryResult([ref]$resultJson, [ref]$errorJson)
-        $deadline = [DateTime]::UtcNow.AddSeconds(60)
-        while ($final -eq [CrmSync.Interop.CrmSyncStatus]::StillRunning -and [DateTime]::UtcNow -lt $deadline) {
-            Start-Sleep -Milliseconds 50
-            $final = $operation.TryResult([ref]$resultJson, [ref]$errorJson)
-        }
-        if ($final -ne [CrmSync.Interop.CrmSyncStatus]::Ok) {
-            try { [void]$operation.Result() } catch { $Cmdlet.ThrowTerminatingError((New-CrmErrorRecord -Exception $_.Exception -TargetObject $TargetObject)) }
-        }
+        try { $resultDocument = Receive-CrmOperationResult -Operation $operation }
+        catch { $Cmdlet.ThrowTerminatingError((New-CrmErrorRecord -Exception $_.Exception -TargetObject $TargetObject)) }
         $finished = $true
-        $Result.Value = $resultJson | ConvertFrom-Json
+        $Result.Value = $resultDocument
     }
     finally {
         if ($null -ne $operation) {

@@ -54,17 +54,8 @@ function Invoke-CrmOperationSet {
                 }
                 if (-not $finished) { continue }
                 if ($null -eq $entry['Error']) {
-                    $resultJson = $null; $errorJson = $null
-                    $final = $entry.Handle.TryResult([ref]$resultJson, [ref]$errorJson)
-                    $deadline = [DateTime]::UtcNow.AddSeconds(60)
-                    while ($final -eq [CrmSync.Interop.CrmSyncStatus]::StillRunning -and [DateTime]::UtcNow -lt $deadline) {
-                        Start-Sleep -Milliseconds 20
-                        $final = $entry.Handle.TryResult([ref]$resultJson, [ref]$errorJson)
-                    }
-                    if ($final -eq [CrmSync.Interop.CrmSyncStatus]::Ok) { $entry['Result'] = $resultJson | ConvertFrom-Json }
-                    else {
-                        try { [void]$entry.Handle.Result() } catch { $entry['Error'] = New-CrmErrorRecord -Exception $_.Exception -TargetObject $entry.Connection.Url }
-                    }
+                    try { $entry['Result'] = Receive-CrmOperationResult -Operation $entry.Handle }
+                    catch { $entry['Error'] = New-CrmErrorRecord -Exception $_.Exception -TargetObject $entry.Connection.Url }
                 }
                 $entry.Handle.Dispose()
                 $entry.Remove('Handle')

@@ -90,9 +90,7 @@ function Get-CrmMailbox {
         [int] $ThrottleLimit = 4
     )
     begin {
-        $connections = @($Connection | Where-Object { $null -ne $_ })
-        if ($connections.Count -le 1) { $connections = @(Resolve-CrmConnection -Cmdlet $PSCmdlet -Connection ($connections | Select-Object -First 1)) }
-        else { foreach ($c in $connections) { [void](Resolve-CrmConnection -Cmdlet $PSCmdlet -Connection $c) } }
+        $connections = @(Resolve-CrmConnectionSet -Cmdlet $PSCmdlet -Connection $Connection)
         $conn = $connections[0]
     }
     process {

@@ -162,9 +162,7 @@ function Get-CrmMailboxHealth {
         [int] $ThrottleLimit = 4
     )
     begin {
-        $connections = @($Connection | Where-Object { $null -ne $_ })
-        if ($connections.Count -le 1) { $connections = @(Resolve-CrmConnection -Cmdlet $PSCmdlet -Connection ($connections | Select-Object -First 1)) }
-        else { foreach ($c in $connections) { [void](Resolve-CrmConnection -Cmdlet $PSCmdlet -Connection $c) } }
+        $connections = @(Resolve-CrmConnectionSet -Cmdlet $PSCmdlet -Connection $Connection)
         $collector = New-CrmSelectionCollector -BoundParameters $PSBoundParameters
         try { $staleSecs = ConvertTo-CrmTimeoutSeconds -Value $StaleAfter }
         catch {

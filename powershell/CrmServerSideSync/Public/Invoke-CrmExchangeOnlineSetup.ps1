@@ -153,9 +153,7 @@ function Invoke-CrmExchangeOnlineSetup {
         [switch] $Force
     )
     begin {
-        $connections = @($Connection | Where-Object { $null -ne $_ })
-        if ($connections.Count -le 1) { $connections = @(Resolve-CrmConnection -Cmdlet $PSCmdlet -Connection ($connections | Select-Object -First 1)) }
-        else { foreach ($c in $connections) { [void](Resolve-CrmConnection -Cmdlet $PSCmdlet -Connection $c) } }
+        $connections = @(Resolve-CrmConnectionSet -Cmdlet $PSCmdlet -Connection $Connection)
         $conn = $connections[0]
         $collector = New-CrmSelectionCollector -BoundParameters $PSBoundParameters
         try {

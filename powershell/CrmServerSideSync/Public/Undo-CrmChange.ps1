@@ -62,9 +62,7 @@ function Undo-CrmChange {
             'CrmSync.JournalNotFound', [System.Management.Automation.ErrorCategory]::ObjectNotFound, $path)
         $PSCmdlet.ThrowTerminatingError($record)
     }
-    $connections = @($Connection | Where-Object { $null -ne $_ })
-    if ($connections.Count -eq 0) { $connections = @(Resolve-CrmConnection -Cmdlet $PSCmdlet -Connection $null) }
-    foreach ($c in $connections) { [void](Resolve-CrmConnection -Cmdlet $PSCmdlet -Connection $c) }
+    $connections = @(Resolve-CrmConnectionSet -Cmdlet $PSCmdlet -Connection $Connection)
 
     # The environments of the journal, to find the lines no connection can undo.
     $environments = [ordered]@{}
