@@ -17,7 +17,7 @@ function Invoke-CrmDefaultsChange {
         [Parameter(Mandatory)] [object] $Connection,
         [Parameter(Mandatory)] [System.Collections.IDictionary] $Request
     )
-    $target = "organization $($Connection.OrganizationName) ($($Connection.Url))"
+    $target = "organization $(Get-CrmEnvironmentName -Connection $Connection)"
     $plan = [ordered]@{}
     foreach ($key in $Request.Keys) { $plan[$key] = $Request[$key] }
     $plan['what_if'] = $true

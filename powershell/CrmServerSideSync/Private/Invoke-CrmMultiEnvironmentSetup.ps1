@@ -22,7 +22,7 @@ function Invoke-CrmMultiEnvironmentSetup {
         [hashtable] $Owners
     )
     $operations = @(foreach ($c in $Connections) {
-            $environment = "$($c.OrganizationName) ($($c.Url))"
+            $environment = Get-CrmEnvironmentName -Connection $c
             $document = $Request
             $refused = @()
             if ($null -ne $Owners) {

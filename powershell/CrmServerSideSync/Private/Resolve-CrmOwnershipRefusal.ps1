@@ -14,7 +14,7 @@ function Resolve-CrmOwnershipRefusal {
         [Parameter(Mandatory)] [System.Collections.IDictionary] $Selection,
         [switch] $Force
     )
-    $environment = "$($Connection.OrganizationName) ($($Connection.Url))"
+    $environment = Get-CrmEnvironmentName -Connection $Connection
     $owners = Get-CrmAddressOwner -Cmdlet $Cmdlet -Connections (@($Connection) + @($Others))
     $foreign = @(Get-CrmForeignOwnedAddress -Owners $owners -Environment $environment)
     if ($foreign.Count -eq 0) { return $Selection }

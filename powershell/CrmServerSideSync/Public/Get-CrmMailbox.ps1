@@ -105,7 +105,7 @@ function Get-CrmMailbox {
         if ([string]::IsNullOrEmpty($target)) { $target = $conn.Url }
         if ($connections.Count -gt 1) {
             # Every environment read concurrently; each mailbox carries its Environment.
-            $operations = @(foreach ($c in $connections) { @{ Connection = $c; Method = 'StartMailboxList'; Request = $query; State = "$($c.OrganizationName) ($($c.Url))" } })
+            $operations = @(foreach ($c in $connections) { @{ Connection = $c; Method = 'StartMailboxList'; Request = $query; State = (Get-CrmEnvironmentName -Connection $c) } })
             Invoke-CrmOperationSet -Cmdlet $PSCmdlet -Operations $operations -Activity 'Reading mailboxes from' -ThrottleLimit $ThrottleLimit -OnEvent {
                 param($entry, $evt)
                 if ($evt.type -ne 'items') { return }

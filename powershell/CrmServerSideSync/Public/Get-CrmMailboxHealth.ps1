@@ -188,7 +188,7 @@ function Get-CrmMailboxHealth {
         if ($connections.Count -gt 1) {
             # Every environment read concurrently, each through its own connection and limits;
             # each row carries its Environment, and one environment failing is reported alone.
-            $operations = @(foreach ($c in $connections) { @{ Connection = $c; Method = 'StartMailboxHealth'; Request = $requestJson; State = "$($c.OrganizationName) ($($c.Url))" } })
+            $operations = @(foreach ($c in $connections) { @{ Connection = $c; Method = 'StartMailboxHealth'; Request = $requestJson; State = (Get-CrmEnvironmentName -Connection $c) } })
             Invoke-CrmOperationSet -Cmdlet $PSCmdlet -Operations $operations -Activity 'Mailbox health on' -ThrottleLimit $ThrottleLimit -OnEvent {
                 param($entry, $evt)
                 if ($evt.type -ne 'health') { return }
@@ -213,7 +213,7 @@ function Get-CrmMailboxHealth {
                 if (-not $Summary) { ConvertTo-CrmMailboxHealth -Row $_ }
             }
             if ($null -eq $result) { return }
-            $summaries.Add((New-CrmHealthSummary -Result $result -Connection $conn -Environment "$($conn.OrganizationName) ($($conn.Url))"))
+            $summaries.Add((New-CrmHealthSummary -Result $result -Connection $conn -Environment (Get-CrmEnvironmentName -Connection $conn)))
         }
         # One summary per environment (a single object for one environment, as before).
         $summaryObject = $(if ($summaries.Count -eq 1) { $summaries[0] } else { $summaries.ToArray() })

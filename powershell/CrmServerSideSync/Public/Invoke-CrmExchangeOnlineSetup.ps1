@@ -197,7 +197,7 @@ function Invoke-CrmExchangeOnlineSetup {
         $activity = "Exchange Online setup on $($conn.Url)"
         $target = Format-CrmSelection -Selection $selection
         if (-not $whatIf -and $connections.Count -gt 1) {
-            $names = @($connections | ForEach-Object { "$($_.OrganizationName) ($($_.Url))" }) -join ', '
+            $names = @($connections | ForEach-Object { Get-CrmEnvironmentName -Connection $_ }) -join ', '
             if (-not $PSCmdlet.ShouldProcess("$($connections.Count) environments: $names", 'Set up server-side synchronization')) { return }
         }
         elseif (-not $whatIf) {

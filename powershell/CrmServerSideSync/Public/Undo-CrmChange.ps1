@@ -91,7 +91,7 @@ function Undo-CrmChange {
     foreach ($key in $environments.Keys) {
         if (-not $connected.ContainsKey($key)) { continue }
         $conn = $connected[$key]
-        $target = "$($conn.OrganizationName) ($($conn.Url)): changes of journal $path"
+        $target = "$(Get-CrmEnvironmentName -Connection $conn): changes of journal $path"
         if (-not $whatIf -and -not $PSCmdlet.ShouldProcess($target, 'Write back the values before crmsync changed them')) { continue }
         $request = [ordered]@{ journal_path = $path; what_if = $whatIf }
         $summary = $null
