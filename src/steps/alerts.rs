@@ -4,11 +4,9 @@ use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::model::PREFER_ANNOTATIONS;
 use crate::model::alert::{Alert, COLUMNS, LEVELS};
-use crate::webapi::odata::{Query, guid_literal};
+use crate::webapi::odata::{Query, any_id};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Deserialize;
-
-const IDS_PER_QUERY: usize = 50;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -59,14 +57,7 @@ pub async fn list(client: &Client, query: &AlertQuery) -> Result<Vec<Alert>> {
     let queries: Vec<Query> = if regarding.is_empty() {
         vec![base]
     } else {
-        regarding
-            .chunks(IDS_PER_QUERY)
-            .map(|ids| {
-                base.clone().filter(
-                    ids.iter().map(|id| format!("_regardingobjectid_value eq {}", guid_literal(*id))).collect::<Vec<_>>().join(" or "),
-                )
-            })
-            .collect()
+        any_id("_regardingobjectid_value", &regarding).into_iter().map(|condition| base.clone().filter(condition)).collect()
     };
     let limit = query.top.map(|t| t as usize).unwrap_or(usize::MAX);
     let mut alerts = Vec::new();

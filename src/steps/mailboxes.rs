@@ -6,12 +6,10 @@ use crate::error::{Error, Result};
 use crate::model::PREFER_ANNOTATIONS;
 use crate::model::mailbox::{COLUMNS, Mailbox};
 use crate::operation::EventSink;
-use crate::webapi::odata::{Query, eq_string, guid_literal};
+use crate::webapi::odata::{Query, any_id, eq_string, guid_literal};
 use serde::Deserialize;
 use std::sync::Arc;
 
-/// Ids per `mailboxid eq … or …` query: keeps the URL far below the service's limits.
-const IDS_PER_QUERY: usize = 50;
 /// Above this many ids, re-reading the whole selection (5,000 rows a page) costs fewer
 /// requests than asking for the ids 50 at a time.
 pub(crate) const IDS_BY_SELECTION: usize = 500;
@@ -188,12 +186,7 @@ impl MailboxSelection {
             return Ok(or_groups(conditions, IDENTITY_TERMS_PER_QUERY).into_iter().map(|group| q.clone().filter(group)).collect());
         }
         let Some(ids) = ids else { return Ok(vec![q]) };
-        Ok(ids
-            .chunks(IDS_PER_QUERY)
-            .map(|chunk| {
-                q.clone().filter(chunk.iter().map(|id| format!("mailboxid eq {}", guid_literal(*id))).collect::<Vec<_>>().join(" or "))
-            })
-            .collect())
+        Ok(any_id("mailboxid", &ids).into_iter().map(|condition| q.clone().filter(condition)).collect())
     }
 
     /// Calls `on_page` with each page of matching mailboxes, in order.

@@ -19,7 +19,7 @@ use crate::journal::{self, Change as JournalChange, Column as JournalColumn, Jou
 use crate::model::diagnosis::Repair;
 use crate::operation::EventSink;
 use crate::webapi::batch::BatchOperation;
-use crate::webapi::odata::guid_literal;
+use crate::webapi::odata::any_id;
 use chrono::TimeDelta;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -28,7 +28,6 @@ use std::sync::Arc;
 
 /// `systemuser.accessmode` Read-Write (SA/error-code-8005e276.md).
 const ACCESS_MODE_READ_WRITE: i64 = 0;
-const IDS_PER_QUERY: usize = 50;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -346,8 +345,7 @@ async fn access_modes(client: &Client, rows: &[HealthRow]) -> Result<HashMap<Str
         .map(|id| super::parse_guid(id, "user id"))
         .collect::<Result<_>>()?;
     let mut modes = HashMap::new();
-    for chunk in users.chunks(IDS_PER_QUERY) {
-        let filter = chunk.iter().map(|id| format!("systemuserid eq {}", guid_literal(*id))).collect::<Vec<_>>().join(" or ");
+    for filter in any_id("systemuserid", &users) {
         let path = format!("systemusers?$select=systemuserid,accessmode&$filter={}", crate::webapi::odata::encode(&filter));
         let mut next = Some(client.api.resolve(&path)?);
         while let Some(url) = next {

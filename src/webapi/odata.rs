@@ -22,6 +22,18 @@ pub fn eq_string(column: &str, value: &str) -> String {
     format!("{column} eq {}", string_literal(value))
 }
 
+/// Ids per `or` condition of [`any_id`]: a query of 50 GUID conditions stays a short URL, and
+/// the service evaluates it as one indexed lookup.
+pub const IDS_PER_FILTER: usize = 50;
+
+/// `column eq id1 or column eq id2 …`, as many conditions as [`IDS_PER_FILTER`] allows: one
+/// condition per query of a set of ids (`ids` empty: none).
+pub fn any_id(column: &str, ids: &[Uuid]) -> Vec<String> {
+    ids.chunks(IDS_PER_FILTER)
+        .map(|chunk| chunk.iter().map(|id| format!("{column} eq {}", guid_literal(*id))).collect::<Vec<_>>().join(" or "))
+        .collect()
+}
+
 /// A relative query URL such as `mailboxes?$select=a,b&$filter=…`, every value percent-encoded.
 #[derive(Default, Clone)]
 pub struct Query {
@@ -98,5 +110,15 @@ mod tests {
             "mailboxes?$select=name,mailboxid&$filter=(name%20eq%20%27a%26b%27)%20and%20(statecode%20eq%200)"
         );
         assert_eq!(Query::default().to_path("mailboxes"), "mailboxes");
+    }
+
+    #[test]
+    fn ids_become_or_conditions_of_at_most_fifty() {
+        let ids: Vec<Uuid> = (0..51u128).map(Uuid::from_u128).collect();
+        let conditions = any_id("mailboxid", &ids);
+        assert_eq!(conditions.len(), 2);
+        assert_eq!(conditions[0].matches(" or ").count(), 49);
+        assert_eq!(conditions[1], format!("mailboxid eq {}", ids[50].hyphenated()));
+        assert!(any_id("mailboxid", &[]).is_empty());
     }
 }
