@@ -242,6 +242,18 @@ pub struct DeviceCodeEvent {
     pub expires_in: u64,
 }
 
+/// `{"type":"refused"}`: a mailbox of the selection left out of a multi-environment setup
+/// because another environment of the run owns its address (`steps::ownership`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RefusedEvent {
+    /// The mailbox id.
+    pub key: String,
+    pub name: Option<String>,
+    pub email_address: Option<String>,
+    /// The environments that own the address.
+    pub owned_by: Vec<String>,
+}
+
 /// Every event of a long operation. Within the setup, each event also carries `"step"` (added
 /// by the operation's sink for the step that sent it).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -254,6 +266,7 @@ pub enum Event<R = Mailbox, A = Alert> {
     Check(Check),
     Changes(ChangesEvent),
     DeviceCode(DeviceCodeEvent),
+    Refused(RefusedEvent),
 }
 
 // ---- results ----

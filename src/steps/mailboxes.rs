@@ -127,6 +127,16 @@ fn or_groups(conditions: Vec<String>, budget: usize) -> Vec<String> {
 }
 
 impl MailboxSelection {
+    /// No condition narrows it: every mailbox (every active one with `active_only`).
+    pub fn is_every_mailbox(&self) -> bool {
+        self.name.is_none()
+            && self.email_address.is_none()
+            && self.server_profile.is_none()
+            && self.mailbox_ids.is_none()
+            && self.mailboxes.is_none()
+            && self.filter.as_deref().is_none_or(|f| f.trim().is_empty())
+    }
+
     /// Checks the values against the columns' lengths before any request is built.
     fn check(&self) -> Result<()> {
         if let Some(name) = &self.name {

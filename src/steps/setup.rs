@@ -41,12 +41,23 @@ pub struct SetupRequest {
     /// Appends one line per written row, of every step, to this change journal (`crate::journal`).
     #[serde(default)]
     pub journal_path: Option<String>,
+    /// One environment of a multi-environment run: the run's setups compare the mailboxes they
+    /// read and each leaves out the addresses another one owns (`steps::ownership`); the group
+    /// also bounds how many of them work at once.
+    #[serde(default)]
+    pub ownership: Option<super::exchange::GroupSpec>,
 }
 
 const SSS: &str = "ServerSideSync";
 
 pub async fn run(client: Arc<Client>, request: SetupRequest, sink: EventSink) -> Result<Value> {
     let mut steps = Vec::new();
+    // Joined first, before any request, so that every member of the run is known at once; held
+    // to the end (the group's turn to work is this member's).
+    let mut member = match &request.ownership {
+        Some(spec) => Some(super::exchange::Member::join(spec).await?),
+        None => None,
+    };
     // Shared by the chunks, which run as tasks of their own.
     let journal = if request.what_if { None } else { super::journaling::open(&client, request.journal_path.as_deref()).await?.map(Arc::new) };
 
@@ -67,7 +78,10 @@ pub async fn run(client: Arc<Client>, request: SetupRequest, sink: EventSink) ->
     // which mailboxes need Test & Enable afterwards.
     let selection = MailboxSelection { active_only: true, ..request.selection.clone() };
     let profile = super::profiles::find(&client, &profile_name).await?;
-    let before = selection.collect(&client).await?;
+    let mut before = selection.collect(&client).await?;
+    if let Some(member) = member.as_mut() {
+        before = super::ownership::leave_out_owned_elsewhere(member, &client, &selection, before, &sink).await?;
+    }
     let total = before.len();
     send_check(&sink, &readiness::summarize(&before)).await?;
 

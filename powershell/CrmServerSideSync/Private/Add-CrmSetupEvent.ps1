@@ -3,7 +3,8 @@ function Add-CrmSetupEvent {
     .SYNOPSIS
     Folds one event of the setup operation into its environment's state: readiness checks (a
     warning for a failed one), organization changes ("What if:" lines under -WhatIf), and mailbox
-    items (rows; a failed item is a non-terminating error whose TargetObject is the row).
+    items (rows; a failed item is a non-terminating error whose TargetObject is the row), and
+    mailboxes refused because another environment of the run owns their address (a warning).
     #>
     [CmdletBinding()]
     param(
@@ -44,6 +45,10 @@ function Add-CrmSetupEvent {
                 $Cmdlet.WriteError((New-CrmItemErrorRecord -ErrorDocument $Event.error -TargetObject $row -Label "$prefix$label ($($result.Step))"))
             }
             elseif (-not $State.WhatIf) { Write-Verbose ("$prefix$label $($result.Step): $($result.Outcome) $($result.Changes)".TrimEnd()) }
+        }
+        'refused' {
+            $State.Refused.Add([string]$Event.email_address)
+            Write-Warning "${prefix}Test & Enable refused for $($Event.email_address), synchronized by $(@($Event.owned_by) -join ', '); the mailbox is left out of this environment's setup (-Force sets it up anyway)."
         }
         default { Write-Debug "Ignoring event of type '$($Event.type)'." }
     }

@@ -18,26 +18,37 @@ function Invoke-CrmMultiEnvironmentSetup {
         [Parameter(Mandatory)] [bool] $WhatIf,
         [int] $ThrottleLimit = 4,
         [DateTime] $StartedAt = [DateTime]::Now,
-        # From Get-CrmAddressOwner: each environment leaves out the addresses another one owns.
-        [hashtable] $Owners
+        # Each environment leaves out the addresses another one owns (the native setups compare
+        # the mailboxes they read: steps::ownership).
+        [switch] $CompareOwnership
     )
+    $limit = $ThrottleLimit
+    $group = $null
+    if ($CompareOwnership) {
+        # Every environment's setup is started at once: they meet to compare their mailboxes, and
+        # the group lets -ThrottleLimit of them read or write at a time.
+        if ($Connections.Count -gt 64) {
+            $record = New-Object System.Management.Automation.ErrorRecord (
+                (New-Object System.ArgumentException ("$($Connections.Count) environments: comparing mailbox ownership works for at most 64 environments in one run. Nothing was changed.")),
+                'CrmSync.TooManyEnvironments', [System.Management.Automation.ErrorCategory]::InvalidArgument, $Connections.Count)
+            $record.ErrorDetails = New-Object System.Management.Automation.ErrorDetails ($record.Exception.Message)
+            $record.ErrorDetails.RecommendedAction = 'Run the environments in groups of at most 64, or add -Force to set them up without comparing their mailboxes.'
+            $Cmdlet.ThrowTerminatingError($record)
+        }
+        $group = [guid]::NewGuid().ToString()
+        $limit = $Connections.Count
+    }
     $operations = @(foreach ($c in $Connections) {
             $environment = Get-CrmEnvironmentName -Connection $c
-            $document = $Request
-            $refused = @()
-            if ($null -ne $Owners) {
-                $refused = @(Get-CrmForeignOwnedAddress -Owners $Owners -Environment $environment)
-                if ($refused.Count -gt 0) {
-                    $document = [ordered]@{}
-                    foreach ($key in $Request.Keys) { $document[$key] = $Request[$key] }
-                    $document['selection'] = Add-CrmAddressExclusion -Selection $Request['selection'] -EmailAddress @($refused | ForEach-Object { $_.EmailAddress })
-                    foreach ($r in $refused) { Write-Warning "${environment}: Test & Enable refused for $($r.EmailAddress), synchronized by $($r.OwnedBy); the mailbox is left out of this environment's setup (-Force sets it up anyway)." }
-                }
+            $document = [ordered]@{}
+            foreach ($key in $Request.Keys) { $document[$key] = $Request[$key] }
+            if ($null -ne $group) {
+                $document['ownership'] = [ordered]@{ group = $group; environment = $environment; environments = $Connections.Count; at_once = $ThrottleLimit }
             }
-            @{ Connection = $c; Method = 'StartSetup'; Request = (ConvertTo-CrmRequestJson -Document $document); Refused = $refused; State = (New-CrmSetupState -Connection $c -WhatIf $WhatIf -Environment $environment) }
+            @{ Connection = $c; Method = 'StartSetup'; Request = (ConvertTo-CrmRequestJson -Document $document); State = (New-CrmSetupState -Connection $c -WhatIf $WhatIf -Environment $environment) }
         })
     # $Cmdlet is found by dynamic scope where Invoke-CrmOperationSet calls the block.
-    Invoke-CrmOperationSet -Cmdlet $Cmdlet -Operations $operations -Activity 'Exchange Online setup on' -ThrottleLimit $ThrottleLimit -OnEvent {
+    Invoke-CrmOperationSet -Cmdlet $Cmdlet -Operations $operations -Activity 'Exchange Online setup on' -ThrottleLimit $limit -OnEvent {
         param($entry, $evt)
         Add-CrmSetupEvent -Cmdlet $Cmdlet -State $entry.State -Event $evt
     }
@@ -55,7 +66,7 @@ function Invoke-CrmMultiEnvironmentSetup {
                 Failed       = 0
                 Summary      = $null
                 Error        = $null
-                Refused      = @($op.Refused | ForEach-Object { $_.EmailAddress })
+                Refused      = $op.State.Refused.ToArray()
                 Report       = $null
             }
             if ($null -ne $op['Error']) {

@@ -2,7 +2,7 @@ function New-CrmSetupState {
     <#
     .SYNOPSIS
     What one environment's setup run collects from its events (rows, checks, organization changes,
-    alerts) until Complete-CrmSetupReport builds its report.
+    alerts, addresses refused for another environment's ownership) until Complete-CrmSetupReport builds its report.
     #>
     [CmdletBinding()]
     [OutputType([hashtable])]
@@ -19,5 +19,7 @@ function New-CrmSetupState {
         Checks      = New-Object 'System.Collections.Generic.List[object]'
         OrgChanges  = New-Object 'System.Collections.Generic.List[object]'
         Alerts      = New-Object 'System.Collections.Generic.List[object]'
+        # The addresses left out because another environment of the run owns them.
+        Refused     = New-Object 'System.Collections.Generic.List[string]'
     }
 }

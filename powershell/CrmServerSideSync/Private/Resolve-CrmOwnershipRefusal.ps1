@@ -1,8 +1,8 @@
 function Resolve-CrmOwnershipRefusal {
     <#
     .SYNOPSIS
-    The readiness check of Enable-CrmMailbox -OtherEnvironment: the selection without the mailboxes
-    whose address another given environment owns (a non-terminating error for each), or, with
+    The readiness check of Enable-CrmMailbox -OtherEnvironment: the selection (as the ids it lists)
+    without the mailboxes whose address another given environment owns (a non-terminating error for each), or, with
     -Force, the selection unchanged (a warning for each).
     #>
     [CmdletBinding()]
@@ -25,9 +25,11 @@ function Resolve-CrmOwnershipRefusal {
     $selected = @{}
     $summary = $null
     Invoke-CrmOperation -Cmdlet $Cmdlet -Connection $Connection -Method 'StartMailboxList' -Request (ConvertTo-CrmRequestJson -Document $query) -Activity 'Checking mailbox ownership' -Result ([ref]$summary) | ForEach-Object {
-        if ($_.type -eq 'items') { foreach ($m in @($_.items)) { if ($m.email_address) { $selected[([string]$m.email_address).ToLowerInvariant()] = $true } } }
+        if ($_.type -eq 'items') { foreach ($m in @($_.items)) { $selected[[string]$m.mailbox_id] = ([string]$m.email_address).ToLowerInvariant() } }
     }
-    $refused = @($foreign | Where-Object { $selected.ContainsKey($_.EmailAddress.ToLowerInvariant()) })
+    $foreignAddresses = @{}
+    foreach ($f in $foreign) { $foreignAddresses[$f.EmailAddress.ToLowerInvariant()] = $true }
+    $refused = @($foreign | Where-Object { $selected.Values -contains $_.EmailAddress.ToLowerInvariant() })
     foreach ($r in $refused) {
         $text = "$($r.EmailAddress) is synchronized by $($r.OwnedBy): Test & Enable in $environment would turn its synchronization off there."
         if ($Force) { Write-Warning "$text Going on (-Force)." ; continue }
@@ -38,5 +40,8 @@ function Resolve-CrmOwnershipRefusal {
         $Cmdlet.WriteError($record)
     }
     if ($Force -or $refused.Count -eq 0) { return $Selection }
-    Add-CrmAddressExclusion -Selection $Selection -EmailAddress @($refused | ForEach-Object { $_.EmailAddress })
+    # The selection becomes the ids listed above without the refused ones: no address list in
+    # the URL (the native side reads ids 50 to a query, or matches many against one read).
+    $kept = @($selected.Keys | Where-Object { -not $foreignAddresses.ContainsKey($selected[$_]) })
+    [ordered]@{ mailbox_ids = $kept; active_only = $true }
 }

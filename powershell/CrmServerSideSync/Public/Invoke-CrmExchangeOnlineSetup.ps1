@@ -75,10 +75,12 @@ function Invoke-CrmExchangeOnlineSetup {
     (Disable-CrmServerSideSync).
 
     .PARAMETER Force
-    Marks mailboxes organization-primary in an environment declared non-production. With several connections, the setup first reads every environment's mailboxes (one read
-    each) and leaves out of each environment the addresses another given environment owns
-    (synchronized there with the organization-primary flag, or tested there): Test & Enable would
-    turn their synchronization off there. -Force skips that check and sets them up everywhere.
+    Marks mailboxes organization-primary in an environment declared non-production. With several
+    connections, the environments compare the mailboxes each reads for its own setup (no extra
+    request when every mailbox is selected) and each leaves out the addresses another given
+    environment owns (synchronized there with the organization-primary flag, or tested there):
+    Test & Enable would turn their synchronization off there. -Force skips that check and sets
+    them up everywhere.
 
     .EXAMPLE
     Invoke-CrmExchangeOnlineSetup -WhatIf
@@ -208,10 +210,9 @@ function Invoke-CrmExchangeOnlineSetup {
 
         $startedAt = [DateTime]::Now
         if ($connections.Count -gt 1) {
-            # Readiness across environments: an address one of them owns is not tested in another.
-            $owners = $null
-            if (-not $Force) { $owners = Get-CrmAddressOwner -Cmdlet $PSCmdlet -Connections $connections }
-            Invoke-CrmMultiEnvironmentSetup -Cmdlet $PSCmdlet -Connections $connections -Request $request -WhatIf $whatIf -ThrottleLimit $ThrottleLimit -StartedAt $startedAt -Owners $owners
+            # Readiness across environments: an address one of them owns is not tested in another
+            # (compared from the mailboxes each environment reads anyway; -Force skips it).
+            Invoke-CrmMultiEnvironmentSetup -Cmdlet $PSCmdlet -Connections $connections -Request $request -WhatIf $whatIf -ThrottleLimit $ThrottleLimit -StartedAt $startedAt -CompareOwnership:(-not $Force)
             return
         }
         $state = New-CrmSetupState -Connection $conn -WhatIf $whatIf
