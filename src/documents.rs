@@ -329,9 +329,11 @@ pub struct Environment {
     pub state: String,
     pub version: Option<String>,
     pub region: Option<String>,
-    /// `OrganizationType` as the service gives it: a number whose values Microsoft's
-    /// discovery documentation does not list, so it is not named here.
+    /// `OrganizationType` as the service gives it (Microsoft's OrganizationType enumeration).
     pub organization_type: Option<i64>,
+    /// The environment type it stands for: `Production`, `Sandbox`, `Developer`, `Trial` or
+    /// `Default`; absent for a type that names none of them (`steps::discovery::environment_type`).
+    pub environment_type: Option<String>,
     /// The organization id (`Id`).
     pub organization_id: Option<String>,
     pub environment_id: Option<String>,

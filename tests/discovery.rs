@@ -52,6 +52,8 @@ fn the_simulated_environments_are_listed_with_their_properties() {
     assert_eq!(other["version"], "9.2.24101.00123");
     assert_eq!(other["region"], "EMEA");
     assert_eq!(other["organization_type"], 6);
+    assert_eq!(other["environment_type"], "Sandbox", "6 is CustomerFreeTest: a sandbox instance");
+    assert_eq!(own["environment_type"], "Production", "the simulator describes itself as 0, Customer");
     assert_eq!(other["environment_id"], "66666666-7777-4888-9999-000000000000");
     assert_eq!(other["tenant_id"], fixtures::TENANT_ID);
     let asked: Vec<_> = sim.with_state(|s| s.state().requests()).into_iter().map(|r| r.uri).collect();
@@ -66,6 +68,20 @@ fn a_bad_token_is_a_clear_authentication_error() {
     assert_eq!(status, Status::Authentication, "{error}");
     assert_eq!(error["http_status"], 401, "{error}");
     assert!(!error.to_string().contains("not-a-token-the-simulator-issued"), "the token never appears: {error}");
+}
+
+#[test]
+fn an_application_sign_in_is_told_that_discovery_needs_a_user() {
+    let sim = Sim::start(1, 0);
+    // Client credentials against the simulator's token endpoint: the token is the application user's.
+    let client = new_client(&secret_config(&sim.url, fixtures::CLIENT_SECRET)).unwrap();
+    assert!(who_am_i(&client).is_ok(), "the application reaches the organization itself");
+    let (status, error) = environments(&client, &query(&sim)).unwrap_err();
+    assert_eq!(status, Status::Authentication, "{error}");
+    let message = error["message"].as_str().unwrap();
+    assert!(message.contains("needs a user (delegated) sign-in") && message.contains("as an application (ClientSecret)"), "{error}");
+    assert_eq!(error["hint"], "sign_in_as_user", "{error}");
+    assert!(!error.to_string().contains(fixtures::CLIENT_SECRET), "the secret never appears: {error}");
 }
 
 #[test]

@@ -51,11 +51,14 @@ fn own_instance(app: &App) -> Value {
 async fn instances(State(app): State<App>, uri: Uri, headers: HeaderMap) -> Response {
     let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     let check = app.lock().tokens.check(auth);
-    match check {
-        TokenCheck::Valid(_) => {}
+    let user = match check {
+        TokenCheck::Valid(user) => user,
         TokenCheck::Expired => return crate::routes::unauthorized(&app, "The access token is expired"),
         TokenCheck::Missing => return crate::routes::unauthorized(&app, "Bearer token is missing"),
         TokenCheck::Invalid => return crate::routes::unauthorized(&app, "The access token is invalid"),
+    };
+    if is_application(&app, &user) {
+        return crate::routes::unauthorized(&app, APP_TOKEN_REFUSED);
     }
     if uri.query().is_some_and(|q| !q.is_empty()) {
         let body = json!({"error": {"code": "0x0", "message": "The simulator's discovery service supports no query options."}});
@@ -65,6 +68,20 @@ async fn instances(State(app): State<App>, uri: Uri, headers: HeaderMap) -> Resp
     value.extend(app.config.discovery_instances.iter().cloned());
     let context = format!("{}/api/discovery/v2.0/$metadata#Instances", app.base_url.trim_end_matches('/'));
     answer(StatusCode::OK, &json!({"@odata.context": context, "value": value}))
+}
+
+/// The service lists the environments of a signed-in user: Microsoft documents it for user
+/// (delegated) sign-ins, and an application's (client credentials) token has no user whose
+/// environments it could list. The references do not give the status or text of the refusal;
+/// the simulator answers 401 with an `invalid_token` challenge (as Dataverse answers a token it
+/// does not accept), and crmsync treats a 401 or a 403 from the discovery service alike.
+pub const APP_TOKEN_REFUSED: &str = "The Global Discovery Service accepts user (delegated) tokens only; this token was issued to an application";
+
+/// A token of an application user (a `systemuser` row with an `applicationid`, like the one the
+/// token endpoint's client credentials flows sign in as).
+fn is_application(app: &App, user: &uuid::Uuid) -> bool {
+    let store = app.lock();
+    store.get("systemuser", user).and_then(|row| row.get("applicationid")).is_some_and(|id| !id.is_null())
 }
 
 fn answer(status: StatusCode, body: &Value) -> Response {

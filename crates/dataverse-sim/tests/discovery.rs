@@ -39,3 +39,19 @@ async fn instances_needs_a_valid_token_and_refuses_query_options() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "not answered as if the filter had been applied");
     h.sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn instances_refuses_an_application_token() {
+    let h = Harness::default().await;
+    let url = format!("{}/api/discovery/v2.0/Instances", h.sim.url());
+    // The application user's token, as the token endpoint's client credentials flow issues it.
+    let app_token = h.sim.state().issue_token(fx::APP_USER_ID.parse().unwrap(), std::time::Duration::from_secs(600));
+    let r = h.send(Method::GET, Some(&app_token), &url, &[], None).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
+    let challenge = r.header("www-authenticate").unwrap();
+    assert!(challenge.contains("user (delegated) tokens only"), "{challenge}");
+    // The same token still reads the organization's Web API: only discovery needs a user.
+    let who = h.send(Method::GET, Some(&app_token), &format!("{}/api/data/v9.2/WhoAmI", h.sim.url()), &[], None).await;
+    assert_eq!(who.status, StatusCode::OK, "{}", who.text);
+    h.sim.shutdown().await;
+}

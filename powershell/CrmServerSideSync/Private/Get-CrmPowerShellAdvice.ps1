@@ -13,6 +13,7 @@ function Get-CrmPowerShellAdvice {
     )
     $advice = switch ($Hint) {
         'sign_in_again' { 'Run Connect-CrmOnline -DeviceCode again and finish the sign-in in the browser.' }
+        'sign_in_as_user' { 'Connect-CrmOnline -DeviceCode (or -AccessToken with a user''s token for the discovery service) signs in as a user; Get-CrmEnvironment works with that connection.' }
         'connect_again' { 'Run Connect-CrmOnline again; with -ClientId/-TenantId and a secret or certificate, tokens renew automatically.' }
         'choose_cloud' { 'Pass -Cloud or -AuthorityHost to Connect-CrmOnline for a national cloud.' }
         'certificate_path' { 'Check -CertificatePath of Connect-CrmOnline.' }
