@@ -29,7 +29,9 @@ function Connect-CrmOnline {
     several environments with the same credential (an app registration is an application user in
     each): one sign-in and one connection object per environment, returned in order; an
     environment that cannot be connected is a non-terminating error (TargetObject: its URL) and the
-    others still connect. The last one connected becomes the default connection.
+    others still connect. The last one connected becomes the default connection. URLs can be
+    piped in, as strings or as the rows of Get-CrmEnvironment (their Url property): every piped
+    URL is connected once the input has ended, as if given together.
 
     .PARAMETER Proxy
     A proxy for every request of this connection (http://host:port), instead of the system proxy
@@ -106,6 +108,12 @@ function Connect-CrmOnline {
     .PARAMETER MaxRetries
     How many times a throttled or transiently failing request is retried.
 
+    .PARAMETER EnvironmentType
+    What the environment is: Production, Sandbox, Developer, Trial or Default. Bound from the
+    rows of Get-CrmEnvironment (the type the discovery service gives), or given for a URL. The
+    connection keeps it, and Invoke-CrmExchangeOnlineSetup applies its non-production guard to
+    a connection whose type is anything but Production (its -Environment overrides this).
+
     .EXAMPLE
     $secret = Read-Host -AsSecureString -Prompt 'Client secret'
     Connect-CrmOnline -Url https://contoso.crm.dynamics.com -ClientId 5c2e8f6a-0d8e-4b51-9a7e-2f1c3b4d5e6f -TenantId contoso.onmicrosoft.com -ClientSecret $secret
@@ -137,6 +145,13 @@ function Connect-CrmOnline {
     Connects to three environments with the same managed identity and sets them up in one run.
 
     .EXAMPLE
+    Connect-CrmOnline -Url https://contoso.crm.dynamics.com -DeviceCode -TenantId contoso.onmicrosoft.com | Out-Null
+    $all = Get-CrmEnvironment | Where-Object State -eq 'Enabled' | Connect-CrmOnline -DeviceCode -TenantId contoso.onmicrosoft.com
+
+    Connects to every environment the discovery service lists (piped URLs are connected together,
+    one connection each), each connection with its environment type.
+
+    .EXAMPLE
     Connect-CrmOnline -Url https://contoso.crm.dynamics.com -ManagedIdentity
 
     In an Azure Automation runbook (or another Azure resource): connects with the system-assigned
@@ -159,7 +174,7 @@ function Connect-CrmOnline {
     [CmdletBinding(DefaultParameterSetName = 'AccessToken')]
     [OutputType('CrmServerSideSync.Connection')]
     param(
-        [Parameter(Mandatory, Position = 0)]
+        [Parameter(Mandatory, Position = 0, ValueFromPipeline, ValueFromPipelineByPropertyName)]
         [ValidateNotNullOrEmpty()]
         [string[]] $Url,
 
@@ -240,106 +255,139 @@ function Connect-CrmOnline {
         $ProxyCredential,
 
         [ValidateNotNullOrEmpty()]
-        [string] $CertificateAuthorityFile
+        [string] $CertificateAuthorityFile,
+
+        # Bound from Get-CrmEnvironment's rows; an empty value (a type discovery does not name) is allowed.
+        [Parameter(ValueFromPipelineByPropertyName)]
+        [AllowEmptyString()]
+        [string] $EnvironmentType,
+
+        [Parameter(ValueFromPipelineByPropertyName, DontShow)]
+        [Nullable[int]] $OrganizationType
     )
-
-    # Several environments: one sign-in and one connection per URL, with the same credential. An
-    # environment that fails (sign-in, unreachable) is a non-terminating error; the others connect.
-    $urls = @($Url | Where-Object { -not [string]::IsNullOrWhiteSpace($_) })
-    if ($urls.Count -gt 1) {
-        $each = @{} + $PSBoundParameters
-        foreach ($one in $urls) {
-            $each['Url'] = @($one)
-            try { Connect-CrmOnline @each -ErrorAction Stop }
-            catch { $PSCmdlet.WriteError($_) }  # its TargetObject is the environment's URL
+    begin {
+        $targets = New-Object 'System.Collections.Generic.List[hashtable]'
+    }
+    process {
+        if (-not [string]::IsNullOrEmpty($EnvironmentType) -and @('Production', 'Sandbox', 'Developer', 'Trial', 'Default') -notcontains $EnvironmentType) {
+            $record = New-Object System.Management.Automation.ErrorRecord (
+                (New-Object System.ArgumentException ("-EnvironmentType '$EnvironmentType' is not an environment type: use Production, Sandbox, Developer, Trial or Default.")),
+                'CrmSync.InvalidEnvironmentType', [System.Management.Automation.ErrorCategory]::InvalidArgument, $EnvironmentType)
+            $PSCmdlet.ThrowTerminatingError($record)
         }
-        return
+        # Piped URLs (strings, or Get-CrmEnvironment's rows) are collected: connected together below.
+        foreach ($one in @($Url | Where-Object { -not [string]::IsNullOrWhiteSpace($_) })) {
+            $targets.Add(@{ Url = [string]$one; EnvironmentType = $EnvironmentType; OrganizationType = $OrganizationType })
+        }
     }
-    $Url = [string]$urls[0]
-    $uri = $null
-    if (-not [System.Uri]::TryCreate($Url, [System.UriKind]::Absolute, [ref]$uri) -or ($uri.Scheme -ne 'https' -and $uri.Scheme -ne 'http')) {
-        $record = New-Object System.Management.Automation.ErrorRecord (
-            (New-Object System.ArgumentException ("'$Url' is not an absolute https URL. Use the organization URL, for example https://contoso.crm.dynamics.com.")),
-            'CrmSync.InvalidUrl', [System.Management.Automation.ErrorCategory]::InvalidArgument, $Url)
-        $PSCmdlet.ThrowTerminatingError($record)
-    }
-    if ($uri.Scheme -eq 'http' -and -not $uri.IsLoopback) {
-        $record = New-Object System.Management.Automation.ErrorRecord (
-            (New-Object System.ArgumentException ("'$Url' uses plain http: only https is allowed (http only for a loopback address such as a local simulator).")),
-            'CrmSync.InsecureUrl', [System.Management.Automation.ErrorCategory]::InvalidArgument, $Url)
-        $PSCmdlet.ThrowTerminatingError($record)
-    }
-    $baseUrl = $uri.GetLeftPart([System.UriPartial]::Authority)
+    end {
 
-    $built = New-CrmCredential -Cmdlet $PSCmdlet -ParameterSetName $PSCmdlet.ParameterSetName -Parameters $PSBoundParameters
-    $kind = $built.Kind
-    $config = [ordered]@{ url = $baseUrl; credential = $built.Credential }
-    if ($PSBoundParameters.ContainsKey('TimeoutSeconds')) { $config['timeout_secs'] = $TimeoutSeconds }
-    if ($PSBoundParameters.ContainsKey('MaxRetries')) { $config['max_retries'] = $MaxRetries }
-    $transport = New-CrmTransportDocument -Cmdlet $PSCmdlet -Parameters $PSBoundParameters -SecretIndex $built.Secrets.Count
-    if ($null -ne $transport.Document) { $config['transport'] = $transport.Document }
-    $secrets = @($built.Secrets) + @($transport.Secrets)
-    $template = ConvertTo-CrmRequestJson -Document $config
-    Write-Verbose "Connecting to $baseUrl with $($built.Description)."
+        # Several environments: one sign-in and one connection per URL, with the same credential. An
+        # environment that fails (sign-in, unreachable) is a non-terminating error; the others connect.
+        if ($targets.Count -eq 0) { return }
+        if ($targets.Count -gt 1) {
+            $each = @{} + $PSBoundParameters
+            foreach ($target in $targets) {
+                $each['Url'] = @($target.Url)
+                foreach ($name in 'EnvironmentType', 'OrganizationType') {
+                    if ($null -ne $target[$name] -and [string]$target[$name] -ne '') { $each[$name] = $target[$name] } else { [void]$each.Remove($name) }
+                }
+                try { Connect-CrmOnline @each -ErrorAction Stop }
+                catch { $PSCmdlet.WriteError($_) }  # its TargetObject is the environment's URL
+            }
+            return
+        }
+        $Url = $targets[0].Url
+        $EnvironmentType = $targets[0].EnvironmentType
+        $OrganizationType = $targets[0].OrganizationType
+        $uri = $null
+        if (-not [System.Uri]::TryCreate($Url, [System.UriKind]::Absolute, [ref]$uri) -or ($uri.Scheme -ne 'https' -and $uri.Scheme -ne 'http')) {
+            $record = New-Object System.Management.Automation.ErrorRecord (
+                (New-Object System.ArgumentException ("'$Url' is not an absolute https URL. Use the organization URL, for example https://contoso.crm.dynamics.com.")),
+                'CrmSync.InvalidUrl', [System.Management.Automation.ErrorCategory]::InvalidArgument, $Url)
+            $PSCmdlet.ThrowTerminatingError($record)
+        }
+        if ($uri.Scheme -eq 'http' -and -not $uri.IsLoopback) {
+            $record = New-Object System.Management.Automation.ErrorRecord (
+                (New-Object System.ArgumentException ("'$Url' uses plain http: only https is allowed (http only for a loopback address such as a local simulator).")),
+                'CrmSync.InsecureUrl', [System.Management.Automation.ErrorCategory]::InvalidArgument, $Url)
+            $PSCmdlet.ThrowTerminatingError($record)
+        }
+        $baseUrl = $uri.GetLeftPart([System.UriPartial]::Authority)
 
-    $client = $null
-    $connected = $false
-    try {
+        $built = New-CrmCredential -Cmdlet $PSCmdlet -ParameterSetName $PSCmdlet.ParameterSetName -Parameters $PSBoundParameters
+        $kind = $built.Kind
+        $config = [ordered]@{ url = $baseUrl; credential = $built.Credential }
+        if ($PSBoundParameters.ContainsKey('TimeoutSeconds')) { $config['timeout_secs'] = $TimeoutSeconds }
+        if ($PSBoundParameters.ContainsKey('MaxRetries')) { $config['max_retries'] = $MaxRetries }
+        $transport = New-CrmTransportDocument -Cmdlet $PSCmdlet -Parameters $PSBoundParameters -SecretIndex $built.Secrets.Count
+        if ($null -ne $transport.Document) { $config['transport'] = $transport.Document }
+        $secrets = @($built.Secrets) + @($transport.Secrets)
+        $template = ConvertTo-CrmRequestJson -Document $config
+        Write-Verbose "Connecting to $baseUrl with $($built.Description)."
+
+        $client = $null
+        $connected = $false
         try {
-            if ($secrets.Count -gt 0) {
-                $client = [CrmSync.Interop.CrmClient]::Create($template, [System.Security.SecureString[]]$secrets)
+            try {
+                if ($secrets.Count -gt 0) {
+                    $client = [CrmSync.Interop.CrmClient]::Create($template, [System.Security.SecureString[]]$secrets)
+                }
+                else {
+                    $client = [CrmSync.Interop.CrmClient]::Create($template)
+                }
+            }
+            catch {
+                $PSCmdlet.ThrowTerminatingError((New-CrmErrorRecord -Exception $_.Exception -TargetObject $baseUrl))
+            }
+            $signIn = Invoke-CrmAuthenticate -Cmdlet $PSCmdlet -Client $client -TargetObject $baseUrl
+            if ($null -ne $signIn -and $signIn.PSObject.Properties['expires_on'] -and $null -ne $signIn.expires_on) {
+                Write-Verbose ("Signed in ({0}); the access token is valid until {1:u}." -f $kind, [DateTimeOffset]::FromUnixTimeSeconds([long]$signIn.expires_on).UtcDateTime)
             }
             else {
-                $client = [CrmSync.Interop.CrmClient]::Create($template)
+                Write-Verbose "Signed in ($kind)."
+            }
+            try {
+                $whoAmI = $client.WhoAmI() | ConvertFrom-Json
+            }
+            catch {
+                $PSCmdlet.ThrowTerminatingError((New-CrmErrorRecord -Exception $_.Exception -TargetObject $baseUrl))
+            }
+            $connected = $true
+        }
+        finally {
+            # A failed or cancelled (Ctrl+C) connect frees its client.
+            if (-not $connected -and $null -ne $client) { $client.Dispose() }
+            # The exported certificate (thumbprint) exists only for this call.
+            if ($PSCmdlet.ParameterSetName -eq 'CertificateThumbprint') {
+                foreach ($s in $built.Secrets) { $s.Dispose() }
             }
         }
-        catch {
-            $PSCmdlet.ThrowTerminatingError((New-CrmErrorRecord -Exception $_.Exception -TargetObject $baseUrl))
-        }
-        $signIn = Invoke-CrmAuthenticate -Cmdlet $PSCmdlet -Client $client -TargetObject $baseUrl
-        if ($null -ne $signIn -and $signIn.PSObject.Properties['expires_on'] -and $null -ne $signIn.expires_on) {
-            Write-Verbose ("Signed in ({0}); the access token is valid until {1:u}." -f $kind, [DateTimeOffset]::FromUnixTimeSeconds([long]$signIn.expires_on).UtcDateTime)
-        }
-        else {
-            Write-Verbose "Signed in ($kind)."
-        }
-        try {
-            $whoAmI = $client.WhoAmI() | ConvertFrom-Json
-        }
-        catch {
-            $PSCmdlet.ThrowTerminatingError((New-CrmErrorRecord -Exception $_.Exception -TargetObject $baseUrl))
-        }
-        $connected = $true
-    }
-    finally {
-        # A failed or cancelled (Ctrl+C) connect frees its client.
-        if (-not $connected -and $null -ne $client) { $client.Dispose() }
-        # The exported certificate (thumbprint) exists only for this call.
-        if ($PSCmdlet.ParameterSetName -eq 'CertificateThumbprint') {
-            foreach ($s in $built.Secrets) { $s.Dispose() }
-        }
-    }
 
-    $connection = [pscustomobject][ordered]@{
-        PSTypeName                  = 'CrmServerSideSync.Connection'
-        Url                         = $baseUrl
-        OrganizationId              = $whoAmI.organization_id
-        OrganizationName            = $whoAmI.organization_name
-        UserId                      = $whoAmI.user_id
-        BusinessUnitId              = $whoAmI.business_unit_id
-        AuthenticationKind          = $kind
-        ConnectedAt                 = [DateTime]::Now
-    }
-    # The native handle: kept out of the default display (format view and default property set).
-    Add-Member -InputObject $connection -MemberType NoteProperty -Name Client -Value $client
-    $defaultSet = New-Object System.Management.Automation.PSPropertySet ('DefaultDisplayPropertySet', [string[]]@('Url', 'OrganizationName', 'OrganizationId', 'UserId', 'AuthenticationKind', 'ConnectedAt'))
-    Add-Member -InputObject $connection -MemberType MemberSet -Name PSStandardMembers -Value ([System.Management.Automation.PSMemberInfo[]]@($defaultSet))
+        $connection = [pscustomobject][ordered]@{
+            PSTypeName                  = 'CrmServerSideSync.Connection'
+            Url                         = $baseUrl
+            OrganizationId              = $whoAmI.organization_id
+            OrganizationName            = $whoAmI.organization_name
+            UserId                      = $whoAmI.user_id
+            BusinessUnitId              = $whoAmI.business_unit_id
+            AuthenticationKind          = $kind
+            ConnectedAt                 = [DateTime]::Now
+            # From -EnvironmentType or discovery (Get-CrmEnvironment piped in); empty when not known.
+            EnvironmentType             = $(if ([string]::IsNullOrEmpty($EnvironmentType)) { $null } else { $EnvironmentType })
+            OrganizationType            = $OrganizationType
+        }
+        # The native handle: kept out of the default display (format view and default property set).
+        Add-Member -InputObject $connection -MemberType NoteProperty -Name Client -Value $client
+        $defaultSet = New-Object System.Management.Automation.PSPropertySet ('DefaultDisplayPropertySet', [string[]]@('Url', 'OrganizationName', 'OrganizationId', 'UserId', 'AuthenticationKind', 'ConnectedAt'))
+        Add-Member -InputObject $connection -MemberType MemberSet -Name PSStandardMembers -Value ([System.Management.Automation.PSMemberInfo[]]@($defaultSet))
 
-    $previous = $script:DefaultConnection
-    $script:DefaultConnection = $connection
-    if ($null -ne $previous -and -not [object]::ReferenceEquals($previous.Client, $client)) {
-        Write-Verbose "Replacing the default connection to $($previous.Url) (the previous connection object stays usable until disconnected)."
+        $previous = $script:DefaultConnection
+        $script:DefaultConnection = $connection
+        if ($null -ne $previous -and -not [object]::ReferenceEquals($previous.Client, $client)) {
+            Write-Verbose "Replacing the default connection to $($previous.Url) (the previous connection object stays usable until disconnected)."
+        }
+        Write-Verbose "Connected to $($connection.OrganizationName) ($($connection.OrganizationId)) as user $($connection.UserId)."
+        $connection
     }
-    Write-Verbose "Connected to $($connection.OrganizationName) ($($connection.OrganizationId)) as user $($connection.UserId)."
-    $connection
 }

@@ -8,8 +8,11 @@ function Get-CrmEnvironment {
     the user of the connection can reach, signing in the same way as the connection but for the
     discovery service. Returns one object per environment with its URL (to pass to
     Connect-CrmOnline -Url), Web API host, unique and friendly names, state (Enabled or Disabled),
-    version, region, organization type (the number the service gives; Microsoft does not document
-    its values), organization, environment and tenant ids.
+    version, region, organization type (the number the service gives, Microsoft's OrganizationType)
+    and the environment type it stands for (EnvironmentType: Production, Sandbox, Developer, Trial
+    or Default; empty for a type that is none of them), organization, environment and tenant ids.
+    Piped to Connect-CrmOnline, each environment connects with its type, so the setup's
+    non-production guard applies without -Environment.
 
     Microsoft documents that the discovery service answers user (delegated) sign-ins, such as
     Connect-CrmOnline -DeviceCode or an access token of a user; an application user is refused by
@@ -36,6 +39,12 @@ function Get-CrmEnvironment {
     $all = Connect-CrmOnline -Url $urls -AccessToken $token
 
     Connects to every enabled environment (the token must be valid for each of them).
+
+    .EXAMPLE
+    Get-CrmEnvironment | Where-Object State -eq 'Enabled' | Connect-CrmOnline -ClientId 5c2e8f6a-0d8e-4b51-9a7e-2f1c3b4d5e6f -TenantId contoso.onmicrosoft.com -CertificatePath ./crmsync-app.pfx
+
+    Lists the environments as the signed-in user, then connects the application to each of them
+    (one connection per environment, each knowing its environment type).
 
     .EXAMPLE
     Get-CrmEnvironment -DiscoveryUrl https://globaldisco.crm9.dynamics.com | Format-List

@@ -71,7 +71,9 @@ function Invoke-CrmExchangeOnlineSetup {
     What the environment is (the Power Platform types). Anything but Production declares it
     non-production: the setup then refuses -SyncWithThisOrgOnly (marking its mailboxes
     organization-primary would take appointments, contacts and tasks away from production)
-    unless -Force. Microsoft recommends no synchronization at all in non-production environments
+    unless -Force. Without -Environment, each connection's EnvironmentType applies (from
+    Connect-CrmOnline -EnvironmentType, or the discovery service's type when Get-CrmEnvironment
+    was piped into Connect-CrmOnline); -Environment overrides it for every connection. Microsoft recommends no synchronization at all in non-production environments
     (Disable-CrmServerSideSync).
 
     .PARAMETER Force
@@ -173,15 +175,8 @@ function Invoke-CrmExchangeOnlineSetup {
         Add-CrmSelectionInput -Collector $collector -Cmdlet $PSCmdlet -MailboxId $MailboxId
     }
     end {
+        if ($SyncWithThisOrgOnly -and -not $Force) { Assert-CrmNonProductionGuard -Cmdlet $PSCmdlet -Connections $connections -Environment $Environment }
         # The whole procedure is meant for every mailbox: an empty selection means all active ones.
-        if ($SyncWithThisOrgOnly -and $PSBoundParameters.ContainsKey('Environment') -and $Environment -ne 'Production' -and -not $Force) {
-            $record = New-Object System.Management.Automation.ErrorRecord (
-                (New-Object System.InvalidOperationException ("The environment is declared $Environment (non-production): the setup does not mark its mailboxes organization-primary (-SyncWithThisOrgOnly), which would take their appointments, contacts and tasks away from production. Nothing was changed.")),
-                'CrmSync.NonProductionPrimary', [System.Management.Automation.ErrorCategory]::InvalidOperation, $Environment)
-            $record.ErrorDetails = New-Object System.Management.Automation.ErrorDetails ($record.Exception.Message)
-            $record.ErrorDetails.RecommendedAction = 'Leave out -SyncWithThisOrgOnly, turn synchronization off with Disable-CrmServerSideSync, or add -Force if this environment really should own the mailboxes.'
-            $PSCmdlet.ThrowTerminatingError($record)
-        }
         $selection = New-CrmMailboxSelection -Collector $collector -Cmdlet $PSCmdlet -Filter $Filter -All
         if ($null -eq $selection) { return }
         $whatIf = [bool]$WhatIfPreference
