@@ -184,6 +184,51 @@ Describe 'Change journal and Undo-CrmChange' {
     }
 }
 
+Describe 'Undo-CrmChange over several environments' {
+    BeforeAll {
+        $envSims = @(
+            Start-DataverseSim -Mailboxes 12 -Queues 2 -TestDelayMs 200 -Path (Get-DataverseSimPath -Configuration $BuildConfiguration)
+            Start-DataverseSim -Mailboxes 12 -Queues 2 -TestDelayMs 200 -Path (Get-DataverseSimPath -Configuration $BuildConfiguration)
+        )
+        $envToken = ConvertTo-TestSecureString 'sim-token-admin'
+    }
+    AfterAll {
+        Stop-DataverseSim -Simulator $envSims[0]
+        if (-not $script:secondStopped) { Stop-DataverseSim -Simulator $envSims[1] }
+    }
+
+    It 'undoes every environment of one journal at once, and an unreachable one fails alone' {
+        $connections = @(Connect-CrmOnline -Url @($envSims | ForEach-Object { $_.Url }) -AccessToken $envToken -MaxRetries 0 -TimeoutSeconds 5)
+        $before = @($envSims | ForEach-Object { , @(Get-RowSnapshot $_) })
+        $journal = New-JournalPath 'two.jsonl'
+        $report = Invoke-CrmExchangeOnlineSetup -Connection $connections -JournalPath $journal -Force -Confirm:$false
+        $report.FailedEnvironments | Should -Be 0
+        $lines = @([System.IO.File]::ReadAllLines($journal) | ForEach-Object { $_ | ConvertFrom-Json })
+        @($lines | ForEach-Object { $_.environment.url.TrimEnd('/') } | Sort-Object -Unique) | Should -Be @($connections | ForEach-Object { $_.Url } | Sort-Object)
+
+        $undo = @(Undo-CrmChange -JournalPath $journal -Connection $connections -Confirm:$false -WarningAction SilentlyContinue)
+        @($undo | Where-Object Outcome -eq 'Failed').Count | Should -Be 0
+        @($undo | Where-Object Outcome -eq 'Restored').Count | Should -Be @($lines | Where-Object undoable).Count
+        for ($i = 0; $i -lt 2; $i++) { Get-RowSnapshot $envSims[$i] | Should -Be $before[$i] }
+        # Within each environment the lines went newest first.
+        foreach ($c in $connections) {
+            $mine = @($undo | Where-Object { $_.Outcome -eq 'Restored' -and $_.Url.TrimEnd('/') -eq $c.Url })
+            $mine.Count | Should -BeGreaterThan 1
+            [int]$mine[0].Line | Should -BeGreaterThan ([int]$mine[-1].Line)
+        }
+
+        # Again, with the second environment gone: the first is already as before, the second fails alone.
+        Stop-DataverseSim -Simulator $envSims[1]
+        $again = @(Undo-CrmChange -JournalPath $journal -Connection $connections -Confirm:$false -ErrorVariable problems -ErrorAction SilentlyContinue -WarningAction SilentlyContinue)
+        @($again | Where-Object Outcome -eq 'Restored').Count | Should -Be 0
+        @($again | Where-Object Outcome -eq 'Unchanged').Count | Should -BeGreaterThan 0
+        $mine = @($problems | Where-Object { $_.FullyQualifiedErrorId -like 'CrmSync.*' })
+        $mine.Count | Should -BeGreaterThan 0
+        @($mine | Where-Object { ([string]$_.TargetObject.Url).TrimEnd('/') -ne $connections[1].Url }).Count | Should -Be 0 -Because 'only the unreachable environment failed'
+        $script:secondStopped = $true
+    }
+}
+
 Describe 'A run killed mid-way leaves a journal of real writes' {
     BeforeAll {
         # Slow enough (latency per request, small batches first) to be killed in the middle.

@@ -27,6 +27,12 @@ function Undo-CrmChange {
 
     .PARAMETER Connection
     One connection per environment of the journal. Defaults to the connection of the last Connect-CrmOnline.
+    The environments are undone concurrently, each through its own connection; within one
+    environment the lines go newest first. One environment failing is reported for it (a
+    non-terminating error) and does not stop the others.
+
+    .PARAMETER ThrottleLimit
+    How many environments are undone at once (default 4).
 
     .EXAMPLE
     Invoke-CrmExchangeOnlineSetup -JournalPath ./setup.jsonl -Confirm:$false
@@ -53,7 +59,10 @@ function Undo-CrmChange {
         [string] $JournalPath,
 
         [PSTypeName('CrmServerSideSync.Connection')]
-        [object[]] $Connection
+        [object[]] $Connection,
+
+        [ValidateRange(1, 64)]
+        [int] $ThrottleLimit = 4
     )
     $path = Resolve-CrmJournalPath -Cmdlet $PSCmdlet -Path $JournalPath
     if (-not (Test-Path -LiteralPath $path -PathType Leaf)) {
@@ -87,38 +96,51 @@ function Undo-CrmChange {
     }
 
     $whatIf = [bool]$WhatIfPreference
-    $reportedUnreadable = $false
-    foreach ($key in $environments.Keys) {
-        if (-not $connected.ContainsKey($key)) { continue }
-        $conn = $connected[$key]
-        $target = "$(Get-CrmEnvironmentName -Connection $conn): changes of journal $path"
-        if (-not $whatIf -and -not $PSCmdlet.ShouldProcess($target, 'Write back the values before crmsync changed them')) { continue }
-        $request = [ordered]@{ journal_path = $path; what_if = $whatIf }
-        $summary = $null
-        $notUndoable = @{}
-        Invoke-CrmOperation -Cmdlet $PSCmdlet -Connection $conn -Method 'StartChangesUndo' -Request (ConvertTo-CrmRequestJson -Document $request) -Activity "Undoing changes on $($conn.Url)" -Result ([ref]$summary) -TargetObject $target | ForEach-Object {
-            if ($_.type -ne 'item') { return }
-            $result = ConvertTo-CrmUndoResult -ItemEvent $_
-            # Unreadable lines belong to no environment: every connection sees them, report them once.
-            if ($result.Outcome -eq 'Unreadable') {
-                if ($reportedUnreadable) { return }
-                Write-Warning "Journal line $($result.Line) was not undone: $($result.Reason)."
-            }
-            $label = "$($result.Table)($($result.RowId)) $($result.Name)".TrimEnd()
-            switch ($result.Outcome) {
-                'Planned' { [void]$PSCmdlet.ShouldProcess("$label in $($result.Organization)", "Write back $($result.Columns)") }
-                'Restored' { Write-Verbose "${label}: restored $($result.Columns)." }
-                'Skipped' { Write-Warning "${label} was not undone: $($result.Reason)." }
-                'NotUndoable' { $notUndoable[$result.Step] = $result.Note }
-                'Failed' { $PSCmdlet.WriteError((New-CrmItemErrorRecord -ErrorDocument $_.error -TargetObject $result -Label $label)) }
-                default { Write-Verbose "${label}: $($result.Outcome)." }
-            }
-            $result
+    $request = ConvertTo-CrmRequestJson -Document ([ordered]@{ journal_path = $path; what_if = $whatIf })
+    $operations = @(foreach ($key in $environments.Keys) {
+            if (-not $connected.ContainsKey($key)) { continue }
+            $conn = $connected[$key]
+            $target = "$(Get-CrmEnvironmentName -Connection $conn): changes of journal $path"
+            if (-not $whatIf -and -not $PSCmdlet.ShouldProcess($target, 'Write back the values before crmsync changed them')) { continue }
+            @{ Connection = $conn; Method = 'StartChangesUndo'; Request = $request; State = @{ Environment = (Get-CrmEnvironmentName -Connection $conn); NotUndoable = @{} } }
+        })
+    if ($operations.Count -eq 0) { return }
+    # The environments are undone concurrently (each through its own connection and limits); the
+    # native side goes through each environment's lines newest first. Unreadable lines belong to
+    # no environment (every environment's operation sees them): each is reported once.
+    $undoCmdlet = $PSCmdlet
+    $unreadable = @{}
+    Invoke-CrmOperationSet -Cmdlet $PSCmdlet -Operations $operations -Activity 'Undoing changes on' -ThrottleLimit $ThrottleLimit -OnEvent {
+        param($entry, $evt)
+        if ($evt.type -ne 'item') { return }
+        $result = ConvertTo-CrmUndoResult -ItemEvent $evt
+        if ($result.Outcome -eq 'Unreadable') {
+            if ($unreadable.ContainsKey([string]$result.Line)) { return }
+            $unreadable[[string]$result.Line] = $true
+            Write-Warning "Journal line $($result.Line) was not undone: $($result.Reason)."
         }
-        if ($null -ne $summary -and [int]$summary.unreadable -gt 0) { $reportedUnreadable = $true }
-        foreach ($step in $notUndoable.Keys) { Write-Warning "$($conn.OrganizationName): $step not undone: $($notUndoable[$step])." }
+        $label = "$($result.Table)($($result.RowId)) $($result.Name)".TrimEnd()
+        switch ($result.Outcome) {
+            'Planned' { [void]$undoCmdlet.ShouldProcess("$label in $($result.Organization)", "Write back $($result.Columns)") }
+            'Restored' { Write-Verbose "${label}: restored $($result.Columns)." }
+            'Skipped' { Write-Warning "${label} was not undone: $($result.Reason)." }
+            'NotUndoable' { $entry.State.NotUndoable[$result.Step] = $result.Note }
+            'Failed' { $undoCmdlet.WriteError((New-CrmItemErrorRecord -ErrorDocument $evt.error -TargetObject $result -Label $label)) }
+            default { Write-Verbose "${label}: $($result.Outcome)." }
+        }
+        $result
+    }
+    foreach ($op in $operations) {
+        $environment = $op.State.Environment
+        if ($null -ne $op['Error']) {
+            # One environment failing (unreachable, sign-in, privilege) does not stop the others.
+            $PSCmdlet.WriteError((New-CrmEnvironmentErrorRecord -Record $op['Error'] -Environment $environment -TargetObject $op.Connection))
+            continue
+        }
+        foreach ($step in $op.State.NotUndoable.Keys) { Write-Warning "${environment}: $step not undone: $($op.State.NotUndoable[$step])." }
+        $summary = $op['Result']
         if ($null -ne $summary) {
-            Write-Verbose ("$($conn.Url): {0} restored, {1} planned, {2} already as before, {3} skipped (changed since), {4} not undoable, {5} failed." -f $summary.changed, $summary.planned, $summary.unchanged, $summary.skipped, $summary.not_undoable, $summary.failed)
+            Write-Verbose ("${environment}: {0} restored, {1} planned, {2} already as before, {3} skipped (changed since), {4} not undoable, {5} failed." -f $summary.changed, $summary.planned, $summary.unchanged, $summary.skipped, $summary.not_undoable, $summary.failed)
         }
     }
 }
