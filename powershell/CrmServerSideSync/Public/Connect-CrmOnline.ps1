@@ -146,10 +146,11 @@ function Connect-CrmOnline {
 
     .EXAMPLE
     Connect-CrmOnline -Url https://contoso.crm.dynamics.com -DeviceCode -TenantId contoso.onmicrosoft.com | Out-Null
-    $all = Get-CrmEnvironment | Where-Object State -eq 'Enabled' | Connect-CrmOnline -DeviceCode -TenantId contoso.onmicrosoft.com
+    $all = Get-CrmEnvironment | Where-Object State -eq 'Enabled' | Connect-CrmOnline -ClientId 5c2e8f6a-0d8e-4b51-9a7e-2f1c3b4d5e6f -TenantId contoso.onmicrosoft.com -CertificatePath ./crmsync-app.pfx
 
-    Connects to every environment the discovery service lists (piped URLs are connected together,
-    one connection each), each connection with its environment type.
+    Lists the environments as yourself, then connects the app registration to every one of them
+    (piped URLs are connected together, one connection each), each connection with its
+    environment type.
 
     .EXAMPLE
     Connect-CrmOnline -Url https://contoso.crm.dynamics.com -ManagedIdentity
