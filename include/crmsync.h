@@ -191,7 +191,9 @@ crmsync_status crmsync_readiness_get(const crmsync_client *client,
  `{"version":1,"discovery_url":"https://globaldisco.crm.dynamics.com"}` (optional: by default
  the service of the connection's cloud) → `{"version":1,"discovery_url","environments":[{"url",
  "api_url","unique_name","url_name","friendly_name","state","version","region","organization_type",
- "organization_id","environment_id","tenant_id","last_updated"}]}`.
+ "environment_type","organization_id","environment_id","tenant_id","last_updated"}]}` (`environment_type`:
+ Production, Sandbox, Developer, Trial or Default, from Microsoft's OrganizationType values; absent for
+ others). The service needs a user (delegated) sign-in: with an application's, `AUTHENTICATION` says so.
 
  # Safety
  `client` is a live handle; `query` points at `query_len` bytes; out-parameters are writable.
@@ -266,8 +268,13 @@ crmsync_status crmsync_mailboxes_test_enable_start(const crmsync_client *client,
  The whole procedure: readiness, profile and organization
  defaults, mailbox settings, approval, Test & Enable of the mailboxes not already working.
  Request `{"version":1,"selection":{…},"server_profile","sync_with_this_org_only","skip_approval",
- "wait","timeout_secs","poll_interval_ms","what_if","journal_path"}`. Events carry `"step"`: `check` events
+ "wait","timeout_secs","poll_interval_ms","what_if","journal_path","ownership"}`. Events carry `"step"`: `check` events
  (Readiness), a `changes` event (Defaults), then each step's `item` and `progress` events.
+ `"ownership":{"group","environment","environments","at_once"}` makes the setup one of a
+ multi-environment run: start one setup per environment, at once, with the same new group id;
+ after reading their selections they compare the mailboxes and each leaves out (one `refused`
+ event each, step Ownership: `key`, `name`, `email_address`, `owned_by`) the addresses another
+ one owns; `at_once` bounds how many of them read or write at a time.
  Result `{"version":1,"what_if","mailboxes","already_working","steps":[{step counts}]}`.
 
  # Safety

@@ -196,7 +196,9 @@ pub unsafe extern "C" fn crmsync_readiness_get(
 /// `{"version":1,"discovery_url":"https://globaldisco.crm.dynamics.com"}` (optional: by default
 /// the service of the connection's cloud) → `{"version":1,"discovery_url","environments":[{"url",
 /// "api_url","unique_name","url_name","friendly_name","state","version","region","organization_type",
-/// "organization_id","environment_id","tenant_id","last_updated"}]}`.
+/// "environment_type","organization_id","environment_id","tenant_id","last_updated"}]}` (`environment_type`:
+/// Production, Sandbox, Developer, Trial or Default, from Microsoft's OrganizationType values; absent for
+/// others). The service needs a user (delegated) sign-in: with an application's, `AUTHENTICATION` says so.
 ///
 /// # Safety
 /// `client` is a live handle; `query` points at `query_len` bytes; out-parameters are writable.

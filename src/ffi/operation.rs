@@ -124,8 +124,13 @@ pub unsafe extern "C" fn crmsync_mailboxes_test_enable_start(
 /// The whole procedure: readiness, profile and organization
 /// defaults, mailbox settings, approval, Test & Enable of the mailboxes not already working.
 /// Request `{"version":1,"selection":{…},"server_profile","sync_with_this_org_only","skip_approval",
-/// "wait","timeout_secs","poll_interval_ms","what_if","journal_path"}`. Events carry `"step"`: `check` events
+/// "wait","timeout_secs","poll_interval_ms","what_if","journal_path","ownership"}`. Events carry `"step"`: `check` events
 /// (Readiness), a `changes` event (Defaults), then each step's `item` and `progress` events.
+/// `"ownership":{"group","environment","environments","at_once"}` makes the setup one of a
+/// multi-environment run: start one setup per environment, at once, with the same new group id;
+/// after reading their selections they compare the mailboxes and each leaves out (one `refused`
+/// event each, step Ownership: `key`, `name`, `email_address`, `owned_by`) the addresses another
+/// one owns; `at_once` bounds how many of them read or write at a time.
 /// Result `{"version":1,"what_if","mailboxes","already_working","steps":[{step counts}]}`.
 ///
 /// # Safety
