@@ -133,6 +133,20 @@ impl Counts {
     }
 }
 
+/// The counts of two parts of one step (the setup's chunks), field by field.
+impl std::ops::AddAssign for Counts {
+    fn add_assign(&mut self, other: Counts) {
+        let Counts { planned, unchanged, changed, failed, scheduled, succeeded, timed_out } = other;
+        self.planned += planned;
+        self.unchanged += unchanged;
+        self.changed += changed;
+        self.failed += failed;
+        self.scheduled += scheduled;
+        self.succeeded += succeeded;
+        self.timed_out += timed_out;
+    }
+}
+
 /// The result of a bulk step (and each step's entry in the setup result).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StepResult {
@@ -140,6 +154,12 @@ pub struct StepResult {
     pub what_if: bool,
     #[serde(flatten)]
     pub counts: Counts,
+}
+
+impl StepResult {
+    pub fn new(step: &'static str, what_if: bool, counts: Counts) -> StepResult {
+        StepResult { step: step.into(), what_if, counts }
+    }
 }
 
 /// The statuses a Test & Enable item reports, and the alerts raised since the test was scheduled.
@@ -270,6 +290,58 @@ pub enum Event<R = Mailbox, A = Alert> {
 }
 
 // ---- results ----
+
+/// The whole procedure's result (`crmsync_setup_start`): one [`StepResult`] per step, in order
+/// (Defaults, MailboxSettings, ApproveEmail unless skipped, TestAndEnable).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SetupResult {
+    pub what_if: bool,
+    /// The active mailboxes selected.
+    pub mailboxes: usize,
+    /// Those already configured, approved and tested successfully: left alone.
+    pub already_working: usize,
+    pub steps: Vec<StepResult>,
+}
+
+/// Undoing a change journal (`crmsync_changes_undo_start`): the step's counts (`changed`:
+/// restored) and the lines that were not restored, by why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UndoResult {
+    #[serde(flatten)]
+    pub step: StepResult,
+    /// Rows changed since crmsync wrote them: left alone.
+    pub skipped: usize,
+    pub not_undoable: usize,
+    pub unreadable: usize,
+    /// Lines of another organization.
+    pub other_environment: usize,
+    /// Lines of writes that failed (nothing to undo).
+    pub not_written: usize,
+    /// This client's organization URL.
+    pub environment: String,
+}
+
+/// Turning server-side synchronization off (`crmsync_sync_disable_start`): the Defaults and
+/// MailboxSettings steps.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DisableResult {
+    pub what_if: bool,
+    /// The active mailboxes selected.
+    pub mailboxes: usize,
+    pub steps: Vec<StepResult>,
+}
+
+/// Setting the organization's defaults (`crmsync_mailbox_defaults_set`, and the setup's and
+/// the disabling's Defaults step): what differed and the defaults read back (or, when nothing
+/// was written, as they were). Generic over the defaults row, which the steps read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DefaultsResult<D> {
+    pub what_if: bool,
+    /// Whether anything was written.
+    pub changed: bool,
+    pub changes: Vec<SettingChange>,
+    pub defaults: D,
+}
 
 /// The listing's result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -457,6 +529,44 @@ mod tests {
         });
         assert_eq!(step["planned"], 3, "counts are fields of the step result: {step}");
         round_trip(ListResult { count: 34, pages: 1 });
+        let setup = round_trip(SetupResult {
+            what_if: false,
+            mailboxes: 12,
+            already_working: 2,
+            steps: vec![
+                StepResult::new("Defaults", false, Counts { changed: 3, ..Default::default() }),
+                StepResult::new("TestAndEnable", false, Counts { scheduled: 10, ..Default::default() }),
+            ],
+        });
+        assert_eq!((setup["steps"][1]["step"].as_str(), setup["steps"][1]["scheduled"].as_u64()), (Some("TestAndEnable"), Some(10)));
+        assert!(setup["steps"][0].get("version").is_none(), "only the document has a version: {setup}");
+        round_trip(DisableResult {
+            what_if: true,
+            mailboxes: 4,
+            steps: vec![StepResult::new("MailboxSettings", true, Counts { planned: 4, ..Default::default() })],
+        });
+        let undo = round_trip(UndoResult {
+            step: StepResult::new("Undo", false, Counts { changed: 5, unchanged: 1, ..Default::default() }),
+            skipped: 1,
+            not_undoable: 2,
+            unreadable: 0,
+            other_environment: 3,
+            not_written: 1,
+            environment: "https://contoso.crm.dynamics.com".into(),
+        });
+        assert_eq!((undo["step"].as_str(), undo["changed"].as_u64(), undo["skipped"].as_u64()), (Some("Undo"), Some(5), Some(1)));
+        let defaults = round_trip(DefaultsResult::<Value> {
+            what_if: false,
+            changed: true,
+            changes: vec![SettingChange {
+                target: "organization".into(),
+                field: "IncomingEmail".into(),
+                from: json!("None"),
+                to: json!("ServerSideSync"),
+            }],
+            defaults: json!({"organization_id": "o", "incoming_email": "ServerSideSync"}),
+        });
+        assert_eq!(defaults["defaults"]["incoming_email"], "ServerSideSync");
         round_trip(AuthenticateResult { authenticated: true, credential: "DeviceCode".into(), expires_on: Some(1_900_000_000) });
         round_trip(ChecksResult {
             checks: vec![Check { check: "Mailboxes".into(), status: CheckStatus::Pass, message: "m".into(), remedy: None, hint: None }],
@@ -478,5 +588,12 @@ mod tests {
             counts.add(outcome);
         }
         assert_eq!((counts.changed, counts.failed, counts.timed_out, counts.planned), (2, 1, 1, 0));
+    }
+
+    #[test]
+    fn counts_of_two_parts_sum_field_by_field() {
+        let mut sum = Counts { planned: 1, unchanged: 2, changed: 3, failed: 4, scheduled: 5, succeeded: 6, timed_out: 7 };
+        sum += Counts { planned: 10, unchanged: 20, changed: 30, failed: 40, scheduled: 50, succeeded: 60, timed_out: 70 };
+        assert_eq!(sum, Counts { planned: 11, unchanged: 22, changed: 33, failed: 44, scheduled: 55, succeeded: 66, timed_out: 77 });
     }
 }

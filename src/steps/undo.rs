@@ -7,9 +7,8 @@
 //! several lines (a setup, then a disable) and only the reverse order gives back the first
 //! value. That costs two requests a row; an undo is rare and correctness matters more.
 
-use super::report;
-use crate::documents::{self, Counts, ErrorDocument};
 use crate::client::Client;
+use crate::documents::{self, Counts, ErrorDocument, StepResult, UndoResult};
 use crate::error::{Error, Result};
 use crate::journal::{self, Line, WRITTEN};
 use crate::operation::EventSink;
@@ -65,7 +64,7 @@ enum Verdict {
     Unreadable,
 }
 
-pub async fn run(client: Arc<Client>, request: UndoRequest, sink: EventSink) -> Result<Value> {
+pub async fn run(client: Arc<Client>, request: UndoRequest, sink: EventSink) -> Result<UndoResult> {
     let lines = journal::read(&request.journal_path)?;
     let url = client.config.org_url.as_str().to_string();
     let mut counts = Counts::default();
@@ -121,18 +120,15 @@ pub async fn run(client: Arc<Client>, request: UndoRequest, sink: EventSink) -> 
         )
         .await?;
     }
-    let mut document = report::step_result(counts, "Undo", request.what_if);
-    for (name, value) in [
-        ("skipped", skipped),
-        ("not_undoable", not_undoable),
-        ("unreadable", unreadable),
-        ("other_environment", other_environment),
-        ("not_written", not_written),
-    ] {
-        document[name] = json!(value);
-    }
-    document["environment"] = json!(url.trim_end_matches('/'));
-    Ok(document)
+    Ok(UndoResult {
+        step: StepResult::new("Undo", request.what_if, counts),
+        skipped,
+        not_undoable,
+        unreadable,
+        other_environment,
+        not_written,
+        environment: url.trim_end_matches('/').to_string(),
+    })
 }
 
 /// Reads the row, compares it with what the line says crmsync wrote, and writes the before
