@@ -30,7 +30,7 @@ fn key(m: &Mailbox) -> Option<String> {
 
 /// An environment owns a mailbox's address when the mailbox uses server-side synchronization
 /// (any delivery method) and holds the organization-primary flag or passed Test & Enable. The
-/// PowerShell module's Test-CrmMailboxOwnership report applies the same rule.
+/// PowerShell module's ownership report applies the same rule to the rows it lists.
 pub fn owns(m: &Mailbox) -> bool {
     let synchronized = m.incoming_email == SSS || m.outgoing_email == SSS || m.appointments_contacts_tasks == SSS;
     synchronized && (m.sync_with_this_org_only || m.act_sync_org_flag || m.mailbox_status == "Success")
