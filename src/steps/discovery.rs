@@ -154,7 +154,11 @@ mod tests {
     fn a_refused_token_says_discovery_needs_a_user() {
         let refused = Error::new(ErrorKind::Authentication, "The service rejected a freshly issued access token.");
         let app = needs_user(refused.clone(), "ClientSecret");
-        assert!(app.message.contains("user (delegated) sign-in") && app.message.contains("as an application (ClientSecret)"), "{}", app.message);
+        assert!(
+            app.message.contains("user (delegated) sign-in") && app.message.contains("as an application (ClientSecret)"),
+            "{}",
+            app.message
+        );
         assert_eq!(app.kind, ErrorKind::Authentication);
         assert!(needs_user(refused, "AccessToken").message.contains("application's token"));
         let other = needs_user(Error::new(ErrorKind::Transport, "timed out"), "ClientSecret");

@@ -198,7 +198,8 @@ mod tests {
             let (first, second) = task.await.unwrap().unwrap();
             let mut got: Vec<String> = first.iter().flat_map(|s| s.values.clone()).collect();
             got.sort();
-            let expected: Vec<String> = ["a1", "b1", "c1"].iter().enumerate().filter(|(j, _)| *j != i).map(|(_, v)| v.to_string()).collect();
+            let expected: Vec<String> =
+                ["a1", "b1", "c1"].iter().enumerate().filter(|(j, _)| *j != i).map(|(_, v)| v.to_string()).collect();
             assert_eq!(got, expected);
             assert_eq!(second.len(), 2);
         }

@@ -50,8 +50,7 @@ pub async fn leave_out_owned_elsewhere(
     // read those its own read missed.
     let narrow = !selection.is_every_mailbox();
     let offered = if narrow { mine.iter().cloned().collect() } else { Vec::new() };
-    let wanted: HashSet<String> =
-        member.share(offered).await?.into_iter().flat_map(|s| s.values).filter(|a| !mine.contains(a)).collect();
+    let wanted: HashSet<String> = member.share(offered).await?.into_iter().flat_map(|s| s.values).filter(|a| !mine.contains(a)).collect();
     let extra = if wanted.is_empty() {
         Vec::new()
     } else {

@@ -75,7 +75,8 @@ async fn instances(State(app): State<App>, uri: Uri, headers: HeaderMap) -> Resp
 /// environments it could list. The references do not give the status or text of the refusal;
 /// the simulator answers 401 with an `invalid_token` challenge (as Dataverse answers a token it
 /// does not accept), and crmsync treats a 401 or a 403 from the discovery service alike.
-pub const APP_TOKEN_REFUSED: &str = "The Global Discovery Service accepts user (delegated) tokens only; this token was issued to an application";
+pub const APP_TOKEN_REFUSED: &str =
+    "The Global Discovery Service accepts user (delegated) tokens only; this token was issued to an application";
 
 /// A token of an application user (a `systemuser` row with an `applicationid`, like the one the
 /// token endpoint's client credentials flows sign in as).
