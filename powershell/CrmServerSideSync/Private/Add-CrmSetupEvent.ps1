@@ -3,8 +3,7 @@ function Add-CrmSetupEvent {
     .SYNOPSIS
     Folds one event of the setup operation into its environment's state: readiness checks (a
     warning for a failed one), organization changes ("What if:" lines under -WhatIf), and mailbox
-    items (rows; a failed item is a non-terminating error whose TargetObject is the row), and
-    mailboxes refused because another environment of the run owns their address (a warning).
+    items (rows; a failed item is a non-terminating error whose TargetObject is the row).
     #>
     [CmdletBinding()]
     param(
@@ -15,6 +14,11 @@ function Add-CrmSetupEvent {
     $prefix = ''
     if (-not [string]::IsNullOrEmpty($State.Environment)) { $prefix = "$($State.Environment): " }
     switch ([string]$Event.type) {
+        'refused' {
+            # A mailbox left out because another environment of the run owns its address.
+            $State.Refused.Add([string]$Event.email_address)
+            Write-Warning "${prefix}Test & Enable refused for $($Event.email_address), synchronized by $(@($Event.owned_by) -join ', '); the mailbox is left out of this environment's setup (-Force sets it up anyway)."
+        }
         'check' {
             $check = ConvertTo-CrmReadinessCheck -Check $Event
             $State.Checks.Add($check)
@@ -45,10 +49,6 @@ function Add-CrmSetupEvent {
                 $Cmdlet.WriteError((New-CrmItemErrorRecord -ErrorDocument $Event.error -TargetObject $row -Label "$prefix$label ($($result.Step))"))
             }
             elseif (-not $State.WhatIf) { Write-Verbose ("$prefix$label $($result.Step): $($result.Outcome) $($result.Changes)".TrimEnd()) }
-        }
-        'refused' {
-            $State.Refused.Add([string]$Event.email_address)
-            Write-Warning "${prefix}Test & Enable refused for $($Event.email_address), synchronized by $(@($Event.owned_by) -join ', '); the mailbox is left out of this environment's setup (-Force sets it up anyway)."
         }
         default { Write-Debug "Ignoring event of type '$($Event.type)'." }
     }

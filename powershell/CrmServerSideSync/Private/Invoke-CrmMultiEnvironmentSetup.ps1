@@ -22,7 +22,7 @@ function Invoke-CrmMultiEnvironmentSetup {
         # the mailboxes they read: steps::ownership).
         [switch] $CompareOwnership
     )
-    $limit = $ThrottleLimit
+    $atOnce = $ThrottleLimit
     $group = $null
     if ($CompareOwnership) {
         # Every environment's setup is started at once: they meet to compare their mailboxes, and
@@ -36,19 +36,20 @@ function Invoke-CrmMultiEnvironmentSetup {
             $Cmdlet.ThrowTerminatingError($record)
         }
         $group = [guid]::NewGuid().ToString()
-        $limit = $Connections.Count
+        # Every setup started at once; the group's at_once bounds how many work at a time.
+        $ThrottleLimit = $Connections.Count
     }
     $operations = @(foreach ($c in $Connections) {
             $environment = Get-CrmEnvironmentName -Connection $c
             $document = [ordered]@{}
             foreach ($key in $Request.Keys) { $document[$key] = $Request[$key] }
             if ($null -ne $group) {
-                $document['ownership'] = [ordered]@{ group = $group; environment = $environment; environments = $Connections.Count; at_once = $ThrottleLimit }
+                $document['ownership'] = [ordered]@{ group = $group; environment = $environment; environments = $Connections.Count; at_once = $atOnce }
             }
             @{ Connection = $c; Method = 'StartSetup'; Request = (ConvertTo-CrmRequestJson -Document $document); State = (New-CrmSetupState -Connection $c -WhatIf $WhatIf -Environment $environment) }
         })
     # $Cmdlet is found by dynamic scope where Invoke-CrmOperationSet calls the block.
-    Invoke-CrmOperationSet -Cmdlet $Cmdlet -Operations $operations -Activity 'Exchange Online setup on' -ThrottleLimit $limit -OnEvent {
+    Invoke-CrmOperationSet -Cmdlet $Cmdlet -Operations $operations -Activity 'Exchange Online setup on' -ThrottleLimit $ThrottleLimit -OnEvent {
         param($entry, $evt)
         Add-CrmSetupEvent -Cmdlet $Cmdlet -State $entry.State -Event $evt
     }
