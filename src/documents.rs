@@ -10,11 +10,14 @@
 
 use crate::error::Error;
 use crate::model::alert::Alert;
+use crate::model::diagnosis::Repair;
+use crate::model::health::{Facts, Health};
 use crate::model::mailbox::Mailbox;
 use crate::model::options::Name;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 /// The version of every document; bumped with `CRMSYNC_ABI_VERSION` on an incompatible change.
 pub const VERSION: u32 = 1;
@@ -263,10 +266,11 @@ pub struct DeviceCodeEvent {
 }
 
 /// Every event of a long operation. Within the setup, each event also carries `"step"` (added
-/// by the operation's sink for the step that sent it).
+/// by the operation's sink for the step that sent it). The undo's `item` has its own shape
+/// ([`UndoEvent`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
-pub enum Event<R = Mailbox, A = Alert> {
+pub enum Event<R = Mailbox, A = Alert, F = Facts> {
     /// Boxed: an item is much larger than the other events.
     Item(Box<ItemEvent<A>>),
     Items(ItemsEvent<R>),
@@ -274,6 +278,134 @@ pub enum Event<R = Mailbox, A = Alert> {
     Check(Check),
     Changes(ChangesEvent),
     DeviceCode(DeviceCodeEvent),
+    Health(Box<HealthRow<F, A>>),
+    Repair(Box<RepairEvent<F, A>>),
+}
+
+// ---- day two: health and repair ----
+
+/// `{"type":"health"}`: one mailbox's row of the health report (`crmsync_mailboxes_health_start`),
+/// and what the repair starts from. The facts (the health columns) are fields of the row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HealthRow<F = Facts, A = Alert> {
+    pub health: Health,
+    pub reason: String,
+    pub remedy: Option<String>,
+    pub repairable: bool,
+    /// The fixes repair would apply, in order.
+    pub repairs: Vec<Repair>,
+    /// The diagnosis table's row id, its source and note (None: healthy, or not a documented failure).
+    pub diagnosis: Option<Cow<'static, str>>,
+    pub diagnosis_source: Option<Cow<'static, str>>,
+    pub diagnosis_note: Option<Cow<'static, str>>,
+    #[serde(flatten)]
+    pub facts: F,
+    pub latest_error: Option<A>,
+    pub latest_warning: Option<A>,
+}
+
+/// A mailbox whose class differs from the baseline's (or that the baseline did not have).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassChange {
+    pub mailbox_id: String,
+    pub name: Option<String>,
+    /// None: not in the baseline.
+    pub from: Option<Health>,
+    pub to: Health,
+}
+
+/// The health report's result (`crmsync_mailboxes_health_start`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HealthSummary {
+    pub mailboxes: usize,
+    /// Rows sent (after the `health` filter).
+    pub reported: usize,
+    /// Every class, with how many mailboxes are in it (zero included).
+    pub counts: BTreeMap<Health, usize>,
+    pub unhealthy: usize,
+    pub repairable: usize,
+    /// With a baseline: the mailboxes whose class differs from it (or that it did not have).
+    pub changed: Option<Vec<ClassChange>>,
+    pub stale_after_secs: u64,
+    /// Whether the org has the approval/test audit columns (9.2.2412.2 and later).
+    pub audit_columns: bool,
+    pub alerts_since: String,
+}
+
+/// What happened to one unhealthy mailbox in a repair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RepairOutcome {
+    /// `what_if`: would be repaired with these fixes.
+    Planned,
+    /// Fixed and tested again (with `wait`: healthy now; without: the test is scheduled).
+    Repaired,
+    /// A write or the new test failed.
+    Failed,
+    /// No fix crmsync can apply: the remedy says what to do.
+    NotRepairable,
+    /// A test is already running: nothing to do now.
+    Skipped,
+}
+
+/// One write of a repair, as reported.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fix {
+    pub repair: Repair,
+    /// The row written, e.g. `mailboxes(…)`, `emailserverprofiles(…)`, `systemusers(…)`.
+    pub target: String,
+    pub changes: Vec<FieldChange>,
+}
+
+/// `{"type":"repair"}`: one unhealthy mailbox's repair (`crmsync_mailboxes_repair_start`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RepairEvent<F = Facts, A = Alert> {
+    pub mailbox_id: String,
+    pub name: Option<String>,
+    pub outcome: RepairOutcome,
+    pub health: Health,
+    pub reason: String,
+    pub remedy: Option<String>,
+    pub fixes: Vec<Fix>,
+    pub error: Option<ErrorDocument>,
+    /// The health row the repair started from (the PowerShell module's TargetObject).
+    pub before: HealthRow<F, A>,
+    /// With `wait`: the row read after the tests.
+    pub health_after: Option<HealthRow<F, A>>,
+}
+
+/// How many mailboxes of a repair ended each way.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepairCounts {
+    pub healthy: usize,
+    pub planned: usize,
+    pub repaired: usize,
+    pub failed: usize,
+    pub not_repairable: usize,
+    pub skipped: usize,
+}
+
+impl RepairCounts {
+    pub fn add(&mut self, outcome: RepairOutcome) {
+        match outcome {
+            RepairOutcome::Planned => self.planned += 1,
+            RepairOutcome::Repaired => self.repaired += 1,
+            RepairOutcome::Failed => self.failed += 1,
+            RepairOutcome::NotRepairable => self.not_repairable += 1,
+            RepairOutcome::Skipped => self.skipped += 1,
+        }
+    }
+}
+
+/// The repair's result (`crmsync_mailboxes_repair_start`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RepairResult {
+    pub what_if: bool,
+    pub waited: bool,
+    pub mailboxes: usize,
+    #[serde(flatten)]
+    pub counts: RepairCounts,
+    /// Rows written (mailboxes, profiles, users and queues), each once.
+    pub writes: usize,
 }
 
 // ---- results ----
@@ -429,7 +561,7 @@ mod tests {
 
     #[test]
     fn every_event_round_trips_with_its_type_tag() {
-        let item: Event<Value, Value> = Event::Item(Box::new(ItemEvent {
+        let item: Event<Value, Value, Value> = Event::Item(Box::new(ItemEvent {
             key: "5c2e8f6a-0d8e-4b51-9a7e-2f1c3b4d5e6f".into(),
             name: Some("Avery Adams".into()),
             email_address: Some("avery.adams@contoso.example".into()),
@@ -451,7 +583,7 @@ mod tests {
         assert_eq!(value["type"], "item");
         assert_eq!(value["mailbox_status"], "Failure", "the statuses are fields of the item: {value}");
         assert_eq!(value["error"]["status"], "InvalidArgument");
-        let plain: Event<Value, Value> = Event::Item(Box::new(ItemEvent {
+        let plain: Event<Value, Value, Value> = Event::Item(Box::new(ItemEvent {
             key: "k".into(),
             name: None,
             email_address: None,
@@ -465,7 +597,7 @@ mod tests {
         let value = round_trip(plain);
         assert!(value.get("alerts").is_none() && value.get("approved_by_o365_admin").is_none(), "{value}");
 
-        let events: Vec<(Event<Value, Value>, &str)> = vec![
+        let events: Vec<(Event<Value, Value, Value>, &str)> = vec![
             (Event::Items(ItemsEvent { page: 2, items: vec![json!({"mailbox_id": "m"})] }), "items"),
             (Event::Progress(ProgressEvent { done: 3, total: Some(10), message: "3 of 10 written".into() }), "progress"),
             (Event::Progress(ProgressEvent { done: 3, total: None, message: "Read 3 mailboxes".into() }), "progress"),
@@ -503,6 +635,40 @@ mod tests {
         for (event, tag) in events {
             assert_eq!(round_trip(event)["type"], tag);
         }
+
+        let health = round_trip(Event::<Value, Value, Value>::Health(Box::new(health_row())));
+        assert_eq!((health["type"].as_str(), health["mailbox_id"].as_str()), (Some("health"), Some("m")), "facts are fields: {health}");
+        let repair = round_trip(Event::<Value, Value, Value>::Repair(Box::new(RepairEvent {
+            mailbox_id: "m".into(),
+            name: Some("Avery Adams".into()),
+            outcome: RepairOutcome::Failed,
+            health: Health::PendingApproval,
+            reason: "r".into(),
+            remedy: Some("Approve it.".into()),
+            fixes: vec![Fix { repair: Repair::Approve, target: "systemusers(u)".into(), changes: changes() }],
+            error: Some(error()),
+            before: health_row(),
+            health_after: Some(HealthRow { health: Health::Healthy, ..health_row() }),
+        })));
+        assert_eq!((repair["type"].as_str(), repair["fixes"][0]["repair"].as_str()), (Some("repair"), Some("Approve")));
+        assert_eq!(repair["health_after"]["health"], "Healthy");
+        assert!(repair["before"].get("version").is_none(), "{repair}");
+    }
+
+    fn health_row() -> HealthRow<Value, Value> {
+        HealthRow {
+            health: Health::PendingApproval,
+            reason: "The email address is not approved.".into(),
+            remedy: Some("Approve it.".into()),
+            repairable: true,
+            repairs: vec![Repair::Approve, Repair::Test],
+            diagnosis: Some("approval-pending".into()),
+            diagnosis_source: Some("day-two-reference".into()),
+            diagnosis_note: None,
+            facts: json!({"mailbox_id": "m", "name": "Avery Adams", "test_scheduled": false}),
+            latest_error: Some(json!({"alert_id": "a"})),
+            latest_warning: None,
+        }
     }
 
     #[test]
@@ -514,6 +680,26 @@ mod tests {
         });
         assert_eq!(step["planned"], 3, "counts are fields of the step result: {step}");
         round_trip(ListResult { count: 34, pages: 1 });
+        let summary = round_trip(HealthSummary {
+            mailboxes: 3,
+            reported: 2,
+            counts: Health::ALL.iter().map(|h| (*h, usize::from(*h == Health::Failing) * 2)).collect(),
+            unhealthy: 2,
+            repairable: 1,
+            changed: Some(vec![ClassChange { mailbox_id: "m".into(), name: None, from: None, to: Health::Failing }]),
+            stale_after_secs: 86_400,
+            audit_columns: true,
+            alerts_since: "2026-11-24T00:00:00Z".into(),
+        });
+        assert_eq!((summary["counts"]["Failing"].as_u64(), summary["counts"]["Healthy"].as_u64()), (Some(2), Some(0)));
+        let repair = round_trip(RepairResult {
+            what_if: false,
+            waited: true,
+            mailboxes: 9,
+            counts: RepairCounts { healthy: 4, repaired: 3, not_repairable: 2, ..Default::default() },
+            writes: 7,
+        });
+        assert_eq!(repair["repaired"], 3, "counts are fields of the repair result: {repair}");
         let setup = round_trip(SetupResult {
             what_if: false,
             mailboxes: 12,
@@ -573,6 +759,15 @@ mod tests {
             counts.add(outcome);
         }
         assert_eq!((counts.changed, counts.failed, counts.timed_out, counts.planned), (2, 1, 1, 0));
+    }
+
+    #[test]
+    fn repair_counts_add_up_per_outcome() {
+        let mut counts = RepairCounts::default();
+        for outcome in [RepairOutcome::Repaired, RepairOutcome::Skipped, RepairOutcome::Repaired, RepairOutcome::NotRepairable] {
+            counts.add(outcome);
+        }
+        assert_eq!(counts, RepairCounts { repaired: 2, skipped: 1, not_repairable: 1, ..Default::default() });
     }
 
     #[test]
