@@ -282,6 +282,73 @@ pub enum Event<R = Mailbox, A = Alert, F = Facts> {
     Repair(Box<RepairEvent<F, A>>),
 }
 
+// ---- undo ----
+
+/// What happened to one journal line in an undo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UndoOutcome {
+    /// The before values were written back (`what_if`: would be).
+    Restored,
+    Planned,
+    /// The row already holds the before values (an undo run before, or a later change back).
+    Unchanged,
+    /// The row changed since crmsync wrote it: left alone.
+    Skipped,
+    /// Nothing can be written back (a Test & Enable), or not everything (said in the note).
+    NotUndoable,
+    Failed,
+    /// The line could not be read.
+    Unreadable,
+}
+
+/// One column an undo writes back: `from` what the row holds now `to` the value before
+/// crmsync's write.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UndoColumn {
+    pub column: String,
+    pub from: Value,
+    pub to: Value,
+    pub to_name: Option<String>,
+}
+
+/// The journal line an undo item is about (every line that could be read). Generic over the
+/// journal's environment (its name and URL), which the journal defines.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UndoLine<E> {
+    pub environment: E,
+    pub table: String,
+    /// The row's id.
+    pub key: String,
+    pub name: Option<String>,
+    /// The step that wrote it.
+    pub step: String,
+    pub written_at: String,
+    pub columns: Vec<UndoColumn>,
+    pub note: Option<String>,
+    pub error: Option<ErrorDocument>,
+}
+
+/// `{"type":"item"}` of an undo: one journal line, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UndoItem<E> {
+    /// The line's number in the journal (from 1).
+    pub line: usize,
+    pub outcome: UndoOutcome,
+    /// Why a line was skipped or could not be read.
+    pub reason: Option<String>,
+    /// Absent for a line that could not be read.
+    #[serde(flatten)]
+    pub written: Option<UndoLine<E>>,
+}
+
+/// The events of an undo (`crmsync_changes_undo_start`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum UndoEvent<E> {
+    Item(Box<UndoItem<E>>),
+    Progress(ProgressEvent),
+}
+
 // ---- day two: health and repair ----
 
 /// `{"type":"health"}`: one mailbox's row of the health report (`crmsync_mailboxes_health_start`),
@@ -653,6 +720,41 @@ mod tests {
         assert_eq!((repair["type"].as_str(), repair["fixes"][0]["repair"].as_str()), (Some("repair"), Some("Approve")));
         assert_eq!(repair["health_after"]["health"], "Healthy");
         assert!(repair["before"].get("version").is_none(), "{repair}");
+    }
+
+    #[test]
+    fn every_undo_event_round_trips() {
+        let unreadable = round_trip(UndoEvent::<Value>::Item(Box::new(UndoItem {
+            line: 3,
+            outcome: UndoOutcome::Unreadable,
+            reason: Some("not JSON".into()),
+            written: None,
+        })));
+        assert_eq!(unreadable, json!({"version": 1, "type": "item", "line": 3, "outcome": "Unreadable", "reason": "not JSON"}));
+        let restored = round_trip(UndoEvent::<Value>::Item(Box::new(UndoItem {
+            line: 1,
+            outcome: UndoOutcome::Failed,
+            reason: None,
+            written: Some(UndoLine {
+                environment: json!({"name": "Contoso", "url": "https://contoso.crm.dynamics.com"}),
+                table: "mailboxes".into(),
+                key: "m".into(),
+                name: Some("Avery Adams".into()),
+                step: "MailboxSettings".into(),
+                written_at: "2026-12-01T10:00:00Z".into(),
+                columns: vec![UndoColumn {
+                    column: "incomingemaildeliverymethod".into(),
+                    from: json!(2),
+                    to: json!(0),
+                    to_name: Some("None".into()),
+                }],
+                note: None,
+                error: Some(error()),
+            }),
+        })));
+        assert_eq!((restored["table"].as_str(), restored["columns"][0]["to"].as_i64()), (Some("mailboxes"), Some(0)), "{restored}");
+        assert!(restored["reason"].is_null() && restored["error"].get("version").is_none(), "{restored}");
+        round_trip(UndoEvent::<Value>::Progress(ProgressEvent { done: 1, total: Some(4), message: "1 of 4 journal lines".into() }));
     }
 
     fn health_row() -> HealthRow<Value, Value> {
