@@ -2,8 +2,10 @@
 
 pub mod alert;
 pub mod diagnosis;
+pub mod health;
 pub mod mailbox;
 pub mod options;
+pub mod organization;
 pub mod profile;
 
 use serde_json::Value;
