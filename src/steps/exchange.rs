@@ -8,7 +8,7 @@
 use crate::error::{Error, Result};
 use serde::Deserialize;
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex, Weak};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
@@ -65,7 +65,19 @@ impl Group {
     }
 }
 
-static GROUPS: LazyLock<Mutex<HashMap<String, Weak<Group>>>> = LazyLock::new(Mutex::default);
+/// The open groups. The registry keeps each one until every member has joined and ended (a member
+/// that fails before another one has even started must still count as gone for it), or, when
+/// some member never came, until it has been unused for [`FORGOTTEN_AFTER`].
+static GROUPS: LazyLock<Mutex<HashMap<String, Arc<Group>>>> = LazyLock::new(Mutex::default);
+const FORGOTTEN_AFTER: Duration = Duration::from_secs(600);
+
+impl Group {
+    /// No member holds it any more (only the registry does), and none will come.
+    fn finished(self: &Arc<Self>) -> bool {
+        let joined = self.state.lock().unwrap_or_else(|p| p.into_inner()).joined;
+        Arc::strong_count(self) == 1 && (joined >= self.environments || self.created.elapsed() >= FORGOTTEN_AFTER)
+    }
+}
 
 /// One operation's place in its group. Dropped (the operation ended, failed or was cancelled)
 /// before the last round, it counts as gone for the rounds it did not share in.
@@ -84,9 +96,9 @@ impl Member {
         }
         let group = {
             let mut groups = GROUPS.lock().unwrap_or_else(|p| p.into_inner());
-            groups.retain(|_, g| g.strong_count() > 0);
-            match groups.get(&spec.group).and_then(Weak::upgrade) {
-                Some(group) => group,
+            groups.retain(|_, g| !g.finished());
+            match groups.get(&spec.group) {
+                Some(group) => group.clone(),
                 None => {
                     let group = Arc::new(Group {
                         environments: spec.environments,
@@ -95,7 +107,7 @@ impl Member {
                         state: Mutex::default(),
                         changed: watch::channel(0).0,
                     });
-                    groups.insert(spec.group.clone(), Arc::downgrade(&group));
+                    groups.insert(spec.group.clone(), group.clone());
                     group
                 }
             }
@@ -216,6 +228,15 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(50)).await;
         drop(failing);
         let others = tokio::time::timeout(Duration::from_secs(5), waiting).await.expect("not left waiting").unwrap().unwrap();
+        assert!(others.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_member_that_ended_before_the_other_joined_still_counts_as_gone() {
+        let group = uuid::Uuid::new_v4().to_string();
+        drop(Member::join(&spec(&group, "a", 2, None)).await.unwrap());
+        let mut late = Member::join(&spec(&group, "b", 2, None)).await.unwrap();
+        let others = tokio::time::timeout(Duration::from_secs(5), late.share(vec!["x".into()])).await.expect("not left waiting").unwrap();
         assert!(others.is_empty());
     }
 
