@@ -12,15 +12,18 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 
 /// At most this many `item` events travel as one `items` event (see [`LongOperation::next_event`]).
-pub const ITEM_BATCH: usize = 1000;
+/// Small enough that a batch's JSON (an item is 0.5 to 1 KB) stays under the 85,000 bytes from
+/// which .NET puts a string on its large-object heap: the module reads thousands of batches, and
+/// large-object garbage is only collected with the oldest generation, so it piles up.
+pub const ITEM_BATCH: usize = 50;
 
 /// Events wait until pulled in a room of this many places; a slow consumer slows the producer
 /// instead of growing memory. An `item` takes one place and any other event (a listing's page
-/// of up to 5,000 rows, a progress) a sixteenth of the room: at most [`ITEM_BATCH`] items
-/// (about 1 MB) or 16 other events wait. Items are small and come in thousands, so a batch
+/// of up to 5,000 rows, a progress) a sixteenth of the room: at most 1,000 items (about 1 MB)
+/// or 16 other events wait. Items are small and come in thousands, so a batch
 /// can fill from what waits while the caller handles the previous one, and a step that
 /// reports a whole $batch answer at once is not held back item by item.
-const EVENT_ROOM: u32 = ITEM_BATCH as u32;
+const EVENT_ROOM: u32 = 1000;
 const EVENT_WEIGHT: u32 = EVENT_ROOM / 16;
 
 fn weight(event: &Value) -> u32 {
