@@ -100,19 +100,8 @@ fn main() {
     let result = op.result().expect("finished").expect("the procedure succeeds");
     let seconds = started.elapsed().as_secs_f64();
     println!(
-        "{} mailboxes through the Rust API (steps::setup::run), limits off: {seconds:.1} s, {events} events, peak resident memory {:.0} MB, rust_seconds={seconds:.3}",
-        result["mailboxes"].as_u64().unwrap_or_default(),
-        peak_rss_mb()
+        "{} mailboxes through the Rust API (steps::setup::run), limits off: {seconds:.1} s, {events} events, rust_seconds={seconds:.3}",
+        result["mailboxes"].as_u64().unwrap_or_default()
     );
 }
 
-/// The process's peak resident set (Linux; 0 elsewhere): what the library itself holds at most.
-fn peak_rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .unwrap_or(0.0)
-        / 1024.0
-}

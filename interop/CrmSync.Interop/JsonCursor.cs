@@ -55,16 +55,23 @@ namespace CrmSync.Interop
         internal bool NextProperty(out string name)
         {
             name = null;
+            if (!Next('}')) return false;
+            name = ReadString();
+            Expect(':');
+            return true;
+        }
+
+        // Past the separator before the next member, or past the closing character (false).
+        private bool Next(char close)
+        {
             char c = Peek();
-            if (c == '}') { _i++; _first = false; return false; }
+            if (c == close) { _i++; _first = false; return false; }
             if (!_first)
             {
-                if (c != ',') throw Error("',' or '}' expected");
+                if (c != ',') throw Error("',' or '" + close + "' expected");
                 _i++;
             }
             _first = false;
-            name = ReadString();
-            Expect(':');
             return true;
         }
 
@@ -78,15 +85,7 @@ namespace CrmSync.Interop
         /// <summary>True when another element follows (the cursor then stands on it), false at the array's end.</summary>
         internal bool NextElement()
         {
-            char c = Peek();
-            if (c == ']') { _i++; _first = false; return false; }
-            if (!_first)
-            {
-                if (c != ',') throw Error("',' or ']' expected");
-                _i++;
-            }
-            _first = false;
-            return true;
+            return Next(']');
         }
 
         /// <summary>True (and consumed) when the next value is null.</summary>

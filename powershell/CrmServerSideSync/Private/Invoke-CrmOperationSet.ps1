@@ -54,7 +54,7 @@ function Invoke-CrmOperationSet {
                     if ($status -eq [CrmSync.Interop.CrmSyncStatus]::TimedOut) { break }
                     if ($status -ne [CrmSync.Interop.CrmSyncStatus]::Ok) { $finished = $true; break }
                     # One pull may give several events (the items of a batch).
-                    foreach ($one in @($evt)) { & $OnEvent $entry $one }
+                    foreach ($one in @($evt)) { if ($null -ne $one) { & $OnEvent $entry $one } }
                 }
                 if (-not $finished) { continue }
                 if ($null -eq $entry['Error']) {
