@@ -104,4 +104,3 @@ fn main() {
         result["mailboxes"].as_u64().unwrap_or_default()
     );
 }
-

@@ -276,7 +276,11 @@ mod tests {
         let first = &events[0];
         assert_eq!(first["version"], 1);
         let element = &first["items"][0];
-        assert_eq!(element, &serde_json::json!({"key": "0", "outcome": "Changed"}), "an element is the item without version, type and step");
+        assert_eq!(
+            element,
+            &serde_json::json!({"key": "0", "outcome": "Changed"}),
+            "an element is the item without version, type and step"
+        );
     }
 
     #[test]
@@ -291,7 +295,8 @@ mod tests {
         let sizes: Vec<usize> = events.iter().map(|e| e["items"].as_array().unwrap().len()).collect();
         assert!(sizes.iter().all(|&n| (1..=ITEM_BATCH).contains(&n)), "{sizes:?}");
         assert_eq!(sizes.iter().sum::<usize>(), ITEM_BATCH * 2 + 5);
-        let keys: Vec<String> = events.iter().flat_map(|e| e["items"].as_array().unwrap().iter().map(|i| i["key"].as_str().unwrap().to_string())).collect();
+        let keys: Vec<String> =
+            events.iter().flat_map(|e| e["items"].as_array().unwrap().iter().map(|i| i["key"].as_str().unwrap().to_string())).collect();
         assert_eq!(keys, (0..(ITEM_BATCH * 2 + 5)).map(|k| k.to_string()).collect::<Vec<_>>(), "in order, none lost");
     }
 
