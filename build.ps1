@@ -19,9 +19,11 @@ Package : Build, then out/CrmServerSideSync/ (the module folder: what ships, che
           elsewhere (<dir>/runtimes/<rid>/native/<file>); -RequireRuntime fails unless every listed RID
           is in the package. Test also packages, and the Pester suite tests the package.
 Bench   : the benchmark (examples/bench.rs): the whole procedure against the simulator with scaled
-          real limits, crmsync beside a one-request-per-record baseline, then the peak memory of a
-          PowerShell process running Invoke-CrmExchangeOnlineSetup on 50,000 mailboxes; and the
-          health report's requests and wall time on 10,000 and 50,000 mailboxes (examples/bench_health.rs).
+          real limits, crmsync beside a one-request-per-record baseline; the health report's
+          requests and wall time on 10,000 and 50,000 mailboxes (examples/bench_health.rs); then the
+          whole procedure on 50,000 mailboxes (-Mailboxes) with limits off, once through the Rust API
+          (examples/bench_procedure.rs) and once through Invoke-CrmExchangeOnlineSetup -Wait, each on
+          a fresh simulator: both wall times, their ratio and the PowerShell process's peak memory.
 Soak    : the fault run (tests/soak.rs) on 10,000 mailboxes (-Mailboxes to change).
 
 Runs on Windows PowerShell 5.1 and PowerShell 7 (Windows, Linux, macOS).
@@ -37,7 +39,7 @@ param(
     [ValidateSet('Build', 'Test', 'Demo', 'Package', 'Bench', 'Soak')]
     [string] $Task = 'Build',
 
-    # Bench: mailboxes for the PowerShell memory run (0 skips it); Soak: mailboxes of the fault run.
+    # Bench: mailboxes of the procedure run through the Rust API and through PowerShell (0 skips it); Soak: mailboxes of the fault run.
     [int] $Mailboxes = -1,
 
     # Bench: arguments passed to the Rust benchmark (examples/bench.rs), e.g. '--sizes','10000'.
@@ -118,15 +120,16 @@ function Get-PowerShellExe {
 }
 
 function Invoke-Native {
-    # Runs a native command with its output on the console; throws with the exit code on failure.
-    param([Parameter(Mandatory)] [string] $Name, [string[]] $Arguments = @(), [string] $Description = $Name)
+    # Runs a native command with its output on the console (-PassThru: also returns its lines);
+    # throws with the exit code on failure.
+    param([Parameter(Mandatory)] [string] $Name, [string[]] $Arguments = @(), [string] $Description = $Name, [switch] $PassThru)
     Write-Host ("$Name " + ($Arguments -join ' ')) -ForegroundColor DarkGray
     $previous = $ErrorActionPreference
     $ErrorActionPreference = 'Continue'
     try {
         # Stderr is merged and written as text: Windows PowerShell 5.1 would otherwise turn tool
         # progress on stderr into errors.
-        & $Name @Arguments 2>&1 | ForEach-Object { Write-Host ([string]$_) }
+        & $Name @Arguments 2>&1 | ForEach-Object { Write-Host ([string]$_); if ($PassThru) { [string]$_ } }
         $code = $LASTEXITCODE
     }
     finally {
@@ -343,9 +346,25 @@ function Invoke-Bench {
     Invoke-Native -Name 'cargo' -Arguments @('run', '--release', '--example', 'bench_health') -Description 'The health benchmark'
     $size = $(if ($Mailboxes -ge 0) { $Mailboxes } else { 50000 })
     if ($size -gt 0) {
-        Write-Step "Peak memory of PowerShell on $size mailboxes"
-        Invoke-Native -Name (Get-PowerShellExe) -Arguments @('-NoProfile', '-File', (Join-Path $Root 'tools/bench-powershell.ps1'), '-Mailboxes', [string]$size) -Description 'The PowerShell memory run'
+        # The same procedure, limits off, each on a fresh simulator started the same way: what the
+        # PowerShell layer costs on top of the library.
+        Write-Step "The whole procedure on $size mailboxes, limits off: through the Rust API, then through Invoke-CrmExchangeOnlineSetup -Wait"
+        $rust = Invoke-Native -Name 'cargo' -Arguments @('run', '--release', '--example', 'bench_procedure', '--', '--mailboxes', [string]$size) -Description 'The Rust API run' -PassThru
+        $ps = Invoke-Native -Name (Get-PowerShellExe) -Arguments @('-NoProfile', '-File', (Join-Path $Root 'tools/bench-powershell.ps1'), '-Mailboxes', [string]$size) -Description 'The PowerShell run' -PassThru
+        $rustSeconds = Get-BenchNumber -Lines $rust -Name 'rust_seconds'
+        $psSeconds = Get-BenchNumber -Lines $ps -Name 'ps_seconds'
+        $peak = Get-BenchNumber -Lines $ps -Name 'peak_mb'
+        Write-Host ('{0} mailboxes, limits off: Rust API {1:N1} s, PowerShell {2:N1} s, PowerShell/Rust {3:N2} (target at most 1.25), PowerShell peak working set {4:N0} MB (target under 300)' -f `
+                $size, $rustSeconds, $psSeconds, ($psSeconds / $rustSeconds), $peak)
     }
+}
+
+function Get-BenchNumber {
+    # The number of the last "name=<number>" in a benchmark's output lines.
+    param([string[]] $Lines, [Parameter(Mandatory)] [string] $Name)
+    $found = @($Lines | Select-String -Pattern ([regex]::Escape($Name) + '=([0-9.]+)') -AllMatches | ForEach-Object { $_.Matches } | ForEach-Object { $_.Groups[1].Value })
+    if ($found.Count -eq 0) { throw [BuildStepException]::new("The benchmark printed no $Name.", 1) }
+    [double]::Parse($found[-1], [System.Globalization.CultureInfo]::InvariantCulture)
 }
 
 function Invoke-Soak {

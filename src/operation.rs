@@ -8,32 +8,54 @@ use serde_json::Value;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 
-/// Events wait here until pulled; a slow consumer slows the producer instead of growing memory.
-const EVENT_BUFFER: usize = 16;
+/// At most this many `item` events travel as one `items` event (see [`LongOperation::next_event`]).
+/// Small enough that a batch's JSON (an item is 0.5 to 1 KB) stays under the 85,000 bytes from
+/// which .NET puts a string on its large-object heap: the module reads thousands of batches, and
+/// large-object garbage is only collected with the oldest generation, so it piles up.
+pub const ITEM_BATCH: usize = 50;
+
+/// Events wait until pulled in a room of this many places; a slow consumer slows the producer
+/// instead of growing memory. An `item` takes one place and any other event (a listing's page
+/// of up to 5,000 rows, a progress) a sixteenth of the room: at most 1,000 items (about 1 MB)
+/// or 16 other events wait. Items are small and come in thousands, so a batch
+/// can fill from what waits while the caller handles the previous one, and a step that
+/// reports a whole $batch answer at once is not held back item by item.
+const EVENT_ROOM: u32 = 1000;
+const EVENT_WEIGHT: u32 = EVENT_ROOM / 16;
+
+fn weight(event: &Value) -> u32 {
+    if event.get("type").and_then(Value::as_str) == Some("item") { 1 } else { EVENT_WEIGHT }
+}
+
+/// An event and the places it takes in the room (given back when it is pulled).
+type Waiting = (Value, OwnedSemaphorePermit);
 
 /// What the work uses to report progress and per-item results.
 #[derive(Clone)]
 pub struct EventSink {
-    sender: mpsc::Sender<Value>,
+    sender: mpsc::UnboundedSender<Waiting>,
+    room: Arc<Semaphore>,
     cancel: CancellationToken,
     /// Added as `"step"` to every object event (the whole procedure runs several steps).
     step: Option<&'static str>,
 }
 
 impl EventSink {
-    /// Sends one event, waiting while the buffer is full. Fails only when the operation has
+    /// Sends one event, waiting while the room is full. Fails only when the operation has
     /// been cancelled, so work stops promptly.
     pub async fn send(&self, mut event: Value) -> Result<()> {
         if let (Some(step), Some(map)) = (self.step, event.as_object_mut()) {
             map.entry("step").or_insert(step.into());
         }
-        tokio::select! {
-            _ = self.cancel.cancelled() => Err(Error::cancelled()),
-            sent = self.sender.send(event) => sent.map_err(|_| Error::cancelled()),
-        }
+        let places = self.room.clone().acquire_many_owned(weight(&event));
+        let permit = tokio::select! {
+            _ = self.cancel.cancelled() => return Err(Error::cancelled()),
+            permit = places => permit.map_err(|_| Error::cancelled())?,
+        };
+        self.sender.send((event, permit)).map_err(|_| Error::cancelled())
     }
 
     /// The same sink, tagging events with `step`.
@@ -58,7 +80,7 @@ pub enum NextEvent {
 }
 
 pub struct LongOperation {
-    events: Mutex<mpsc::Receiver<Value>>,
+    events: Mutex<Events>,
     cancel: CancellationToken,
     outcome: Arc<Mutex<Option<Result<Value>>>>,
 }
@@ -70,10 +92,11 @@ impl LongOperation {
         F: FnOnce(EventSink) -> Fut,
         Fut: Future<Output = Result<Value>> + Send + 'static,
     {
-        let (sender, receiver) = mpsc::channel(EVENT_BUFFER);
+        let (sender, receiver) = mpsc::unbounded_channel();
         let cancel = CancellationToken::new();
         let outcome = Arc::new(Mutex::new(None));
-        let sink = EventSink { sender: sender.clone(), cancel: cancel.clone(), step: None };
+        let room = Arc::new(Semaphore::new(EVENT_ROOM as usize));
+        let sink = EventSink { sender: sender.clone(), room, cancel: cancel.clone(), step: None };
         let future = work(sink);
         let (task_cancel, task_outcome) = (cancel.clone(), outcome.clone());
         let runtime = crate::runtime::get();
@@ -90,18 +113,47 @@ impl LongOperation {
             // The last sender goes only now, so "no more events" always means "result ready".
             drop(sender);
         });
-        LongOperation { events: Mutex::new(receiver), cancel, outcome }
+        LongOperation { events: Mutex::new(Events { receiver, held: None }), cancel, outcome }
     }
 
     /// Blocks the calling (foreign) thread for at most `timeout`.
+    ///
+    /// The bulk steps send one `item` event per mailbox; the caller receives them together: an
+    /// `item` and the `item` events of the same step already waiting behind it (at most
+    /// [`ITEM_BATCH`]) arrive as one `{"version":1,"type":"items","step":…,"items":[…]}`, each
+    /// element an item without its `version`, `type` and `step`. Nothing waits for a batch to
+    /// fill: a batch holds what is there, so a caller that keeps up sees small ones. One pull per
+    /// batch instead of per mailbox is what keeps a front end with a slower language (the
+    /// PowerShell module) from becoming the bound of a 50,000-mailbox run.
     pub fn next_event(&self, timeout: Duration) -> NextEvent {
         let mut events = self.events.lock().unwrap_or_else(|p| p.into_inner());
-        let received = crate::runtime::get().block_on(async { tokio::time::timeout(timeout, events.recv()).await });
-        match received {
-            Ok(Some(event)) => NextEvent::Event(event),
-            Ok(None) => NextEvent::Finished,
-            Err(_) => NextEvent::TimedOut,
+        let first = match events.held.take() {
+            Some(held) => held,
+            None => {
+                let received = crate::runtime::get().block_on(async { tokio::time::timeout(timeout, events.receiver.recv()).await });
+                match received {
+                    // The places are given back as the event leaves the room.
+                    Ok(Some((event, _places))) => event,
+                    Ok(None) => return NextEvent::Finished,
+                    Err(_) => return NextEvent::TimedOut,
+                }
+            }
+        };
+        if first.get("type").and_then(Value::as_str) != Some("item") {
+            return NextEvent::Event(first);
         }
+        let step = first.get("step").cloned();
+        let mut items = vec![first];
+        while items.len() < ITEM_BATCH {
+            let Ok((next, _places)) = events.receiver.try_recv() else { break };
+            if next.get("type").and_then(Value::as_str) == Some("item") && next.get("step") == step.as_ref() {
+                items.push(next);
+            } else {
+                events.held = Some(next);
+                break;
+            }
+        }
+        NextEvent::Event(batch(step, items))
     }
 
     pub fn cancel(&self) {
@@ -112,6 +164,35 @@ impl LongOperation {
     pub fn result(&self) -> Option<Result<Value>> {
         self.outcome.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
+}
+
+/// The channel, and the event that ended the last batch (returned by the next pull).
+struct Events {
+    receiver: mpsc::UnboundedReceiver<Waiting>,
+    held: Option<Value>,
+}
+
+/// `item` events of one step as one `items` event.
+fn batch(step: Option<Value>, items: Vec<Value>) -> Value {
+    let items: Vec<Value> = items
+        .into_iter()
+        .map(|mut item| {
+            if let Some(map) = item.as_object_mut() {
+                map.remove("version");
+                map.remove("type");
+                map.remove("step");
+            }
+            item
+        })
+        .collect();
+    let mut event = serde_json::Map::new();
+    event.insert("version".into(), crate::documents::VERSION.into());
+    event.insert("type".into(), "items".into());
+    if let Some(step) = step {
+        event.insert("step".into(), step);
+    }
+    event.insert("items".into(), Value::Array(items));
+    Value::Object(event)
 }
 
 impl Drop for LongOperation {
@@ -147,6 +228,76 @@ mod tests {
         let events = drain(&op);
         assert_eq!(events, (0..40).map(|i| serde_json::json!(i)).collect::<Vec<_>>());
         assert_eq!(op.result().unwrap().unwrap()["count"], 40);
+    }
+
+    fn item(step: &str, key: usize) -> Value {
+        serde_json::json!({"version": 1, "type": "item", "step": step, "key": key.to_string(), "outcome": "Changed"})
+    }
+
+    #[test]
+    fn waiting_items_of_one_step_arrive_as_one_items_event_in_order() {
+        let (sent, all_sent) = std::sync::mpsc::channel();
+        let op = LongOperation::start(|sink| async move {
+            // These fit the room: all are waiting before the first pull.
+            for key in 0..10 {
+                sink.send(item("MailboxSettings", key)).await?;
+            }
+            sink.send(serde_json::json!({"version": 1, "type": "progress", "done": 10, "message": "10 written"})).await?;
+            for key in 10..13 {
+                sink.send(item("MailboxSettings", key)).await?;
+            }
+            sink.send(item("ApproveEmail", 13)).await?;
+            sink.send(serde_json::json!({"version": 1, "type": "item", "line": 1, "outcome": "Restored"})).await?;
+            let _ = sent.send(());
+            Ok(Value::Null)
+        });
+        all_sent.recv_timeout(Duration::from_secs(5)).expect("the work sent its events");
+        let events = drain(&op);
+        let shape: Vec<(String, Option<String>, Vec<String>)> = events
+            .iter()
+            .map(|e| {
+                let keys = e["items"].as_array().map_or(vec![], |items| {
+                    items.iter().map(|i| i["key"].as_str().map_or(i["line"].to_string(), str::to_string)).collect()
+                });
+                (e["type"].as_str().unwrap().to_string(), e["step"].as_str().map(str::to_string), keys)
+            })
+            .collect();
+        let keys = |r: std::ops::Range<usize>| r.map(|k| k.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            shape,
+            vec![
+                ("items".into(), Some("MailboxSettings".into()), keys(0..10)),
+                ("progress".into(), None, vec![]),
+                ("items".into(), Some("MailboxSettings".into()), keys(10..13)),
+                ("items".into(), Some("ApproveEmail".into()), keys(13..14)),
+                ("items".into(), None, vec!["1".to_string()]),
+            ]
+        );
+        let first = &events[0];
+        assert_eq!(first["version"], 1);
+        let element = &first["items"][0];
+        assert_eq!(
+            element,
+            &serde_json::json!({"key": "0", "outcome": "Changed"}),
+            "an element is the item without version, type and step"
+        );
+    }
+
+    #[test]
+    fn a_batch_holds_at_most_item_batch_items() {
+        let op = LongOperation::start(|sink| async move {
+            for key in 0..(ITEM_BATCH * 2 + 5) {
+                sink.send(item("TestAndEnable", key)).await?;
+            }
+            Ok(Value::Null)
+        });
+        let events = drain(&op);
+        let sizes: Vec<usize> = events.iter().map(|e| e["items"].as_array().unwrap().len()).collect();
+        assert!(sizes.iter().all(|&n| (1..=ITEM_BATCH).contains(&n)), "{sizes:?}");
+        assert_eq!(sizes.iter().sum::<usize>(), ITEM_BATCH * 2 + 5);
+        let keys: Vec<String> =
+            events.iter().flat_map(|e| e["items"].as_array().unwrap().iter().map(|i| i["key"].as_str().unwrap().to_string())).collect();
+        assert_eq!(keys, (0..(ITEM_BATCH * 2 + 5)).map(|k| k.to_string()).collect::<Vec<_>>(), "in order, none lost");
     }
 
     #[test]

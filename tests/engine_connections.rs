@@ -163,11 +163,9 @@ fn cancelling_a_bulk_run_stops_within_two_seconds_and_a_rerun_converges() {
     let op = Op(op);
     let mut done_before_cancel = Vec::new();
     while done_before_cancel.len() < 50 {
-        if let Next::Event(e) = next_event(&op, 30_000)
-            && e["type"] == "item"
-            && e["outcome"] == "Changed"
-        {
-            done_before_cancel.push(e["key"].as_str().unwrap().to_owned());
+        if let Next::Event(e) = next_event(&op, 30_000) {
+            done_before_cancel
+                .extend(items_of(e).iter().filter(|i| i["outcome"] == "Changed").map(|i| i["key"].as_str().unwrap().to_owned()));
         }
     }
     let cancelled_at = std::time::Instant::now();
@@ -175,7 +173,9 @@ fn cancelling_a_bulk_run_stops_within_two_seconds_and_a_rerun_converges() {
     let mut reported = done_before_cancel.clone();
     loop {
         match next_event(&op, 5_000) {
-            Next::Event(e) if e["type"] == "item" && e["outcome"] == "Changed" => reported.push(e["key"].as_str().unwrap().to_owned()),
+            Next::Event(e) => {
+                reported.extend(items_of(e).iter().filter(|i| i["outcome"] == "Changed").map(|i| i["key"].as_str().unwrap().to_owned()))
+            }
             Next::End => break,
             _ => {}
         }

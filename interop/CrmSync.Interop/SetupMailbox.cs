@@ -134,6 +134,55 @@ namespace CrmServerSideSync
             return Name + ": " + (Result ?? "");
         }
 
+        /// <summary>
+        /// Folds a batch of items into their rows (created on first sight): each step's outcome,
+        /// its changes, a failed step's error, and after Test and Enable the statuses read back.
+        /// Returns the items that need the caller's handling, each with its <see cref="SetupItem.Row"/>:
+        /// those that failed (an error record) or carry warning or error alerts (the row's
+        /// AlertCount and AlertSummary, the report's Alerts). <paramref name="environment"/>,
+        /// when given, tags the rows (a multi-environment run).
+        /// </summary>
+        public static SetupItem[] Fold(Dictionary<string, SetupMailbox> rows, SetupItem[] items, string environment)
+        {
+            if (rows == null) throw new ArgumentNullException("rows");
+            if (items == null) throw new ArgumentNullException("items");
+            var attention = new List<SetupItem>();
+            foreach (SetupItem item in items)
+            {
+                string id = item.MailboxId ?? "";
+                SetupMailbox row;
+                if (!rows.TryGetValue(id, out row))
+                {
+                    row = new SetupMailbox(id, item.Name, item.EmailAddress, item.OwnerType);
+                    rows[id] = row;
+                }
+                if (!string.IsNullOrEmpty(environment)) row.Environment = environment;
+                item.Row = row;
+                string outcome = item.Outcome ?? "";
+                switch (item.Step)
+                {
+                    case "MailboxSettings": row.MailboxSettings = outcome; break;
+                    case "ApproveEmail": row.ApproveEmail = outcome; break;
+                    case "TestAndEnable": row.TestAndEnable = outcome; break;
+                }
+                row.AddChanges(item.Step, item.Changes);
+                if (!string.IsNullOrEmpty(item.Error)) row.Error = Join(row.Error, " | ", item.Step + ": " + item.Error);
+                if (item.Step == "TestAndEnable")
+                {
+                    if (item.IncomingEmailStatus != null) row.IncomingEmailStatus = item.IncomingEmailStatus;
+                    if (item.OutgoingEmailStatus != null) row.OutgoingEmailStatus = item.OutgoingEmailStatus;
+                    if (item.ActStatus != null) row.ActStatus = item.ActStatus;
+                    if (item.MailboxStatus != null) row.MailboxStatus = item.MailboxStatus;
+                    if (item.TestCompletedOn != null) row.TestCompletedOn = item.TestCompletedOn;
+                }
+                // Every successful test leaves an Information alert: only warnings and errors
+                // go to the caller, so 50,000 successes add nothing.
+                bool alerts = item.Step == "TestAndEnable" && item.AlertJson.Length > 0;
+                if (item.ErrorJson != null || alerts) attention.Add(item);
+            }
+            return attention.ToArray();
+        }
+
         /// <summary>Rows keyed by mailbox id, ids compared without case.</summary>
         public static Dictionary<string, SetupMailbox> NewIndex()
         {

@@ -227,7 +227,10 @@ pub unsafe extern "C" fn crmsync_changes_undo_start(
 
 /// Waits up to `timeout_ms` for the next event. Returns `OK` with `*event_out` set,
 /// `TIMED_OUT` when none came in time, or `END_OF_EVENTS` when the operation has finished
-/// (then call `crmsync_op_result`).
+/// (then call `crmsync_op_result`). The per-mailbox `item` events of a bulk step arrive in
+/// batches: `{"version":1,"type":"items","step":…,"items":[…]}` holds the consecutive items of
+/// one step that were waiting (up to 50), each an `item` without `version`, `type` and
+/// `step`. A listing's page is also `items`, with a `page` and mailbox rows.
 ///
 /// # Safety
 /// `op` is a live handle; out-parameters are writable.

@@ -228,8 +228,8 @@ impl MailboxSelection {
                     .map(|id| super::parse_guid(id, "mailbox id").map(|g| g.to_string()))
                     .collect::<Result<std::collections::HashSet<_>>>()?;
                 let rest = MailboxSelection { mailbox_ids: None, ..self.clone() };
-                rest.for_each_page(client, 5000, Collect(&mut all)).await?;
-                all.retain(|m| wanted.contains(&m.mailbox_id.to_ascii_lowercase()));
+                // Kept page by page: a chunk of a 50,000-mailbox setup holds its own rows, not all.
+                rest.for_each_page(client, 5000, Keep(&mut all, &wanted)).await?;
             }
             _ => {
                 self.for_each_page(client, client.config.page_size, Collect(&mut all)).await?;
@@ -275,6 +275,17 @@ struct Collect<'a>(&'a mut Vec<Mailbox>);
 impl AsyncPageFn for Collect<'_> {
     fn call(&mut self, page: Vec<Mailbox>) -> impl std::future::Future<Output = Result<()>> + Send {
         self.0.extend(page);
+        std::future::ready(Ok(()))
+    }
+}
+
+/// Collects the rows whose (lowercase) id is wanted.
+struct Keep<'a>(&'a mut Vec<Mailbox>, &'a std::collections::HashSet<String>);
+
+impl AsyncPageFn for Keep<'_> {
+    fn call(&mut self, page: Vec<Mailbox>) -> impl std::future::Future<Output = Result<()>> + Send {
+        let wanted = self.1;
+        self.0.extend(page.into_iter().filter(|m| wanted.contains(&m.mailbox_id.to_ascii_lowercase())));
         std::future::ready(Ok(()))
     }
 }

@@ -173,7 +173,32 @@ pub type StartFn = unsafe extern "C" fn(
     *mut *mut c_char,
 ) -> Status;
 
-/// Starts an operation, pulls every event, and returns the `item` events and the result.
+/// The `item` events an event carries: the items of a bulk step's `items` batch, each with its
+/// `type` and `step` back (as the step sent it), or the event itself if it is an `item`.
+/// A listing's page (`items` with a `page`) carries mailboxes, not items: none.
+pub fn items_of(event: serde_json::Value) -> Vec<serde_json::Value> {
+    if event["type"] == "item" {
+        return vec![event];
+    }
+    if event["type"] != "items" || event.get("page").is_some() {
+        return Vec::new();
+    }
+    let step = event.get("step").cloned();
+    let serde_json::Value::Array(items) = event["items"].clone() else { panic!("a batch without items: {event}") };
+    items
+        .into_iter()
+        .map(|mut item| {
+            item["type"] = "item".into();
+            if let Some(step) = &step {
+                item["step"] = step.clone();
+            }
+            item
+        })
+        .collect()
+}
+
+/// Starts an operation, pulls every event, and returns the `item` events (out of their
+/// batches) and the result.
 pub fn run_op(
     client: &Client,
     start: StartFn,
@@ -188,8 +213,7 @@ pub fn run_op(
     let mut items = Vec::new();
     loop {
         match next_event(&op, 60_000) {
-            Next::Event(e) if e["type"] == "item" => items.push(e),
-            Next::Event(_) => {}
+            Next::Event(e) => items.extend(items_of(e)),
             Next::TimedOut => panic!("no event within 60 s"),
             Next::End => return (items, op_result(&op)),
         }

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Security;
 using System.Text.RegularExpressions;
+using CrmServerSideSync;
 using CrmSync.Interop;
 
 namespace CrmSync.Net472Harness
@@ -66,18 +67,25 @@ namespace CrmSync.Net472Harness
             Check("bulk approval", () =>
             {
                 int items = 0, failed = 0;
+                var ids = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
                 string request = "{\"version\":1,\"selection\":{\"filter\":\"statecode eq 0\"},\"decision\":\"Approve\"}";
                 using (CrmOperation op = client.StartMailboxApproval(request))
                 {
+                    // The items arrive in batches, read into typed objects by the interop's own JSON reader.
                     foreach (string evt in Events(op))
                     {
-                        if (!evt.Contains("\"type\":\"item\"")) continue;
-                        items++;
-                        if (evt.Contains("\"outcome\":\"Failed\"")) failed++;
+                        if (!EventHeader.Read(evt).IsItemBatch) continue;
+                        foreach (SetupItem item in SetupItem.Parse(evt))
+                        {
+                            items++;
+                            ids.Add(item.MailboxId);
+                            if (item.Outcome == "Failed") failed++;
+                        }
                     }
                     op.Result();
                 }
                 Expect(items == expected, items + " item results, expected " + expected);
+                Expect(ids.Count == expected, ids.Count + " distinct mailboxes, expected " + expected);
                 Expect(failed == 0, failed + " failed approvals");
             });
             Check("invalid configuration", () =>

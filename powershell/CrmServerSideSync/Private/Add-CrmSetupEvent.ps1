@@ -2,8 +2,9 @@ function Add-CrmSetupEvent {
     <#
     .SYNOPSIS
     Folds one event of the setup operation into its environment's state: readiness checks (a
-    warning for a failed one), organization changes ("What if:" lines under -WhatIf), and mailbox
-    items (rows; a failed item is a non-terminating error whose TargetObject is the row).
+    warning for a failed one), organization changes ("What if:" lines under -WhatIf), and batches
+    of mailbox items (typed, from Receive-CrmOperationEvent -TypedItems: rows; a failed item is a
+    non-terminating error whose TargetObject is the row).
     #>
     [CmdletBinding()]
     param(
@@ -40,15 +41,28 @@ function Add-CrmSetupEvent {
                 else { Write-Verbose "${prefix}Organization: $line" }
             }
         }
-        'item' {
-            $result = ConvertTo-CrmMailboxResult -ItemEvent $Event
-            $row = Add-CrmSetupItem -Rows $State.Rows -Result $result -Alerts $State.Alerts
-            if (-not [string]::IsNullOrEmpty($State.Environment)) { $row.Environment = $State.Environment }
-            $label = Get-CrmMailboxLabel -Item $result
-            if ($Event.PSObject.Properties['error'] -and $null -ne $Event.error) {
-                $Cmdlet.WriteError((New-CrmItemErrorRecord -ErrorDocument $Event.error -TargetObject $row -Label "$prefix$label ($($result.Step))"))
+        'items' {
+            # A typed batch (Receive-CrmOperationEvent -TypedItems): the interop folds it into
+            # the rows; only failed items and warning or error alerts come back to be handled here.
+            $attention = [CrmServerSideSync.SetupMailbox]::Fold($State.Rows, $Event.Items, $State.Environment)
+            foreach ($item in $attention) {
+                $row = $item.Row
+                if ($item.AlertJson.Length -gt 0) {
+                    $mine = @($item.AlertJson | ForEach-Object { $_ | ConvertFrom-Json } | ConvertTo-CrmAlert)
+                    $row.AlertCount = $row.AlertCount + $mine.Count
+                    $row.AlertSummary = [CrmServerSideSync.SetupMailbox]::Join($row.AlertSummary, ' | ', (Format-CrmAlertSummary -Alert $mine))
+                    foreach ($a in $mine) { $State.Alerts.Add($a) }
+                }
+                if ($null -ne $item.ErrorJson) {
+                    $Cmdlet.WriteError((New-CrmItemErrorRecord -ErrorDocument ($item.ErrorJson | ConvertFrom-Json) -TargetObject $row -Label "$prefix$(Get-CrmMailboxLabel -Item $item) ($($item.Step))"))
+                }
             }
-            elseif (-not $State.WhatIf) { Write-Verbose ("$prefix$label $($result.Step): $($result.Outcome) $($result.Changes)".TrimEnd()) }
+            # One message per mailbox only when someone listens (-Verbose): 150,000 calls cost seconds.
+            if (-not $State.WhatIf -and $VerbosePreference -ne [System.Management.Automation.ActionPreference]::SilentlyContinue) {
+                foreach ($item in $Event.Items) {
+                    if ($null -eq $item.ErrorJson) { Write-Verbose ("$prefix$(Get-CrmMailboxLabel -Item $item) $($item.Step): $($item.Outcome) $($item.Changes)".TrimEnd()) }
+                }
+            }
         }
         default { Write-Debug "Ignoring event of type '$($Event.type)'." }
     }

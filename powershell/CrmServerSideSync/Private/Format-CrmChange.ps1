@@ -8,7 +8,7 @@ function Format-CrmChange {
     param([AllowNull()] [object[]] $Change)
     $parts = @(foreach ($c in @($Change)) {
             if ($null -eq $c) { continue }
-            '{0}: {1} -> {2}' -f $c.field, (Format-CrmValue $c.from), (Format-CrmValue $c.to)
+            [CrmServerSideSync.SetupItem]::FormatChange([string]$c.field, [string]$c.from, [string]$c.to)
         })
     $parts -join '; '
 }

@@ -3,7 +3,6 @@ function Format-CrmValue {
     [CmdletBinding()]
     [OutputType([string])]
     param([AllowNull()] [object] $Value)
-    if ($null -eq $Value) { return '(none)' }
-    if ($Value -is [string] -and $Value.Length -eq 0) { return '(none)' }
-    [string]$Value
+    # One wording with the interop's typed items (SetupItem.FormatValue).
+    [CrmServerSideSync.SetupItem]::FormatValue([string]$Value)
 }

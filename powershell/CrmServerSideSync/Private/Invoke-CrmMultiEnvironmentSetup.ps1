@@ -49,7 +49,7 @@ function Invoke-CrmMultiEnvironmentSetup {
             @{ Connection = $c; Method = 'StartSetup'; Request = (ConvertTo-CrmRequestJson -Document $document); State = (New-CrmSetupState -Connection $c -WhatIf $WhatIf -Environment $environment) }
         })
     # $Cmdlet is found by dynamic scope where Invoke-CrmOperationSet calls the block.
-    Invoke-CrmOperationSet -Cmdlet $Cmdlet -Operations $operations -Activity 'Exchange Online setup on' -ThrottleLimit $ThrottleLimit -OnEvent {
+    Invoke-CrmOperationSet -Cmdlet $Cmdlet -Operations $operations -Activity 'Exchange Online setup on' -ThrottleLimit $ThrottleLimit -TypedItems -OnEvent {
         param($entry, $evt)
         Add-CrmSetupEvent -Cmdlet $Cmdlet -State $entry.State -Event $evt
     }

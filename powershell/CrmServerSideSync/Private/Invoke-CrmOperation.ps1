@@ -26,6 +26,8 @@ function Invoke-CrmOperation {
     The Write-Progress activity; without it no progress is shown.
     .PARAMETER PollMilliseconds
     How long one wait for the next event lasts (Ctrl+C is noticed between waits).
+    .PARAMETER TypedItems
+    Hands a bulk step's items on as typed batches (one object per batch) instead of one "item" object each.
     .PARAMETER Result
     Receives the operation's result document (as an object) when it finished.
     #>
@@ -40,7 +42,9 @@ function Invoke-CrmOperation {
         [Parameter(Mandatory)] [ref] $Result,
         [int] $ProgressId = 41,
         [ValidateRange(10, 10000)] [int] $PollMilliseconds = 250,
-        [AllowNull()] [object] $TargetObject
+        [AllowNull()] [object] $TargetObject,
+        # Bulk items as typed batches (see Receive-CrmOperationEvent): the setup folds them in the interop.
+        [switch] $TypedItems
     )
 
     $where = $TargetObject
@@ -64,7 +68,7 @@ function Invoke-CrmOperation {
         while ($true) {
             $status = $null
             try {
-                $evt = Receive-CrmOperationEvent -Operation $operation -WaitMilliseconds $PollMilliseconds -Status ([ref]$status) -Activity $Activity -ProgressId $ProgressId
+                $evt = Receive-CrmOperationEvent -Operation $operation -WaitMilliseconds $PollMilliseconds -Status ([ref]$status) -Activity $Activity -ProgressId $ProgressId -TypedItems:$TypedItems
             }
             catch {
                 $Cmdlet.ThrowTerminatingError((New-CrmErrorRecord -Exception $_.Exception -TargetObject $TargetObject))

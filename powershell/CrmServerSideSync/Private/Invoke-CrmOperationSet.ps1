@@ -15,6 +15,8 @@ function Invoke-CrmOperationSet {
     per-environment read (for example a mailbox health listing) runs the same way.
     .PARAMETER OnEvent
     Called as & $OnEvent $entry $event for each non-progress event.
+    .PARAMETER TypedItems
+    Hands a bulk step's items to -OnEvent as typed batches (one call per batch).
     #>
     [CmdletBinding()]
     param(
@@ -22,7 +24,9 @@ function Invoke-CrmOperationSet {
         [Parameter(Mandatory)] [hashtable[]] $Operations,
         [Parameter(Mandatory)] [scriptblock] $OnEvent,
         [Parameter(Mandatory)] [string] $Activity,
-        [ValidateRange(1, 64)] [int] $ThrottleLimit = 4
+        [ValidateRange(1, 64)] [int] $ThrottleLimit = 4,
+        # Bulk items as typed batches (see Receive-CrmOperationEvent).
+        [switch] $TypedItems
     )
     $pending = New-Object 'System.Collections.Generic.Queue[hashtable]'
     foreach ($entry in $Operations) { $pending.Enqueue($entry) }
@@ -45,12 +49,12 @@ function Invoke-CrmOperationSet {
                 # A few events per turn, then the next environment: none starves the others.
                 for ($n = 0; $n -lt 50; $n++) {
                     $status = $null
-                    try { $evt = Receive-CrmOperationEvent -Operation $entry.Handle -WaitMilliseconds 10 -Status ([ref]$status) -Activity "$Activity $($entry.Connection.Url)" -ProgressId $entry.ProgressId }
+                    try { $evt = Receive-CrmOperationEvent -Operation $entry.Handle -WaitMilliseconds 10 -Status ([ref]$status) -Activity "$Activity $($entry.Connection.Url)" -ProgressId $entry.ProgressId -TypedItems:$TypedItems }
                     catch { $entry['Error'] = New-CrmErrorRecord -Exception $_.Exception -TargetObject $entry.Connection.Url; $finished = $true; break }
                     if ($status -eq [CrmSync.Interop.CrmSyncStatus]::TimedOut) { break }
                     if ($status -ne [CrmSync.Interop.CrmSyncStatus]::Ok) { $finished = $true; break }
-                    if ($null -eq $evt) { continue }
-                    & $OnEvent $entry $evt
+                    # One pull may give several events (the items of a batch).
+                    foreach ($one in @($evt)) { if ($null -ne $one) { & $OnEvent $entry $one } }
                 }
                 if (-not $finished) { continue }
                 if ($null -eq $entry['Error']) {

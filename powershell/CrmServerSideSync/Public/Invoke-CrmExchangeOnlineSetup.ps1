@@ -212,7 +212,7 @@ function Invoke-CrmExchangeOnlineSetup {
         }
         $state = New-CrmSetupState -Connection $conn -WhatIf $whatIf
         $summary = $null
-        Invoke-CrmOperation -Cmdlet $PSCmdlet -Connection $conn -Method 'StartSetup' -Request (ConvertTo-CrmRequestJson -Document $request) -Activity $activity -Result ([ref]$summary) -TargetObject $target | ForEach-Object {
+        Invoke-CrmOperation -Cmdlet $PSCmdlet -Connection $conn -Method 'StartSetup' -Request (ConvertTo-CrmRequestJson -Document $request) -Activity $activity -Result ([ref]$summary) -TargetObject $target -TypedItems | ForEach-Object {
             Add-CrmSetupEvent -Cmdlet $PSCmdlet -State $state -Event $_
         }
 
