@@ -155,7 +155,7 @@ pub unsafe extern "C" fn crmsync_mailbox_defaults_set(
 ) -> Status {
     guard(error_out, || {
         let request: steps::org_defaults::DefaultsRequest = args::json(request, request_len, "request")?;
-        run(client, result_out, |c| async move { steps::org_defaults::set(&c, &request).await })
+        run(client, result_out, |c| async move { steps::org_defaults::run(&c, &request).await })
     })
 }
 

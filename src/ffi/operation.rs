@@ -82,7 +82,7 @@ pub unsafe extern "C" fn crmsync_mailboxes_configure_start(
     op_out: *mut *mut CrmsyncOperation,
     error_out: *mut *mut c_char,
 ) -> Status {
-    guard(error_out, || start(client, request, request_len, op_out, steps::mailbox_settings::set))
+    guard(error_out, || start(client, request, request_len, op_out, steps::mailbox_settings::run))
 }
 
 /// Approves or rejects the selected mailboxes' email through their owning user or queue, then
@@ -99,7 +99,7 @@ pub unsafe extern "C" fn crmsync_mailboxes_approve_start(
     op_out: *mut *mut CrmsyncOperation,
     error_out: *mut *mut c_char,
 ) -> Status {
-    guard(error_out, || start(client, request, request_len, op_out, steps::approval::decide))
+    guard(error_out, || start(client, request, request_len, op_out, steps::approval::run))
 }
 
 /// Test & Enable: schedules the test for the selected mailboxes, verifies it was scheduled and,
