@@ -67,7 +67,7 @@ pub struct ApprovalRequest {
 /// `systemusers(<id>)` or `queues(<id>)`: where approval is written for this mailbox.
 pub(crate) fn owner_path(mailbox: &Mailbox) -> Result<String> {
     let id = mailbox
-        .owner_id
+        .regarding_id
         .as_deref()
         .ok_or_else(|| Error::invalid("The mailbox has no owning user or queue, so its email cannot be approved."))?;
     let id = super::parse_guid(id, "owner id")?;
