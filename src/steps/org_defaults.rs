@@ -8,6 +8,7 @@ use crate::documents::{self, ChangesEvent, Counts, DefaultsResult, Event, Settin
 use crate::error::{Error, Result};
 use crate::journal::{self, Change as JournalChange, Column, Journal};
 use crate::model::options::{APPOINTMENTS_CONTACTS_TASKS, INCOMING_EMAIL, OUTGOING_EMAIL, OptionSet};
+use crate::model::profile::EmailServerProfile;
 use crate::model::{FORMATTED, PREFER_ANNOTATIONS, annotation, flag, int, text};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -68,13 +69,24 @@ fn option_value(set: &OptionSet, name: &str, parameter: &str) -> Result<i64> {
 /// Reads the settings, changes only what differs, writes them in one PATCH guarded by the
 /// row's etag (a concurrent edit by someone else is never silently overwritten), and reads
 /// them back.
-pub async fn set(client: &Client, request: &DefaultsRequest) -> Result<DefaultsResult> {
+pub async fn run(client: &Client, request: &DefaultsRequest) -> Result<DefaultsResult> {
     let journal = if request.what_if { None } else { super::journaling::open(client, request.journal_path.as_deref()).await? };
-    apply(client, request, journal.as_ref()).await
+    apply(client, plan(client, request).await?, journal.as_ref()).await
 }
 
-/// [`set`], appending each write to `journal` once its answer is known.
-pub async fn apply(client: &Client, request: &DefaultsRequest, journal: Option<&Journal>) -> Result<DefaultsResult> {
+/// What [`apply`] would write: the settings read now, what differs from the request, and the
+/// organization's PATCH body.
+pub struct Plan<'a> {
+    request: &'a DefaultsRequest,
+    before: MailboxDefaults,
+    /// The requested profile (activated first when inactive).
+    profile: Option<EmailServerProfile>,
+    changes: Vec<SettingChange>,
+    body: Map<String, Value>,
+}
+
+/// Reads the settings and the requested profile, and plans the changes; writes nothing.
+pub async fn plan<'a>(client: &Client, request: &'a DefaultsRequest) -> Result<Plan<'a>> {
     let before = get(client).await?;
     let mut changes = Vec::new();
     let mut body = Map::new();
@@ -144,6 +156,13 @@ pub async fn apply(client: &Client, request: &DefaultsRequest, journal: Option<&
         }
     }
 
+    Ok(Plan { request, before, profile, changes, body })
+}
+
+/// Writes `plan` (nothing with the request's `what_if`, or when nothing differs), appending
+/// each write to `journal` once its answer is known, and verifies the settings read back.
+pub async fn apply(client: &Client, plan: Plan<'_>, journal: Option<&Journal>) -> Result<DefaultsResult> {
+    let Plan { request, before, profile, changes, body } = plan;
     if request.what_if || changes.is_empty() {
         return Ok(DefaultsResult { what_if: request.what_if, changed: false, changes, defaults: before });
     }
@@ -172,7 +191,7 @@ pub async fn apply(client: &Client, request: &DefaultsRequest, journal: Option<&
     Ok(DefaultsResult { what_if: false, changed: true, changes, defaults: after })
 }
 
-/// Streams the changes of [`set`]'s `outcome` as one `changes` event (step Defaults) and
+/// Streams the changes of [`apply`]'s `outcome` as one `changes` event (step Defaults) and
 /// returns the step's counts, as the procedures report them.
 pub async fn report_step(outcome: DefaultsResult, what_if: bool, sink: &crate::operation::EventSink) -> Result<StepResult> {
     let n = outcome.changes.len();
