@@ -88,7 +88,9 @@ fn main() {
         ..SetupRequest::default()
     };
     let started = Instant::now();
-    let op = LongOperation::start(move |sink| setup(client, request, sink));
+    let op = LongOperation::start(move |sink| async move {
+        setup(client, request, sink).await.map(crmsync::documents::to_value)
+    });
     let mut events = 0usize;
     loop {
         match op.next_event(Duration::from_millis(250)) {
