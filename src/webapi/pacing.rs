@@ -59,7 +59,7 @@ const HEADROOM: f64 = 0.95;
 /// Weight of the older samples in the learned cost per operation (per sample).
 const COST_MEMORY: f64 = 0.7;
 /// How much larger than the largest accepted batch the next one may be.
-const GROWTH: usize = 4;
+const GROWTH: usize = 16;
 
 pub struct Pacer {
     window: Duration,
@@ -317,6 +317,11 @@ impl Pacer {
         state.largest_accepted = state.largest_accepted.max(size);
     }
 
+    /// The largest `$batch` this connection has had accepted (0 before any).
+    pub fn largest_accepted(&self) -> usize {
+        self.lock().largest_accepted
+    }
+
     /// A `$batch` of `size` operations was refused for its size (`limit` when the service
     /// named it): later batches stay at or below what the service accepts.
     pub fn batch_refused(&self, size: usize, limit: Option<usize>) {
@@ -334,16 +339,20 @@ impl Pacer {
     pub fn batch_advice(&self, max: usize) -> Option<BatchAdvice> {
         let state = self.lock();
         let cost = state.cost_per_op()?.as_secs_f64() * 1000.0;
-        // Growth is bounded by what was measured: four times the largest accepted batch, so
-        // an estimate from one small probe cannot send a whole run out at once.
+        // Growth is bounded by what was measured: sixteen times the largest accepted batch
+        // (10, 160, then what the budgets call for), so an estimate from one small probe cannot
+        // send a whole run out at once, while the ramp costs two requests, not four (at this
+        // scale a window holds 57 requests, and the reads take a third of the first).
         let grown = state.largest_accepted.max(1).saturating_mul(GROWTH);
         let max = state.size_cap.unwrap_or(max).min(max).min(grown).max(1);
         if cost < 0.01 {
             return Some(BatchAdvice { least: max, best: max });
         }
         let budget = self.execution_budget.as_secs_f64() * 1000.0;
-        // Half of the request budget is left for reads and the other steps' writes.
-        let least = 2.0 * budget / (cost * self.request_budget as f64);
+        // Three quarters of the request budget are left for reads, the small last batches of
+        // each run and the other steps' writes: with half, a procedure's several runs (each
+        // ending in a partial batch) and its reads ran out of requests before execution time.
+        let least = 4.0 * budget / (cost * self.request_budget as f64);
         let round_trip = 4.0 * state.round_trip.unwrap_or_default().as_secs_f64() * 1000.0 / cost;
         let smooth = budget / (8.0 * cost);
         let size = |n: f64| (n.ceil() as usize).clamp(1, max);
@@ -438,8 +447,8 @@ mod tests {
         let limits = Limits { window_ms: 3000, requests: 60, execution_ms: 12_000, concurrency: 52 };
         let pacer = learned(&limits);
         pacer.batch_accepted(100);
-        // 2 ms: 11,400 ms of budget over 57 requests, twice, is 200 operations a request.
-        assert_eq!(pacer.batch_advice(1000).map(|a| a.least), Some(200));
+        // 2 ms: 11,400 ms of budget over 57 requests, four times, is 400 operations a request.
+        assert_eq!(pacer.batch_advice(1000).map(|a| a.least), Some(400));
         pacer.batch_refused(1000, Some(250));
         assert_eq!(pacer.size_cap(), Some(250));
         pacer.batch_refused(250, None);
