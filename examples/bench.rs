@@ -185,7 +185,7 @@ fn unpaced_client(org: &Org) -> Arc<Client> {
 /// Runs the whole procedure through crmsync's operation; returns the result document.
 fn run_crmsync(client: Arc<Client>) -> Value {
     let request = SetupRequest { version: 1, wait: true, timeout_secs: Some(3600), poll_interval_ms: Some(500), ..SetupRequest::default() };
-    let op = LongOperation::start(move |sink| setup(client, request, sink));
+    let op = LongOperation::start(move |sink| async move { setup(client, request, sink).await.map(crmsync::documents::to_value) });
     // Where the time goes: when each step's first event arrived (printed to stderr).
     let started = Instant::now();
     let mut seen = std::collections::HashSet::new();

@@ -29,7 +29,9 @@ fn main() {
         let client = Arc::new(Client::from_json(client_config.to_string().as_bytes()).unwrap());
         let before = state.request_count();
         let started = Instant::now();
-        let op = LongOperation::start(move |sink| health::run(client, HealthRequest { version: 1, ..HealthRequest::default() }, sink));
+        let op = LongOperation::start(move |sink| async move {
+            health::run(client, HealthRequest { version: 1, ..HealthRequest::default() }, sink).await.map(crmsync::documents::to_value)
+        });
         let mut rows = 0usize;
         loop {
             match op.next_event(Duration::from_secs(600)) {

@@ -5,7 +5,6 @@ use crmsync::Client;
 use crmsync::operation::{LongOperation, NextEvent};
 use crmsync::steps;
 use dataverse_sim::{SimConfig, Simulator, fixtures};
-use serde_json::Value;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,13 +14,17 @@ fn drain(op: LongOperation) {
     op.result().expect("finished").expect("the step succeeds");
 }
 
-fn run<F, Fut>(client: &Arc<Client>, work: F)
+fn run<F, Fut, R>(client: &Arc<Client>, work: F)
 where
     F: FnOnce(Arc<Client>, crmsync::operation::EventSink) -> Fut,
-    Fut: Future<Output = crmsync::Result<Value>> + Send + 'static,
+    Fut: Future<Output = crmsync::Result<R>> + Send + 'static,
+    R: serde::Serialize,
 {
     let client = client.clone();
-    drain(LongOperation::start(move |sink| work(client, sink)));
+    drain(LongOperation::start(move |sink| {
+        let work = work(client, sink);
+        async move { work.await.map(crmsync::documents::to_value) }
+    }));
 }
 
 fn main() {

@@ -10,11 +10,14 @@
 
 use crate::error::Error;
 use crate::model::alert::Alert;
+use crate::model::diagnosis::Repair;
+use crate::model::health::{Facts, Health};
 use crate::model::mailbox::Mailbox;
 use crate::model::options::Name;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 /// The version of every document; bumped with `CRMSYNC_ABI_VERSION` on an incompatible change.
 pub const VERSION: u32 = 1;
@@ -133,6 +136,20 @@ impl Counts {
     }
 }
 
+/// The counts of two parts of one step (the setup's chunks), field by field.
+impl std::ops::AddAssign for Counts {
+    fn add_assign(&mut self, other: Counts) {
+        let Counts { planned, unchanged, changed, failed, scheduled, succeeded, timed_out } = other;
+        self.planned += planned;
+        self.unchanged += unchanged;
+        self.changed += changed;
+        self.failed += failed;
+        self.scheduled += scheduled;
+        self.succeeded += succeeded;
+        self.timed_out += timed_out;
+    }
+}
+
 /// The result of a bulk step (and each step's entry in the setup result).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StepResult {
@@ -140,6 +157,12 @@ pub struct StepResult {
     pub what_if: bool,
     #[serde(flatten)]
     pub counts: Counts,
+}
+
+impl StepResult {
+    pub fn new(step: &'static str, what_if: bool, counts: Counts) -> StepResult {
+        StepResult { step: step.into(), what_if, counts }
+    }
 }
 
 /// The statuses a Test & Enable item reports, and the alerts raised since the test was scheduled.
@@ -243,10 +266,11 @@ pub struct DeviceCodeEvent {
 }
 
 /// Every event of a long operation. Within the setup, each event also carries `"step"` (added
-/// by the operation's sink for the step that sent it).
+/// by the operation's sink for the step that sent it). The undo's `item` has its own shape
+/// ([`UndoEvent`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
-pub enum Event<R = Mailbox, A = Alert> {
+pub enum Event<R = Mailbox, A = Alert, F = Facts> {
     /// Boxed: an item is much larger than the other events.
     Item(Box<ItemEvent<A>>),
     Items(ItemsEvent<R>),
@@ -254,9 +278,256 @@ pub enum Event<R = Mailbox, A = Alert> {
     Check(Check),
     Changes(ChangesEvent),
     DeviceCode(DeviceCodeEvent),
+    Health(Box<HealthRow<F, A>>),
+    Repair(Box<RepairEvent<F, A>>),
+}
+
+// ---- undo ----
+
+/// What happened to one journal line in an undo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UndoOutcome {
+    /// The before values were written back (`what_if`: would be).
+    Restored,
+    Planned,
+    /// The row already holds the before values (an undo run before, or a later change back).
+    Unchanged,
+    /// The row changed since crmsync wrote it: left alone.
+    Skipped,
+    /// Nothing can be written back (a Test & Enable), or not everything (said in the note).
+    NotUndoable,
+    Failed,
+    /// The line could not be read.
+    Unreadable,
+}
+
+/// One column an undo writes back: `from` what the row holds now `to` the value before
+/// crmsync's write.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UndoColumn {
+    pub column: String,
+    pub from: Value,
+    pub to: Value,
+    pub to_name: Option<String>,
+}
+
+/// The journal line an undo item is about (every line that could be read). Generic over the
+/// journal's environment (its name and URL), which the journal defines.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UndoLine<E> {
+    pub environment: E,
+    pub table: String,
+    /// The row's id.
+    pub key: String,
+    pub name: Option<String>,
+    /// The step that wrote it.
+    pub step: String,
+    pub written_at: String,
+    pub columns: Vec<UndoColumn>,
+    pub note: Option<String>,
+    pub error: Option<ErrorDocument>,
+}
+
+/// `{"type":"item"}` of an undo: one journal line, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UndoItem<E> {
+    /// The line's number in the journal (from 1).
+    pub line: usize,
+    pub outcome: UndoOutcome,
+    /// Why a line was skipped or could not be read.
+    pub reason: Option<String>,
+    /// Absent for a line that could not be read.
+    #[serde(flatten)]
+    pub written: Option<UndoLine<E>>,
+}
+
+/// The events of an undo (`crmsync_changes_undo_start`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum UndoEvent<E> {
+    Item(Box<UndoItem<E>>),
+    Progress(ProgressEvent),
+}
+
+// ---- day two: health and repair ----
+
+/// `{"type":"health"}`: one mailbox's row of the health report (`crmsync_mailboxes_health_start`),
+/// and what the repair starts from. The facts (the health columns) are fields of the row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HealthRow<F = Facts, A = Alert> {
+    pub health: Health,
+    pub reason: String,
+    pub remedy: Option<String>,
+    pub repairable: bool,
+    /// The fixes repair would apply, in order.
+    pub repairs: Vec<Repair>,
+    /// The diagnosis table's row id, its source and note (None: healthy, or not a documented failure).
+    pub diagnosis: Option<Cow<'static, str>>,
+    pub diagnosis_source: Option<Cow<'static, str>>,
+    pub diagnosis_note: Option<Cow<'static, str>>,
+    #[serde(flatten)]
+    pub facts: F,
+    pub latest_error: Option<A>,
+    pub latest_warning: Option<A>,
+}
+
+/// A mailbox whose class differs from the baseline's (or that the baseline did not have).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassChange {
+    pub mailbox_id: String,
+    pub name: Option<String>,
+    /// None: not in the baseline.
+    pub from: Option<Health>,
+    pub to: Health,
+}
+
+/// The health report's result (`crmsync_mailboxes_health_start`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HealthSummary {
+    pub mailboxes: usize,
+    /// Rows sent (after the `health` filter).
+    pub reported: usize,
+    /// Every class, with how many mailboxes are in it (zero included).
+    pub counts: BTreeMap<Health, usize>,
+    pub unhealthy: usize,
+    pub repairable: usize,
+    /// With a baseline: the mailboxes whose class differs from it (or that it did not have).
+    pub changed: Option<Vec<ClassChange>>,
+    pub stale_after_secs: u64,
+    /// Whether the org has the approval/test audit columns (9.2.2412.2 and later).
+    pub audit_columns: bool,
+    pub alerts_since: String,
+}
+
+/// What happened to one unhealthy mailbox in a repair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RepairOutcome {
+    /// `what_if`: would be repaired with these fixes.
+    Planned,
+    /// Fixed and tested again (with `wait`: healthy now; without: the test is scheduled).
+    Repaired,
+    /// A write or the new test failed.
+    Failed,
+    /// No fix crmsync can apply: the remedy says what to do.
+    NotRepairable,
+    /// A test is already running: nothing to do now.
+    Skipped,
+}
+
+/// One write of a repair, as reported.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fix {
+    pub repair: Repair,
+    /// The row written, e.g. `mailboxes(…)`, `emailserverprofiles(…)`, `systemusers(…)`.
+    pub target: String,
+    pub changes: Vec<FieldChange>,
+}
+
+/// `{"type":"repair"}`: one unhealthy mailbox's repair (`crmsync_mailboxes_repair_start`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RepairEvent<F = Facts, A = Alert> {
+    pub mailbox_id: String,
+    pub name: Option<String>,
+    pub outcome: RepairOutcome,
+    pub health: Health,
+    pub reason: String,
+    pub remedy: Option<String>,
+    pub fixes: Vec<Fix>,
+    pub error: Option<ErrorDocument>,
+    /// The health row the repair started from (the PowerShell module's TargetObject).
+    pub before: HealthRow<F, A>,
+    /// With `wait`: the row read after the tests.
+    pub health_after: Option<HealthRow<F, A>>,
+}
+
+/// How many mailboxes of a repair ended each way.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepairCounts {
+    pub healthy: usize,
+    pub planned: usize,
+    pub repaired: usize,
+    pub failed: usize,
+    pub not_repairable: usize,
+    pub skipped: usize,
+}
+
+impl RepairCounts {
+    pub fn add(&mut self, outcome: RepairOutcome) {
+        match outcome {
+            RepairOutcome::Planned => self.planned += 1,
+            RepairOutcome::Repaired => self.repaired += 1,
+            RepairOutcome::Failed => self.failed += 1,
+            RepairOutcome::NotRepairable => self.not_repairable += 1,
+            RepairOutcome::Skipped => self.skipped += 1,
+        }
+    }
+}
+
+/// The repair's result (`crmsync_mailboxes_repair_start`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RepairResult {
+    pub what_if: bool,
+    pub waited: bool,
+    pub mailboxes: usize,
+    #[serde(flatten)]
+    pub counts: RepairCounts,
+    /// Rows written (mailboxes, profiles, users and queues), each once.
+    pub writes: usize,
 }
 
 // ---- results ----
+
+/// The whole procedure's result (`crmsync_setup_start`): one [`StepResult`] per step, in order
+/// (Defaults, MailboxSettings, ApproveEmail unless skipped, TestAndEnable).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SetupResult {
+    pub what_if: bool,
+    /// The active mailboxes selected.
+    pub mailboxes: usize,
+    /// Those already configured, approved and tested successfully: left alone.
+    pub already_working: usize,
+    pub steps: Vec<StepResult>,
+}
+
+/// Undoing a change journal (`crmsync_changes_undo_start`): the step's counts (`changed`:
+/// restored) and the lines that were not restored, by why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UndoResult {
+    #[serde(flatten)]
+    pub step: StepResult,
+    /// Rows changed since crmsync wrote them: left alone.
+    pub skipped: usize,
+    pub not_undoable: usize,
+    pub unreadable: usize,
+    /// Lines of another organization.
+    pub other_environment: usize,
+    /// Lines of writes that failed (nothing to undo).
+    pub not_written: usize,
+    /// This client's organization URL.
+    pub environment: String,
+}
+
+/// Turning server-side synchronization off (`crmsync_sync_disable_start`): the Defaults and
+/// MailboxSettings steps.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DisableResult {
+    pub what_if: bool,
+    /// The active mailboxes selected.
+    pub mailboxes: usize,
+    pub steps: Vec<StepResult>,
+}
+
+/// Setting the organization's defaults (`crmsync_mailbox_defaults_set`, and the setup's and
+/// the disabling's Defaults step): what differed and the defaults read back (or, when nothing
+/// was written, as they were). Generic over the defaults row, which the steps read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DefaultsResult<D> {
+    pub what_if: bool,
+    /// Whether anything was written.
+    pub changed: bool,
+    pub changes: Vec<SettingChange>,
+    pub defaults: D,
+}
 
 /// The listing's result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -357,7 +628,7 @@ mod tests {
 
     #[test]
     fn every_event_round_trips_with_its_type_tag() {
-        let item: Event<Value, Value> = Event::Item(Box::new(ItemEvent {
+        let item: Event<Value, Value, Value> = Event::Item(Box::new(ItemEvent {
             key: "5c2e8f6a-0d8e-4b51-9a7e-2f1c3b4d5e6f".into(),
             name: Some("Avery Adams".into()),
             email_address: Some("avery.adams@contoso.example".into()),
@@ -379,7 +650,7 @@ mod tests {
         assert_eq!(value["type"], "item");
         assert_eq!(value["mailbox_status"], "Failure", "the statuses are fields of the item: {value}");
         assert_eq!(value["error"]["status"], "InvalidArgument");
-        let plain: Event<Value, Value> = Event::Item(Box::new(ItemEvent {
+        let plain: Event<Value, Value, Value> = Event::Item(Box::new(ItemEvent {
             key: "k".into(),
             name: None,
             email_address: None,
@@ -393,7 +664,7 @@ mod tests {
         let value = round_trip(plain);
         assert!(value.get("alerts").is_none() && value.get("approved_by_o365_admin").is_none(), "{value}");
 
-        let events: Vec<(Event<Value, Value>, &str)> = vec![
+        let events: Vec<(Event<Value, Value, Value>, &str)> = vec![
             (Event::Items(ItemsEvent { page: 2, items: vec![json!({"mailbox_id": "m"})] }), "items"),
             (Event::Progress(ProgressEvent { done: 3, total: Some(10), message: "3 of 10 written".into() }), "progress"),
             (Event::Progress(ProgressEvent { done: 3, total: None, message: "Read 3 mailboxes".into() }), "progress"),
@@ -431,6 +702,75 @@ mod tests {
         for (event, tag) in events {
             assert_eq!(round_trip(event)["type"], tag);
         }
+
+        let health = round_trip(Event::<Value, Value, Value>::Health(Box::new(health_row())));
+        assert_eq!((health["type"].as_str(), health["mailbox_id"].as_str()), (Some("health"), Some("m")), "facts are fields: {health}");
+        let repair = round_trip(Event::<Value, Value, Value>::Repair(Box::new(RepairEvent {
+            mailbox_id: "m".into(),
+            name: Some("Avery Adams".into()),
+            outcome: RepairOutcome::Failed,
+            health: Health::PendingApproval,
+            reason: "r".into(),
+            remedy: Some("Approve it.".into()),
+            fixes: vec![Fix { repair: Repair::Approve, target: "systemusers(u)".into(), changes: changes() }],
+            error: Some(error()),
+            before: health_row(),
+            health_after: Some(HealthRow { health: Health::Healthy, ..health_row() }),
+        })));
+        assert_eq!((repair["type"].as_str(), repair["fixes"][0]["repair"].as_str()), (Some("repair"), Some("Approve")));
+        assert_eq!(repair["health_after"]["health"], "Healthy");
+        assert!(repair["before"].get("version").is_none(), "{repair}");
+    }
+
+    #[test]
+    fn every_undo_event_round_trips() {
+        let unreadable = round_trip(UndoEvent::<Value>::Item(Box::new(UndoItem {
+            line: 3,
+            outcome: UndoOutcome::Unreadable,
+            reason: Some("not JSON".into()),
+            written: None,
+        })));
+        assert_eq!(unreadable, json!({"version": 1, "type": "item", "line": 3, "outcome": "Unreadable", "reason": "not JSON"}));
+        let restored = round_trip(UndoEvent::<Value>::Item(Box::new(UndoItem {
+            line: 1,
+            outcome: UndoOutcome::Failed,
+            reason: None,
+            written: Some(UndoLine {
+                environment: json!({"name": "Contoso", "url": "https://contoso.crm.dynamics.com"}),
+                table: "mailboxes".into(),
+                key: "m".into(),
+                name: Some("Avery Adams".into()),
+                step: "MailboxSettings".into(),
+                written_at: "2026-12-01T10:00:00Z".into(),
+                columns: vec![UndoColumn {
+                    column: "incomingemaildeliverymethod".into(),
+                    from: json!(2),
+                    to: json!(0),
+                    to_name: Some("None".into()),
+                }],
+                note: None,
+                error: Some(error()),
+            }),
+        })));
+        assert_eq!((restored["table"].as_str(), restored["columns"][0]["to"].as_i64()), (Some("mailboxes"), Some(0)), "{restored}");
+        assert!(restored["reason"].is_null() && restored["error"].get("version").is_none(), "{restored}");
+        round_trip(UndoEvent::<Value>::Progress(ProgressEvent { done: 1, total: Some(4), message: "1 of 4 journal lines".into() }));
+    }
+
+    fn health_row() -> HealthRow<Value, Value> {
+        HealthRow {
+            health: Health::PendingApproval,
+            reason: "The email address is not approved.".into(),
+            remedy: Some("Approve it.".into()),
+            repairable: true,
+            repairs: vec![Repair::Approve, Repair::Test],
+            diagnosis: Some("approval-pending".into()),
+            diagnosis_source: Some("day-two-reference".into()),
+            diagnosis_note: None,
+            facts: json!({"mailbox_id": "m", "name": "Avery Adams", "test_scheduled": false}),
+            latest_error: Some(json!({"alert_id": "a"})),
+            latest_warning: None,
+        }
     }
 
     #[test]
@@ -442,6 +782,64 @@ mod tests {
         });
         assert_eq!(step["planned"], 3, "counts are fields of the step result: {step}");
         round_trip(ListResult { count: 34, pages: 1 });
+        let summary = round_trip(HealthSummary {
+            mailboxes: 3,
+            reported: 2,
+            counts: Health::ALL.iter().map(|h| (*h, usize::from(*h == Health::Failing) * 2)).collect(),
+            unhealthy: 2,
+            repairable: 1,
+            changed: Some(vec![ClassChange { mailbox_id: "m".into(), name: None, from: None, to: Health::Failing }]),
+            stale_after_secs: 86_400,
+            audit_columns: true,
+            alerts_since: "2026-11-24T00:00:00Z".into(),
+        });
+        assert_eq!((summary["counts"]["Failing"].as_u64(), summary["counts"]["Healthy"].as_u64()), (Some(2), Some(0)));
+        let repair = round_trip(RepairResult {
+            what_if: false,
+            waited: true,
+            mailboxes: 9,
+            counts: RepairCounts { healthy: 4, repaired: 3, not_repairable: 2, ..Default::default() },
+            writes: 7,
+        });
+        assert_eq!(repair["repaired"], 3, "counts are fields of the repair result: {repair}");
+        let setup = round_trip(SetupResult {
+            what_if: false,
+            mailboxes: 12,
+            already_working: 2,
+            steps: vec![
+                StepResult::new("Defaults", false, Counts { changed: 3, ..Default::default() }),
+                StepResult::new("TestAndEnable", false, Counts { scheduled: 10, ..Default::default() }),
+            ],
+        });
+        assert_eq!((setup["steps"][1]["step"].as_str(), setup["steps"][1]["scheduled"].as_u64()), (Some("TestAndEnable"), Some(10)));
+        assert!(setup["steps"][0].get("version").is_none(), "only the document has a version: {setup}");
+        round_trip(DisableResult {
+            what_if: true,
+            mailboxes: 4,
+            steps: vec![StepResult::new("MailboxSettings", true, Counts { planned: 4, ..Default::default() })],
+        });
+        let undo = round_trip(UndoResult {
+            step: StepResult::new("Undo", false, Counts { changed: 5, unchanged: 1, ..Default::default() }),
+            skipped: 1,
+            not_undoable: 2,
+            unreadable: 0,
+            other_environment: 3,
+            not_written: 1,
+            environment: "https://contoso.crm.dynamics.com".into(),
+        });
+        assert_eq!((undo["step"].as_str(), undo["changed"].as_u64(), undo["skipped"].as_u64()), (Some("Undo"), Some(5), Some(1)));
+        let defaults = round_trip(DefaultsResult::<Value> {
+            what_if: false,
+            changed: true,
+            changes: vec![SettingChange {
+                target: "organization".into(),
+                field: "IncomingEmail".into(),
+                from: json!("None"),
+                to: json!("ServerSideSync"),
+            }],
+            defaults: json!({"organization_id": "o", "incoming_email": "ServerSideSync"}),
+        });
+        assert_eq!(defaults["defaults"]["incoming_email"], "ServerSideSync");
         round_trip(AuthenticateResult { authenticated: true, credential: "DeviceCode".into(), expires_on: Some(1_900_000_000) });
         round_trip(ChecksResult {
             checks: vec![Check { check: "Mailboxes".into(), status: CheckStatus::Pass, message: "m".into(), remedy: None, hint: None }],
@@ -463,5 +861,21 @@ mod tests {
             counts.add(outcome);
         }
         assert_eq!((counts.changed, counts.failed, counts.timed_out, counts.planned), (2, 1, 1, 0));
+    }
+
+    #[test]
+    fn repair_counts_add_up_per_outcome() {
+        let mut counts = RepairCounts::default();
+        for outcome in [RepairOutcome::Repaired, RepairOutcome::Skipped, RepairOutcome::Repaired, RepairOutcome::NotRepairable] {
+            counts.add(outcome);
+        }
+        assert_eq!(counts, RepairCounts { repaired: 2, skipped: 1, not_repairable: 1, ..Default::default() });
+    }
+
+    #[test]
+    fn counts_of_two_parts_sum_field_by_field() {
+        let mut sum = Counts { planned: 1, unchanged: 2, changed: 3, failed: 4, scheduled: 5, succeeded: 6, timed_out: 7 };
+        sum += Counts { planned: 10, unchanged: 20, changed: 30, failed: 40, scheduled: 50, succeeded: 60, timed_out: 70 };
+        assert_eq!(sum, Counts { planned: 11, unchanged: 22, changed: 33, failed: 44, scheduled: 55, succeeded: 66, timed_out: 77 });
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod alert;
 pub mod diagnosis;
+pub mod health;
 pub mod mailbox;
 pub mod options;
 pub mod profile;

@@ -5,7 +5,7 @@
 use super::mailboxes::MailboxSelection;
 use super::report;
 use crate::client::Client;
-use crate::documents::{Counts, FieldChange, ItemOutcome};
+use crate::documents::{Counts, FieldChange, ItemEvent, ItemOutcome, StepResult};
 use crate::engine::{self, Item};
 use crate::error::{Error, ErrorKind, Result};
 use crate::journal::{self, Change as JournalChange, Column as JournalColumn, Journal};
@@ -14,7 +14,7 @@ use crate::model::options::APPROVAL;
 use crate::operation::EventSink;
 use crate::webapi::batch::BatchOperation;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -78,7 +78,7 @@ pub(crate) fn owner_path(mailbox: &Mailbox) -> Result<String> {
     }
 }
 
-pub async fn decide(client: Arc<Client>, mut request: ApprovalRequest, sink: EventSink) -> Result<Value> {
+pub async fn decide(client: Arc<Client>, mut request: ApprovalRequest, sink: EventSink) -> Result<StepResult> {
     request.selection.active_only = true;
     let mailboxes = request.selection.collect(&client).await?;
     let journal = if request.what_if { None } else { super::journaling::open(&client, request.journal_path.as_deref()).await? };
@@ -94,7 +94,7 @@ pub async fn apply(
     what_if: bool,
     journal: Option<&Journal>,
     sink: &EventSink,
-) -> Result<Value> {
+) -> Result<StepResult> {
     let mut counts = Counts::default();
     let mut items = Vec::new();
     let mut pending: HashMap<&str, &Mailbox> = HashMap::new();
@@ -145,11 +145,11 @@ pub async fn apply(
         };
         counts.add(outcome);
         let shown = after.get(&key).unwrap_or(before);
-        let mut event = report::item(shown, outcome, &change, error);
-        event["approved_by_o365_admin"] = json!(shown.approved_by_o365_admin);
-        sink.send(event).await?;
+        let event =
+            ItemEvent { approved_by_o365_admin: Some(shown.approved_by_o365_admin), ..ItemEvent::new(shown, outcome, &change, error) };
+        sink.send(report::event(event)).await?;
     }
-    Ok(report::step_result(counts, if decision == Decision::Approve { "ApproveEmail" } else { "RejectEmail" }, what_if))
+    Ok(StepResult::new(decision.step(), what_if, counts))
 }
 
 /// The owner row's approval column, before and after.

@@ -9,11 +9,11 @@ use super::mailbox_settings::{self, Desired};
 use super::mailboxes::MailboxSelection;
 use super::org_defaults;
 use crate::client::Client;
+use crate::documents::DisableResult;
 use crate::error::Result;
 use crate::model::options::{APPOINTMENTS_CONTACTS_TASKS, INCOMING_EMAIL, OUTGOING_EMAIL};
 use crate::operation::EventSink;
 use serde::Deserialize;
-use serde_json::{Value, json};
 use std::sync::Arc;
 
 #[derive(Debug, Default, Deserialize)]
@@ -33,8 +33,8 @@ const NONE: &str = "None";
 
 /// The organization first (new mailboxes get None from then on), then the mailboxes in bulk.
 /// Events: a `changes` event (step Defaults), then the mailboxes' `item` and `progress` events
-/// (step MailboxSettings). Result `{"version":1,"what_if","mailboxes","steps":[…]}`.
-pub async fn run(client: Arc<Client>, request: DisableRequest, sink: EventSink) -> Result<Value> {
+/// (step MailboxSettings). Result: a `DisableResult`.
+pub async fn run(client: Arc<Client>, request: DisableRequest, sink: EventSink) -> Result<DisableResult> {
     let journal = if request.what_if { None } else { super::journaling::open(&client, request.journal_path.as_deref()).await? };
     let journal = journal.as_ref();
     let defaults = org_defaults::DefaultsRequest {
@@ -46,7 +46,7 @@ pub async fn run(client: Arc<Client>, request: DisableRequest, sink: EventSink) 
         ..Default::default()
     };
     let outcome = org_defaults::apply(&client, &defaults, journal).await?;
-    let defaults_step = org_defaults::report_step(&outcome, request.what_if, &sink).await?;
+    let defaults_step = org_defaults::report_step(outcome, request.what_if, &sink).await?;
 
     let selection = MailboxSelection { active_only: true, ..request.selection };
     let mailboxes = selection.collect(&client).await?;
@@ -59,5 +59,5 @@ pub async fn run(client: Arc<Client>, request: DisableRequest, sink: EventSink) 
     };
     let settings_step =
         mailbox_settings::apply(&client, &mailboxes, &target, request.what_if, journal, &sink.for_step("MailboxSettings")).await?;
-    Ok(json!({"version": 1, "what_if": request.what_if, "mailboxes": mailboxes.len(), "steps": [defaults_step, settings_step]}))
+    Ok(DisableResult { what_if: request.what_if, mailboxes: mailboxes.len(), steps: vec![defaults_step, settings_step] })
 }

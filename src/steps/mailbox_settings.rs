@@ -5,7 +5,7 @@
 use super::mailboxes::MailboxSelection;
 use super::report;
 use crate::client::Client;
-use crate::documents::{Counts, FieldChange, ItemOutcome};
+use crate::documents::{Counts, FieldChange, ItemOutcome, StepResult};
 use crate::engine::{self, Item};
 use crate::error::{Error, Result};
 use crate::journal::{self, Journal};
@@ -155,7 +155,7 @@ pub fn plan(mailbox: &Mailbox, target: &Desired) -> Result<(Vec<FieldChange>, Ma
 }
 
 /// Plans every selected mailbox, then (unless `what_if`) writes the differences in batches.
-pub async fn set(client: Arc<Client>, mut request: SettingsRequest, sink: EventSink) -> Result<Value> {
+pub async fn set(client: Arc<Client>, mut request: SettingsRequest, sink: EventSink) -> Result<StepResult> {
     request.selection.active_only = true;
     let target = desired(&client, &request).await?;
     let mailboxes = request.selection.collect(&client).await?;
@@ -172,7 +172,7 @@ pub async fn apply(
     what_if: bool,
     journal: Option<&Journal>,
     sink: &EventSink,
-) -> Result<Value> {
+) -> Result<StepResult> {
     let mut counts = Counts::default();
     let mut items = Vec::new();
     // Only the row is kept per pending write: its changes are planned again when reported
@@ -220,7 +220,7 @@ pub async fn apply(
         counts.add(if result.is_ok() { ItemOutcome::Changed } else { ItemOutcome::Failed });
     }
     journal.map(Journal::check).transpose()?;
-    Ok(report::step_result(counts, "MailboxSettings", what_if))
+    Ok(StepResult::new("MailboxSettings", what_if, counts))
 }
 
 fn shared(bodies: &mut HashMap<String, Arc<Value>>, body: Map<String, Value>) -> Arc<Value> {

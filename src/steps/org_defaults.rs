@@ -4,7 +4,7 @@
 
 use super::email_settings_xml as xml;
 use crate::client::Client;
-use crate::documents::SettingChange;
+use crate::documents::{self, ChangesEvent, Counts, DefaultsResult, Event, SettingChange, StepResult};
 use crate::error::{Error, Result};
 use crate::journal::{self, Change as JournalChange, Column, Journal};
 use crate::model::options::{APPOINTMENTS_CONTACTS_TASKS, INCOMING_EMAIL, Name, OUTGOING_EMAIL, OptionSet};
@@ -81,13 +81,13 @@ fn option_value(set: &OptionSet, name: &str, parameter: &str) -> Result<i64> {
 /// Reads the settings, changes only what differs, writes them in one PATCH guarded by the
 /// row's etag (a concurrent edit by someone else is never silently overwritten), and reads
 /// them back.
-pub async fn set(client: &Client, request: &DefaultsRequest) -> Result<Value> {
+pub async fn set(client: &Client, request: &DefaultsRequest) -> Result<DefaultsResult<MailboxDefaults>> {
     let journal = if request.what_if { None } else { super::journaling::open(client, request.journal_path.as_deref()).await? };
     apply(client, request, journal.as_ref()).await
 }
 
 /// [`set`], appending each write to `journal` once its answer is known.
-pub async fn apply(client: &Client, request: &DefaultsRequest, journal: Option<&Journal>) -> Result<Value> {
+pub async fn apply(client: &Client, request: &DefaultsRequest, journal: Option<&Journal>) -> Result<DefaultsResult<MailboxDefaults>> {
     let before = get(client).await?;
     let mut changes = Vec::new();
     let mut body = Map::new();
@@ -158,7 +158,7 @@ pub async fn apply(client: &Client, request: &DefaultsRequest, journal: Option<&
     }
 
     if request.what_if || changes.is_empty() {
-        return Ok(json!({"version": 1, "what_if": request.what_if, "changed": false, "changes": changes, "defaults": before}));
+        return Ok(DefaultsResult { what_if: request.what_if, changed: false, changes, defaults: before });
     }
     if let Some(profile) = profile.as_ref().filter(|p| p.state != "Active") {
         let id = super::parse_guid(&profile.profile_id, "emailserverprofileid")?;
@@ -182,19 +182,26 @@ pub async fn apply(client: &Client, request: &DefaultsRequest, journal: Option<&
     }
     let after = get(client).await?;
     verify(&after, request, profile.as_ref().map(|p| p.profile_id.as_str()))?;
-    Ok(json!({"version": 1, "what_if": false, "changed": true, "changes": changes, "defaults": after}))
+    Ok(DefaultsResult { what_if: false, changed: true, changes, defaults: after })
 }
 
 /// Streams the changes of [`set`]'s `outcome` as one `changes` event (step Defaults) and
 /// returns the step's counts, as the procedures report them.
-pub async fn report_step(outcome: &Value, what_if: bool, sink: &crate::operation::EventSink) -> Result<Value> {
-    let changes = outcome["changes"].as_array().cloned().unwrap_or_default();
-    let (planned, changed) = if what_if { (changes.len(), 0) } else { (0, changes.len()) };
-    let unchanged = usize::from(changes.is_empty());
-    sink.for_step("Defaults").send(json!({"version": 1, "type": "changes", "changes": changes})).await?;
-    Ok(
-        json!({"version": 1, "step": "Defaults", "what_if": what_if, "planned": planned, "changed": changed, "unchanged": unchanged, "failed": 0}),
-    )
+pub async fn report_step(
+    outcome: DefaultsResult<MailboxDefaults>,
+    what_if: bool,
+    sink: &crate::operation::EventSink,
+) -> Result<StepResult> {
+    let n = outcome.changes.len();
+    let counts = Counts {
+        planned: if what_if { n } else { 0 },
+        changed: if what_if { 0 } else { n },
+        unchanged: usize::from(n == 0),
+        ..Counts::default()
+    };
+    let event = Event::<Value, Value>::Changes(ChangesEvent { changes: outcome.changes });
+    sink.for_step("Defaults").send(documents::to_value(event)).await?;
+    Ok(StepResult::new("Defaults", what_if, counts))
 }
 
 /// The journal entry of the organization PATCH `body`, with the values read before it.

@@ -12,16 +12,17 @@ use super::mailbox_settings::{self, Desired, SettingsRequest};
 use super::mailboxes::MailboxSelection;
 use super::test_enable::{self, TestEnableRequest};
 use crate::client::Client;
-use crate::documents::{ErrorDocument, FieldChange};
+use crate::documents::{self, ErrorDocument, Event, FieldChange, Fix, RepairCounts, RepairEvent, RepairOutcome, RepairResult};
 use crate::engine::{self, Item};
 use crate::error::{Error, ErrorKind, Result};
 use crate::journal::{self, Change as JournalChange, Column as JournalColumn, Journal};
 use crate::model::diagnosis::Repair;
+use crate::model::mailbox::Mailbox;
 use crate::operation::EventSink;
 use crate::webapi::batch::BatchOperation;
 use crate::webapi::odata::any_id;
 use chrono::TimeDelta;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -56,95 +57,35 @@ pub struct RepairRequest {
     pub journal_path: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum RepairOutcome {
-    /// `what_if`: would be repaired with these fixes.
-    Planned,
-    /// Fixed and tested again (with `wait`: healthy now; without: the test is scheduled).
-    Repaired,
-    /// A write or the new test failed.
-    Failed,
-    /// No fix crmsync can apply: the remedy says what to do.
-    NotRepairable,
-    /// A test is already running: nothing to do now.
-    Skipped,
+/// One fix of a plan: as reported, and what it writes (merged with the other fixes of the same row).
+struct Write {
+    fix: Fix,
+    body: Map<String, Value>,
 }
 
-/// One write of a repair, as reported.
-#[derive(Debug, Clone, Serialize)]
-pub struct Fix {
-    pub repair: Repair,
-    /// The row written, e.g. `mailboxes(…)`, `emailserverprofiles(…)`, `systemusers(…)`.
-    pub target: String,
-    pub changes: Vec<FieldChange>,
-    /// What is written (merged with the other fixes of the same row).
-    #[serde(skip)]
-    body: Map<String, Value>,
+impl std::ops::Deref for Write {
+    type Target = Fix;
+    fn deref(&self) -> &Fix {
+        &self.fix
+    }
+}
+
+fn write(repair: Repair, target: String, changes: Vec<FieldChange>, body: Map<String, Value>) -> Write {
+    Write { fix: Fix { repair, target, changes }, body }
 }
 
 fn body(pairs: &[(&str, Value)]) -> Map<String, Value> {
     pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
 }
 
-#[derive(Serialize)]
-struct RepairEvent<'a> {
-    version: u32,
-    r#type: &'static str,
-    mailbox_id: &'a str,
-    name: Option<&'a str>,
-    outcome: RepairOutcome,
-    health: Health,
-    reason: &'a str,
-    remedy: Option<&'a str>,
-    fixes: &'a [Fix],
-    error: Option<Value>,
-    /// The health row the repair started from (the PowerShell module's TargetObject).
-    before: &'a HealthRow,
-    health_after: Option<&'a HealthRow>,
-}
-
-#[derive(Debug, Default, Clone, Copy, Serialize)]
-pub struct RepairCounts {
-    pub healthy: usize,
-    pub planned: usize,
-    pub repaired: usize,
-    pub failed: usize,
-    pub not_repairable: usize,
-    pub skipped: usize,
-}
-
-impl RepairCounts {
-    fn add(&mut self, outcome: RepairOutcome) {
-        match outcome {
-            RepairOutcome::Planned => self.planned += 1,
-            RepairOutcome::Repaired => self.repaired += 1,
-            RepairOutcome::Failed => self.failed += 1,
-            RepairOutcome::NotRepairable => self.not_repairable += 1,
-            RepairOutcome::Skipped => self.skipped += 1,
-        }
-    }
-}
-
-#[derive(Debug, Serialize)]
-pub struct RepairResult {
-    pub version: u32,
-    pub what_if: bool,
-    pub waited: bool,
-    pub mailboxes: usize,
-    #[serde(flatten)]
-    pub counts: RepairCounts,
-    /// Rows written (mailboxes, profiles, users and queues), each once.
-    pub writes: usize,
-}
-
 /// A mailbox's planned fixes, or why it cannot be repaired.
 struct Plan {
-    fixes: Vec<Fix>,
+    fixes: Vec<Write>,
     test: bool,
     blocked: Option<String>,
 }
 
-pub async fn run(client: Arc<Client>, mut request: RepairRequest, sink: EventSink) -> Result<Value> {
+pub async fn run(client: Arc<Client>, mut request: RepairRequest, sink: EventSink) -> Result<RepairResult> {
     request.selection.active_only = false;
     let stale_after =
         TimeDelta::seconds(request.stale_after_secs.unwrap_or(health::DEFAULT_STALE_AFTER_SECS).clamp(1, i64::MAX as u64) as i64);
@@ -263,11 +204,11 @@ pub async fn run(client: Arc<Client>, mut request: RepairRequest, sink: EventSin
         let id = row.facts.mailbox_id.to_ascii_lowercase();
         let now = after.get(&id);
         let (outcome, error) = match (failed.get(&row.facts.mailbox_id), now) {
-            (Some(error), _) => (RepairOutcome::Failed, Some(error_document(error))),
+            (Some(error), _) => (RepairOutcome::Failed, Some(ErrorDocument::from(error))),
             (None, Some(now)) if now.health != Health::Healthy => {
                 let error = Error::new(ErrorKind::Service, format!("After the repair the mailbox is {:?}: {}", now.health, now.reason))
                     .with_remedy(now.remedy.clone().unwrap_or_else(|| crate::model::diagnosis::UNKNOWN_REMEDY.into()));
-                (RepairOutcome::Failed, Some(error_document(&error)))
+                (RepairOutcome::Failed, Some(ErrorDocument::from(&error)))
             }
             _ => (RepairOutcome::Repaired, None),
         };
@@ -278,9 +219,8 @@ pub async fn run(client: Arc<Client>, mut request: RepairRequest, sink: EventSin
     document(&request, rows.len(), counts, writes + to_test.len())
 }
 
-fn document(request: &RepairRequest, mailboxes: usize, counts: RepairCounts, writes: usize) -> Result<Value> {
-    let result = RepairResult { version: 1, what_if: request.what_if, waited: request.wait, mailboxes, counts, writes };
-    serde_json::to_value(result).map_err(|e| Error::internal(format!("the repair result did not serialize: {e}")))
+fn document(request: &RepairRequest, mailboxes: usize, counts: RepairCounts, writes: usize) -> Result<RepairResult> {
+    Ok(RepairResult { what_if: request.what_if, waited: request.wait, mailboxes, counts, writes })
 }
 
 async fn send(
@@ -288,25 +228,23 @@ async fn send(
     row: &HealthRow,
     plan: &Plan,
     outcome: RepairOutcome,
-    error: Option<Value>,
+    error: Option<ErrorDocument>,
     after: Option<&HealthRow>,
 ) -> Result<()> {
     let remedy = plan.blocked.as_deref().or(row.remedy.as_deref());
     let event = RepairEvent {
-        version: 1,
-        r#type: "repair",
-        mailbox_id: &row.facts.mailbox_id,
-        name: row.facts.name.as_deref(),
+        mailbox_id: row.facts.mailbox_id.clone(),
+        name: row.facts.name.clone(),
         outcome,
         health: row.health,
-        reason: &row.reason,
-        remedy,
-        fixes: &plan.fixes,
+        reason: row.reason.clone(),
+        remedy: remedy.map(str::to_string),
+        fixes: plan.fixes.iter().map(|w| w.fix.clone()).collect(),
         error,
-        before: row,
-        health_after: after,
+        before: row.clone(),
+        health_after: after.cloned(),
     };
-    sink.send(serde_json::to_value(event).unwrap_or_default()).await
+    sink.send(documents::to_value(Event::<Mailbox>::Repair(Box::new(event)))).await
 }
 
 /// The caller must be able to write mailboxes; a reader learns it before anything is written.
@@ -381,37 +319,37 @@ fn plan(row: &HealthRow, defaults: Option<&Desired>, access_modes: &HashMap<Stri
                         plan.blocked = Some("The organization's default email settings do not configure this mailbox for server-side synchronization: set the organization's defaults (profile and delivery methods) first.".into());
                         break;
                     }
-                    Ok((changes, body)) => Fix { repair: *repair, target: mailbox_path.clone(), changes, body },
+                    Ok((changes, body)) => write(*repair, mailbox_path.clone(), changes, body),
                     Err(error) => {
                         plan.blocked = Some(error.message);
                         break;
                     }
                 }
             }
-            Repair::ActivateProfile => Fix {
-                repair: *repair,
-                target: format!("emailserverprofiles({})", f.server_profile_id.clone().unwrap_or_default()),
-                changes: vec![FieldChange { field: "State".into(), from: json!("Inactive"), to: json!("Active") }],
-                body: body(&[("statecode", json!(0)), ("statuscode", json!(1))]),
-            },
+            Repair::ActivateProfile => write(
+                *repair,
+                format!("emailserverprofiles({})", f.server_profile_id.clone().unwrap_or_default()),
+                vec![FieldChange { field: "State".into(), from: json!("Inactive"), to: json!("Active") }],
+                body(&[("statecode", json!(0)), ("statuscode", json!(1))]),
+            ),
             Repair::Approve => match super::approval::owner_path(&f.to_mailbox()) {
-                Ok(target) => Fix {
-                    repair: *repair,
+                Ok(target) => write(
+                    *repair,
                     target,
-                    changes: vec![FieldChange { field: "ApprovalStatus".into(), from: json!(f.approval_status), to: json!("Approved") }],
-                    body: body(&[("emailrouteraccessapproval", json!(1))]),
-                },
+                    vec![FieldChange { field: "ApprovalStatus".into(), from: json!(f.approval_status), to: json!("Approved") }],
+                    body(&[("emailrouteraccessapproval", json!(1))]),
+                ),
                 Err(error) => {
                     plan.blocked = Some(error.message);
                     break;
                 }
             },
-            Repair::AssignOwner => Fix {
-                repair: *repair,
-                target: mailbox_path.clone(),
-                changes: vec![FieldChange { field: "Owner".into(), from: json!(f.owner_id), to: json!(f.regarding_id) }],
-                body: body(&[("ownerid@odata.bind", json!(format!("/systemusers({})", f.regarding_id.as_deref().unwrap_or_default())))]),
-            },
+            Repair::AssignOwner => write(
+                *repair,
+                mailbox_path.clone(),
+                vec![FieldChange { field: "Owner".into(), from: json!(f.owner_id), to: json!(f.regarding_id) }],
+                body(&[("ownerid@odata.bind", json!(format!("/systemusers({})", f.regarding_id.as_deref().unwrap_or_default())))]),
+            ),
             Repair::SetAccessMode => {
                 let user = f.regarding_id.clone().unwrap_or_default();
                 match access_modes.get(&user.to_ascii_lowercase()) {
@@ -426,12 +364,12 @@ fn plan(row: &HealthRow, defaults: Option<&Desired>, access_modes: &HashMap<Stri
                         plan.blocked = Some("The mailbox's user could not be read, so its access mode cannot be set.".into());
                         break;
                     }
-                    Some(mode) => Fix {
-                        repair: *repair,
-                        target: format!("systemusers({user})"),
-                        changes: vec![FieldChange { field: "AccessMode".into(), from: json!(mode), to: json!("ReadWrite") }],
-                        body: body(&[("accessmode", json!(ACCESS_MODE_READ_WRITE))]),
-                    },
+                    Some(mode) => write(
+                        *repair,
+                        format!("systemusers({user})"),
+                        vec![FieldChange { field: "AccessMode".into(), from: json!(mode), to: json!("ReadWrite") }],
+                        body(&[("accessmode", json!(ACCESS_MODE_READ_WRITE))]),
+                    ),
                 }
             }
         };
@@ -447,7 +385,7 @@ fn plan(row: &HealthRow, defaults: Option<&Desired>, access_modes: &HashMap<Stri
         && let Some(change) = received_after_change(row)
     {
         let written = body(&[("processemailreceivedafter", change.to.clone())]);
-        plan.fixes.push(Fix { repair: Repair::ResetProcessEmailReceivedAfter, target: mailbox_path, changes: vec![change], body: written });
+        plan.fixes.push(write(Repair::ResetProcessEmailReceivedAfter, mailbox_path, vec![change], written));
     }
     plan
 }
@@ -524,9 +462,4 @@ fn bodies(plan: &Plan) -> Vec<(String, Value)> {
         }
     }
     by_target.into_iter().map(|(t, b)| (t, Value::Object(b))).collect()
-}
-
-/// A failed mailbox's error, as in every item event.
-fn error_document(error: &Error) -> Value {
-    serde_json::to_value(ErrorDocument::from(error)).unwrap_or(Value::Null)
 }

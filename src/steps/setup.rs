@@ -7,14 +7,13 @@ use super::mailboxes::MailboxSelection;
 use super::readiness;
 use super::{approval, mailbox_settings, org_defaults, test_enable};
 use crate::client::Client;
-use crate::documents::{self, Check, CheckStatus, Counts, Event};
+use crate::documents::{self, Check, CheckStatus, Counts, Event, SetupResult, StepResult};
 use crate::error::{Error, Result};
 use crate::journal::Journal;
 use crate::model::mailbox::Mailbox;
 use crate::model::profile::EXCHANGE_ONLINE_NAME;
 use crate::operation::EventSink;
 use serde::Deserialize;
-use serde_json::{Value, json};
 use std::sync::Arc;
 
 #[derive(Debug, Default, Deserialize)]
@@ -45,10 +44,11 @@ pub struct SetupRequest {
 
 const SSS: &str = "ServerSideSync";
 
-pub async fn run(client: Arc<Client>, request: SetupRequest, sink: EventSink) -> Result<Value> {
+pub async fn run(client: Arc<Client>, request: SetupRequest, sink: EventSink) -> Result<SetupResult> {
     let mut steps = Vec::new();
     // Shared by the chunks, which run as tasks of their own.
-    let journal = if request.what_if { None } else { super::journaling::open(&client, request.journal_path.as_deref()).await?.map(Arc::new) };
+    let journal =
+        if request.what_if { None } else { super::journaling::open(&client, request.journal_path.as_deref()).await?.map(Arc::new) };
 
     let checks = readiness::prerequisites(&client).await?;
     for c in &checks {
@@ -82,7 +82,7 @@ pub async fn run(client: Arc<Client>, request: SetupRequest, sink: EventSink) ->
         journal_path: None,
     };
     let outcome = org_defaults::apply(&client, &defaults, journal.as_deref()).await?;
-    steps.push(org_defaults::report_step(&outcome, request.what_if, &sink).await?);
+    steps.push(org_defaults::report_step(outcome, request.what_if, &sink).await?);
 
     let settings = mailbox_settings::SettingsRequest {
         version: 1,
@@ -146,11 +146,11 @@ pub async fn run(client: Arc<Client>, request: SetupRequest, sink: EventSink) ->
         done.push(joined.map_err(|e| Error::internal(format!("a setup task failed: {e}")))??);
     }
     done.sort_by_key(|(index, _)| *index);
-    let (mut settings_summary, mut approval_summary, mut scheduled) = (None::<Value>, None::<Value>, None::<test_enable::Scheduled>);
+    let (mut settings_summary, mut approval_summary, mut scheduled) = (None, None, None::<test_enable::Scheduled>);
     for (_, part) in done {
-        settings_summary = Some(add_counts(settings_summary, part.settings));
+        add_counts(&mut settings_summary, part.settings);
         if let Some(approval) = part.approval {
-            approval_summary = Some(add_counts(approval_summary, approval));
+            add_counts(&mut approval_summary, approval);
         }
         if let Some(tests) = part.tests {
             scheduled = Some(match scheduled {
@@ -161,14 +161,14 @@ pub async fn run(client: Arc<Client>, request: SetupRequest, sink: EventSink) ->
     }
     steps.extend(settings_summary);
     steps.extend(approval_summary);
-    let test_sink = sink.for_step("TestAndEnable");
+    let test_sink = sink.for_step(test_enable::STEP);
     let test_summary = match scheduled {
-        None => json!({"version": 1, "step": "TestAndEnable", "what_if": request.what_if, "unchanged": total}),
-        Some(_) if request.what_if => super::report::step_result(Counts { planned: to_test, ..Default::default() }, "TestAndEnable", true),
+        None => StepResult::new(test_enable::STEP, request.what_if, Counts { unchanged: total, ..Counts::default() }),
+        Some(_) if request.what_if => StepResult::new(test_enable::STEP, true, Counts { planned: to_test, ..Counts::default() }),
         Some(tests) => test_enable::finish(&client, tests, &test, &test_sink).await?,
     };
     steps.push(test_summary);
-    Ok(json!({"version": 1, "what_if": request.what_if, "mailboxes": total, "already_working": already_working, "steps": steps}))
+    Ok(SetupResult { what_if: request.what_if, mailboxes: total, already_working, steps })
 }
 
 /// Chunks written at the same time: two, so one chunk's last batches overlap the next one's
@@ -196,8 +196,8 @@ struct Chunk {
 }
 
 struct ChunkDone {
-    settings: Value,
-    approval: Option<Value>,
+    settings: StepResult,
+    approval: Option<StepResult>,
     tests: Option<test_enable::Scheduled>,
 }
 
@@ -215,7 +215,9 @@ impl Chunk {
                 if skip_approval {
                     return Ok(None);
                 }
-                approval::apply(&client, &mailboxes, &selection, approval::Decision::Approve, what_if, journal, &approval_sink).await.map(Some)
+                approval::apply(&client, &mailboxes, &selection, approval::Decision::Approve, what_if, journal, &approval_sink)
+                    .await
+                    .map(Some)
             })?;
         drop(turn);
         let to_test: Vec<Mailbox> = mailboxes.into_iter().filter(|m| !is_working(m, &profile_id)).collect();
@@ -223,30 +225,21 @@ impl Chunk {
             None
         } else if what_if {
             // The plan of each mailbox's test, reported now; the summary is counted at the end.
-            test_enable::run_for(&client, to_test, &test, None, &sink.for_step("TestAndEnable")).await?;
+            test_enable::run_for(&client, to_test, &test, None, &sink.for_step(test_enable::STEP)).await?;
             Some(test_enable::Scheduled::default())
         } else {
-            Some(test_enable::schedule(&client, to_test, &test, journal, &sink.for_step("TestAndEnable")).await?)
+            Some(test_enable::schedule(&client, to_test, &test, journal, &sink.for_step(test_enable::STEP)).await?)
         };
         Ok(ChunkDone { settings, approval, tests })
     }
 }
 
-/// Adds the counts of one chunk's step summary to the summary so far (every number field).
-fn add_counts(sum: Option<Value>, part: Value) -> Value {
-    let Some(mut sum) = sum else { return part };
-    if let (Some(total), Value::Object(part)) = (sum.as_object_mut(), part) {
-        for (key, value) in part {
-            if let (Some(a), Some(b)) = (total.get(&key).and_then(Value::as_u64), value.as_u64())
-                && key != "version"
-            {
-                total.insert(key, json!(a + b));
-            } else {
-                total.entry(key).or_insert(value);
-            }
-        }
+/// Adds the counts of one chunk's step result to the step's result so far.
+fn add_counts(sum: &mut Option<StepResult>, part: StepResult) {
+    match sum {
+        Some(sum) => sum.counts += part.counts,
+        None => *sum = Some(part),
     }
-    sum
 }
 
 async fn send_check(sink: &EventSink, check: &Check) -> Result<()> {

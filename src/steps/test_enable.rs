@@ -6,7 +6,7 @@ use super::alerts::{self, AlertQuery, odata_time};
 use super::mailboxes::MailboxSelection;
 use super::report;
 use crate::client::Client;
-use crate::documents::{Counts, FieldChange, ItemOutcome};
+use crate::documents::{self, Counts, Event, FieldChange, ItemEvent, ItemOutcome, ProgressEvent, StepResult, TestStatuses};
 use crate::engine::{self, Item};
 use crate::error::{Error, ErrorKind, Result};
 use crate::journal::{self, Journal};
@@ -26,6 +26,8 @@ use std::time::{Duration, Instant};
 /// and alerts to this run.
 const CLOCK_SKEW: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
 const ALERTS_BY_ID: usize = 200;
+/// The step's name in results and the change journal.
+pub const STEP: &str = "TestAndEnable";
 /// What the change journal says about a Test & Enable.
 const TEST_NOT_UNDOABLE: &str = "a Test & Enable cannot be undone: the test runs on the service, and its statuses, alerts and the Exchange side's choice of this environment stay";
 
@@ -51,7 +53,7 @@ pub struct TestEnableRequest {
     pub journal_path: Option<String>,
 }
 
-pub async fn run(client: Arc<Client>, mut request: TestEnableRequest, sink: EventSink) -> Result<Value> {
+pub async fn run(client: Arc<Client>, mut request: TestEnableRequest, sink: EventSink) -> Result<StepResult> {
     request.selection.active_only = true;
     let mailboxes = request.selection.collect(&client).await?;
     let journal = if request.what_if { None } else { super::journaling::open(&client, request.journal_path.as_deref()).await? };
@@ -66,7 +68,7 @@ pub async fn run_for(
     request: &TestEnableRequest,
     journal: Option<&Journal>,
     sink: &EventSink,
-) -> Result<Value> {
+) -> Result<StepResult> {
     if request.what_if {
         let mut counts = Counts::default();
         for mailbox in &mailboxes {
@@ -75,7 +77,7 @@ pub async fn run_for(
                 [FieldChange { field: "TestEmailConfigurationScheduled".into(), from: json!(mailbox.test_scheduled), to: json!(true) }];
             sink.send(report::item(mailbox, ItemOutcome::Planned, &change, None)).await?;
         }
-        return Ok(report::step_result(counts, "TestAndEnable", true));
+        return Ok(StepResult::new(STEP, true, counts));
     }
     let scheduled = schedule(client, mailboxes, request, journal, sink).await?;
     finish(client, scheduled, request, sink).await
@@ -107,14 +109,7 @@ impl Scheduled {
         self.waiting.extend(other.waiting);
         self.unverified.extend(other.unverified);
         self.started = self.started.min(other.started);
-        for (mine, theirs) in [
-            (&mut self.counts.failed, other.counts.failed),
-            (&mut self.counts.scheduled, other.counts.scheduled),
-            (&mut self.counts.succeeded, other.counts.succeeded),
-            (&mut self.counts.timed_out, other.counts.timed_out),
-        ] {
-            *mine += theirs;
-        }
+        self.counts += other.counts;
         self
     }
 }
@@ -149,7 +144,7 @@ pub async fn schedule(
         journal::record(
             journal,
             || {
-                let written = super::journaling::mailbox_write(by_id.get(key)?, body.as_object()?, "TestAndEnable");
+                let written = super::journaling::mailbox_write(by_id.get(key)?, body.as_object()?, STEP);
                 Some(written.irreversible(TEST_NOT_UNDOABLE))
             },
             result,
@@ -194,12 +189,12 @@ fn not_scheduled() -> Error {
 }
 
 /// Waits for the scheduled tests when the request asks to, and returns the step's summary.
-pub async fn finish(client: &Client, scheduled: Scheduled, request: &TestEnableRequest, sink: &EventSink) -> Result<Value> {
+pub async fn finish(client: &Client, scheduled: Scheduled, request: &TestEnableRequest, sink: &EventSink) -> Result<StepResult> {
     let Scheduled { waiting, unverified, started, mut counts } = scheduled;
     if request.wait {
         wait_for_results(client, (waiting, unverified), started, request, sink, &mut counts).await?;
     }
-    Ok(report::step_result(counts, "TestAndEnable", false))
+    Ok(StepResult::new(STEP, false, counts))
 }
 
 fn finished_since(mailbox: &Mailbox, started: DateTime<Utc>) -> bool {
@@ -308,8 +303,8 @@ async fn wait_for_results(
             sink.send(result_event(mailbox, outcome, mine)).await?;
         }
         let finished = total - waiting.len();
-        sink.send(json!({"version": 1, "type": "progress", "done": finished, "total": total, "message": format!("{finished} of {total} mailbox tests finished")}))
-            .await?;
+        let message = format!("{finished} of {total} mailbox tests finished");
+        sink.send(documents::to_value(Event::<Mailbox>::Progress(ProgressEvent { done: finished, total: Some(total), message }))).await?;
         if waiting.is_empty() {
             break;
         }
@@ -369,18 +364,15 @@ async fn alerts_by_mailbox(client: &Client, mailboxes: &[Mailbox], started: Date
 
 fn result_event(mailbox: &Mailbox, outcome: ItemOutcome, alerts: &[Alert]) -> Value {
     let error = (outcome == ItemOutcome::Failed).then(|| failure_from_alerts(alerts));
-    let mut event = report::item(mailbox, outcome, &[], error.as_ref());
-    for (field, value) in [
-        ("incoming_email_status", &mailbox.incoming_email_status),
-        ("outgoing_email_status", &mailbox.outgoing_email_status),
-        ("act_status", &mailbox.act_status),
-        ("mailbox_status", &mailbox.mailbox_status),
-    ] {
-        event[field] = json!(value);
-    }
-    event["test_completed_on"] = json!(mailbox.test_completed_on);
-    event["alerts"] = json!(alerts);
-    event
+    let test = TestStatuses {
+        incoming_email_status: mailbox.incoming_email_status.clone(),
+        outgoing_email_status: mailbox.outgoing_email_status.clone(),
+        act_status: mailbox.act_status.clone(),
+        mailbox_status: mailbox.mailbox_status.clone(),
+        test_completed_on: mailbox.test_completed_on.clone(),
+        alerts: alerts.to_vec(),
+    };
+    report::event(ItemEvent { test: Some(test), ..ItemEvent::new(mailbox, outcome, &[], error.as_ref()) })
 }
 
 /// The failure, explained by the most severe alert of the run.

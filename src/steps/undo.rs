@@ -7,11 +7,12 @@
 //! several lines (a setup, then a disable) and only the reverse order gives back the first
 //! value. That costs two requests a row; an undo is rare and correctness matters more.
 
-use super::report;
-use crate::documents::{self, Counts, ErrorDocument};
 use crate::client::Client;
+use crate::documents::{
+    self, Counts, ErrorDocument, ProgressEvent, StepResult, UndoColumn, UndoEvent, UndoItem, UndoLine, UndoOutcome, UndoResult,
+};
 use crate::error::{Error, Result};
-use crate::journal::{self, Line, WRITTEN};
+use crate::journal::{self, Environment, Line, WRITTEN};
 use crate::operation::EventSink;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -48,24 +49,7 @@ const WRITABLE: &[(&str, &[&str])] = &[
     ("emailserverprofiles", &["statecode"]),
 ];
 
-/// What happened to one line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-enum Verdict {
-    /// The before values were written back (`what_if`: would be).
-    Restored,
-    Planned,
-    /// The row already holds the before values (an undo run before, or a later change back).
-    Unchanged,
-    /// The row changed since crmsync wrote it: left alone.
-    Skipped,
-    /// Nothing can be written back (a Test & Enable), or not everything (said in the note).
-    NotUndoable,
-    Failed,
-    /// The line could not be read.
-    Unreadable,
-}
-
-pub async fn run(client: Arc<Client>, request: UndoRequest, sink: EventSink) -> Result<Value> {
+pub async fn run(client: Arc<Client>, request: UndoRequest, sink: EventSink) -> Result<UndoResult> {
     let lines = journal::read(&request.journal_path)?;
     let url = client.config.org_url.as_str().to_string();
     let mut counts = Counts::default();
@@ -76,7 +60,9 @@ pub async fn run(client: Arc<Client>, request: UndoRequest, sink: EventSink) -> 
         let line = match line {
             Err(reason) => {
                 unreadable += 1;
-                sink.send(json!({"version": 1, "type": "item", "line": number, "outcome": Verdict::Unreadable, "reason": reason})).await?;
+                let item =
+                    UndoItem::<Environment> { line: number, outcome: UndoOutcome::Unreadable, reason: Some(reason.clone()), written: None };
+                sink.send(documents::to_value(UndoEvent::Item(Box::new(item)))).await?;
                 continue;
             }
             Ok(line) if !line.environment.same_url(&url) => {
@@ -95,50 +81,52 @@ pub async fn run(client: Arc<Client>, request: UndoRequest, sink: EventSink) -> 
                 Err(e) if e.kind == crate::error::ErrorKind::Authentication || e.kind == crate::error::ErrorKind::Cancelled => {
                     return Err(e);
                 }
-                Err(e) => (Verdict::Failed, Vec::new(), None, Some(e)),
+                Err(e) => (UndoOutcome::Failed, Vec::new(), None, Some(e)),
             }
         } else {
-            (Verdict::NotUndoable, Vec::new(), None, None)
+            (UndoOutcome::NotUndoable, Vec::new(), None, None)
         };
         match verdict {
-            Verdict::Restored => counts.changed += 1,
-            Verdict::Planned => counts.planned += 1,
-            Verdict::Unchanged => counts.unchanged += 1,
-            Verdict::Failed => counts.failed += 1,
-            Verdict::Skipped => skipped += 1,
-            Verdict::NotUndoable => not_undoable += 1,
-            Verdict::Unreadable => unreadable += 1,
+            UndoOutcome::Restored => counts.changed += 1,
+            UndoOutcome::Planned => counts.planned += 1,
+            UndoOutcome::Unchanged => counts.unchanged += 1,
+            UndoOutcome::Failed => counts.failed += 1,
+            UndoOutcome::Skipped => skipped += 1,
+            UndoOutcome::NotUndoable => not_undoable += 1,
+            UndoOutcome::Unreadable => unreadable += 1,
         }
-        sink.send(json!({
-            "version": 1, "type": "item", "line": number, "outcome": verdict, "environment": line.environment,
-            "table": line.table, "key": line.row_id, "name": line.row_name, "step": line.step, "written_at": line.time,
-            "columns": columns, "reason": reason, "note": line.note, "error": error.as_ref().map(|e| documents::to_value(ErrorDocument::from(e))),
-        }))
-        .await?;
+        let written = UndoLine {
+            environment: line.environment.clone(),
+            table: line.table.clone(),
+            key: line.row_id.clone(),
+            name: line.row_name.clone(),
+            step: line.step.clone(),
+            written_at: line.time.clone(),
+            columns,
+            note: line.note.clone(),
+            error: error.as_ref().map(ErrorDocument::from),
+        };
+        let item = UndoItem { line: number, outcome: verdict, reason, written: Some(written) };
+        sink.send(documents::to_value(UndoEvent::Item(Box::new(item)))).await?;
         let done = total - index;
-        sink.send(
-            json!({"version": 1, "type": "progress", "done": done, "total": total, "message": format!("{done} of {total} journal lines")}),
-        )
-        .await?;
+        let message = format!("{done} of {total} journal lines");
+        sink.send(documents::to_value(UndoEvent::<Environment>::Progress(ProgressEvent { done, total: Some(total), message }))).await?;
     }
-    let mut document = report::step_result(counts, "Undo", request.what_if);
-    for (name, value) in [
-        ("skipped", skipped),
-        ("not_undoable", not_undoable),
-        ("unreadable", unreadable),
-        ("other_environment", other_environment),
-        ("not_written", not_written),
-    ] {
-        document[name] = json!(value);
-    }
-    document["environment"] = json!(url.trim_end_matches('/'));
-    Ok(document)
+    Ok(UndoResult {
+        step: StepResult::new("Undo", request.what_if, counts),
+        skipped,
+        not_undoable,
+        unreadable,
+        other_environment,
+        not_written,
+        environment: url.trim_end_matches('/').to_string(),
+    })
 }
 
 /// Reads the row, compares it with what the line says crmsync wrote, and writes the before
 /// values back. Returns the verdict, the columns (`from`: now, `to`: before) and, when skipped,
 /// why.
-async fn restore(client: &Client, line: &Line, what_if: bool) -> Result<(Verdict, Vec<Value>, Option<String>)> {
+async fn restore(client: &Client, line: &Line, what_if: bool) -> Result<(UndoOutcome, Vec<UndoColumn>, Option<String>)> {
     let allowed = WRITABLE
         .iter()
         .find(|(table, _)| *table == line.table)
@@ -166,7 +154,7 @@ async fn restore(client: &Client, line: &Line, what_if: bool) -> Result<(Verdict
             changed_since.push(format!("{} is now {now}, crmsync wrote {}", c.column, c.after));
             continue;
         }
-        columns.push(json!({"column": c.column, "from": now, "to": c.before, "to_name": c.before_name}));
+        columns.push(UndoColumn { column: c.column.clone(), from: now, to: c.before.clone(), to_name: c.before_name.clone() });
         match (&c.navigation, &c.target_set) {
             (Some(navigation), Some(set)) => {
                 let reference = match c.before.as_str() {
@@ -181,18 +169,18 @@ async fn restore(client: &Client, line: &Line, what_if: bool) -> Result<(Verdict
         }
     }
     if !changed_since.is_empty() {
-        return Ok((Verdict::Skipped, columns, Some(format!("changed since the journal was written: {}", changed_since.join("; ")))));
+        return Ok((UndoOutcome::Skipped, columns, Some(format!("changed since the journal was written: {}", changed_since.join("; ")))));
     }
     if body.is_empty() {
-        return Ok((Verdict::Unchanged, columns, None));
+        return Ok((UndoOutcome::Unchanged, columns, None));
     }
     if what_if {
-        return Ok((Verdict::Planned, columns, None));
+        return Ok((UndoOutcome::Planned, columns, None));
     }
     // If-Match: * updates but never creates. No etag: mailbox rows are touched constantly by the
     // platform (sync timestamps); the comparison above just read the columns that matter.
     client.api.patch(&format!("{}({id})", line.table), &Value::Object(body), Some("*")).await?;
-    Ok((Verdict::Restored, columns, None))
+    Ok((UndoOutcome::Restored, columns, None))
 }
 
 /// Equal wire values; ids compare case-insensitively (the service answers in lower case, a

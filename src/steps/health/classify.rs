@@ -10,35 +10,10 @@ use super::facts::Facts;
 use crate::model::alert::Alert;
 use crate::model::diagnosis::{self, Diagnosis, Repair};
 use chrono::{DateTime, TimeDelta, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::HashSet;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum Health {
-    Healthy,
-    NotConfigured,
-    PendingApproval,
-    NotTested,
-    TestScheduled,
-    Failing,
-    Disabled,
-    Stale,
-    Inactive,
-}
-
-impl Health {
-    pub const ALL: [Health; 9] = [
-        Health::Healthy,
-        Health::NotConfigured,
-        Health::PendingApproval,
-        Health::NotTested,
-        Health::TestScheduled,
-        Health::Failing,
-        Health::Disabled,
-        Health::Stale,
-        Health::Inactive,
-    ];
-}
+pub use crate::model::health::Health;
 
 /// A test scheduled longer ago than this without a result is reported as overdue.
 const TEST_OVERDUE: TimeDelta = TimeDelta::hours(1);

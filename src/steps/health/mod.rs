@@ -6,15 +6,17 @@
 //! previous report's rows), lists the mailboxes that changed class.
 
 pub mod classify;
-pub mod facts;
+/// The health columns and classes, typed rows of `model`.
+pub use crate::model::health as facts;
 
 use super::alerts::{self, AlertQuery, odata_time};
 use super::mailboxes::{IDS_BY_SELECTION, MailboxSelection};
 use crate::client::Client;
+pub use crate::documents::HealthRow;
+use crate::documents::{self, ClassChange, Event, HealthSummary, ProgressEvent};
 use crate::error::{Error, Result};
 use crate::model::PREFER_ANNOTATIONS;
-use crate::model::alert::Alert;
-use crate::model::diagnosis::Repair;
+use crate::model::mailbox::Mailbox;
 use crate::operation::EventSink;
 use chrono::{TimeDelta, Utc};
 use classify::{Assessment, Context, Health, LatestAlerts};
@@ -23,7 +25,7 @@ use classify::{Assessment, Context, Health, LatestAlerts};
 /// read a row's remedy or source.
 pub use crate::model::diagnosis;
 use facts::{AUDIT_COLUMNS, COLUMNS, Facts, FactsRow};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
@@ -61,76 +63,21 @@ pub struct BaselineRow {
     pub health: Health,
 }
 
-/// One mailbox's row of the report (the `health` event, and what repair works from).
-#[derive(Debug, Clone, Serialize)]
-pub struct HealthRow {
-    pub health: Health,
-    pub reason: String,
-    pub remedy: Option<String>,
-    pub repairable: bool,
-    /// The fixes repair would apply, in order.
-    pub repairs: Vec<Repair>,
-    /// The diagnosis table's row id, its source and note (None: healthy, or not a documented failure).
-    pub diagnosis: Option<&'static str>,
-    pub diagnosis_source: Option<&'static str>,
-    pub diagnosis_note: Option<&'static str>,
-    #[serde(flatten)]
-    pub facts: Facts,
-    pub latest_error: Option<Alert>,
-    pub latest_warning: Option<Alert>,
-}
-
-impl HealthRow {
-    fn new(facts: Facts, alerts: LatestAlerts, assessment: Assessment) -> HealthRow {
-        HealthRow {
-            health: assessment.health,
-            reason: assessment.reason,
-            remedy: assessment.remedy,
-            repairable: !assessment.repairs.is_empty(),
-            repairs: assessment.repairs,
-            diagnosis: assessment.diagnosis.map(|d| d.id),
-            diagnosis_source: assessment.diagnosis.map(|d| d.source),
-            diagnosis_note: assessment.diagnosis.and_then(|d| d.note),
-            facts,
-            latest_error: alerts.error,
-            latest_warning: alerts.warning,
-        }
+/// One mailbox's row of the report, from its facts, its latest alerts and its assessment.
+fn health_row(facts: Facts, alerts: LatestAlerts, assessment: Assessment) -> HealthRow {
+    HealthRow {
+        health: assessment.health,
+        reason: assessment.reason,
+        remedy: assessment.remedy,
+        repairable: !assessment.repairs.is_empty(),
+        repairs: assessment.repairs,
+        diagnosis: assessment.diagnosis.map(|d| d.id.into()),
+        diagnosis_source: assessment.diagnosis.map(|d| d.source.into()),
+        diagnosis_note: assessment.diagnosis.and_then(|d| d.note).map(Into::into),
+        facts,
+        latest_error: alerts.error,
+        latest_warning: alerts.warning,
     }
-}
-
-#[derive(Serialize)]
-struct HealthEvent<'a> {
-    version: u32,
-    r#type: &'static str,
-    #[serde(flatten)]
-    row: &'a HealthRow,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ClassChange {
-    pub mailbox_id: String,
-    pub name: Option<String>,
-    /// None: not in the baseline.
-    pub from: Option<Health>,
-    pub to: Health,
-}
-
-/// The result document.
-#[derive(Debug, Clone, Serialize)]
-pub struct HealthSummary {
-    pub version: u32,
-    pub mailboxes: usize,
-    /// Rows sent (after the `health` filter).
-    pub reported: usize,
-    pub counts: BTreeMap<Health, usize>,
-    pub unhealthy: usize,
-    pub repairable: usize,
-    /// With a baseline: the mailboxes whose class differs from it (or that it did not have).
-    pub changed: Option<Vec<ClassChange>>,
-    pub stale_after_secs: u64,
-    /// Whether the org has the approval/test audit columns (9.2.2412.2 and later).
-    pub audit_columns: bool,
-    pub alerts_since: String,
 }
 
 /// What the classification needs from the organization, read once per report.
@@ -178,7 +125,7 @@ impl Organization {
     }
 }
 
-pub async fn run(client: Arc<Client>, request: HealthRequest, sink: EventSink) -> Result<Value> {
+pub async fn run(client: Arc<Client>, request: HealthRequest, sink: EventSink) -> Result<HealthSummary> {
     let stale_after_secs = request.stale_after_secs.unwrap_or(DEFAULT_STALE_AFTER_SECS);
     if stale_after_secs == 0 {
         return Err(Error::invalid("StaleAfter must be longer than zero."));
@@ -191,7 +138,6 @@ pub async fn run(client: Arc<Client>, request: HealthRequest, sink: EventSink) -
 
     let mut counts: BTreeMap<Health, usize> = Health::ALL.iter().map(|h| (*h, 0)).collect();
     let mut summary = HealthSummary {
-        version: 1,
         mailboxes: 0,
         reported: 0,
         counts: BTreeMap::new(),
@@ -227,7 +173,7 @@ pub async fn run(client: Arc<Client>, request: HealthRequest, sink: EventSink) -
             }
             let report = wanted.as_ref().is_none_or(|w| w.contains(&row.health));
             summary.reported += usize::from(report);
-            report.then(|| event(&row))
+            report.then(|| event(row))
         },
         &sink,
     )
@@ -235,11 +181,11 @@ pub async fn run(client: Arc<Client>, request: HealthRequest, sink: EventSink) -
     summary.audit_columns = audit_columns;
     summary.alerts_since = alerts_since;
     summary.counts = counts;
-    serde_json::to_value(&summary).map_err(|e| Error::internal(format!("the health summary did not serialize: {e}")))
+    Ok(summary)
 }
 
-fn event(row: &HealthRow) -> Value {
-    serde_json::to_value(HealthEvent { version: 1, r#type: "health", row }).unwrap_or_default()
+fn event(row: HealthRow) -> Value {
+    documents::to_value(Event::<Mailbox>::Health(Box::new(row)))
 }
 
 /// Reads and classifies the selection page by page, calling `on_row` for each mailbox; the
@@ -265,12 +211,12 @@ async fn assess_selection(
             let alerts = latest.remove(&facts.mailbox_id.to_ascii_lowercase()).unwrap_or_default();
             let assessment = classify::assess(&facts, &alerts, &ctx);
             done += 1;
-            if let Some(event) = on_row(HealthRow::new(facts, alerts, assessment)) {
+            if let Some(event) = on_row(health_row(facts, alerts, assessment)) {
                 sink.send(event).await?;
             }
         }
-        sink.send(serde_json::json!({"version": 1, "type": "progress", "done": done, "message": format!("Assessed {done} mailboxes")}))
-            .await?;
+        let message = format!("Assessed {done} mailboxes");
+        sink.send(documents::to_value(Event::<Mailbox>::Progress(ProgressEvent { done, total: None, message }))).await?;
     }
     Ok(reader.audit)
 }
@@ -286,7 +232,7 @@ pub async fn assess_all(client: &Client, selection: &MailboxSelection, stale_aft
         for facts in page {
             let alerts = latest.remove(&facts.mailbox_id.to_ascii_lowercase()).unwrap_or_default();
             let assessment = classify::assess(&facts, &alerts, &ctx);
-            rows.push(HealthRow::new(facts, alerts, assessment));
+            rows.push(health_row(facts, alerts, assessment));
         }
     }
     Ok(rows)
@@ -425,7 +371,7 @@ mod tests {
             has_default_profile: true,
         };
         let assessment = classify::assess(&facts, &LatestAlerts::default(), &ctx);
-        let value = event(&HealthRow::new(facts, LatestAlerts::default(), assessment));
+        let value = event(health_row(facts, LatestAlerts::default(), assessment));
         assert_eq!(value["type"], "health");
         assert_eq!(value["health"], "Healthy");
         assert_eq!(value["mailbox_id"], "0b7c0e52-0000-0000-0000-000000000001");

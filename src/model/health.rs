@@ -1,9 +1,37 @@
 //! The mailbox columns that describe synchronization health (day-two-reference §2), read
-//! straight from the Web API into a typed row: only these columns, never generic JSON.
+//! straight from the Web API into a typed row: only these columns, never generic JSON; and
+//! the health classes a mailbox is sorted into (by `steps::health::classify`).
 
-use crate::model::mailbox::Mailbox;
-use crate::model::options::{APPOINTMENTS_CONTACTS_TASKS, APPROVAL, INCOMING_EMAIL, Name, OUTGOING_EMAIL, STATE, TEST_STATUS};
+use super::mailbox::Mailbox;
+use super::options::{APPOINTMENTS_CONTACTS_TASKS, APPROVAL, INCOMING_EMAIL, Name, OUTGOING_EMAIL, STATE, TEST_STATUS};
 use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Health {
+    Healthy,
+    NotConfigured,
+    PendingApproval,
+    NotTested,
+    TestScheduled,
+    Failing,
+    Disabled,
+    Stale,
+    Inactive,
+}
+
+impl Health {
+    pub const ALL: [Health; 9] = [
+        Health::Healthy,
+        Health::NotConfigured,
+        Health::PendingApproval,
+        Health::NotTested,
+        Health::TestScheduled,
+        Health::Failing,
+        Health::Disabled,
+        Health::Stale,
+        Health::Inactive,
+    ];
+}
 
 /// Every health read selects these (all in the 2023 CSDL, webapi-properties.json).
 pub const COLUMNS: &[&str] = &[
@@ -47,7 +75,7 @@ pub const AUDIT_COLUMNS: &[&str] =
     &["_emailaddressapprovedby_value", "emailaddressapprovedon", "_testandenablelastattemptedby_value", "testandenablelastattemptedon"];
 
 /// One mailbox's health facts, named as the C ABI and the cmdlets show them.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Facts {
     pub mailbox_id: String,
     pub name: Option<String>,
@@ -93,7 +121,7 @@ pub struct Facts {
 
 /// A mailbox row as the Web API sends it (the columns above and the lookups' annotations).
 #[derive(Deserialize)]
-pub(super) struct FactsRow {
+pub(crate) struct FactsRow {
     mailboxid: String,
     name: Option<String>,
     emailaddress: Option<String>,
