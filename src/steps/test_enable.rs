@@ -264,8 +264,13 @@ async fn wait_for_results(
         }),
         ..request.selection.clone()
     };
+    let mut polls = 0usize;
     while !waiting.is_empty() {
         let ids: Vec<String> = waiting.keys().cloned().collect();
+        // Each poll reads through the next identity of a pool (the first, for one connection).
+        polls += 1;
+        let reader = client.reading_through(polls);
+        let client = &reader;
         let pending = pending_among(client, &still_pending, &ids).await?;
         unverified.retain(|id| !pending.contains(id));
         let left: Vec<String> = ids.into_iter().filter(|id| !pending.contains(id)).collect();
