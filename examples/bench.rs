@@ -465,7 +465,9 @@ fn main() {
     } else {
         Vec::new()
     };
-    println!("\n| run | mailboxes | ms per operation | latency ms | identities | wall time | lower bound | efficiency | requests | 429s (requests/execution/concurrency limit) | sent before Retry-After (arrived during it, sent before the 429 was answered) |");
+    println!(
+        "\n| run | mailboxes | ms per operation | latency ms | identities | wall time | lower bound | efficiency | requests | 429s (requests/execution/concurrency limit) | sent before Retry-After (arrived during it, sent before the 429 was answered) |"
+    );
     println!("|---|---|---|---|---|---|---|---|---|---|---|");
     let mut rows = Vec::new();
     for &mailboxes in &p.sizes {
@@ -500,7 +502,9 @@ fn main() {
             );
         }
     }
-    println!("\nTargets: efficiency >= 0.85 from 2,000 mailboxes (>= 0.8 for pools, against their bound); <= 1 % of requests 429; none before Retry-After.");
+    println!(
+        "\nTargets: efficiency >= 0.85 from 2,000 mailboxes (>= 0.8 for pools, against their bound); <= 1 % of requests 429; none before Retry-After."
+    );
     for row in &rows {
         let m = &row.measured;
         let target = if row.cell.identities > 1 { 0.8 } else { 0.85 };

@@ -29,9 +29,7 @@ async fn read(client: &Client, query: &ProfileQuery, default_id: Option<&str>) -
     let mut profiles = Vec::new();
     while let Some(url) = next {
         let page = client.api.get_page(url, &[]).await?;
-        profiles.extend(
-            page.rows.iter().filter_map(|row| EmailServerProfile::from_row(row, default_id)),
-        );
+        profiles.extend(page.rows.iter().filter_map(|row| EmailServerProfile::from_row(row, default_id)));
         next = page.next_link;
     }
     Ok(profiles)
