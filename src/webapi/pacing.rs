@@ -107,6 +107,12 @@ struct State {
     /// header, when sent): the client's measure includes queueing the service does not
     /// charge, or misses work of other processes with the same identity. 1 without hints.
     calibration: f64,
+    /// The execution time the service said it had counted in the window (from the
+    /// remaining-time header), and when: for a moment after, the client's own measure is not
+    /// taken below it. The calibration follows the ratio of the two slowly; when the client's
+    /// measure changes faster than that (queueing on a loaded service comes and goes), the
+    /// service's last word keeps the pacer from believing there is room that is not there.
+    service_said: Option<(Instant, Duration)>,
     /// Largest `$batch` the service accepted, and the most it will take (after a refusal).
     largest_accepted: usize,
     size_cap: Option<usize>,
@@ -124,6 +130,7 @@ impl Default for State {
             cost_exec_ms: 0.0,
             cost_ops: 0.0,
             calibration: 1.0,
+            service_said: None,
             largest_accepted: 0,
             size_cap: None,
         }
@@ -164,7 +171,8 @@ impl State {
         if self.sent.len() >= pacer.request_budget {
             return self.sent.front().map(|t| (*t + pacer.window).saturating_duration_since(now));
         }
-        let committed = self.spent_now() + self.reserved;
+        let said = self.service_said.filter(|(at, _)| now.duration_since(*at) < pacer.window / 10).map(|(_, d)| d);
+        let committed = self.spent_now().max(said.unwrap_or_default()) + self.reserved;
         // A request alone larger than the budget still goes once nothing else is committed.
         if committed > Duration::ZERO && committed + predicted >= pacer.execution_budget {
             let over = (committed + predicted - pacer.execution_budget).max(Duration::from_micros(1));
@@ -284,6 +292,9 @@ impl Pacer {
         state.expire(now, self.window);
         // Hints only: they adjust the client's own measure within bounds, and only once the
         // window holds enough to compare.
+        if let Some(remaining) = hints.execution_remaining {
+            state.service_said = Some((now, self.limit_execution.saturating_sub(remaining)));
+        }
         if let Some(remaining) = hints.execution_remaining
             && state.spent_total > self.limit_execution / 20
         {
@@ -440,6 +451,19 @@ mod tests {
         assert!(pacer.admit(200).now_or_never().is_none(), "the second batch waits for the first");
         pacer.finished(first, Duration::from_millis(10), 1, Hints::default());
         assert!(pacer.admit(200).now_or_never().is_some(), "admitted once the first settled below its prediction");
+    }
+
+    #[tokio::test]
+    async fn what_the_service_last_said_it_counted_is_a_floor_for_a_moment() {
+        let pacer = learned(&Limits { window_ms: 10_000, requests: 1000, execution_ms: 1000, concurrency: 52 });
+        // The client measured 200 ms; the service says it counted 900 (remaining 0.10 s).
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("x-ms-ratelimit-time-remaining-xrm-requests", "0.10".parse().unwrap());
+        pacer.finished(pacer.admit(1).now_or_never().unwrap(), Duration::from_millis(10), 1, Hints::from_headers(&headers));
+        assert!(pacer.admit(30).now_or_never().is_none(), "900 counted and 30 operations predicted are past the 950 ms budget");
+        // A window's tenth later the floor is gone: the client's own (calibrated) measure rules.
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        assert!(pacer.admit(30).now_or_never().is_some());
     }
 
     #[test]
