@@ -61,11 +61,11 @@ fn main() {
                 what_if: false,
                 journal_path: None,
             };
-            rt.block_on(steps::org_defaults::set(&client, &request)).unwrap();
+            rt.block_on(steps::org_defaults::run(&client, &request)).unwrap();
         });
         count("Mailbox settings (Set-CrmMailbox -ApplyDefaults)", &mut || {
             run(&client, |c, sink| {
-                steps::mailbox_settings::set(
+                steps::mailbox_settings::run(
                     c,
                     steps::mailbox_settings::SettingsRequest { version: 1, apply_defaults: true, ..Default::default() },
                     sink,
@@ -73,7 +73,7 @@ fn main() {
             })
         });
         count("Approve email (Approve-CrmMailbox), with read-back", &mut || {
-            run(&client, |c, sink| steps::approval::decide(c, steps::approval::ApprovalRequest { version: 1, ..Default::default() }, sink))
+            run(&client, |c, sink| steps::approval::run(c, steps::approval::ApprovalRequest { version: 1, ..Default::default() }, sink))
         });
         count("Test & Enable with -Wait (Enable-CrmMailbox), with alerts", &mut || {
             let request =

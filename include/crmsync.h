@@ -8,6 +8,11 @@
 
 /*
  Bumped on any incompatible change of the exported functions or documents.
+
+ Every JSON document in and out is a serde type of the library's `src/documents.rs` (or of
+ the module named), and each function's comment names them: its request, its events and its
+ result. An event `Event::Item` is the object `{"type":"item",…}`; every document has
+ `"version"` (added in one place, `Versioned`); an error is an `ErrorDocument`.
  */
 #define CRMSYNC_ABI_VERSION 1
 
@@ -70,6 +75,9 @@ void crmsync_string_free(char *s);
  Result `{"version":1,"authenticated":true,"credential":"DeviceCode",…,"expires_on":<epoch seconds>|null}`.
  Cancel with `crmsync_op_cancel`.
 
+ Documents: request `{"version":1}`; event `Event::DeviceCode` (`DeviceCodeEvent`); result
+ `AuthenticateResult`.
+
  # Safety
  `client` is a live handle; `request` points at `request_len` bytes; out-parameters are writable.
  */
@@ -82,6 +90,8 @@ crmsync_status crmsync_client_authenticate_start(const crmsync_client *client,
 /*
  Creates a client from a JSON configuration (see README, "Client configuration").
  No network call is made; the first call authenticates.
+
+ Documents: the configuration is a `config::ClientConfig`; a failure writes an `ErrorDocument`.
 
  # Safety
  `config` points at `config_len` bytes; `client_out` and `error_out` are writable or NULL.
@@ -115,6 +125,8 @@ void crmsync_client_free(crmsync_client *client);
 /*
  Who am I: `{"version":1,"user_id","business_unit_id","organization_id","organization_name","url","default_email_server_profile_id"}`.
 
+ Documents: result `Identity`.
+
  # Safety
  `client` is a live handle; out-parameters are writable.
  */
@@ -125,6 +137,9 @@ crmsync_status crmsync_who_am_i(const crmsync_client *client,
 /*
  Email server profiles: query `{"version":1,"name":"…"}` (name optional, exact) →
  `{"version":1,"profiles":[…]}`.
+
+ Documents: query `steps::profiles::ProfileQuery`; result `ProfilesResult` of
+ `model::profile::EmailServerProfile`.
 
  # Safety
  `client` is a live handle; `query` points at `query_len` bytes; out-parameters are writable.
@@ -138,6 +153,8 @@ crmsync_status crmsync_email_server_profiles_get(const crmsync_client *client,
 /*
  The organization's default email settings: profile, delivery methods, processing channel,
  approval requirements.
+
+ Documents: result `model::organization::MailboxDefaults`.
 
  # Safety
  `client` is a live handle; out-parameters are writable.
@@ -153,6 +170,8 @@ crmsync_status crmsync_mailbox_defaults_get(const crmsync_client *client,
  Setting `server_profile` also activates an inactive profile. Result
  `{"version":1,"what_if","changed","changes":[{"target","field","from","to"}],"defaults":{…}}`.
 
+ Documents: request `steps::org_defaults::DefaultsRequest`; result `DefaultsResult`.
+
  # Safety
  `client` is a live handle; `request` points at `request_len` bytes; out-parameters are writable.
  */
@@ -167,6 +186,8 @@ crmsync_status crmsync_mailbox_defaults_set(const crmsync_client *client,
  `{"version":1,"mailbox_ids":[…],"server_profile","min_level":"Information|Warning|Error","since":"<ISO 8601>","top"}`
  → `{"version":1,"alerts":[{"alert_id","level","code","error_type","text","created_on","regarding_id","regarding_type","regarding_name"}]}`.
 
+ Documents: query `steps::alerts::AlertQuery`; result `AlertsResult` of `model::alert::Alert`.
+
  # Safety
  `client` is a live handle; `query` points at `query_len` bytes; out-parameters are writable.
  */
@@ -178,6 +199,8 @@ crmsync_status crmsync_alerts_get(const crmsync_client *client,
 
 /*
  Readiness checks: `{"version":1,"checks":[{"check","status":"Pass|Warning|Fail","message","remedy"}]}`.
+
+ Documents: result `ChecksResult` (each a `Check`).
 
  # Safety
  `client` is a live handle; out-parameters are writable.
@@ -193,6 +216,9 @@ crmsync_status crmsync_readiness_get(const crmsync_client *client,
  "api_url","unique_name","url_name","friendly_name","state","version","region","organization_type",
  "organization_id","environment_id","tenant_id","last_updated"}]}`.
 
+ Documents: query `steps::discovery::EnvironmentQuery`; result `EnvironmentsResult` (each an
+ `Environment`).
+
  # Safety
  `client` is a live handle; `query` points at `query_len` bytes; out-parameters are writable.
  */
@@ -206,6 +232,9 @@ crmsync_status crmsync_environments_get(const crmsync_client *client,
  Lists mailboxes page by page. Query `{"version":1,"name","email_address","server_profile","page_size"}`
  (all optional). Events: `{"type":"items","page","items":[…]}` and `{"type":"progress","done","message"}`;
  result `{"version":1,"count","pages"}`.
+
+ Documents: query `steps::mailboxes::MailboxQuery`; events `Event::Items` (`ItemsEvent` of
+ `model::mailbox::Mailbox`) and `Event::Progress` (`ProgressEvent`); result `ListResult`.
 
  # Safety
  `client` is a live handle; `query` points at `query_len` bytes; out-parameters are writable.
@@ -223,6 +252,10 @@ crmsync_status crmsync_mailboxes_list_start(const crmsync_client *client,
  (`outcome`: Planned, Unchanged, Changed, Failed; `changes`: field, from, to), `progress` events;
  result: counts.
 
+ Documents: request `steps::mailbox_settings::SettingsRequest` (its selection a
+ `steps::mailboxes::MailboxSelection`); events `Event::Item` (`ItemEvent`) and `Event::Progress`;
+ result `StepResult` (step MailboxSettings).
+
  # Safety
  `client` is a live handle; `request` points at `request_len` bytes; out-parameters are writable.
  */
@@ -236,6 +269,9 @@ crmsync_status crmsync_mailboxes_configure_start(const crmsync_client *client,
  Approves or rejects the selected mailboxes' email through their owning user or queue, then
  reads them back. Request `{"version":1,"selection":{…},"decision":"Approve"|"Reject","what_if","journal_path"}`.
  A mailbox whose read-back does not show the decision is a `Failed` item with the reason.
+
+ Documents: request `steps::approval::ApprovalRequest`; events `Event::Item` (`ItemEvent`, with
+ `approved_by_o365_admin`) and `Event::Progress`; result `StepResult` (step ApproveEmail or RejectEmail).
 
  # Safety
  `client` is a live handle; `request` points at `request_len` bytes; out-parameters are writable.
@@ -252,6 +288,9 @@ crmsync_status crmsync_mailboxes_approve_start(const crmsync_client *client,
  "sync_with_this_org_only","wait","timeout_secs","poll_interval_ms","what_if","journal_path"}`. Item events carry
  the incoming, outgoing, appointments/contacts/tasks and overall statuses and the alerts raised
  since the test was scheduled (`outcome`: Scheduled, Succeeded, Failed, TimedOut).
+
+ Documents: request `steps::test_enable::TestEnableRequest`; events `Event::Item` (`ItemEvent`,
+ with `TestStatuses` once a result is read) and `Event::Progress`; result `StepResult` (step TestAndEnable).
 
  # Safety
  `client` is a live handle; `request` points at `request_len` bytes; out-parameters are writable.
@@ -270,6 +309,9 @@ crmsync_status crmsync_mailboxes_test_enable_start(const crmsync_client *client,
  (Readiness), a `changes` event (Defaults), then each step's `item` and `progress` events.
  Result `{"version":1,"what_if","mailboxes","already_working","steps":[{step counts}]}`.
 
+ Documents: request `steps::setup::SetupRequest`; events `Event::Check`, `Event::Changes`
+ (`ChangesEvent`), `Event::Item` and `Event::Progress`; result `SetupResult` (one `StepResult` a step).
+
  # Safety
  `client` is a live handle; `request` points at `request_len` bytes; out-parameters are writable.
  */
@@ -285,6 +327,9 @@ crmsync_status crmsync_setup_start(const crmsync_client *client,
  "page_size"}`. One `{"type":"health"}` event per reported mailbox (`health`, `reason`, `remedy`, `repairable`,
  `repairs`, `diagnosis`, the health columns, `latest_error`, `latest_warning`) and `progress` events; result
  `{"version":1,"mailboxes","reported","counts":{class: n},"unhealthy","repairable","changed":[{"mailbox_id","name","from","to"}]|null,…}`.
+
+ Documents: request `steps::health::HealthRequest`; events `Event::Health` (`HealthRow`) and
+ `Event::Progress`; result `HealthSummary`.
 
  # Safety
  `client` is a live handle; `request` points at `request_len` bytes; out-parameters are writable.
@@ -304,6 +349,10 @@ crmsync_status crmsync_mailboxes_health_start(const crmsync_client *client,
  `health_after` with `wait`), the Test & Enable step's events (`"step":"TestAndEnable"`) and `progress`
  events; result: counts. A caller without the write privilege gets `PERMISSION_DENIED` before any write.
 
+ Documents: request `steps::repair::RepairRequest`; events `Event::Repair` (`RepairEvent`, with
+ its `Fix`es and `HealthRow`s), the Test & Enable step's `Event::Item`, and `Event::Progress`;
+ result `RepairResult`.
+
  # Safety
  `client` is a live handle; `request` points at `request_len` bytes; out-parameters are writable.
  */
@@ -319,6 +368,9 @@ crmsync_status crmsync_mailboxes_repair_start(const crmsync_client *client,
  Request `{"version":1,"selection":{…},"what_if","journal_path"}`. Events: a `changes` event
  (step Defaults), then `item` and `progress` events (step MailboxSettings).
  Result `{"version":1,"what_if","mailboxes","steps":[{step counts}]}`.
+
+ Documents: request `steps::disable_sync::DisableRequest`; events `Event::Changes`,
+ `Event::Item` and `Event::Progress`; result `DisableResult`.
 
  # Safety
  `client` is a live handle; `request` points at `request_len` bytes; out-parameters are writable.
@@ -337,6 +389,9 @@ crmsync_status crmsync_sync_disable_start(const crmsync_client *client,
  `reason`, NotUndoable with a `note`, Failed, Unreadable); result: counts, with `skipped`,
  `not_undoable`, `unreadable`, `other_environment` and `not_written`.
 
+ Documents: request `steps::undo::UndoRequest`; events `UndoEvent::Item` (`UndoItem`) and
+ `UndoEvent::Progress`; result `UndoResult`.
+
  # Safety
  `client` is a live handle; `request` points at `request_len` bytes; out-parameters are writable.
  */
@@ -350,6 +405,9 @@ crmsync_status crmsync_changes_undo_start(const crmsync_client *client,
  Waits up to `timeout_ms` for the next event. Returns `OK` with `*event_out` set,
  `TIMED_OUT` when none came in time, or `END_OF_EVENTS` when the operation has finished
  (then call `crmsync_op_result`).
+
+ Documents: the event is one of the operation's events (an `Event`, or an `UndoEvent` for an
+ undo), with its `version` and `type`.
 
  # Safety
  `op` is a live handle; out-parameters are writable.
@@ -370,6 +428,9 @@ crmsync_status crmsync_op_cancel(crmsync_operation *op);
 /*
  The outcome: `STILL_RUNNING` until the operation ends, then `OK` with `*result_out`, or
  the failure's status with `*error_out`.
+
+ Documents: the result is the operation's result document (named at its `*_start` function);
+ the error an `ErrorDocument` with `status_code`.
 
  # Safety
  `op` is a live handle; out-parameters are writable.

@@ -14,6 +14,7 @@ use crate::model::diagnosis::Repair;
 use crate::model::health::{Facts, Health};
 use crate::model::mailbox::Mailbox;
 use crate::model::options::Name;
+use crate::model::organization::MailboxDefaults;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::borrow::Cow;
@@ -519,9 +520,9 @@ pub struct DisableResult {
 
 /// Setting the organization's defaults (`crmsync_mailbox_defaults_set`, and the setup's and
 /// the disabling's Defaults step): what differed and the defaults read back (or, when nothing
-/// was written, as they were). Generic over the defaults row, which the steps read.
+/// was written, as they were).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DefaultsResult<D> {
+pub struct DefaultsResult<D = MailboxDefaults> {
     pub what_if: bool,
     /// Whether anything was written.
     pub changed: bool,
@@ -534,6 +535,18 @@ pub struct DefaultsResult<D> {
 pub struct ListResult {
     pub count: usize,
     pub pages: usize,
+}
+
+/// Who am I, and in which organization (`crmsync_who_am_i`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Identity {
+    pub user_id: String,
+    pub business_unit_id: String,
+    pub organization_id: String,
+    pub organization_name: Option<String>,
+    /// The organization URL, without a trailing slash.
+    pub url: String,
+    pub default_email_server_profile_id: Option<String>,
 }
 
 /// The result of signing in (`crmsync_client_authenticate_start`).
@@ -782,6 +795,14 @@ mod tests {
         });
         assert_eq!(step["planned"], 3, "counts are fields of the step result: {step}");
         round_trip(ListResult { count: 34, pages: 1 });
+        round_trip(Identity {
+            user_id: "u".into(),
+            business_unit_id: "b".into(),
+            organization_id: "o".into(),
+            organization_name: Some("Contoso".into()),
+            url: "https://contoso.crm.dynamics.com".into(),
+            default_email_server_profile_id: None,
+        });
         let summary = round_trip(HealthSummary {
             mailboxes: 3,
             reported: 2,
@@ -840,6 +861,20 @@ mod tests {
             defaults: json!({"organization_id": "o", "incoming_email": "ServerSideSync"}),
         });
         assert_eq!(defaults["defaults"]["incoming_email"], "ServerSideSync");
+        let read = round_trip(MailboxDefaults {
+            organization_id: "o".into(),
+            server_profile_id: Some("p".into()),
+            server_profile_name: Some("Microsoft Exchange Online".into()),
+            incoming_email: "ServerSideSync".into(),
+            outgoing_email: "ServerSideSync".into(),
+            appointments_contacts_tasks: "None".into(),
+            process_email_using: "ServerSideSync".into(),
+            require_approval_for_user_email: true,
+            require_approval_for_queue_email: false,
+            email_settings_xml: Some("<EmailSettings/>".into()),
+            etag: None,
+        });
+        assert!(read.get("etag").is_none(), "the etag guards the write and is not part of the document: {read}");
         round_trip(AuthenticateResult { authenticated: true, credential: "DeviceCode".into(), expires_on: Some(1_900_000_000) });
         round_trip(ChecksResult {
             checks: vec![Check { check: "Mailboxes".into(), status: CheckStatus::Pass, message: "m".into(), remedy: None, hint: None }],

@@ -11,8 +11,10 @@
 //! - [`ffi`]: the C ABI and nothing else: handles, the boundary that catches panics and maps
 //!   each error kind to a stable `crmsync_status`, JSON documents in and out.
 //! - [`steps`]: one module per step of the Microsoft procedure (readiness, profiles, defaults,
-//!   mailbox settings, approval, Test & Enable, alerts, the whole setup): read the state,
-//!   compute the change, write only what differs, read back what matters.
+//!   mailbox settings, approval, Test & Enable, alerts, the whole setup) and of day two
+//!   (health, repair, disabling, undo): read the state, compute the change, write only what
+//!   differs, read back what matters. Every step has one shape (`run`; `plan`, then `apply`,
+//!   where it writes; see [`steps`]) and returns a [`documents`] type.
 //! - [`engine`]: bulk writes across many mailboxes: `$batch` sizing, bounded concurrency over
 //!   one or more connections, retries of throttled items, per-item results.
 //! - `client`: a connection to one organization (its configuration and Web API client, and
@@ -30,7 +32,8 @@
 //! - [`runtime`]: the one tokio runtime of the process.
 //! - [`documents`]: every JSON document that crosses the C ABI (requests' shared parts, events,
 //!   results, errors) as a serde type, with the document version added in one place.
-//! - `model`: typed rows (mailboxes, profiles, alerts) and option sets.
+//! - `model`: typed rows (mailboxes, health facts and classes, the organization's defaults,
+//!   profiles, alerts) and option sets.
 //! - `error`: the one error type, its kinds and remedies.
 
 pub mod auth;

@@ -27,6 +27,9 @@ struct AuthenticateRequest {
 /// Result `{"version":1,"authenticated":true,"credential":"DeviceCode",…,"expires_on":<epoch seconds>|null}`.
 /// Cancel with `crmsync_op_cancel`.
 ///
+/// Documents: request `{"version":1}`; event `Event::DeviceCode` (`DeviceCodeEvent`); result
+/// `AuthenticateResult`.
+///
 /// # Safety
 /// `client` is a live handle; `request` points at `request_len` bytes; out-parameters are writable.
 #[unsafe(no_mangle)]

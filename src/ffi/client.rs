@@ -16,6 +16,8 @@ pub struct CrmsyncClient {
 /// Creates a client from a JSON configuration (see README, "Client configuration").
 /// No network call is made; the first call authenticates.
 ///
+/// Documents: the configuration is a `config::ClientConfig`; a failure writes an `ErrorDocument`.
+///
 /// # Safety
 /// `config` points at `config_len` bytes; `client_out` and `error_out` are writable or NULL.
 #[unsafe(no_mangle)]
@@ -93,6 +95,8 @@ where
 
 /// Who am I: `{"version":1,"user_id","business_unit_id","organization_id","organization_name","url","default_email_server_profile_id"}`.
 ///
+/// Documents: result `Identity`.
+///
 /// # Safety
 /// `client` is a live handle; out-parameters are writable.
 #[unsafe(no_mangle)]
@@ -106,6 +110,9 @@ pub unsafe extern "C" fn crmsync_who_am_i(
 
 /// Email server profiles: query `{"version":1,"name":"…"}` (name optional, exact) →
 /// `{"version":1,"profiles":[…]}`.
+///
+/// Documents: query `steps::profiles::ProfileQuery`; result `ProfilesResult` of
+/// `model::profile::EmailServerProfile`.
 ///
 /// # Safety
 /// `client` is a live handle; `query` points at `query_len` bytes; out-parameters are writable.
@@ -126,6 +133,8 @@ pub unsafe extern "C" fn crmsync_email_server_profiles_get(
 /// The organization's default email settings: profile, delivery methods, processing channel,
 /// approval requirements.
 ///
+/// Documents: result `model::organization::MailboxDefaults`.
+///
 /// # Safety
 /// `client` is a live handle; out-parameters are writable.
 #[unsafe(no_mangle)]
@@ -143,6 +152,8 @@ pub unsafe extern "C" fn crmsync_mailbox_defaults_get(
 /// Setting `server_profile` also activates an inactive profile. Result
 /// `{"version":1,"what_if","changed","changes":[{"target","field","from","to"}],"defaults":{…}}`.
 ///
+/// Documents: request `steps::org_defaults::DefaultsRequest`; result `DefaultsResult`.
+///
 /// # Safety
 /// `client` is a live handle; `request` points at `request_len` bytes; out-parameters are writable.
 #[unsafe(no_mangle)]
@@ -155,13 +166,15 @@ pub unsafe extern "C" fn crmsync_mailbox_defaults_set(
 ) -> Status {
     guard(error_out, || {
         let request: steps::org_defaults::DefaultsRequest = args::json(request, request_len, "request")?;
-        run(client, result_out, |c| async move { steps::org_defaults::set(&c, &request).await })
+        run(client, result_out, |c| async move { steps::org_defaults::run(&c, &request).await })
     })
 }
 
 /// Alerts (tracelogs) for mailboxes or a profile, newest first. Query
 /// `{"version":1,"mailbox_ids":[…],"server_profile","min_level":"Information|Warning|Error","since":"<ISO 8601>","top"}`
 /// → `{"version":1,"alerts":[{"alert_id","level","code","error_type","text","created_on","regarding_id","regarding_type","regarding_name"}]}`.
+///
+/// Documents: query `steps::alerts::AlertQuery`; result `AlertsResult` of `model::alert::Alert`.
 ///
 /// # Safety
 /// `client` is a live handle; `query` points at `query_len` bytes; out-parameters are writable.
@@ -181,6 +194,8 @@ pub unsafe extern "C" fn crmsync_alerts_get(
 
 /// Readiness checks: `{"version":1,"checks":[{"check","status":"Pass|Warning|Fail","message","remedy"}]}`.
 ///
+/// Documents: result `ChecksResult` (each a `Check`).
+///
 /// # Safety
 /// `client` is a live handle; out-parameters are writable.
 #[unsafe(no_mangle)]
@@ -197,6 +212,9 @@ pub unsafe extern "C" fn crmsync_readiness_get(
 /// the service of the connection's cloud) → `{"version":1,"discovery_url","environments":[{"url",
 /// "api_url","unique_name","url_name","friendly_name","state","version","region","organization_type",
 /// "organization_id","environment_id","tenant_id","last_updated"}]}`.
+///
+/// Documents: query `steps::discovery::EnvironmentQuery`; result `EnvironmentsResult` (each an
+/// `Environment`).
 ///
 /// # Safety
 /// `client` is a live handle; `query` points at `query_len` bytes; out-parameters are writable.

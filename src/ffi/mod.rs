@@ -17,6 +17,11 @@ use std::ffi::{CString, c_char};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// Bumped on any incompatible change of the exported functions or documents.
+///
+/// Every JSON document in and out is a serde type of the library's `src/documents.rs` (or of
+/// the module named), and each function's comment names them: its request, its events and its
+/// result. An event `Event::Item` is the object `{"type":"item",…}`; every document has
+/// `"version"` (added in one place, `Versioned`); an error is an `ErrorDocument`.
 pub const CRMSYNC_ABI_VERSION: u32 = 1;
 
 /// Result of every call. Values are stable: never renumber, retire instead.

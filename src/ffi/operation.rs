@@ -53,6 +53,9 @@ where
 /// (all optional). Events: `{"type":"items","page","items":[…]}` and `{"type":"progress","done","message"}`;
 /// result `{"version":1,"count","pages"}`.
 ///
+/// Documents: query `steps::mailboxes::MailboxQuery`; events `Event::Items` (`ItemsEvent` of
+/// `model::mailbox::Mailbox`) and `Event::Progress` (`ProgressEvent`); result `ListResult`.
+///
 /// # Safety
 /// `client` is a live handle; `query` points at `query_len` bytes; out-parameters are writable.
 #[unsafe(no_mangle)]
@@ -72,6 +75,10 @@ pub unsafe extern "C" fn crmsync_mailboxes_list_start(
 /// (`outcome`: Planned, Unchanged, Changed, Failed; `changes`: field, from, to), `progress` events;
 /// result: counts.
 ///
+/// Documents: request `steps::mailbox_settings::SettingsRequest` (its selection a
+/// `steps::mailboxes::MailboxSelection`); events `Event::Item` (`ItemEvent`) and `Event::Progress`;
+/// result `StepResult` (step MailboxSettings).
+///
 /// # Safety
 /// `client` is a live handle; `request` points at `request_len` bytes; out-parameters are writable.
 #[unsafe(no_mangle)]
@@ -82,12 +89,15 @@ pub unsafe extern "C" fn crmsync_mailboxes_configure_start(
     op_out: *mut *mut CrmsyncOperation,
     error_out: *mut *mut c_char,
 ) -> Status {
-    guard(error_out, || start(client, request, request_len, op_out, steps::mailbox_settings::set))
+    guard(error_out, || start(client, request, request_len, op_out, steps::mailbox_settings::run))
 }
 
 /// Approves or rejects the selected mailboxes' email through their owning user or queue, then
 /// reads them back. Request `{"version":1,"selection":{…},"decision":"Approve"|"Reject","what_if","journal_path"}`.
 /// A mailbox whose read-back does not show the decision is a `Failed` item with the reason.
+///
+/// Documents: request `steps::approval::ApprovalRequest`; events `Event::Item` (`ItemEvent`, with
+/// `approved_by_o365_admin`) and `Event::Progress`; result `StepResult` (step ApproveEmail or RejectEmail).
 ///
 /// # Safety
 /// `client` is a live handle; `request` points at `request_len` bytes; out-parameters are writable.
@@ -99,7 +109,7 @@ pub unsafe extern "C" fn crmsync_mailboxes_approve_start(
     op_out: *mut *mut CrmsyncOperation,
     error_out: *mut *mut c_char,
 ) -> Status {
-    guard(error_out, || start(client, request, request_len, op_out, steps::approval::decide))
+    guard(error_out, || start(client, request, request_len, op_out, steps::approval::run))
 }
 
 /// Test & Enable: schedules the test for the selected mailboxes, verifies it was scheduled and,
@@ -107,6 +117,9 @@ pub unsafe extern "C" fn crmsync_mailboxes_approve_start(
 /// "sync_with_this_org_only","wait","timeout_secs","poll_interval_ms","what_if","journal_path"}`. Item events carry
 /// the incoming, outgoing, appointments/contacts/tasks and overall statuses and the alerts raised
 /// since the test was scheduled (`outcome`: Scheduled, Succeeded, Failed, TimedOut).
+///
+/// Documents: request `steps::test_enable::TestEnableRequest`; events `Event::Item` (`ItemEvent`,
+/// with `TestStatuses` once a result is read) and `Event::Progress`; result `StepResult` (step TestAndEnable).
 ///
 /// # Safety
 /// `client` is a live handle; `request` points at `request_len` bytes; out-parameters are writable.
@@ -128,6 +141,9 @@ pub unsafe extern "C" fn crmsync_mailboxes_test_enable_start(
 /// (Readiness), a `changes` event (Defaults), then each step's `item` and `progress` events.
 /// Result `{"version":1,"what_if","mailboxes","already_working","steps":[{step counts}]}`.
 ///
+/// Documents: request `steps::setup::SetupRequest`; events `Event::Check`, `Event::Changes`
+/// (`ChangesEvent`), `Event::Item` and `Event::Progress`; result `SetupResult` (one `StepResult` a step).
+///
 /// # Safety
 /// `client` is a live handle; `request` points at `request_len` bytes; out-parameters are writable.
 #[unsafe(no_mangle)]
@@ -146,6 +162,9 @@ pub unsafe extern "C" fn crmsync_setup_start(
 /// "page_size"}`. One `{"type":"health"}` event per reported mailbox (`health`, `reason`, `remedy`, `repairable`,
 /// `repairs`, `diagnosis`, the health columns, `latest_error`, `latest_warning`) and `progress` events; result
 /// `{"version":1,"mailboxes","reported","counts":{class: n},"unhealthy","repairable","changed":[{"mailbox_id","name","from","to"}]|null,…}`.
+///
+/// Documents: request `steps::health::HealthRequest`; events `Event::Health` (`HealthRow`) and
+/// `Event::Progress`; result `HealthSummary`.
 ///
 /// # Safety
 /// `client` is a live handle; `request` points at `request_len` bytes; out-parameters are writable.
@@ -168,6 +187,10 @@ pub unsafe extern "C" fn crmsync_mailboxes_health_start(
 /// `health_after` with `wait`), the Test & Enable step's events (`"step":"TestAndEnable"`) and `progress`
 /// events; result: counts. A caller without the write privilege gets `PERMISSION_DENIED` before any write.
 ///
+/// Documents: request `steps::repair::RepairRequest`; events `Event::Repair` (`RepairEvent`, with
+/// its `Fix`es and `HealthRow`s), the Test & Enable step's `Event::Item`, and `Event::Progress`;
+/// result `RepairResult`.
+///
 /// # Safety
 /// `client` is a live handle; `request` points at `request_len` bytes; out-parameters are writable.
 #[unsafe(no_mangle)]
@@ -186,6 +209,9 @@ pub unsafe extern "C" fn crmsync_mailboxes_repair_start(
 /// Request `{"version":1,"selection":{…},"what_if","journal_path"}`. Events: a `changes` event
 /// (step Defaults), then `item` and `progress` events (step MailboxSettings).
 /// Result `{"version":1,"what_if","mailboxes","steps":[{step counts}]}`.
+///
+/// Documents: request `steps::disable_sync::DisableRequest`; events `Event::Changes`,
+/// `Event::Item` and `Event::Progress`; result `DisableResult`.
 ///
 /// # Safety
 /// `client` is a live handle; `request` points at `request_len` bytes; out-parameters are writable.
@@ -207,6 +233,9 @@ pub unsafe extern "C" fn crmsync_sync_disable_start(
 /// `reason`, NotUndoable with a `note`, Failed, Unreadable); result: counts, with `skipped`,
 /// `not_undoable`, `unreadable`, `other_environment` and `not_written`.
 ///
+/// Documents: request `steps::undo::UndoRequest`; events `UndoEvent::Item` (`UndoItem`) and
+/// `UndoEvent::Progress`; result `UndoResult`.
+///
 /// # Safety
 /// `client` is a live handle; `request` points at `request_len` bytes; out-parameters are writable.
 #[unsafe(no_mangle)]
@@ -223,6 +252,9 @@ pub unsafe extern "C" fn crmsync_changes_undo_start(
 /// Waits up to `timeout_ms` for the next event. Returns `OK` with `*event_out` set,
 /// `TIMED_OUT` when none came in time, or `END_OF_EVENTS` when the operation has finished
 /// (then call `crmsync_op_result`).
+///
+/// Documents: the event is one of the operation's events (an `Event`, or an `UndoEvent` for an
+/// undo), with its `version` and `type`.
 ///
 /// # Safety
 /// `op` is a live handle; out-parameters are writable.
@@ -258,6 +290,9 @@ pub unsafe extern "C" fn crmsync_op_cancel(op: *mut CrmsyncOperation) -> Status 
 
 /// The outcome: `STILL_RUNNING` until the operation ends, then `OK` with `*result_out`, or
 /// the failure's status with `*error_out`.
+///
+/// Documents: the result is the operation's result document (named at its `*_start` function);
+/// the error an `ErrorDocument` with `status_code`.
 ///
 /// # Safety
 /// `op` is a live handle; out-parameters are writable.

@@ -235,14 +235,13 @@ impl Facts {
         self.owner_type.as_deref() == Some("queue")
     }
 
-    /// The mailbox as the configuration steps read it (they plan from [`Mailbox`]); the
-    /// owning user or queue of those steps is the regarding principal.
+    /// The mailbox as the configuration steps read it (they plan from [`Mailbox`]).
     pub fn to_mailbox(&self) -> Mailbox {
         Mailbox {
             mailbox_id: self.mailbox_id.clone(),
             name: self.name.clone(),
             email_address: self.email_address.clone(),
-            owner_id: self.regarding_id.clone(),
+            regarding_id: self.regarding_id.clone(),
             owner_type: self.owner_type.clone().map(Name::Owned),
             server_profile_id: self.server_profile_id.clone(),
             server_profile_name: self.server_profile_name.clone(),

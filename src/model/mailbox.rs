@@ -33,7 +33,11 @@ pub struct Mailbox {
     pub mailbox_id: String,
     pub name: Option<String>,
     pub email_address: Option<String>,
-    pub owner_id: Option<String>,
+    /// The user or queue the mailbox belongs to (`regardingobjectid`), whose row holds its
+    /// email approval; named `owner_id` in documents, as the listing has always sent it. Not
+    /// the row's `ownerid` (the health facts read both and name them apart).
+    #[serde(rename = "owner_id")]
+    pub regarding_id: Option<String>,
     /// `systemuser` or `queue`, from the lookup annotation (regardingobjecttypecode is not a
     /// Web API property, dataverse-reference §3.2).
     pub owner_type: Option<Name>,
@@ -66,7 +70,7 @@ struct MailboxRow {
     name: Option<String>,
     emailaddress: Option<String>,
     #[serde(rename = "_regardingobjectid_value")]
-    owner_id: Option<String>,
+    regarding_id: Option<String>,
     #[serde(rename = "_regardingobjectid_value@Microsoft.Dynamics.CRM.lookuplogicalname")]
     owner_table: Option<String>,
     #[serde(rename = "_emailserverprofile_value")]
@@ -97,7 +101,7 @@ impl From<MailboxRow> for Mailbox {
             mailbox_id: row.mailboxid,
             name: row.name,
             email_address: row.emailaddress,
-            owner_id: row.owner_id,
+            regarding_id: row.regarding_id,
             owner_type: row.owner_table.map(owner_table),
             server_profile_id: row.profile_id,
             server_profile_name: row.profile_name,
@@ -155,6 +159,10 @@ mod tests {
         assert_eq!((m.incoming_email.as_ref(), m.appointments_contacts_tasks.as_ref()), ("ServerSideSync", "ServerSideSync"));
         assert_eq!(m.approval_status, "PendingApproval");
         assert_eq!(m.etag.as_deref(), Some("W/\"12\""));
+        assert_eq!(m.regarding_id.as_deref(), Some("u1"));
+        let document = serde_json::to_value(&m).unwrap();
+        assert_eq!(document["owner_id"], "u1", "documents name the regarding user or queue owner_id: {document}");
+        assert!(document.get("regarding_id").is_none());
         assert!(Mailbox::from_row(&serde_json::json!({"name": "no id"})).is_none());
     }
 }

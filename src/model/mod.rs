@@ -5,6 +5,7 @@ pub mod diagnosis;
 pub mod health;
 pub mod mailbox;
 pub mod options;
+pub mod organization;
 pub mod profile;
 
 use serde_json::Value;

@@ -67,7 +67,7 @@ pub struct ApprovalRequest {
 /// `systemusers(<id>)` or `queues(<id>)`: where approval is written for this mailbox.
 pub(crate) fn owner_path(mailbox: &Mailbox) -> Result<String> {
     let id = mailbox
-        .owner_id
+        .regarding_id
         .as_deref()
         .ok_or_else(|| Error::invalid("The mailbox has no owning user or queue, so its email cannot be approved."))?;
     let id = super::parse_guid(id, "owner id")?;
@@ -78,14 +78,14 @@ pub(crate) fn owner_path(mailbox: &Mailbox) -> Result<String> {
     }
 }
 
-pub async fn decide(client: Arc<Client>, mut request: ApprovalRequest, sink: EventSink) -> Result<StepResult> {
+pub async fn run(client: Arc<Client>, mut request: ApprovalRequest, sink: EventSink) -> Result<StepResult> {
     request.selection.active_only = true;
     let mailboxes = request.selection.collect(&client).await?;
     let journal = if request.what_if { None } else { super::journaling::open(&client, request.journal_path.as_deref()).await? };
     apply(&client, &mailboxes, &request.selection, request.decision, request.what_if, journal.as_ref(), &sink).await
 }
 
-/// [`decide`] on mailboxes already read from `selection` (read again, to verify, after the writes).
+/// [`run`] on mailboxes already read from `selection` (read again, to verify, after the writes).
 pub async fn apply(
     client: &Arc<Client>,
     mailboxes: &[Mailbox],

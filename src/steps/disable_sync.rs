@@ -45,7 +45,7 @@ pub async fn run(client: Arc<Client>, request: DisableRequest, sink: EventSink) 
         what_if: request.what_if,
         ..Default::default()
     };
-    let outcome = org_defaults::apply(&client, &defaults, journal).await?;
+    let outcome = org_defaults::apply(&client, org_defaults::plan(&client, &defaults).await?, journal).await?;
     let defaults_step = org_defaults::report_step(outcome, request.what_if, &sink).await?;
 
     let selection = MailboxSelection { active_only: true, ..request.selection };

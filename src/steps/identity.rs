@@ -1,19 +1,9 @@
 //! Who am I, and in which organization (WhoAmI + the organization row).
 
 use crate::client::Client;
+pub use crate::documents::Identity;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::text;
-use serde::Serialize;
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Identity {
-    pub user_id: String,
-    pub business_unit_id: String,
-    pub organization_id: String,
-    pub organization_name: Option<String>,
-    pub url: String,
-    pub default_email_server_profile_id: Option<String>,
-}
 
 /// Who am I, asking the service (`Connect` and the C ABI's who-am-i: a sign-in check).
 pub async fn who_am_i(client: &Client) -> Result<Identity> {

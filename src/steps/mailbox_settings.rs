@@ -108,8 +108,15 @@ fn parse_option(set: &OptionSet, name: Option<&str>, parameter: &str) -> Result<
         .transpose()
 }
 
-/// The columns of one mailbox that differ from the target, and the PATCH body that fixes them.
-pub fn plan(mailbox: &Mailbox, target: &Desired) -> Result<(Vec<FieldChange>, Map<String, Value>)> {
+/// One mailbox's plan: the columns that differ from the target, and the PATCH body that fixes them.
+#[derive(Debug)]
+pub struct Plan {
+    pub changes: Vec<FieldChange>,
+    pub body: Map<String, Value>,
+}
+
+/// Plans one mailbox against the target; reads and writes nothing.
+pub fn plan(mailbox: &Mailbox, target: &Desired) -> Result<Plan> {
     let is_queue = mailbox.owner_type.as_deref() == Some("queue");
     let mut changes = Vec::new();
     let mut body = Map::new();
@@ -151,11 +158,11 @@ pub fn plan(mailbox: &Mailbox, target: &Desired) -> Result<(Vec<FieldChange>, Ma
         changes.push(FieldChange { field: "TestEmailConfigurationScheduled".into(), from: json!(true), to: json!(false) });
         body.insert("testemailconfigurationscheduled".into(), json!(false));
     }
-    Ok((changes, body))
+    Ok(Plan { changes, body })
 }
 
 /// Plans every selected mailbox, then (unless `what_if`) writes the differences in batches.
-pub async fn set(client: Arc<Client>, mut request: SettingsRequest, sink: EventSink) -> Result<StepResult> {
+pub async fn run(client: Arc<Client>, mut request: SettingsRequest, sink: EventSink) -> Result<StepResult> {
     request.selection.active_only = true;
     let target = desired(&client, &request).await?;
     let mailboxes = request.selection.collect(&client).await?;
@@ -163,7 +170,7 @@ pub async fn set(client: Arc<Client>, mut request: SettingsRequest, sink: EventS
     apply(&client, &mailboxes, &target, request.what_if, journal.as_ref(), &sink).await
 }
 
-/// [`set`] on mailboxes already read (the whole procedure reads them once for every step).
+/// [`run`] on mailboxes already read (the whole procedure reads them once for every step).
 /// Each write's outcome is appended to `journal` as it arrives.
 pub async fn apply(
     client: &Arc<Client>,
@@ -186,15 +193,15 @@ pub async fn apply(
                 counts.add(ItemOutcome::Failed);
                 sink.send(report::item(mailbox, ItemOutcome::Failed, &[], Some(&error))).await?;
             }
-            Ok((changes, _)) if changes.is_empty() => {
+            Ok(Plan { changes, .. }) if changes.is_empty() => {
                 counts.add(ItemOutcome::Unchanged);
                 sink.send(report::item(mailbox, ItemOutcome::Unchanged, &[], None)).await?;
             }
-            Ok((changes, _)) if what_if => {
+            Ok(Plan { changes, .. }) if what_if => {
                 counts.add(ItemOutcome::Planned);
                 sink.send(report::item(mailbox, ItemOutcome::Planned, &changes, None)).await?;
             }
-            Ok((_, body)) => {
+            Ok(Plan { body, .. }) => {
                 let path = format!("mailboxes({})", mailbox.mailbox_id);
                 // If-Match: * updates but never creates. No etag: the platform touches
                 // mailbox rows constantly (sync timestamps), so an etag would fail for nothing.
@@ -208,7 +215,7 @@ pub async fn apply(
     }
     let outcomes = engine::run(client, items, &engine::Tuning::default(), sink, |key, result| {
         let mailbox = pending.get(key)?;
-        let (changes, body) = plan(mailbox, target).ok()?;
+        let Plan { changes, body } = plan(mailbox, target).ok()?;
         journal::record(journal, || Some(super::journaling::mailbox_write(mailbox, &body, "MailboxSettings")), result);
         Some(match result {
             Ok(()) => report::item(mailbox, ItemOutcome::Changed, &changes, None),
@@ -255,16 +262,16 @@ mod tests {
 
     #[test]
     fn only_the_columns_that_differ_are_planned_and_written() {
-        let (changes, body) = plan(&mailbox("systemuser", 0, Some("P1")), &target()).unwrap();
+        let Plan { changes, body } = plan(&mailbox("systemuser", 0, Some("P1")), &target()).unwrap();
         assert_eq!(changes.len(), 1, "profile ids compare case-insensitively; only incoming differs");
         assert_eq!(changes[0].field, "IncomingEmail");
         assert_eq!((changes[0].from.as_str(), changes[0].to.as_str()), (Some("None"), Some("ServerSideSync")));
         assert_eq!(body.len(), 1);
         assert_eq!(body["incomingemaildeliverymethod"], 2);
-        let (changes, body) = plan(&mailbox("systemuser", 2, None), &target()).unwrap();
+        let Plan { changes, body } = plan(&mailbox("systemuser", 2, None), &target()).unwrap();
         assert_eq!(changes[0].field, "ServerProfile");
         assert_eq!(body["emailserverprofile@odata.bind"], "/emailserverprofiles(p1)");
-        let (changes, body) = plan(&mailbox("systemuser", 2, Some("p1")), &target()).unwrap();
+        let Plan { changes, body } = plan(&mailbox("systemuser", 2, Some("p1")), &target()).unwrap();
         assert!(changes.is_empty() && body.is_empty(), "a configured mailbox is left alone");
     }
 
@@ -275,7 +282,7 @@ mod tests {
         assert!(error.message.contains("queue"));
         assert!(plan(&mailbox("systemuser", 0, None), &outlook).is_ok());
         let sync = Desired { sync_only: Some(true), ..Desired::default() };
-        let (changes, body) = plan(&mailbox("queue", 0, None), &sync).unwrap();
+        let Plan { changes, body } = plan(&mailbox("queue", 0, None), &sync).unwrap();
         assert_eq!(changes[0].field, "SyncWithThisOrgOnly");
         assert_eq!(body["orgmarkedasprimaryforexchangesync"], true);
     }

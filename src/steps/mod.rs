@@ -1,5 +1,27 @@
 //! One module per step of "Connect Dynamics 365 (online) to Exchange Online". Each reads
 //! the current state first; writing steps change only what differs.
+//!
+//! # One shape
+//!
+//! - `run(client, request[, sink])`: the step as the C ABI starts it. It takes the request
+//!   document, opens the change journal, and returns the step's result as a `documents` type
+//!   (never a JSON value: the boundary adds the version and serializes). Read-only steps have
+//!   their own verb instead (`list`, `get`) and no plan.
+//! - `plan(…) -> Plan`: what would change, computed from rows already read; it writes nothing.
+//!   The same plan serves `what_if` (reported as `Planned`) and the write.
+//! - `apply(client, plan or rows, what_if, journal, sink)`: writes what the plan says differs
+//!   (nothing with `what_if`), journals each write as its answer arrives, reads back what
+//!   matters and reports each item. The whole procedure (`setup`) and `disable_sync` call the
+//!   steps' `plan`/`apply` on rows read once.
+//!
+//! Where they are: `org_defaults` (`plan` reads the organization and the profile, `apply`
+//! PATCHes once under the row's etag), `mailbox_settings` (`plan` per mailbox, `apply` over
+//! many), `approval` (`apply` over many; a mailbox's plan is its one approval column), `repair`
+//! (`plan` per unhealthy mailbox from its health row, `apply` writes every plan in one engine
+//! run). `test_enable` has two phases instead of a plan, because its write only schedules
+//! work on the service: `schedule` (write and verify) and `finish` (wait for the results).
+//! `undo` restores line after line (`restore`: read, compare, write), because one row may
+//! appear in several lines and only that order gives back the first value.
 
 pub mod alerts;
 pub mod approval;

@@ -7,30 +7,17 @@ use crate::client::Client;
 use crate::documents::{self, ChangesEvent, Counts, DefaultsResult, Event, SettingChange, StepResult};
 use crate::error::{Error, Result};
 use crate::journal::{self, Change as JournalChange, Column, Journal};
-use crate::model::options::{APPOINTMENTS_CONTACTS_TASKS, INCOMING_EMAIL, Name, OUTGOING_EMAIL, OptionSet};
+use crate::model::options::{APPOINTMENTS_CONTACTS_TASKS, INCOMING_EMAIL, OUTGOING_EMAIL, OptionSet};
+use crate::model::profile::EmailServerProfile;
 use crate::model::{FORMATTED, PREFER_ANNOTATIONS, annotation, flag, int, text};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 /// emailconnectionchannel: 0 server-side synchronization, 1 Email Router.
 const CHANNELS: OptionSet = OptionSet { column: "emailconnectionchannel", options: &[(0, "ServerSideSync"), (1, "EmailRouter")] };
 const COLUMNS: &str = "name,_defaultemailserverprofileid_value,defaultemailsettings,emailconnectionchannel,requireapprovalforuseremail,requireapprovalforqueueemail";
 
-#[derive(Debug, Clone, Serialize)]
-pub struct MailboxDefaults {
-    pub organization_id: String,
-    pub server_profile_id: Option<String>,
-    pub server_profile_name: Option<String>,
-    pub incoming_email: Name,
-    pub outgoing_email: Name,
-    pub appointments_contacts_tasks: Name,
-    pub process_email_using: Name,
-    pub require_approval_for_user_email: bool,
-    pub require_approval_for_queue_email: bool,
-    pub email_settings_xml: Option<String>,
-    #[serde(skip)]
-    etag: Option<String>,
-}
+pub use crate::model::organization::MailboxDefaults;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -81,13 +68,24 @@ fn option_value(set: &OptionSet, name: &str, parameter: &str) -> Result<i64> {
 /// Reads the settings, changes only what differs, writes them in one PATCH guarded by the
 /// row's etag (a concurrent edit by someone else is never silently overwritten), and reads
 /// them back.
-pub async fn set(client: &Client, request: &DefaultsRequest) -> Result<DefaultsResult<MailboxDefaults>> {
+pub async fn run(client: &Client, request: &DefaultsRequest) -> Result<DefaultsResult> {
     let journal = if request.what_if { None } else { super::journaling::open(client, request.journal_path.as_deref()).await? };
-    apply(client, request, journal.as_ref()).await
+    apply(client, plan(client, request).await?, journal.as_ref()).await
 }
 
-/// [`set`], appending each write to `journal` once its answer is known.
-pub async fn apply(client: &Client, request: &DefaultsRequest, journal: Option<&Journal>) -> Result<DefaultsResult<MailboxDefaults>> {
+/// What [`apply`] would write: the settings read now, what differs from the request, and the
+/// organization's PATCH body.
+pub struct Plan<'a> {
+    request: &'a DefaultsRequest,
+    before: MailboxDefaults,
+    /// The requested profile (activated first when inactive).
+    profile: Option<EmailServerProfile>,
+    changes: Vec<SettingChange>,
+    body: Map<String, Value>,
+}
+
+/// Reads the settings and the requested profile, and plans the changes; writes nothing.
+pub async fn plan<'a>(client: &Client, request: &'a DefaultsRequest) -> Result<Plan<'a>> {
     let before = get(client).await?;
     let mut changes = Vec::new();
     let mut body = Map::new();
@@ -157,6 +155,13 @@ pub async fn apply(client: &Client, request: &DefaultsRequest, journal: Option<&
         }
     }
 
+    Ok(Plan { request, before, profile, changes, body })
+}
+
+/// Writes `plan` (nothing with the request's `what_if`, or when nothing differs), appending
+/// each write to `journal` once its answer is known, and verifies the settings read back.
+pub async fn apply(client: &Client, plan: Plan<'_>, journal: Option<&Journal>) -> Result<DefaultsResult> {
+    let Plan { request, before, profile, changes, body } = plan;
     if request.what_if || changes.is_empty() {
         return Ok(DefaultsResult { what_if: request.what_if, changed: false, changes, defaults: before });
     }
@@ -185,13 +190,9 @@ pub async fn apply(client: &Client, request: &DefaultsRequest, journal: Option<&
     Ok(DefaultsResult { what_if: false, changed: true, changes, defaults: after })
 }
 
-/// Streams the changes of [`set`]'s `outcome` as one `changes` event (step Defaults) and
+/// Streams the changes of [`apply`]'s `outcome` as one `changes` event (step Defaults) and
 /// returns the step's counts, as the procedures report them.
-pub async fn report_step(
-    outcome: DefaultsResult<MailboxDefaults>,
-    what_if: bool,
-    sink: &crate::operation::EventSink,
-) -> Result<StepResult> {
+pub async fn report_step(outcome: DefaultsResult, what_if: bool, sink: &crate::operation::EventSink) -> Result<StepResult> {
     let n = outcome.changes.len();
     let counts = Counts {
         planned: if what_if { n } else { 0 },

@@ -127,16 +127,30 @@ pub async fn run(client: Arc<Client>, mut request: RepairRequest, sink: EventSin
             counts.add(RepairOutcome::Planned);
             send(&sink, row, plan, RepairOutcome::Planned, None, None).await?;
         }
-        return document(&request, rows.len(), counts, 0);
+        return Ok(document(&request, rows.len(), counts, 0));
     }
     if plans.is_empty() {
-        return document(&request, rows.len(), counts, 0);
+        return Ok(document(&request, rows.len(), counts, 0));
     }
 
-    // One engine run for every write; a row shared by several mailboxes (a profile) is written once.
+    let writes = apply(&client, &request, &plans, stale_after, &mut counts, &sink).await?;
+    Ok(document(&request, rows.len(), counts, writes))
+}
+
+/// Writes the fixes of `plans` (one engine run; a row shared by several mailboxes, a profile,
+/// is written once), tests the mailboxes whose writes succeeded and, with `wait`, reads their
+/// health again; reports each mailbox. Returns the rows written.
+async fn apply(
+    client: &Arc<Client>,
+    request: &RepairRequest,
+    plans: &[(&HealthRow, Plan)],
+    stale_after: TimeDelta,
+    counts: &mut RepairCounts,
+    sink: &EventSink,
+) -> Result<usize> {
     let mut items: Vec<Item> = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();
-    for (_, plan) in &plans {
+    for (_, plan) in plans {
         for (path, body) in bodies(plan) {
             if seen.insert(path.clone()) {
                 items.push(Item {
@@ -147,9 +161,9 @@ pub async fn run(client: Arc<Client>, mut request: RepairRequest, sink: EventSin
         }
     }
     let writes = items.len();
-    let journal = super::journaling::open(&client, request.journal_path.as_deref()).await?;
-    let entries = if journal.is_some() { journal_entries(&plans) } else { HashMap::new() };
-    let outcomes: HashMap<String, Result<()>> = engine::run(&client, items, &engine::Tuning::default(), &sink, |key, result| {
+    let journal = super::journaling::open(client, request.journal_path.as_deref()).await?;
+    let entries = if journal.is_some() { journal_entries(plans) } else { HashMap::new() };
+    let outcomes: HashMap<String, Result<()>> = engine::run(client, items, &engine::Tuning::default(), sink, |key, result| {
         journal::record(journal.as_ref(), || entries.get(key).cloned(), result);
         None
     })
@@ -160,7 +174,7 @@ pub async fn run(client: Arc<Client>, mut request: RepairRequest, sink: EventSin
 
     let mut failed: HashMap<String, Error> = HashMap::new();
     let mut to_test: Vec<&HealthRow> = Vec::new();
-    for (row, plan) in &plans {
+    for (row, plan) in plans {
         let error = plan.fixes.iter().find_map(|fix| outcomes.get(&fix.target).and_then(|r| r.as_ref().err()).cloned());
         match error {
             Some(error) => {
@@ -188,11 +202,11 @@ pub async fn run(client: Arc<Client>, mut request: RepairRequest, sink: EventSin
             journal_path: None,
         };
         let mailboxes = to_test.iter().map(|r| r.facts.to_mailbox()).collect();
-        test_enable::run_for(&client, mailboxes, &test, journal.as_ref(), &sink.for_step("TestAndEnable")).await?;
+        test_enable::run_for(client, mailboxes, &test, journal.as_ref(), &sink.for_step("TestAndEnable")).await?;
     }
     let after: HashMap<String, HealthRow> = if request.wait && !to_test.is_empty() {
         let selection = MailboxSelection { mailbox_ids: Some(tested.iter().cloned().collect()), ..MailboxSelection::default() };
-        health::assess_all(&client, &selection, stale_after)
+        health::assess_all(client, &selection, stale_after)
             .await?
             .into_iter()
             .map(|r| (r.facts.mailbox_id.to_ascii_lowercase(), r))
@@ -200,7 +214,7 @@ pub async fn run(client: Arc<Client>, mut request: RepairRequest, sink: EventSin
     } else {
         HashMap::new()
     };
-    for (row, plan) in &plans {
+    for (row, plan) in plans {
         let id = row.facts.mailbox_id.to_ascii_lowercase();
         let now = after.get(&id);
         let (outcome, error) = match (failed.get(&row.facts.mailbox_id), now) {
@@ -213,14 +227,14 @@ pub async fn run(client: Arc<Client>, mut request: RepairRequest, sink: EventSin
             _ => (RepairOutcome::Repaired, None),
         };
         counts.add(outcome);
-        send(&sink, row, plan, outcome, error, now).await?;
+        send(sink, row, plan, outcome, error, now).await?;
     }
     // Each tested mailbox was written once more (its test scheduled).
-    document(&request, rows.len(), counts, writes + to_test.len())
+    Ok(writes + to_test.len())
 }
 
-fn document(request: &RepairRequest, mailboxes: usize, counts: RepairCounts, writes: usize) -> Result<RepairResult> {
-    Ok(RepairResult { what_if: request.what_if, waited: request.wait, mailboxes, counts, writes })
+fn document(request: &RepairRequest, mailboxes: usize, counts: RepairCounts, writes: usize) -> RepairResult {
+    RepairResult { what_if: request.what_if, waited: request.wait, mailboxes, counts, writes }
 }
 
 async fn send(
@@ -315,11 +329,11 @@ fn plan(row: &HealthRow, defaults: Option<&Desired>, access_modes: &HashMap<Stri
             Repair::ApplyDefaults => {
                 let Some(target) = defaults else { continue };
                 match mailbox_settings::plan(&f.to_mailbox(), target) {
-                    Ok((changes, _)) if changes.is_empty() => {
+                    Ok(mailbox_settings::Plan { changes, .. }) if changes.is_empty() => {
                         plan.blocked = Some("The organization's default email settings do not configure this mailbox for server-side synchronization: set the organization's defaults (profile and delivery methods) first.".into());
                         break;
                     }
-                    Ok((changes, body)) => write(*repair, mailbox_path.clone(), changes, body),
+                    Ok(mailbox_settings::Plan { changes, body }) => write(*repair, mailbox_path.clone(), changes, body),
                     Err(error) => {
                         plan.blocked = Some(error.message);
                         break;

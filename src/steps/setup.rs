@@ -81,7 +81,7 @@ pub async fn run(client: Arc<Client>, request: SetupRequest, sink: EventSink) ->
         what_if: request.what_if,
         journal_path: None,
     };
-    let outcome = org_defaults::apply(&client, &defaults, journal.as_deref()).await?;
+    let outcome = org_defaults::apply(&client, org_defaults::plan(&client, &defaults).await?, journal.as_deref()).await?;
     steps.push(org_defaults::report_step(outcome, request.what_if, &sink).await?);
 
     let settings = mailbox_settings::SettingsRequest {
