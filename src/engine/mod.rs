@@ -102,11 +102,20 @@ pub async fn run(
             // on almost nothing.
             let allowance = |i: usize| (largest_done[i].max(tuning.initial_batch) * GROWTH).saturating_sub(ops_in_flight[i]);
             let wanted = |i: usize| next_batch_size(&writers[i], tuning, queue.len(), concurrency).min(queue.len());
+            // Until a connection's cost is known, one probe: the other runs on it wait.
             let ready = |i: &usize| {
-                busy[*i] < per_connection && (busy[*i] == 0 || (writers[*i].batch_advice().is_some() && allowance(*i) >= wanted(*i)))
+                let known = writers[*i].batch_advice().is_some();
+                busy[*i] < per_connection && ((busy[*i] == 0 && (known || writers[*i].may_probe())) || (known && allowance(*i) >= wanted(*i)))
             };
             let Some(index) = (0..writers.len()).filter(ready).min_by_key(|i| busy[*i]) else { break };
             let api = writers[index].clone();
+            let probe = match api.batch_advice() {
+                Some(_) => None,
+                None => match api.try_probe() {
+                    Some(probe) => Some(probe),
+                    None => break,
+                },
+            };
             let size = wanted(index).min(allowance(index).max(1));
             let chunk: Vec<(Item, u32)> = queue.drain(..size).collect();
             busy[index] += 1;
@@ -114,8 +123,17 @@ pub async fn run(
             in_flight.spawn(async move {
                 let operations: Vec<batch::BatchOperation> = chunk.iter().map(|(i, _)| i.operation.clone()).collect();
                 let answers = api.batch(&operations).await;
+                drop(probe);
                 (index, chunk, answers)
             });
+        }
+        if in_flight.is_empty() {
+            // Nothing of this run is out: another run on the connection is probing its cost.
+            tokio::select! {
+                _ = sink.cancelled() => return Err(Error::cancelled()),
+                _ = tokio::time::sleep(std::time::Duration::from_millis(5)) => {}
+            }
+            continue;
         }
         let joined = tokio::select! {
             _ = sink.cancelled() => return Err(Error::cancelled()),

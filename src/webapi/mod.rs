@@ -28,6 +28,18 @@ pub struct WebApi {
     /// while the connection lives, and a run asks several times (readiness, profiles,
     /// defaults), each a request of the caller's budget.
     who: std::sync::Mutex<Option<Value>>,
+    /// A batch is measuring this connection's cost per operation (one probe per connection:
+    /// the runs that share it wait for its answer instead of each sending a probe).
+    probing: std::sync::atomic::AtomicBool,
+}
+
+/// Held while a probe batch is out; lets the next run probe if this one never got an answer.
+pub struct Probe(std::sync::Arc<WebApi>);
+
+impl Drop for Probe {
+    fn drop(&mut self) {
+        self.0.probing.store(false, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 /// One page of a collection and the link to the next one, exactly as the service gave it.
@@ -82,6 +94,7 @@ impl WebApi {
             dop_hint: Default::default(),
             pacer: pacing::Pacer::new(settings.limits),
             who: std::sync::Mutex::new(None),
+            probing: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -216,6 +229,18 @@ impl WebApi {
     /// operation learned so far; `None` until a batch has been measured.
     pub fn batch_advice(&self) -> Option<pacing::BatchAdvice> {
         self.pacer.batch_advice(self.batch_cap())
+    }
+
+    /// Whether a run may send the probe batch now: the cost is not known yet and no other
+    /// probe is out on this connection.
+    pub fn may_probe(&self) -> bool {
+        self.batch_advice().is_none() && !self.probing.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Claims the connection's probe (`None` when another is out) until the guard drops.
+    pub fn try_probe(self: &std::sync::Arc<Self>) -> Option<Probe> {
+        use std::sync::atomic::Ordering::SeqCst;
+        self.probing.compare_exchange(false, true, SeqCst, SeqCst).ok().map(|_| Probe(self.clone()))
     }
 
     /// The largest `$batch` the service has accepted on this connection (0 before any).
