@@ -48,6 +48,14 @@ impl Client {
         &self.api
     }
 
+    /// This client with its reads going through connection `turn` of the pool (modulo its
+    /// size; itself for one connection): the procedure's read-backs and polls then share the
+    /// identities' request budgets instead of all spending the first one's.
+    pub fn reading_through(&self, turn: usize) -> Client {
+        let api = self.writers[turn % self.writers.len()].clone();
+        Client { api, config: self.config.clone(), writers: self.writers.clone() }
+    }
+
     pub fn writers(&self) -> &[Arc<WebApi>] {
         &self.writers
     }

@@ -1,5 +1,5 @@
 //! The bulk engine against the simulator's limits: a pool of connections spreads the writes
-//! across callers; pacing keeps a caller inside its scaled limits without a single 429; a batch
+//! and the procedure's reads across callers; pacing keeps a caller inside its scaled limits without a single 429; a batch
 //! with a failing operation fails only that item.
 
 mod common;
@@ -29,6 +29,34 @@ fn a_pool_spreads_bulk_writes_over_every_connection() {
     let by = |user: &str| ops.iter().filter(|r| r.user == Some(user.parse().unwrap())).count();
     assert!(by(fixtures::ADMIN_USER_ID) > 0 && by(fixtures::SYSADMIN_USER_ID) > 0, "both callers wrote");
     assert_eq!(by(fixtures::ADMIN_USER_ID) + by(fixtures::SYSADMIN_USER_ID), result["changed"].as_u64().unwrap() as usize);
+}
+
+#[test]
+fn the_procedure_through_a_pool_reads_through_every_identity() {
+    let sim = Sim::start_with(|c| {
+        c.mailboxes = 1000;
+        c.queues = 0;
+        c.test_delay_ms = 100;
+        c.limits_enabled = false;
+    });
+    sim.with_state(|s| s.state().assign_role(fixtures::SYSADMIN_USER_ID.parse().unwrap(), fixtures::ROLE_DELEGATED_MAILBOX_APPROVER));
+    let admin = new_client(&token_config(&sim.url, fixtures::ADMIN_TOKEN)).unwrap();
+    let sysadmin = new_client(&token_config(&sim.url, fixtures::SYSADMIN_TOKEN)).unwrap();
+    let both = pool(&[&admin, &sysadmin]).unwrap();
+    let from = sim.with_state(|s| s.state().request_count());
+    let request = r#"{"version":1,"wait":true,"timeout_secs":120,"poll_interval_ms":200}"#;
+    let (_, result) = run_op(&both, ffi::crmsync_setup_start, request);
+    let result = result.unwrap();
+    let test = result["steps"].as_array().unwrap().iter().find(|s| s["step"] == "TestAndEnable").unwrap().clone();
+    assert_eq!(test["succeeded"].as_u64(), Some(1000), "{result}");
+    // The chunks' read-backs and the polls go through the identities in turn, not all
+    // through the first (whose request budget would then limit the pool).
+    let requests = sim.with_state(|s| s.state().requests().split_off(from));
+    let reads = |user: &str| {
+        requests.iter().filter(|r| r.method == "GET" && r.uri.contains("/mailboxes") && r.user == Some(user.parse().unwrap())).count()
+    };
+    assert!(reads(fixtures::SYSADMIN_USER_ID) >= 2, "the second identity read: {}", reads(fixtures::SYSADMIN_USER_ID));
+    assert!(reads(fixtures::ADMIN_USER_ID) >= 2, "the first identity read: {}", reads(fixtures::ADMIN_USER_ID));
 }
 
 #[test]

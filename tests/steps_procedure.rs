@@ -106,3 +106,45 @@ fn the_whole_procedure_plans_then_converges_and_a_second_run_does_nothing() {
     let writes = sim.with_state(|s| s.state().requests().iter().filter(|r| r.method != "GET").count());
     assert_eq!(writes, 0, "a second run must not write");
 }
+
+/// The mailbox reads of a Test & Enable after its last scheduling `$batch`, in order: `true`
+/// for a poll (only the mailboxes still pending), `false` for any other read.
+fn reads_after_the_writes(sim: &Sim, from: usize) -> Vec<bool> {
+    let requests = sim.with_state(|s| s.state().requests().split_off(from));
+    let last_batch = requests.iter().rposition(|r| r.uri.contains("$batch")).expect("the tests were scheduled in batches");
+    requests[last_batch + 1..]
+        .iter()
+        .filter(|r| r.method == "GET" && r.uri.contains("/mailboxes"))
+        .map(|r| r.uri.replace("%20", " ").replace('+', " ").contains("testemailconfigurationscheduled eq true"))
+        .collect()
+}
+
+#[test]
+fn test_and_enable_that_waits_verifies_through_its_first_poll_instead_of_a_read_back() {
+    let sim = Sim::start_with(|c| {
+        c.mailboxes = 600;
+        c.queues = 0;
+        c.test_delay_ms = 300;
+        c.limits_enabled = false;
+    });
+    let client = new_client(&token_config(&sim.url, fixtures::ADMIN_TOKEN)).unwrap();
+
+    // Without waiting, the scheduled tests are verified by one read of the rows (600 ids: the
+    // selection re-read, one page).
+    let from = sim.with_state(|s| s.state().request_count());
+    let (items, result) = run_op(&client, ffi::crmsync_mailboxes_test_enable_start, r#"{"version":1}"#);
+    assert_eq!(result.unwrap()["scheduled"], 600);
+    assert_eq!(items.iter().filter(|i| i["type"] == "item" && i["outcome"] == "Scheduled").count(), 600);
+    assert_eq!(reads_after_the_writes(&sim, from), [false], "one read-back verifies the schedule");
+    std::thread::sleep(std::time::Duration::from_millis(600));
+
+    // Waiting, the first poll reads the pending mailboxes: no read-back before it, so the
+    // run makes one request fewer, and every mailbox still gets its result.
+    let from = sim.with_state(|s| s.state().request_count());
+    let request = r#"{"version":1,"wait":true,"timeout_secs":60,"poll_interval_ms":200}"#;
+    let (_, result) = run_op(&client, ffi::crmsync_mailboxes_test_enable_start, request);
+    let result = result.unwrap();
+    assert_eq!(result["succeeded"].as_u64().unwrap() + result["failed"].as_u64().unwrap(), 600, "{result}");
+    let reads = reads_after_the_writes(&sim, from);
+    assert_eq!(reads.first(), Some(&true), "the first read after the writes is a poll: {reads:?}");
+}

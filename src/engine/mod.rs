@@ -44,7 +44,7 @@ impl Default for Tuning {
 pub type Outcome = (String, Result<()>);
 
 /// How much a run's operations in flight may grow per answered batch.
-const GROWTH: usize = 4;
+const GROWTH: usize = 16;
 
 /// A sent batch: the connection (by index) it went through, its items (with attempts so
 /// far) and the service's answers.
@@ -84,7 +84,9 @@ pub async fn run(
     let concurrency = per_connection * writers.len();
     let mut busy = vec![0usize; writers.len()];
     let mut ops_in_flight = vec![0usize; writers.len()];
-    let mut largest_done = vec![0usize; writers.len()];
+    // What earlier runs on a connection had answered carries over: a run after the first
+    // (the procedure runs several per chunk) starts where the connection is, not small again.
+    let mut largest_done: Vec<usize> = writers.iter().map(|w| w.largest_batch()).collect();
     let mut in_flight: JoinSet<Sent> = JoinSet::new();
     let mut outcomes = Vec::with_capacity(total);
 
@@ -92,23 +94,46 @@ pub async fn run(
         while in_flight.len() < concurrency && !queue.is_empty() {
             // The least busy connection takes the next batch.
             // Until a connection's cost per operation is known, one small batch probes it.
-            // A run's operations in flight grow with the largest batch it has had answered (four
-            // times that), not all at once: a run cancelled early has little left in flight.
+            // A run's operations in flight grow with the largest batch answered on the
+            // connection (sixteen times that), not all at once: a run cancelled early on a new
+            // connection has little left in flight.
+            // A batch goes whole or waits: filling what is left of the allowance with a few
+            // operations would spend a request (of a budget that, scaled, holds 57 a window)
+            // on almost nothing.
             let allowance = |i: usize| (largest_done[i].max(tuning.initial_batch) * GROWTH).saturating_sub(ops_in_flight[i]);
+            let wanted = |i: usize| next_batch_size(&writers[i], tuning, queue.len(), concurrency).min(queue.len());
+            // Until a connection's cost is known, one probe: the other runs on it wait.
             let ready = |i: &usize| {
-                busy[*i] < per_connection && (busy[*i] == 0 || (writers[*i].batch_advice().is_some() && allowance(*i) > 0))
+                let known = writers[*i].batch_advice().is_some();
+                busy[*i] < per_connection && ((busy[*i] == 0 && (known || writers[*i].may_probe())) || (known && allowance(*i) >= wanted(*i)))
             };
             let Some(index) = (0..writers.len()).filter(ready).min_by_key(|i| busy[*i]) else { break };
             let api = writers[index].clone();
-            let size = next_batch_size(&api, tuning, queue.len(), concurrency).min(allowance(index).max(1));
-            let chunk: Vec<(Item, u32)> = queue.drain(..size.min(queue.len())).collect();
+            let probe = match api.batch_advice() {
+                Some(_) => None,
+                None => match api.try_probe() {
+                    Some(probe) => Some(probe),
+                    None => break,
+                },
+            };
+            let size = wanted(index).min(allowance(index).max(1));
+            let chunk: Vec<(Item, u32)> = queue.drain(..size).collect();
             busy[index] += 1;
             ops_in_flight[index] += chunk.len();
             in_flight.spawn(async move {
                 let operations: Vec<batch::BatchOperation> = chunk.iter().map(|(i, _)| i.operation.clone()).collect();
                 let answers = api.batch(&operations).await;
+                drop(probe);
                 (index, chunk, answers)
             });
+        }
+        if in_flight.is_empty() {
+            // Nothing of this run is out: another run on the connection is probing its cost.
+            tokio::select! {
+                _ = sink.cancelled() => return Err(Error::cancelled()),
+                _ = tokio::time::sleep(std::time::Duration::from_millis(5)) => {}
+            }
+            continue;
         }
         let joined = tokio::select! {
             _ = sink.cancelled() => return Err(Error::cancelled()),

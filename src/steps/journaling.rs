@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 /// The journal of a request's `journal_path` (none without one), opened before any write.
 pub async fn open(client: &Client, path: Option<&str>) -> Result<Option<Journal>> {
     let Some(path) = path else { return Ok(None) };
-    let identity = super::identity::who_am_i(client).await?;
+    let identity = super::identity::known(client).await?;
     Journal::open(path, Environment { name: identity.organization_name, url: identity.url }).map(Some)
 }
 

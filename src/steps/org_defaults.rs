@@ -42,8 +42,7 @@ pub struct DefaultsRequest {
 }
 
 pub async fn get(client: &Client) -> Result<MailboxDefaults> {
-    let identity = super::identity::who_am_i(client).await?;
-    let org_id = super::parse_guid(&identity.organization_id, "OrganizationId")?;
+    let org_id = super::identity::organization_id(client).await?;
     let row = client.api.get(&format!("organizations({org_id})?$select={COLUMNS}"), &[PREFER_ANNOTATIONS]).await?;
     let settings = text(&row, "defaultemailsettings");
     let element = |name| settings.as_deref().and_then(|x| xml::read(x, name));

@@ -15,7 +15,12 @@ pub struct ProfileQuery {
 }
 
 pub async fn list(client: &Client, query: &ProfileQuery) -> Result<Vec<EmailServerProfile>> {
-    let identity = super::identity::who_am_i(client).await?;
+    let identity = super::identity::known(client).await?;
+    read(client, query, identity.default_email_server_profile_id.as_deref()).await
+}
+
+/// The profiles of `query`, `is_default` set for `default_id`.
+async fn read(client: &Client, query: &ProfileQuery, default_id: Option<&str>) -> Result<Vec<EmailServerProfile>> {
     let mut q = Query::default().select(COLUMNS).order_by("name");
     if let Some(name) = &query.name {
         q = q.filter(eq_string("name", name));
@@ -24,9 +29,7 @@ pub async fn list(client: &Client, query: &ProfileQuery) -> Result<Vec<EmailServ
     let mut profiles = Vec::new();
     while let Some(url) = next {
         let page = client.api.get_page(url, &[]).await?;
-        profiles.extend(
-            page.rows.iter().filter_map(|row| EmailServerProfile::from_row(row, identity.default_email_server_profile_id.as_deref())),
-        );
+        profiles.extend(page.rows.iter().filter_map(|row| EmailServerProfile::from_row(row, default_id)));
         next = page.next_link;
     }
     Ok(profiles)
@@ -40,15 +43,16 @@ pub async fn resolve_id(client: &Client, id_or_name: &str) -> Result<uuid::Uuid>
     super::parse_guid(&find(client, id_or_name).await?.profile_id, "emailserverprofileid")
 }
 
-/// One profile by id or exact name, with its state.
+/// One profile by id or exact name, with its state. Its `is_default` is not read (false):
+/// that needs the organization row, which the steps finding a profile read themselves.
 pub async fn find(client: &Client, id_or_name: &str) -> Result<EmailServerProfile> {
     let found = match uuid::Uuid::parse_str(id_or_name.trim()) {
-        Ok(id) => list(client, &ProfileQuery { version: 1, name: None })
+        Ok(id) => read(client, &ProfileQuery { version: 1, name: None }, None)
             .await?
             .into_iter()
             .filter(|p| p.profile_id.eq_ignore_ascii_case(&id.to_string()))
             .collect(),
-        Err(_) => list(client, &ProfileQuery { version: 1, name: Some(id_or_name.to_string()) }).await?,
+        Err(_) => read(client, &ProfileQuery { version: 1, name: Some(id_or_name.to_string()) }, None).await?,
     };
     match found.as_slice() {
         [one] => Ok(one.clone()),

@@ -38,7 +38,7 @@ pub async fn run(client: &Client) -> Result<Vec<Check>> {
 /// Every check except the mailbox summary, which reads all mailboxes: the whole procedure
 /// reads them anyway and summarizes them with [`summarize`].
 pub async fn prerequisites(client: &Client) -> Result<Vec<Check>> {
-    let identity = super::identity::who_am_i(client).await?;
+    let identity = super::identity::known(client).await?;
     let mut checks = vec![check(
         "Connection",
         CheckStatus::Pass,
@@ -52,8 +52,13 @@ pub async fn prerequisites(client: &Client) -> Result<Vec<Check>> {
     )];
     let profiles = super::profiles::list(client, &super::profiles::ProfileQuery { version: 1, name: None }).await?;
     checks.push(profile_check(&profiles));
+    let held = held_privileges(client, &identity.user_id).await?;
     for (privilege, purpose) in PRIVILEGES {
-        checks.push(privilege_check(client, &identity.user_id, privilege, purpose).await?);
+        let holds = match &held {
+            Some(names) => names.contains(*privilege),
+            None => holds_privilege(client, &identity.user_id, privilege).await?,
+        };
+        checks.push(privilege_check(holds, privilege, purpose));
     }
     let defaults = super::org_defaults::get(client).await?;
     checks.push(check(
@@ -110,10 +115,24 @@ pub async fn holds_privilege(client: &Client, user_id: &str, privilege: &str) ->
     Ok(answer.get("RolePrivileges").and_then(Value::as_array).is_some_and(|a| !a.is_empty()))
 }
 
-async fn privilege_check(client: &Client, user_id: &str, privilege: &str, purpose: &str) -> Result<Check> {
-    let held = holds_privilege(client, user_id, privilege).await?;
+/// The names of every privilege the user holds through its roles, in one request
+/// (RetrieveUserPrivileges), instead of one RetrieveUserPrivilegeByPrivilegeName per privilege.
+/// `None` when the service's answer does not name the privileges: `PrivilegeName` is in
+/// today's RolePrivilege type but not in older versions' (ids only), and the caller then
+/// asks by name. The simulator names them.
+async fn held_privileges(client: &Client, user_id: &str) -> Result<Option<std::collections::HashSet<String>>> {
+    let user = super::parse_guid(user_id, "UserId")?;
+    let answer = client.api.get(&format!("systemusers({user})/Microsoft.Dynamics.CRM.RetrieveUserPrivileges()"), &[]).await?;
+    let Some(privileges) = answer.get("RolePrivileges").and_then(Value::as_array) else { return Ok(None) };
+    let names: Option<std::collections::HashSet<String>> =
+        privileges.iter().map(|p| p.get("PrivilegeName").and_then(Value::as_str).map(str::to_string)).collect();
+    // An empty answer names nothing either way: ask by name, which cannot be misread.
+    Ok(names.filter(|n| !n.is_empty()))
+}
+
+fn privilege_check(held: bool, privilege: &str, purpose: &str) -> Check {
     let name = format!("Privilege:{privilege}");
-    Ok(match (held, privilege == "prvApproveRejectEmailAddress") {
+    match (held, privilege == "prvApproveRejectEmailAddress") {
         (true, true) => check(
             &name,
             CheckStatus::Warning,
@@ -131,7 +150,7 @@ async fn privilege_check(client: &Client, user_id: &str, privilege: &str, purpos
             format!("Lacks {privilege}: cannot {purpose}."),
             Some("Assign a security role that holds this privilege (System Administrator has all of them)."),
         ),
-    })
+    }
 }
 
 #[derive(Default)]

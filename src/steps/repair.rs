@@ -263,7 +263,7 @@ async fn send(
 
 /// The caller must be able to write mailboxes; a reader learns it before anything is written.
 async fn require_write_privilege(client: &Client) -> Result<()> {
-    let identity = super::identity::who_am_i(client).await?;
+    let identity = super::identity::known(client).await?;
     if super::readiness::holds_privilege(client, &identity.user_id, "prvWriteMailbox").await? {
         return Ok(());
     }

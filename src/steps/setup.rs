@@ -140,7 +140,8 @@ pub async fn run(client: Arc<Client>, request: SetupRequest, sink: EventSink) ->
             break;
         }
         let work = Chunk {
-            client: client.clone(),
+            // Each chunk's reads (its approval read-back) go through the next identity of a pool.
+            client: Arc::new(client.reading_through(index)),
             mailboxes: mine,
             target: target.clone(),
             selection: selection.clone(),

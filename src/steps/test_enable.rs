@@ -14,10 +14,11 @@ use crate::model::alert::Alert;
 use crate::model::mailbox::Mailbox;
 use crate::operation::EventSink;
 use crate::webapi::batch::BatchOperation;
+use crate::webapi::odata::IDS_PER_FILTER;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -87,15 +88,18 @@ pub async fn run_for(
 #[derive(Debug)]
 pub struct Scheduled {
     /// Mailboxes whose test is scheduled (or already finished since `started`), with when
-    /// their scheduling was verified.
+    /// their scheduling was verified (or written, for those still `unverified`).
     waiting: Vec<(String, Instant)>,
+    /// Written but not read back yet: the first poll of the wait verifies them, so a run
+    /// that waits spends no separate read on it.
+    unverified: HashSet<String>,
     started: DateTime<Utc>,
     counts: Counts,
 }
 
 impl Default for Scheduled {
     fn default() -> Self {
-        Scheduled { waiting: Vec::new(), started: Utc::now(), counts: Counts::default() }
+        Scheduled { waiting: Vec::new(), unverified: HashSet::new(), started: Utc::now(), counts: Counts::default() }
     }
 }
 
@@ -103,6 +107,7 @@ impl Scheduled {
     /// One set of scheduled tests out of several (the earliest start counts).
     pub fn merge(mut self, other: Scheduled) -> Scheduled {
         self.waiting.extend(other.waiting);
+        self.unverified.extend(other.unverified);
         self.started = self.started.min(other.started);
         self.counts += other.counts;
         self
@@ -110,7 +115,8 @@ impl Scheduled {
 }
 
 /// Schedules the test of `mailboxes` and verifies it by reading them back; reports failures
-/// (and, without `request.wait`, each scheduled mailbox) as it goes.
+/// (and, without `request.wait`, each scheduled mailbox) as it goes. With `request.wait` the
+/// read-back is left to the first poll of [`finish`], which reads the same rows anyway.
 /// Each scheduling write is appended to `journal` as its answer arrives.
 pub async fn schedule(
     client: &Arc<Client>,
@@ -153,6 +159,11 @@ pub async fn schedule(
     let written: Vec<String> = outcomes.iter().filter(|(_, r)| r.is_ok()).map(|(k, _)| k.clone()).collect();
     counts.failed += outcomes.len() - written.len();
 
+    if request.wait {
+        let written_at = Instant::now();
+        let unverified = written.iter().cloned().collect();
+        return Ok(Scheduled { waiting: written.into_iter().map(|id| (id, written_at)).collect(), unverified, started, counts });
+    }
     // Verify: each mailbox must now be scheduled, or already tested since we started.
     let mut waiting = Vec::new();
     for mailbox in request.selection.read_back(client, &written).await? {
@@ -164,20 +175,24 @@ pub async fn schedule(
             }
         } else {
             counts.add(ItemOutcome::Failed);
-            let error = Error::new(ErrorKind::Service, "The service accepted the request but the mailbox does not show a scheduled test.")
-                .with_remedy("Check that the mailbox is active and run Test & Enable again.")
-                .with_hint("test_again");
-            sink.send(report::item(&mailbox, ItemOutcome::Failed, &[], Some(&error))).await?;
+            sink.send(report::item(&mailbox, ItemOutcome::Failed, &[], Some(&not_scheduled()))).await?;
         }
     }
-    Ok(Scheduled { waiting, started, counts })
+    Ok(Scheduled { waiting, unverified: HashSet::new(), started, counts })
+}
+
+/// A scheduling write the service accepted that the mailbox does not show.
+fn not_scheduled() -> Error {
+    Error::new(ErrorKind::Service, "The service accepted the request but the mailbox does not show a scheduled test.")
+        .with_remedy("Check that the mailbox is active and run Test & Enable again.")
+        .with_hint("test_again")
 }
 
 /// Waits for the scheduled tests when the request asks to, and returns the step's summary.
 pub async fn finish(client: &Client, scheduled: Scheduled, request: &TestEnableRequest, sink: &EventSink) -> Result<StepResult> {
-    let Scheduled { waiting, started, mut counts } = scheduled;
+    let Scheduled { waiting, unverified, started, mut counts } = scheduled;
     if request.wait {
-        wait_for_results(client, waiting, started, request, sink, &mut counts).await?;
+        wait_for_results(client, (waiting, unverified), started, request, sink, &mut counts).await?;
     }
     Ok(StepResult::new(STEP, false, counts))
 }
@@ -228,10 +243,11 @@ impl PollClock {
 /// Polls until every scheduled mailbox has a result or the timeout passes; reports each one
 /// as it finishes, with the alerts raised since the test was scheduled. Each poll reads only
 /// the mailboxes whose test is still pending; those that left that set are read once more,
-/// for their results.
+/// for their results. A mailbox not verified yet is verified by the first poll that reads
+/// it: pending, or finished since the start, or else reported as not scheduled.
 async fn wait_for_results(
     client: &Client,
-    waiting: Vec<(String, Instant)>,
+    (waiting, mut unverified): (Vec<(String, Instant)>, HashSet<String>),
     started: DateTime<Utc>,
     request: &TestEnableRequest,
     sink: &EventSink,
@@ -248,15 +264,41 @@ async fn wait_for_results(
         }),
         ..request.selection.clone()
     };
+    let mut polls = 0usize;
     while !waiting.is_empty() {
         let ids: Vec<String> = waiting.keys().cloned().collect();
-        let pending: std::collections::HashSet<String> =
-            still_pending.read_back(client, &ids).await?.into_iter().map(|m| m.mailbox_id).collect();
+        // Each poll reads through the next identity of a pool (the first, for one connection).
+        polls += 1;
+        let reader = client.reading_through(polls);
+        let client = &reader;
+        let pending = pending_among(client, &still_pending, &ids).await?;
+        unverified.retain(|id| !pending.contains(id));
         let left: Vec<String> = ids.into_iter().filter(|id| !pending.contains(id)).collect();
-        let (done, unfinished): (Vec<Mailbox>, Vec<Mailbox>) =
+        let (done, mut unfinished): (Vec<Mailbox>, Vec<Mailbox>) =
             request.selection.read_back(client, &left).await?.into_iter().partition(|m| finished_since(m, started));
+        // Neither pending nor finished at their first read: the write did not schedule them
+        // (or they are no longer in the selection, inactive say).
+        let mut read: HashSet<&str> = unfinished.iter().map(|m| m.mailbox_id.as_str()).collect();
+        read.extend(done.iter().map(|m| m.mailbox_id.as_str()));
+        let gone: Vec<String> = left.iter().filter(|id| unverified.contains(*id) && !read.contains(id.as_str())).cloned().collect();
+        drop(read);
+        for id in gone {
+            unverified.remove(&id);
+            waiting.remove(&id);
+            counts.add(ItemOutcome::Failed);
+            // Only its id is known now (the rows were dropped after the writes).
+            let row: Mailbox = serde_json::from_value(json!({"mailboxid": id})).map_err(|e| Error::internal(e.to_string()))?;
+            sink.send(report::item(&row, ItemOutcome::Failed, &[], Some(&not_scheduled()))).await?;
+        }
+        for mailbox in unfinished.iter().filter(|m| unverified.remove(&m.mailbox_id)) {
+            waiting.remove(&mailbox.mailbox_id);
+            counts.add(ItemOutcome::Failed);
+            sink.send(report::item(mailbox, ItemOutcome::Failed, &[], Some(&not_scheduled()))).await?;
+        }
+        unfinished.retain(|m| waiting.contains_key(&m.mailbox_id));
         let alerts = alerts_by_mailbox(client, &done, started).await?;
         for mailbox in &done {
+            unverified.remove(&mailbox.mailbox_id);
             if let Some(at) = waiting.remove(&mailbox.mailbox_id) {
                 clock.finished(at);
             }
@@ -290,6 +332,18 @@ async fn wait_for_results(
         tokio::time::sleep(wait.min(deadline.saturating_duration_since(Instant::now()))).await;
     }
     Ok(())
+}
+
+/// Which of `ids` are still pending. One query's worth of ids is asked by id; for more, the
+/// selection's pending mailboxes are read whatever their ids and matched: one request per
+/// 5,000 pending rows instead of one per 50 ids (a wait polls many times).
+async fn pending_among(client: &Client, still_pending: &MailboxSelection, ids: &[String]) -> Result<HashSet<String>> {
+    if ids.len() <= IDS_PER_FILTER {
+        return Ok(still_pending.read_back(client, ids).await?.into_iter().map(|m| m.mailbox_id).collect());
+    }
+    let wanted: HashSet<String> = ids.iter().map(|id| id.to_ascii_lowercase()).collect();
+    let all = MailboxSelection { mailbox_ids: None, mailboxes: None, ..still_pending.clone() }.collect(client).await?;
+    Ok(all.into_iter().filter(|m| wanted.contains(&m.mailbox_id.to_ascii_lowercase())).map(|m| m.mailbox_id).collect())
 }
 
 async fn alerts_by_mailbox(client: &Client, mailboxes: &[Mailbox], started: DateTime<Utc>) -> Result<HashMap<String, Vec<Alert>>> {

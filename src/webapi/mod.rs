@@ -24,6 +24,22 @@ pub struct WebApi {
     /// The service's recommended degree of parallelism (`x-ms-dop-hint`, S-PAR), 0 = not seen yet.
     dop_hint: std::sync::atomic::AtomicUsize,
     pacer: pacing::Pacer,
+    /// The last `WhoAmI` answer: who this connection's token signs in as does not change
+    /// while the connection lives, and a run asks several times (readiness, profiles,
+    /// defaults), each a request of the caller's budget.
+    who: std::sync::Mutex<Option<Value>>,
+    /// A batch is measuring this connection's cost per operation (one probe per connection:
+    /// the runs that share it wait for its answer instead of each sending a probe).
+    probing: std::sync::atomic::AtomicBool,
+}
+
+/// Held while a probe batch is out; lets the next run probe if this one never got an answer.
+pub struct Probe(std::sync::Arc<WebApi>);
+
+impl Drop for Probe {
+    fn drop(&mut self) {
+        self.0.probing.store(false, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 /// One page of a collection and the link to the next one, exactly as the service gave it.
@@ -77,6 +93,8 @@ impl WebApi {
             max_retries: settings.max_retries,
             dop_hint: Default::default(),
             pacer: pacing::Pacer::new(settings.limits),
+            who: std::sync::Mutex::new(None),
+            probing: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -97,6 +115,18 @@ impl WebApi {
     /// The last `x-ms-dop-hint` the service sent, if any.
     pub fn dop_hint(&self) -> Option<usize> {
         Some(self.dop_hint.load(std::sync::atomic::Ordering::Relaxed)).filter(|n| *n > 0)
+    }
+
+    /// `WhoAmI` (UserId, BusinessUnitId, OrganizationId): asked of the service when `fresh`
+    /// or not asked yet on this connection, otherwise the answer seen last.
+    pub async fn who_am_i(&self, fresh: bool) -> Result<Value> {
+        let known = self.who.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        if let Some(who) = known.filter(|_| !fresh) {
+            return Ok(who);
+        }
+        let who = self.get("WhoAmI", &[]).await?;
+        *self.who.lock().unwrap_or_else(|p| p.into_inner()) = Some(who.clone());
+        Ok(who)
     }
 
     /// GET a path relative to the API base (e.g. `WhoAmI`, `mailboxes?$select=…`).
@@ -199,6 +229,23 @@ impl WebApi {
     /// operation learned so far; `None` until a batch has been measured.
     pub fn batch_advice(&self) -> Option<pacing::BatchAdvice> {
         self.pacer.batch_advice(self.batch_cap())
+    }
+
+    /// Whether a run may send the probe batch now: the cost is not known yet and no other
+    /// probe is out on this connection.
+    pub fn may_probe(&self) -> bool {
+        self.batch_advice().is_none() && !self.probing.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Claims the connection's probe (`None` when another is out) until the guard drops.
+    pub fn try_probe(self: &std::sync::Arc<Self>) -> Option<Probe> {
+        use std::sync::atomic::Ordering::SeqCst;
+        self.probing.compare_exchange(false, true, SeqCst, SeqCst).ok().map(|_| Probe(self.clone()))
+    }
+
+    /// The largest `$batch` the service has accepted on this connection (0 before any).
+    pub fn largest_batch(&self) -> usize {
+        self.pacer.largest_accepted()
     }
 
     /// The service's execution time per operation, as learned from the batches so far.

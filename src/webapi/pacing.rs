@@ -59,7 +59,7 @@ const HEADROOM: f64 = 0.95;
 /// Weight of the older samples in the learned cost per operation (per sample).
 const COST_MEMORY: f64 = 0.7;
 /// How much larger than the largest accepted batch the next one may be.
-const GROWTH: usize = 4;
+const GROWTH: usize = 16;
 
 pub struct Pacer {
     window: Duration,
@@ -107,6 +107,12 @@ struct State {
     /// header, when sent): the client's measure includes queueing the service does not
     /// charge, or misses work of other processes with the same identity. 1 without hints.
     calibration: f64,
+    /// The execution time the service said it had counted in the window (from the
+    /// remaining-time header), and when: for a moment after, the client's own measure is not
+    /// taken below it. The calibration follows the ratio of the two slowly; when the client's
+    /// measure changes faster than that (queueing on a loaded service comes and goes), the
+    /// service's last word keeps the pacer from believing there is room that is not there.
+    service_said: Option<(Instant, Duration)>,
     /// Largest `$batch` the service accepted, and the most it will take (after a refusal).
     largest_accepted: usize,
     size_cap: Option<usize>,
@@ -124,6 +130,7 @@ impl Default for State {
             cost_exec_ms: 0.0,
             cost_ops: 0.0,
             calibration: 1.0,
+            service_said: None,
             largest_accepted: 0,
             size_cap: None,
         }
@@ -164,7 +171,8 @@ impl State {
         if self.sent.len() >= pacer.request_budget {
             return self.sent.front().map(|t| (*t + pacer.window).saturating_duration_since(now));
         }
-        let committed = self.spent_now() + self.reserved;
+        let said = self.service_said.filter(|(at, _)| now.duration_since(*at) < pacer.window / 10).map(|(_, d)| d);
+        let committed = self.spent_now().max(said.unwrap_or_default()) + self.reserved;
         // A request alone larger than the budget still goes once nothing else is committed.
         if committed > Duration::ZERO && committed + predicted >= pacer.execution_budget {
             let over = (committed + predicted - pacer.execution_budget).max(Duration::from_micros(1));
@@ -284,6 +292,9 @@ impl Pacer {
         state.expire(now, self.window);
         // Hints only: they adjust the client's own measure within bounds, and only once the
         // window holds enough to compare.
+        if let Some(remaining) = hints.execution_remaining {
+            state.service_said = Some((now, self.limit_execution.saturating_sub(remaining)));
+        }
         if let Some(remaining) = hints.execution_remaining
             && state.spent_total > self.limit_execution / 20
         {
@@ -317,6 +328,11 @@ impl Pacer {
         state.largest_accepted = state.largest_accepted.max(size);
     }
 
+    /// The largest `$batch` this connection has had accepted (0 before any).
+    pub fn largest_accepted(&self) -> usize {
+        self.lock().largest_accepted
+    }
+
     /// A `$batch` of `size` operations was refused for its size (`limit` when the service
     /// named it): later batches stay at or below what the service accepts.
     pub fn batch_refused(&self, size: usize, limit: Option<usize>) {
@@ -334,16 +350,20 @@ impl Pacer {
     pub fn batch_advice(&self, max: usize) -> Option<BatchAdvice> {
         let state = self.lock();
         let cost = state.cost_per_op()?.as_secs_f64() * 1000.0;
-        // Growth is bounded by what was measured: four times the largest accepted batch, so
-        // an estimate from one small probe cannot send a whole run out at once.
+        // Growth is bounded by what was measured: sixteen times the largest accepted batch
+        // (10, 160, then what the budgets call for), so an estimate from one small probe cannot
+        // send a whole run out at once, while the ramp costs two requests, not four (at this
+        // scale a window holds 57 requests, and the reads take a third of the first).
         let grown = state.largest_accepted.max(1).saturating_mul(GROWTH);
         let max = state.size_cap.unwrap_or(max).min(max).min(grown).max(1);
         if cost < 0.01 {
             return Some(BatchAdvice { least: max, best: max });
         }
         let budget = self.execution_budget.as_secs_f64() * 1000.0;
-        // Half of the request budget is left for reads and the other steps' writes.
-        let least = 2.0 * budget / (cost * self.request_budget as f64);
+        // Three quarters of the request budget are left for reads, the small last batches of
+        // each run and the other steps' writes: with half, a procedure's several runs (each
+        // ending in a partial batch) and its reads ran out of requests before execution time.
+        let least = 4.0 * budget / (cost * self.request_budget as f64);
         let round_trip = 4.0 * state.round_trip.unwrap_or_default().as_secs_f64() * 1000.0 / cost;
         let smooth = budget / (8.0 * cost);
         let size = |n: f64| (n.ceil() as usize).clamp(1, max);
@@ -433,13 +453,26 @@ mod tests {
         assert!(pacer.admit(200).now_or_never().is_some(), "admitted once the first settled below its prediction");
     }
 
+    #[tokio::test]
+    async fn what_the_service_last_said_it_counted_is_a_floor_for_a_moment() {
+        let pacer = learned(&Limits { window_ms: 10_000, requests: 1000, execution_ms: 1000, concurrency: 52 });
+        // The client measured 200 ms; the service says it counted 900 (remaining 0.10 s).
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("x-ms-ratelimit-time-remaining-xrm-requests", "0.10".parse().unwrap());
+        pacer.finished(pacer.admit(1).now_or_never().unwrap(), Duration::from_millis(10), 1, Hints::from_headers(&headers));
+        assert!(pacer.admit(30).now_or_never().is_none(), "900 counted and 30 operations predicted are past the 950 ms budget");
+        // A window's tenth later the floor is gone: the client's own (calibrated) measure rules.
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        assert!(pacer.admit(30).now_or_never().is_some());
+    }
+
     #[test]
     fn batch_sizes_follow_the_cost_and_a_refusal_caps_them() {
         let limits = Limits { window_ms: 3000, requests: 60, execution_ms: 12_000, concurrency: 52 };
         let pacer = learned(&limits);
         pacer.batch_accepted(100);
-        // 2 ms: 11,400 ms of budget over 57 requests, twice, is 200 operations a request.
-        assert_eq!(pacer.batch_advice(1000).map(|a| a.least), Some(200));
+        // 2 ms: 11,400 ms of budget over 57 requests, four times, is 400 operations a request.
+        assert_eq!(pacer.batch_advice(1000).map(|a| a.least), Some(400));
         pacer.batch_refused(1000, Some(250));
         assert_eq!(pacer.size_cap(), Some(250));
         pacer.batch_refused(250, None);

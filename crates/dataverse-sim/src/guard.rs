@@ -160,7 +160,11 @@ pub async fn layer(State(app): State<App>, req: Request, next: Next) -> Response
         }
     }
     let mut done = Done { app: app.clone(), is_api, method: method.clone(), status: None };
+    let conn = req.extensions().get::<ConnectInfo<ConnHandle>>().map(|c| c.0.clone());
     let resp = guarded(app.clone(), req, next).await;
+    if let Some(conn) = conn {
+        conn.answered(Instant::now());
+    }
     let status = resp.status();
     done.status = Some(status.as_u16());
     if status == StatusCode::TOO_MANY_REQUESTS && resp.extensions().get::<LimitThrottle>().is_some() {
@@ -250,7 +254,8 @@ async fn guarded(app: App, req: Request, next: Next) -> Response {
             }
         };
         if let Some(user) = user {
-            let admitted = app.limits().admit(user, Instant::now());
+            let sent_after = conn.as_ref().and_then(ConnHandle::last_answer);
+            let admitted = app.limits().admit(user, Instant::now(), sent_after);
             match admitted {
                 Ok(seq) => ticket = Some(Ticket { app: app.clone(), user, seq, cost_ms: 0, remaining: None }),
                 Err(t) => {

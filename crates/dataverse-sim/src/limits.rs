@@ -7,6 +7,15 @@
 //! [`crate::SimConfig::exec_cost_ms`] to the execution time. Execution time is charged when
 //! the request completes. `Retry-After` is the whole number of seconds (rounded up, at least
 //! 1) until the window admits the request; 1 for the concurrency limit.
+//!
+//! Requests sent before `Retry-After` are a statistic of the client's behaviour, not of the
+//! service (which refuses what arrives, whenever it was sent): a request counts when it
+//! arrives before a 429's `Retry-After` elapsed and was sent after that 429 was answered,
+//! which holds when the previous answer on its connection left after the 429 (a connection
+//! carries one request at a time, so its next request follows that answer). A request that
+//! arrives later but may have been sent before, on a connection idle since before the 429,
+//! was in flight and is counted apart (`arrived_during_retry_after`, all arrivals). A client
+//! that ignores `Retry-After` is still caught: its second request on any connection counts.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -25,8 +34,11 @@ pub struct CallerStats {
     pub throttled_requests: u64,
     pub throttled_execution_time: u64,
     pub throttled_concurrency: u64,
-    /// Requests that arrived while an earlier `Retry-After` had not yet elapsed.
+    /// Requests sent after a 429 was answered and arriving before its `Retry-After` elapsed.
     pub before_retry_after: u64,
+    /// Every request that arrived while a `Retry-After` had not elapsed, including those that
+    /// were already in flight when the 429 was answered.
+    pub arrived_during_retry_after: u64,
     /// Simulated execution time charged so far (ms).
     pub execution_ms: u64,
     /// Most requests in flight at once.
@@ -100,7 +112,8 @@ struct Caller {
     /// end of its run, as measured execution would).
     charges: VecDeque<(Instant, u64)>,
     in_flight: usize,
-    retry_until: Option<Instant>,
+    /// The 429s whose `Retry-After` has not elapsed: when each was answered, and until when.
+    refusals: VecDeque<(Instant, Instant)>,
     stats: CallerStats,
 }
 
@@ -143,20 +156,25 @@ impl Limits {
         Limits { settings: Settings::from_config(config), callers: HashMap::new(), seq: 0 }
     }
 
-    /// Admit a request of `user` at `now`: Ok(ticket) or the 429 to send.
-    pub fn admit(&mut self, user: Uuid, now: Instant) -> Result<u64, Throttle> {
+    /// Admit a request of `user` at `now`: Ok(ticket) or the 429 to send. `sent_after` is a
+    /// time the request is known to have been sent after (the previous answer on its
+    /// connection), `None` when unknown.
+    pub fn admit(&mut self, user: Uuid, now: Instant, sent_after: Option<Instant>) -> Result<u64, Throttle> {
         let s = self.settings.clone();
         let c = self.callers.entry(user).or_default();
         c.stats.requests += 1;
-        if c.retry_until.is_some_and(|t| now < t) {
+        c.refusals.retain(|(_, until)| *until > now);
+        if !c.refusals.is_empty() {
+            c.stats.arrived_during_retry_after += 1;
+        }
+        if c.refusals.iter().any(|(at, until)| now < *until && sent_after.is_some_and(|sent| sent >= *at)) {
             c.stats.before_retry_after += 1;
         }
         c.prune(now, s.window);
         let refuse = |c: &mut Caller, code: &'static str, message: String, wait: Duration| {
             let secs = secs_ceil(wait);
             c.stats.throttled += 1;
-            let until = now + Duration::from_secs(secs);
-            c.retry_until = Some(c.retry_until.map_or(until, |t| t.max(until)));
+            c.refusals.push_back((now, now + Duration::from_secs(secs)));
             Err(Throttle { code, message, retry_after_secs: secs })
         };
         if s.enabled {
@@ -255,19 +273,43 @@ mod tests {
         let u = Uuid::nil();
         let t0 = Instant::now();
         for i in 0..6 {
-            let t = l.admit(u, t0 + Duration::from_millis(i * 10)).unwrap();
+            let t = l.admit(u, t0 + Duration::from_millis(i * 10), None).unwrap();
             l.complete(u, t, 0, t0);
         }
-        let e = l.admit(u, t0 + Duration::from_millis(100)).unwrap_err();
+        let e = l.admit(u, t0 + Duration::from_millis(100), None).unwrap_err();
         assert_eq!(e.code, "0x80072322");
         assert_eq!(e.message, "Number of requests exceeded the limit of 6 over time window of 0.3 seconds.");
         assert_eq!(e.retry_after_secs, 1);
-        // Still inside Retry-After: counted as early.
-        assert!(l.admit(u, t0 + Duration::from_millis(200)).is_err());
+        // Still inside Retry-After, sent after the 429 was answered: counted as early.
+        assert!(l.admit(u, t0 + Duration::from_millis(200), Some(t0 + Duration::from_millis(150))).is_err());
 
-        assert!(l.admit(u, t0 + Duration::from_millis(1300)).is_ok()); // after both Retry-Afters
+        assert!(l.admit(u, t0 + Duration::from_millis(1300), Some(t0 + Duration::from_millis(250))).is_ok()); // after both Retry-Afters
         let st = l.stats(&u);
         assert_eq!((st.requests, st.throttled, st.throttled_requests, st.before_retry_after), (9, 2, 2, 1));
+        assert_eq!(st.arrived_during_retry_after, 1);
+    }
+
+    #[test]
+    fn a_request_in_flight_when_the_429_was_answered_is_not_counted_as_sent_before_retry_after() {
+        let mut l = limits(0.001); // 6 requests per 0.3 s
+        let u = Uuid::nil();
+        let t0 = Instant::now();
+        for _ in 0..6 {
+            let t = l.admit(u, t0, None).unwrap();
+            l.complete(u, t, 0, t0);
+        }
+        let at = t0 + Duration::from_millis(10);
+        assert!(l.admit(u, at, None).is_err());
+        // Arrives after the 429, on a connection whose last answer left before it: it may
+        // have been sent before the client had the 429.
+        let _ = l.admit(u, at + Duration::from_millis(5), Some(t0));
+        // On a connection first used now (no answer yet): unknown, not counted either.
+        let _ = l.admit(u, at + Duration::from_millis(6), None);
+        let st = l.stats(&u);
+        assert_eq!((st.before_retry_after, st.arrived_during_retry_after), (0, 2));
+        // Sent after an answer that left after the 429: the client knew, and counts.
+        let _ = l.admit(u, at + Duration::from_millis(7), Some(at + Duration::from_millis(1)));
+        assert_eq!(l.stats(&u).before_retry_after, 1);
     }
 
     #[test]
@@ -275,10 +317,10 @@ mod tests {
         let mut l = limits(0.01); // 12,000 ms per 3 s
         let u = Uuid::nil();
         let t0 = Instant::now();
-        let t = l.admit(u, t0).unwrap();
+        let t = l.admit(u, t0, None).unwrap();
         let rem = l.complete(u, t, 12_000, t0);
         assert_eq!(rem, Remaining { requests: 59, execution_ms: 0 });
-        let e = l.admit(u, t0 + Duration::from_millis(500)).unwrap_err();
+        let e = l.admit(u, t0 + Duration::from_millis(500), None).unwrap_err();
         assert_eq!(e.code, "0x80072321");
         assert!(e.message.starts_with(
             "Combined execution time of incoming requests exceeded limit of 12,000 milliseconds over time window of 3 seconds."
@@ -286,9 +328,9 @@ mod tests {
         assert_eq!(e.retry_after_secs, 3); // 2.5 s rounded up
         let mut l = limits(1.0);
         for _ in 0..52 {
-            l.admit(u, t0).unwrap();
+            l.admit(u, t0, None).unwrap();
         }
-        let e = l.admit(u, t0).unwrap_err();
+        let e = l.admit(u, t0, None).unwrap_err();
         assert_eq!((e.code, e.message.as_str()), ("0x80072326", "Number of concurrent requests exceeded the limit of 52."));
     }
 }

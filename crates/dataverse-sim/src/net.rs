@@ -4,12 +4,17 @@
 //! Each accepted stream carries a flag; the router is served with `ConnectInfo<ConnHandle>`,
 //! which hands the flag to the middleware. Once set, the next write fails after arming
 //! `SO_LINGER 0`, so hyper drops the connection and the kernel sends RST.
+//!
+//! The handle also keeps when the connection's last answer left: HTTP/1.1 carries one
+//! request at a time, so the next request on it was sent after the client had that answer
+//! (what the limits need to tell a request sent after a 429 from one already in flight).
 
 use std::io;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
+use std::time::Instant;
 
 use axum::extract::connect_info::Connected;
 use axum::serve::{IncomingStream, Listener};
@@ -21,16 +26,28 @@ pub struct SimListener(pub TcpListener);
 pub struct SimStream {
     inner: TcpStream,
     kill: Arc<AtomicBool>,
+    answered: Arc<Mutex<Option<Instant>>>,
 }
 
 /// Per-connection handle available to handlers as `ConnectInfo<ConnHandle>`.
 #[derive(Clone, Debug)]
-pub struct ConnHandle(Arc<AtomicBool>);
+pub struct ConnHandle(Arc<AtomicBool>, Arc<Mutex<Option<Instant>>>);
 
 impl ConnHandle {
     /// Reset the connection instead of writing the response.
     pub fn kill(&self) {
         self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// An answer leaves on this connection now.
+    pub fn answered(&self, at: Instant) {
+        *self.1.lock().unwrap_or_else(|p| p.into_inner()) = Some(at);
+    }
+
+    /// When the previous answer on this connection left (`None` for its first request): the
+    /// request being served was sent after it.
+    pub fn last_answer(&self) -> Option<Instant> {
+        *self.1.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -41,7 +58,7 @@ impl Listener for SimListener {
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
         let (io, addr) = Listener::accept(&mut self.0).await;
         let _ = io.set_nodelay(true);
-        (SimStream { inner: io, kill: Arc::new(AtomicBool::new(false)) }, addr)
+        (SimStream { inner: io, kill: Arc::new(AtomicBool::new(false)), answered: Arc::new(Mutex::new(None)) }, addr)
     }
 
     fn local_addr(&self) -> io::Result<Self::Addr> {
@@ -51,7 +68,7 @@ impl Listener for SimListener {
 
 impl Connected<IncomingStream<'_, SimListener>> for ConnHandle {
     fn connect_info(stream: IncomingStream<'_, SimListener>) -> Self {
-        ConnHandle(stream.io().kill.clone())
+        ConnHandle(stream.io().kill.clone(), stream.io().answered.clone())
     }
 }
 

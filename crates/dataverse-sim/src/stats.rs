@@ -64,6 +64,7 @@ pub fn document(app: &crate::app::App) -> Value {
                     "throttled_execution_time": s.throttled_execution_time,
                     "throttled_concurrency": s.throttled_concurrency,
                     "before_retry_after": s.before_retry_after,
+                    "arrived_during_retry_after": s.arrived_during_retry_after,
                     "max_concurrent": s.max_concurrent,
                     "execution_ms": s.execution_ms,
                 }),
@@ -75,6 +76,7 @@ pub fn document(app: &crate::app::App) -> Value {
     let throttled_execution: u64 = limits.values().map(|s| s.throttled_execution_time).sum();
     let throttled_concurrency: u64 = limits.values().map(|s| s.throttled_concurrency).sum();
     let before_retry_after: u64 = limits.values().map(|s| s.before_retry_after).sum();
+    let arrived_during_retry_after: u64 = limits.values().map(|s| s.arrived_during_retry_after).sum();
     json!({
         "requests": c.requests,
         "requests_by_method": c.by_method,
@@ -89,6 +91,7 @@ pub fn document(app: &crate::app::App) -> Value {
             "injected": c.throttled_injected,
         },
         "before_retry_after": before_retry_after,
+        "arrived_during_retry_after": arrived_during_retry_after,
         "concurrency": {
             "max_overall": c.max_in_flight,
             "max_per_caller": limits.values().map(|s| s.max_concurrent).max().unwrap_or(0),
