@@ -88,9 +88,7 @@ fn main() {
         ..SetupRequest::default()
     };
     let started = Instant::now();
-    let op = LongOperation::start(move |sink| async move {
-        setup(client, request, sink).await.map(crmsync::documents::to_value)
-    });
+    let op = LongOperation::start(move |sink| async move { setup(client, request, sink).await.map(crmsync::documents::to_value) });
     let mut events = 0usize;
     loop {
         match op.next_event(Duration::from_millis(250)) {

@@ -361,6 +361,53 @@ fn device_code_flows(seen: &mut Seen) {
     assert_eq!(err["hint"], "sign_in_again", "{err}");
 }
 
+fn grouped_device_config(url: &str, group: &str) -> String {
+    config(url, json!({"kind": "device_code", "authority_host": url, "sign_in_group": group}))
+}
+
+/// Signs a device code client in, approving every code it shows; returns how many codes it showed.
+fn sign_in_approving(client: &Client, sim: &Sim) -> usize {
+    let state = sim.with_state(|s| s.state());
+    let (events, result) = authenticate(client, |event| {
+        if event["type"] == "device_code" {
+            assert!(state.approve_device_code(event["user_code"].as_str().unwrap(), fixtures::ADMIN_USER_ID.parse().unwrap()));
+        }
+    });
+    result.expect("the sign-in completes");
+    events.iter().filter(|e| e["type"] == "device_code").count()
+}
+
+#[test]
+fn connections_of_one_sign_in_group_share_the_person_and_prompt_once() {
+    let sim = sim_with(|c| c.token_lifetime_secs = 2);
+    let group = uuid::Uuid::new_v4().to_string();
+    let first = new_client(&grouped_device_config(&sim.url, &group)).unwrap();
+    let second = new_client(&grouped_device_config(&sim.url, &group)).unwrap();
+    assert_eq!(sign_in_approving(&first, &sim), 1, "the first connection of the group shows a code");
+    assert_eq!(sign_in_approving(&second, &sim), 0, "the second redeems the person's refresh token");
+    assert_eq!(who_am_i(&second).unwrap()["user_id"], fixtures::ADMIN_USER_ID);
+
+    // Both keep renewing after the other rotated the refresh token (the simulator's refresh
+    // tokens are single-use, stricter than Entra's).
+    std::thread::sleep(Duration::from_millis(2200));
+    assert_eq!(who_am_i(&first).unwrap()["user_id"], fixtures::ADMIN_USER_ID);
+    std::thread::sleep(Duration::from_millis(2200));
+    assert_eq!(who_am_i(&second).unwrap()["user_id"], fixtures::ADMIN_USER_ID);
+
+    // Outside the group (another group, or none), a connection asks the person again.
+    let other = new_client(&grouped_device_config(&sim.url, &uuid::Uuid::new_v4().to_string())).unwrap();
+    assert_eq!(sign_in_approving(&other, &sim), 1);
+    let alone = new_client(&device_config(&sim.url)).unwrap();
+    assert_eq!(sign_in_approving(&alone, &sim), 1);
+
+    // A group that is not a GUID is refused before anything is sent.
+    let calls = sim.with_state(|s| s.state()).token_endpoint_calls();
+    let Err((status, err)) = new_client(&grouped_device_config(&sim.url, "x' or 1")) else { panic!("a group that is not a GUID") };
+    assert_eq!(status, Status::InvalidArgument);
+    assert!(err["message"].as_str().unwrap().contains("sign_in_group"), "{err}");
+    assert_eq!(sim.with_state(|s| s.state()).token_endpoint_calls(), calls);
+}
+
 #[test]
 fn device_code_sign_in_emits_the_code_renews_with_the_refresh_token_and_reports_decline() {
     device_code_flows(&mut Seen::default());

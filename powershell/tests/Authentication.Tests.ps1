@@ -306,6 +306,43 @@ Connect-CrmOnline -Url $Url -DeviceCode -TenantId $TenantId -AuthorityHost $Url 
         }
     }
 
+    It 'signs a person in once for several environments: one code, one connection each' {
+        $runspace = [runspacefactory]::CreateRunspace()
+        $runspace.Open()
+        try {
+            $shell = [powershell]::Create()
+            $shell.Runspace = $runspace
+            [void]$shell.AddScript(@'
+param($Manifest, $Url, $TenantId)
+Import-Module $Manifest -ErrorAction Stop
+Connect-CrmOnline -Url $Url, $Url -DeviceCode -TenantId $TenantId -AuthorityHost $Url -ErrorAction Stop
+'@).AddArgument($ModuleManifest).AddArgument($sim.Url).AddArgument($sim.TenantId)
+            $async = $shell.BeginInvoke()
+            $approved = 0
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            while (-not $async.IsCompleted -and [DateTime]::UtcNow -lt $deadline) {
+                # Approve every code shown so far, as the person would in the browser.
+                for ($i = $approved; $i -lt $shell.Streams.Warning.Count; $i++) {
+                    $code = [regex]::Match($shell.Streams.Warning[$i].Message, 'enter the code ([A-Z0-9]{6,})').Groups[1].Value
+                    Invoke-RestMethod -Method Post -Uri "$($sim.Url)/_sim/devicelogin" -ContentType 'application/json' -Body (@{ user_code = $code } | ConvertTo-Json) | Out-Null
+                    $approved++
+                }
+                Start-Sleep -Milliseconds 100
+            }
+            $connections = @($shell.EndInvoke($async))
+            $errors = @(for ($i = 0; $i -lt $shell.Streams.Error.Count; $i++) { [string]$shell.Streams.Error[$i] }) -join '; '
+            $errors | Should -BeNullOrEmpty
+            $shell.Streams.Warning.Count | Should -Be 1 -Because 'the second environment redeems the same sign-in'
+            $connections.Count | Should -Be 2
+            $connections | ForEach-Object { $_.AuthenticationKind | Should -Be 'DeviceCode'; $_.UserId | Should -Be $connections[0].UserId }
+            [object]::ReferenceEquals($connections[0].Client, $connections[1].Client) | Should -BeFalse
+            $shell.Dispose()
+        }
+        finally {
+            $runspace.Dispose()
+        }
+    }
+
     It 'reports a client id the directory does not know (the device code request is refused)' {
         $caught = $null
         try {

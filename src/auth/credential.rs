@@ -72,6 +72,10 @@ pub enum CredentialDocument {
         authority_host: Option<String>,
         #[serde(default)]
         cloud: Option<String>,
+        /// A GUID the caller gives the connections of one sign-in to several environments: they
+        /// share the person's refresh token, so only the first prompts for a code.
+        #[serde(default)]
+        sign_in_group: Option<String>,
     },
 }
 
@@ -98,6 +102,7 @@ pub enum Credential {
         tenant_id: String,
         client_id: String,
         authority_host: Url,
+        sign_in_group: Option<uuid::Uuid>,
     },
 }
 
@@ -149,13 +154,21 @@ impl Credential {
                 let identity = identity_endpoint.as_deref().map(|u| parse_local_endpoint(u, "identity_endpoint")).transpose()?;
                 Credential::ManagedIdentity { client_id, endpoint: managed_identity::Endpoint::resolve(identity, identity_header, imds)? }
             }
-            CredentialDocument::DeviceCode { tenant_id, client_id, authority_host, cloud } => {
+            CredentialDocument::DeviceCode { tenant_id, client_id, authority_host, cloud, sign_in_group } => {
                 let tenant_id = tenant_id.unwrap_or_else(|| device_code::DEFAULT_TENANT.to_string());
                 require_guid_or_domain(&tenant_id, "tenant_id")?;
                 let client_id = client_id.unwrap_or_else(|| device_code::DEFAULT_PUBLIC_CLIENT_ID.to_string());
                 require_client_id(&client_id, "client_id")?;
                 let authority_host = authority(authority_host.as_deref(), cloud.as_deref(), org_url)?;
-                Credential::DeviceCode { tenant_id, client_id, authority_host }
+                let sign_in_group = sign_in_group
+                    .map(|g| {
+                        uuid::Uuid::parse_str(&g).map_err(|_| {
+                            Error::invalid(format!("credential.sign_in_group '{g}' is not a GUID."))
+                                .with_remedy("Give the same GUID to every connection of one sign-in, or leave sign_in_group out.")
+                        })
+                    })
+                    .transpose()?;
+                Credential::DeviceCode { tenant_id, client_id, authority_host, sign_in_group }
             }
         })
     }

@@ -13,9 +13,11 @@ use crate::error::{Error, ErrorKind, Result};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::Value;
-use std::sync::Mutex;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 use url::Url;
+use uuid::Uuid;
 
 pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 /// The public client id Microsoft publishes for Dataverse tools and samples (XrmTooling /
@@ -35,7 +37,30 @@ pub struct DeviceCodeSource {
     pub(super) client_id: String,
     /// `<org>/.default offline_access`
     pub(super) scope: String,
-    pub(super) refresh_token: Mutex<Option<SecretString>>,
+    /// The person's refresh token; shared by the connections of one sign-in group (see
+    /// [`refresh_slot`]).
+    pub(super) refresh_token: Arc<Mutex<Option<SecretString>>>,
+}
+
+type RefreshSlot = Arc<Mutex<Option<SecretString>>>;
+type WeakSlot = Weak<Mutex<Option<SecretString>>>;
+
+/// The refresh token a connection keeps. Connections given the same sign-in group (and the same
+/// authority, tenant and app) share one: Microsoft Entra refresh tokens are not bound to one
+/// resource, so a person who signed in for one environment gets tokens for the others of the
+/// group without another code. The slot lives in memory only, as long as a connection holds it.
+pub(super) fn refresh_slot(group: Option<Uuid>, token_url: &Url, client_id: &str) -> RefreshSlot {
+    static GROUPS: OnceLock<Mutex<HashMap<String, WeakSlot>>> = OnceLock::new();
+    let Some(group) = group else { return Arc::new(Mutex::new(None)) };
+    let key = format!("{group} {token_url} {}", client_id.to_ascii_lowercase());
+    let mut groups = GROUPS.get_or_init(Default::default).lock().unwrap_or_else(|p| p.into_inner());
+    groups.retain(|_, slot| slot.strong_count() > 0);
+    if let Some(slot) = groups.get(&key).and_then(Weak::upgrade) {
+        return slot;
+    }
+    let slot: RefreshSlot = Arc::new(Mutex::new(None));
+    groups.insert(key, Arc::downgrade(&slot));
+    slot
 }
 
 #[derive(Deserialize)]
@@ -85,7 +110,13 @@ impl DeviceCodeSource {
                 Ok(token.access_token())
             }
             EntraAnswer::Refused { status, error } => {
-                *self.refresh_token.lock().unwrap_or_else(|p| p.into_inner()) = None;
+                // Forget the token only if it is still the one refused: another connection of
+                // the group may have put a newer one there meanwhile.
+                let mut slot = self.refresh_token.lock().unwrap_or_else(|p| p.into_inner());
+                if slot.as_ref().is_some_and(|kept| kept.expose_secret() == refresh_token.expose_secret()) {
+                    *slot = None;
+                }
+                drop(slot);
                 Err(entra::refused(
                     status,
                     format!("The device code sign-in could not be renewed ({}); it may have expired or been revoked.", error.summary()),

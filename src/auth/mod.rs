@@ -86,14 +86,17 @@ pub fn source_for(credential: &Credential, org_url: &url::Url, http: &reqwest::C
         Credential::ManagedIdentity { client_id, endpoint } => {
             Arc::new(ManagedIdentitySource::new(endpoint.clone(), client_id.clone(), org_url)?)
         }
-        Credential::DeviceCode { tenant_id, client_id, authority_host } => Arc::new(DeviceCodeSource {
-            http: http.clone(),
-            device_code_url: entra::endpoint(authority_host, tenant_id, "devicecode"),
-            token_url: entra::endpoint(authority_host, tenant_id, "token"),
-            client_id: client_id.clone(),
-            scope: format!("{default_scope} offline_access"),
-            refresh_token: std::sync::Mutex::new(None),
-        }),
+        Credential::DeviceCode { tenant_id, client_id, authority_host, sign_in_group } => {
+            let token_url = entra::endpoint(authority_host, tenant_id, "token");
+            Arc::new(DeviceCodeSource {
+                http: http.clone(),
+                device_code_url: entra::endpoint(authority_host, tenant_id, "devicecode"),
+                refresh_token: device_code::refresh_slot(*sign_in_group, &token_url, client_id),
+                token_url,
+                client_id: client_id.clone(),
+                scope: format!("{default_scope} offline_access"),
+            })
+        }
     })
 }
 

@@ -485,14 +485,7 @@ impl crate::SimState {
     }
 
     fn decide(&self, user_code: &str, decision: Decision) -> bool {
-        let mut store = self.app.lock();
-        match store.tokens.idp.device_codes.values_mut().find(|d| d.user_code == user_code) {
-            Some(entry) => {
-                entry.decision = decision;
-                true
-            }
-            None => false,
-        }
+        decide(&self.app, user_code, decision)
     }
 
     /// Revokes every refresh token (the next renewal needs a new sign-in).
@@ -504,4 +497,22 @@ impl crate::SimState {
     pub fn token_endpoint_calls(&self) -> usize {
         self.app.lock().tokens.idp.endpoint_calls
     }
+}
+
+fn decide(app: &App, user_code: &str, decision: Decision) -> bool {
+    let mut store = app.lock();
+    match store.tokens.idp.device_codes.values_mut().find(|d| d.user_code == user_code && d.decision == Decision::Pending) {
+        Some(entry) => {
+            entry.decision = decision;
+            true
+        }
+        None => false,
+    }
+}
+
+/// What the person does on the sign-in page, for scripts that cannot reach the test handle
+/// (`POST /_sim/devicelogin`): approve as the administrator user, or decline.
+pub(crate) fn decide_in_browser(app: &App, user_code: &str, approve: bool) -> bool {
+    let decision = if approve { Decision::Approved(fixtures::ADMIN_USER_ID.parse().expect("fixture id")) } else { Decision::Declined };
+    decide(app, user_code, decision)
 }

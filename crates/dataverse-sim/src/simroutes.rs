@@ -25,6 +25,19 @@ pub fn router() -> Router<App> {
         .route("/_sim/teams", post(create_team))
         .route("/_sim/teams/{id}/roles", put(set_team_roles))
         .route("/_sim/sync", post(sync_now))
+        .route("/_sim/devicelogin", post(device_login))
+}
+
+/// `{"user_code": "…", "approve": true|false}`: the person's answer on the sign-in page.
+async fn device_login(State(app): State<App>, body: Bytes) -> SimResult {
+    let body = body_object(&body)?;
+    let code = body.get("user_code").and_then(Value::as_str).ok_or_else(|| bad_request("\"user_code\" is required"))?;
+    let approve = body.get("approve").and_then(Value::as_bool).unwrap_or(true);
+    if crate::identity_provider::decide_in_browser(&app, code, approve) {
+        Ok(json_answer(StatusCode::OK, &json!({"user_code": code, "approved": approve})))
+    } else {
+        Err(not_found(format!("no sign-in waits for the code {code}")))
+    }
 }
 
 fn json_answer(status: StatusCode, body: &Value) -> Response {

@@ -105,6 +105,8 @@ function New-CrmCredential {
             if (-not [string]::IsNullOrEmpty($tenant)) { $credential['tenant_id'] = $tenant; $description += " (tenant $tenant)" }
             $clientId = & $value 'ClientId'
             if (-not [string]::IsNullOrEmpty($clientId)) { $credential['client_id'] = $clientId; $description += " (client id $clientId)" }
+            $group = & $value 'SignInGroup'
+            if ($null -ne $group) { $credential['sign_in_group'] = ([guid]$group).ToString() }
         }
         default {
             throw "Unknown parameter set '$ParameterSetName'."

@@ -228,6 +228,10 @@ function Connect-CrmOnline {
         [Parameter(Mandatory, ParameterSetName = 'DeviceCode')]
         [switch] $DeviceCode,
 
+        # Set by a connect to several URLs: their connections share the person's sign-in.
+        [Parameter(ParameterSetName = 'DeviceCode', DontShow)]
+        [guid] $SignInGroup,
+
         [Parameter(ParameterSetName = 'ClientSecret')]
         [Parameter(ParameterSetName = 'CertificatePath')]
         [Parameter(ParameterSetName = 'CertificateThumbprint')]
@@ -288,6 +292,9 @@ function Connect-CrmOnline {
         if ($targets.Count -eq 0) { return }
         if ($targets.Count -gt 1) {
             $each = @{} + $PSBoundParameters
+            # A person signs in once: the first environment shows the code, the others redeem
+            # the same sign-in (in memory, never written anywhere).
+            if ($PSCmdlet.ParameterSetName -eq 'DeviceCode' -and -not $each.ContainsKey('SignInGroup')) { $each['SignInGroup'] = [guid]::NewGuid() }
             foreach ($target in $targets) {
                 $each['Url'] = @($target.Url)
                 foreach ($name in 'EnvironmentType', 'OrganizationType') {
