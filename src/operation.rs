@@ -26,8 +26,12 @@ pub const ITEM_BATCH: usize = 50;
 const EVENT_ROOM: u32 = 1000;
 const EVENT_WEIGHT: u32 = EVENT_ROOM / 16;
 
+fn is_item(event: &Value) -> bool {
+    event.get("type").and_then(Value::as_str) == Some("item")
+}
+
 fn weight(event: &Value) -> u32 {
-    if event.get("type").and_then(Value::as_str) == Some("item") { 1 } else { EVENT_WEIGHT }
+    if is_item(event) { 1 } else { EVENT_WEIGHT }
 }
 
 /// An event and the places it takes in the room (given back when it is pulled).
@@ -139,14 +143,14 @@ impl LongOperation {
                 }
             }
         };
-        if first.get("type").and_then(Value::as_str) != Some("item") {
+        if !is_item(&first) {
             return NextEvent::Event(first);
         }
         let step = first.get("step").cloned();
         let mut items = vec![first];
         while items.len() < ITEM_BATCH {
             let Ok((next, _places)) = events.receiver.try_recv() else { break };
-            if next.get("type").and_then(Value::as_str) == Some("item") && next.get("step") == step.as_ref() {
+            if is_item(&next) && next.get("step") == step.as_ref() {
                 items.push(next);
             } else {
                 events.held = Some(next);
