@@ -30,7 +30,8 @@ struct Params {
     scale: f64,
     test_delay_ms: u64,
     /// Prints (to stderr) the execution charged and the requests of every caller, every
-    /// half second: where a run falls behind its budgets.
+    /// half second, and the simulator's line for every request (when it arrived, how long it
+    /// took): where a run falls behind its budgets.
     timeline: bool,
 }
 
@@ -111,6 +112,8 @@ impl Org {
             latency_ms: cell.latency_ms,
             exec_cost_ms: cell.cost_ms,
             test_delay_ms: p.test_delay_ms,
+            // Every request's line (arrival and duration) on stderr: where the time goes.
+            log_requests: p.timeline,
             ..SimConfig::default()
         };
         let sim = runtime.block_on(Simulator::start(config)).expect("simulator");

@@ -148,3 +148,31 @@ fn test_and_enable_that_waits_verifies_through_its_first_poll_instead_of_a_read_
     let reads = reads_after_the_writes(&sim, from);
     assert_eq!(reads.first(), Some(&true), "the first read after the writes is a poll: {reads:?}");
 }
+
+#[test]
+fn the_whole_procedure_reads_the_organization_row_and_the_profiles_once() {
+    let sim = Sim::start_with(|c| {
+        c.mailboxes = 12;
+        c.queues = 2;
+        c.test_delay_ms = 200;
+    });
+    let client = new_client(&token_config(&sim.url, fixtures::ADMIN_TOKEN)).unwrap();
+    let gets = |sim: &Sim, what: &str| {
+        sim.with_state(|s| s.state().requests().iter().filter(|r| r.method == "GET" && r.uri.contains(what)).count())
+    };
+    let run = r#"{"version":1,"wait":true,"timeout_secs":60,"poll_interval_ms":200}"#;
+    // The first run changes the defaults (a PATCH that answers with the row it wrote), the
+    // second changes nothing: both read the row and the profiles once, whatever the steps need.
+    for round in ["first", "second"] {
+        sim.with_state(|s| s.state().clear_requests());
+        let (_, result) = run_op(&client, ffi::crmsync_setup_start, run);
+        let result = result.unwrap();
+        let test = result["steps"].as_array().unwrap().iter().find(|s| s["step"] == "TestAndEnable").unwrap().clone();
+        assert_eq!(test["succeeded"].as_u64().unwrap() + test["unchanged"].as_u64().unwrap(), 14, "{round} run: {result}");
+        assert_eq!(gets(&sim, "/organizations("), 1, "{round} run reads the organization row once");
+        assert_eq!(gets(&sim, "/emailserverprofiles"), 1, "{round} run reads the profiles once");
+        assert!(gets(&sim, "/WhoAmI") <= 1, "{round} run");
+    }
+    let defaults = defaults_get(&client).unwrap();
+    assert_eq!(defaults["incoming_email"], "ServerSideSync", "the defaults were written and verified: {defaults}");
+}

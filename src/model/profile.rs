@@ -41,8 +41,8 @@ impl EmailServerProfile {
         let credentials = int(row, "incomingcredentialretrieval");
         let is_exchange_online = name.as_deref() == Some(EXCHANGE_ONLINE_NAME)
             || (server_type == Some(SERVER_TYPE_EXCHANGE) && credentials == Some(CREDENTIALS_SERVER_TO_SERVER));
-        Some(EmailServerProfile {
-            is_default: default_profile_id.is_some_and(|d| d.eq_ignore_ascii_case(&profile_id)),
+        let profile = EmailServerProfile {
+            is_default: false,
             profile_id,
             name,
             server_type,
@@ -50,7 +50,15 @@ impl EmailServerProfile {
             state: super::options::STATE.name(int(row, "statecode")),
             incoming_credential_retrieval: credentials,
             is_exchange_online,
-        })
+        };
+        Some(profile.with_default(default_profile_id))
+    }
+
+    /// This profile, marked as the organization's default when `default_profile_id` is its id
+    /// (the organization row names the default; profiles are read apart from it).
+    pub fn with_default(mut self, default_profile_id: Option<&str>) -> Self {
+        self.is_default = default_profile_id.is_some_and(|d| d.eq_ignore_ascii_case(&self.profile_id));
+        self
     }
 }
 

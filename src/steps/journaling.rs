@@ -2,6 +2,7 @@
 //! run, and the columns of a mailbox write with their values before it.
 
 use crate::client::Client;
+use crate::documents::Identity;
 use crate::error::Result;
 use crate::journal::{Change, Column, Environment, Journal};
 use crate::model::mailbox::Mailbox;
@@ -11,8 +12,13 @@ use serde_json::{Map, Value, json};
 /// The journal of a request's `journal_path` (none without one), opened before any write.
 pub async fn open(client: &Client, path: Option<&str>) -> Result<Option<Journal>> {
     let Some(path) = path else { return Ok(None) };
-    let identity = super::identity::known(client).await?;
-    Journal::open(path, Environment { name: identity.organization_name, url: identity.url }).map(Some)
+    open_for(&super::identity::known(client).await?, Some(path))
+}
+
+/// [`open`] for an identity read already (the whole procedure reads it once).
+pub fn open_for(identity: &Identity, path: Option<&str>) -> Result<Option<Journal>> {
+    let Some(path) = path else { return Ok(None) };
+    Journal::open(path, Environment { name: identity.organization_name.clone(), url: identity.url.clone() }).map(Some)
 }
 
 /// The journal entry of a PATCH `body` of `mailbox` (as planned from the row read before).

@@ -11,6 +11,8 @@ use crate::error::{Error, Result};
 use crate::journal::{self, Journal};
 use crate::model::mailbox::Mailbox;
 use crate::model::options::{APPOINTMENTS_CONTACTS_TASKS, INCOMING_EMAIL, OUTGOING_EMAIL, OptionSet};
+use crate::model::organization::MailboxDefaults;
+use crate::model::profile::EmailServerProfile;
 use crate::operation::EventSink;
 use crate::webapi::batch::BatchOperation;
 use serde::Deserialize;
@@ -58,33 +60,40 @@ pub struct Desired {
     pub clear_test_schedule: bool,
 }
 
-/// The target state a request asks for (profile resolved, option names checked).
+/// The target state a request asks for (profile resolved, option names checked): reads the
+/// organization's defaults or the named profile, whichever the request needs.
 pub async fn desired(client: &Client, request: &SettingsRequest) -> Result<Desired> {
-    let explicit = request.server_profile.is_some()
-        || request.incoming_email.is_some()
-        || request.outgoing_email.is_some()
-        || request.appointments_contacts_tasks.is_some();
-    if request.apply_defaults && explicit {
-        return Err(Error::invalid("Use either apply_defaults or an explicit server_profile and delivery methods, not both."));
-    }
+    check_choice(request)?;
+    let defaults = if request.apply_defaults { Some(super::org_defaults::get(client).await?) } else { None };
+    let profile = match &request.server_profile {
+        Some(p) => Some(super::profiles::find(client, p).await?),
+        None => None,
+    };
+    target(request, defaults.as_ref(), profile.as_ref())
+}
+
+/// [`desired`] on what was read already: the organization's `defaults` when the request
+/// applies them, the `profile` it names. The whole procedure reads both once for every step.
+pub fn target(request: &SettingsRequest, defaults: Option<&MailboxDefaults>, profile: Option<&EmailServerProfile>) -> Result<Desired> {
+    check_choice(request)?;
     let mut target =
         Desired { sync_only: request.sync_with_this_org_only, clear_test_schedule: request.clear_test_schedule, ..Desired::default() };
     if request.apply_defaults {
-        let defaults = super::org_defaults::get(client).await?;
-        let profile = defaults.server_profile_id.ok_or_else(|| {
+        let defaults = defaults.ok_or_else(|| Error::internal("the organization's defaults were not read"))?;
+        let profile = defaults.server_profile_id.clone().ok_or_else(|| {
             Error::invalid("The organization has no default email server profile, so there are no defaults to apply.")
                 .with_remedy("Set the organization's default email server profile ('Microsoft Exchange Online') first.")
                 .with_hint("set_default_profile")
         })?;
-        target.profile = Some((profile, defaults.server_profile_name));
+        target.profile = Some((profile, defaults.server_profile_name.clone()));
         target.incoming = INCOMING_EMAIL.value(&defaults.incoming_email);
         target.outgoing = OUTGOING_EMAIL.value(&defaults.outgoing_email);
         target.act = APPOINTMENTS_CONTACTS_TASKS.value(&defaults.appointments_contacts_tasks);
         return Ok(target);
     }
-    if let Some(p) = &request.server_profile {
-        let profile = super::profiles::find(client, p).await?;
-        target.profile = Some((profile.profile_id, profile.name));
+    if request.server_profile.is_some() {
+        let profile = profile.ok_or_else(|| Error::internal("the requested profile was not read"))?;
+        target.profile = Some((profile.profile_id.clone(), profile.name.clone()));
     }
     target.incoming = parse_option(&INCOMING_EMAIL, request.incoming_email.as_deref(), "IncomingEmail")?;
     target.outgoing = parse_option(&OUTGOING_EMAIL, request.outgoing_email.as_deref(), "OutgoingEmail")?;
@@ -101,6 +110,18 @@ pub async fn desired(client: &Client, request: &SettingsRequest) -> Result<Desir
         ));
     }
     Ok(target)
+}
+
+/// The defaults or explicit settings, not both (checked before anything is read).
+fn check_choice(request: &SettingsRequest) -> Result<()> {
+    let explicit = request.server_profile.is_some()
+        || request.incoming_email.is_some()
+        || request.outgoing_email.is_some()
+        || request.appointments_contacts_tasks.is_some();
+    if request.apply_defaults && explicit {
+        return Err(Error::invalid("Use either apply_defaults or an explicit server_profile and delivery methods, not both."));
+    }
+    Ok(())
 }
 
 fn parse_option(set: &OptionSet, name: Option<&str>, parameter: &str) -> Result<Option<i64>> {

@@ -25,6 +25,7 @@
 
 pub mod alerts;
 pub mod approval;
+pub mod context;
 pub mod disable_sync;
 pub mod discovery;
 pub mod email_settings_xml;

@@ -43,22 +43,32 @@ pub struct DefaultsRequest {
 
 pub async fn get(client: &Client) -> Result<MailboxDefaults> {
     let org_id = super::identity::organization_id(client).await?;
-    let row = client.api.get(&format!("organizations({org_id})?$select={COLUMNS}"), &[PREFER_ANNOTATIONS]).await?;
-    let settings = text(&row, "defaultemailsettings");
+    Ok(from_row(org_id, &read_row(client, org_id).await?))
+}
+
+/// The organization row with every column this product reads of it (`name` too: the whole
+/// procedure reads the row once, for its identity as well as its email settings).
+pub(crate) async fn read_row(client: &Client, org_id: uuid::Uuid) -> Result<Value> {
+    client.api.get(&format!("organizations({org_id})?$select={COLUMNS}"), &[PREFER_ANNOTATIONS]).await
+}
+
+/// The settings in an organization row read with [`COLUMNS`] and the annotations.
+pub(crate) fn from_row(org_id: uuid::Uuid, row: &Value) -> MailboxDefaults {
+    let settings = text(row, "defaultemailsettings");
     let element = |name| settings.as_deref().and_then(|x| xml::read(x, name));
-    Ok(MailboxDefaults {
+    MailboxDefaults {
         organization_id: org_id.to_string(),
-        server_profile_id: text(&row, "_defaultemailserverprofileid_value"),
-        server_profile_name: annotation(&row, "_defaultemailserverprofileid_value", FORMATTED),
+        server_profile_id: text(row, "_defaultemailserverprofileid_value"),
+        server_profile_name: annotation(row, "_defaultemailserverprofileid_value", FORMATTED),
         incoming_email: INCOMING_EMAIL.name(element(xml::INCOMING)),
         outgoing_email: OUTGOING_EMAIL.name(element(xml::OUTGOING)),
         appointments_contacts_tasks: APPOINTMENTS_CONTACTS_TASKS.name(element(xml::ACT)),
-        process_email_using: CHANNELS.name(int(&row, CHANNELS.column)),
-        require_approval_for_user_email: flag(&row, "requireapprovalforuseremail"),
-        require_approval_for_queue_email: flag(&row, "requireapprovalforqueueemail"),
+        process_email_using: CHANNELS.name(int(row, CHANNELS.column)),
+        require_approval_for_user_email: flag(row, "requireapprovalforuseremail"),
+        require_approval_for_queue_email: flag(row, "requireapprovalforqueueemail"),
         email_settings_xml: settings,
-        etag: text(&row, "@odata.etag"),
-    })
+        etag: text(row, "@odata.etag"),
+    }
 }
 
 fn option_value(set: &OptionSet, name: &str, parameter: &str) -> Result<i64> {
@@ -84,16 +94,23 @@ pub struct Plan<'a> {
     body: Map<String, Value>,
 }
 
-/// Reads the settings and the requested profile, and plans the changes; writes nothing.
+/// Reads the settings and the requested profile (the two at once), and plans the changes;
+/// writes nothing.
 pub async fn plan<'a>(client: &Client, request: &'a DefaultsRequest) -> Result<Plan<'a>> {
-    let before = get(client).await?;
+    let (before, profile) = tokio::try_join!(get(client), async {
+        match &request.server_profile {
+            Some(p) => super::profiles::find(client, p).await.map(Some),
+            None => Ok(None),
+        }
+    })?;
+    plan_from(request, before, profile)
+}
+
+/// [`plan`] on what was read already: the settings, and the profile the request names
+/// (`None` when it names none). The whole procedure reads both once for every step.
+pub fn plan_from(request: &DefaultsRequest, before: MailboxDefaults, profile: Option<EmailServerProfile>) -> Result<Plan<'_>> {
     let mut changes = Vec::new();
     let mut body = Map::new();
-
-    let profile = match &request.server_profile {
-        Some(p) => Some(super::profiles::find(client, p).await?),
-        None => None,
-    };
     if let Some(profile) = &profile {
         if profile.state != "Active" {
             changes.push(SettingChange {
@@ -175,17 +192,27 @@ pub async fn apply(client: &Client, plan: Plan<'_>, journal: Option<&Journal>) -
         journal::record(journal, || Some(activated), &result);
         result?;
     }
-    if !body.is_empty() {
+    // The row as written comes back in the PATCH's answer (return=representation), which
+    // saves the read that verifies it. Without a write of the row (only the profile was
+    // activated), what was read before is what verifies.
+    let after = if body.is_empty() {
+        before.clone()
+    } else {
         let org_id = super::parse_guid(&before.organization_id, "OrganizationId")?;
-        let result = client
-            .api
-            .patch(&format!("organizations({org_id})"), &Value::Object(body.clone()), Some(before.etag.as_deref().unwrap_or("*")))
-            .await
-            .map(drop);
-        journal::record(journal, || Some(organization_write(&before, &body, profile.as_ref().and_then(|p| p.name.clone()))), &result);
-        result?;
-    }
-    let after = get(client).await?;
+        let path = format!("organizations({org_id})?$select={COLUMNS}");
+        let etag = Some(before.etag.as_deref().unwrap_or("*"));
+        let result = client.api.patch_returning(&path, &Value::Object(body.clone()), etag, &[PREFER_ANNOTATIONS]).await;
+        journal::record(
+            journal,
+            || Some(organization_write(&before, &body, profile.as_ref().and_then(|p| p.name.clone()))),
+            &result.as_ref().map(drop).map_err(Clone::clone),
+        );
+        match result? {
+            Some(row) => from_row(org_id, &row),
+            // A service that ignores the preference answers 204 without the row: read it.
+            None => get(client).await?,
+        }
+    };
     verify(&after, request, profile.as_ref().map(|p| p.profile_id.as_str()))?;
     Ok(DefaultsResult { what_if: false, changed: true, changes, defaults: after })
 }

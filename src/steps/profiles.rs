@@ -35,6 +35,12 @@ async fn read(client: &Client, query: &ProfileQuery, default_id: Option<&str>) -
     Ok(profiles)
 }
 
+/// Every profile of the organization (an organization has a handful), none marked default:
+/// the whole procedure reads them once, beside the organization row that names the default.
+pub(crate) async fn read_all(client: &Client) -> Result<Vec<EmailServerProfile>> {
+    read(client, &ProfileQuery { version: 1, name: None }, None).await
+}
+
 /// Accepts a profile id or an exact name, and returns the id.
 pub async fn resolve_id(client: &Client, id_or_name: &str) -> Result<uuid::Uuid> {
     if let Ok(id) = uuid::Uuid::parse_str(id_or_name.trim()) {
@@ -47,15 +53,25 @@ pub async fn resolve_id(client: &Client, id_or_name: &str) -> Result<uuid::Uuid>
 /// that needs the organization row, which the steps finding a profile read themselves.
 pub async fn find(client: &Client, id_or_name: &str) -> Result<EmailServerProfile> {
     let found = match uuid::Uuid::parse_str(id_or_name.trim()) {
-        Ok(id) => read(client, &ProfileQuery { version: 1, name: None }, None)
-            .await?
-            .into_iter()
-            .filter(|p| p.profile_id.eq_ignore_ascii_case(&id.to_string()))
-            .collect(),
+        Ok(_) => read_all(client).await?,
         Err(_) => read(client, &ProfileQuery { version: 1, name: Some(id_or_name.to_string()) }, None).await?,
     };
+    pick(&found, id_or_name)
+}
+
+/// The one profile of `profiles` with this id or name. Names compare as the service's
+/// `name eq '…'` does (case-insensitively, Dataverse's default collation), so picking from
+/// every profile read once finds what asking the service by name would.
+pub(crate) fn pick(profiles: &[EmailServerProfile], id_or_name: &str) -> Result<EmailServerProfile> {
+    let found: Vec<&EmailServerProfile> = match uuid::Uuid::parse_str(id_or_name.trim()) {
+        Ok(id) => profiles.iter().filter(|p| p.profile_id.eq_ignore_ascii_case(&id.to_string())).collect(),
+        Err(_) => {
+            let wanted = id_or_name.to_lowercase();
+            profiles.iter().filter(|p| p.name.as_deref().is_some_and(|n| n.to_lowercase() == wanted)).collect()
+        }
+    };
     match found.as_slice() {
-        [one] => Ok(one.clone()),
+        [one] => Ok((*one).clone()),
         [] => Err(Error::not_found(format!("No email server profile is named '{id_or_name}'."))
             .with_remedy("List the email server profiles, then pass an exact name or the profile id.")
             .with_hint("list_profiles")),

@@ -1,6 +1,7 @@
 //! Get Exchange ready: one check per prerequisite of the procedure, each Pass, Warning or
 //! Fail with a message and the remedy. Reads only.
 
+use super::context::Context;
 use super::mailboxes::{AsyncPageFn, MailboxSelection};
 use crate::client::Client;
 use crate::documents::{Check, CheckStatus};
@@ -29,16 +30,23 @@ const PRIVILEGES: &[(&str, &str)] = &[
     ("prvApproveRejectEmailAddress", "approve email addresses"),
 ];
 
+/// Every check; the prerequisites and the mailbox summary are read at once.
 pub async fn run(client: &Client) -> Result<Vec<Check>> {
-    let mut checks = prerequisites(client).await?;
-    checks.push(mailbox_summary(client).await?);
+    let ((_, mut checks), summary) = tokio::try_join!(prerequisites(client), mailbox_summary(client))?;
+    checks.push(summary);
     Ok(checks)
 }
 
 /// Every check except the mailbox summary, which reads all mailboxes: the whole procedure
-/// reads them anyway and summarizes them with [`summarize`].
-pub async fn prerequisites(client: &Client) -> Result<Vec<Check>> {
-    let identity = super::identity::known(client).await?;
+/// reads them anyway and summarizes them with [`summarize`]. Returned with what the checks
+/// read (the identity, the organization row, the profiles), which the procedure's later
+/// steps use instead of reading it again. After `WhoAmI`, the reads go at once.
+pub async fn prerequisites(client: &Client) -> Result<(Context, Vec<Check>)> {
+    let who = client.api.who_am_i(false).await?;
+    let user_id = crate::model::text(&who, "UserId")
+        .ok_or_else(|| crate::error::Error::new(crate::error::ErrorKind::Service, "WhoAmI answered without UserId."))?;
+    let (context, held) = tokio::try_join!(Context::read(client), held_privileges(client, &user_id))?;
+    let identity = &context.identity;
     let mut checks = vec![check(
         "Connection",
         CheckStatus::Pass,
@@ -50,9 +58,7 @@ pub async fn prerequisites(client: &Client) -> Result<Vec<Check>> {
         ),
         None,
     )];
-    let profiles = super::profiles::list(client, &super::profiles::ProfileQuery { version: 1, name: None }).await?;
-    checks.push(profile_check(&profiles));
-    let held = held_privileges(client, &identity.user_id).await?;
+    checks.push(profile_check(&context.profiles));
     for (privilege, purpose) in PRIVILEGES {
         let holds = match &held {
             Some(names) => names.contains(*privilege),
@@ -60,7 +66,7 @@ pub async fn prerequisites(client: &Client) -> Result<Vec<Check>> {
         };
         checks.push(privilege_check(holds, privilege, purpose));
     }
-    let defaults = super::org_defaults::get(client).await?;
+    let defaults = &context.defaults;
     checks.push(check(
         "ApprovalRequired",
         CheckStatus::Pass,
@@ -71,7 +77,7 @@ pub async fn prerequisites(client: &Client) -> Result<Vec<Check>> {
         ),
         None,
     ));
-    Ok(checks)
+    Ok((context, checks))
 }
 
 fn profile_check(profiles: &[EmailServerProfile]) -> Check {

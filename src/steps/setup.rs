@@ -57,11 +57,19 @@ pub async fn run(client: Arc<Client>, request: SetupRequest, sink: EventSink) ->
         Some(spec) => Some(super::exchange::Member::join(spec).await?),
         None => None,
     };
-    // Shared by the chunks, which run as tasks of their own.
-    let journal =
-        if request.what_if { None } else { super::journaling::open(&client, request.journal_path.as_deref()).await?.map(Arc::new) };
-
-    let checks = readiness::prerequisites(&client).await?;
+    // What every step reads (the identity, the organization row, the profiles, the
+    // privileges) and the selection's mailboxes, all at once: one read of each for the whole
+    // procedure. (When a readiness check then blocks, the mailboxes were read for nothing;
+    // nothing was written.) One read of the selection serves every step; the state before
+    // any change also decides which mailboxes need Test & Enable afterwards.
+    let selection = MailboxSelection { active_only: true, ..request.selection.clone() };
+    let ((context, checks), mut before) = tokio::try_join!(readiness::prerequisites(&client), selection.collect(&client))?;
+    // Shared by the chunks, which run as tasks of their own; opened before any write.
+    let journal = if request.what_if {
+        None
+    } else {
+        super::journaling::open_for(&context.identity, request.journal_path.as_deref())?.map(Arc::new)
+    };
     for c in &checks {
         send_check(&sink, c).await?;
     }
@@ -73,12 +81,7 @@ pub async fn run(client: Arc<Client>, request: SetupRequest, sink: EventSink) ->
         );
     }
     let profile_name = request.server_profile.clone().unwrap_or_else(|| EXCHANGE_ONLINE_NAME.to_string());
-
-    // One read of the selection serves every step; the state before any change also decides
-    // which mailboxes need Test & Enable afterwards.
-    let selection = MailboxSelection { active_only: true, ..request.selection.clone() };
-    let profile = super::profiles::find(&client, &profile_name).await?;
-    let mut before = selection.collect(&client).await?;
+    let profile = context.profile(&profile_name)?;
     if let Some(member) = member.as_mut() {
         before = super::ownership::leave_out_owned_elsewhere(member, &client, &selection, before, &sink).await?;
     }
@@ -95,7 +98,8 @@ pub async fn run(client: Arc<Client>, request: SetupRequest, sink: EventSink) ->
         what_if: request.what_if,
         journal_path: None,
     };
-    let outcome = org_defaults::apply(&client, org_defaults::plan(&client, &defaults).await?, journal.as_deref()).await?;
+    let plan = org_defaults::plan_from(&defaults, context.defaults.clone(), Some(profile.clone()))?;
+    let outcome = org_defaults::apply(&client, plan, journal.as_deref()).await?;
     steps.push(org_defaults::report_step(outcome, request.what_if, &sink).await?);
 
     let settings = mailbox_settings::SettingsRequest {
@@ -107,7 +111,7 @@ pub async fn run(client: Arc<Client>, request: SetupRequest, sink: EventSink) ->
         sync_with_this_org_only: request.sync_with_this_org_only.then_some(true),
         ..Default::default()
     };
-    let target = Arc::new(mailbox_settings::desired(&client, &settings).await?);
+    let target = Arc::new(mailbox_settings::target(&settings, None, Some(&profile))?);
     let test = Arc::new(test_enable::TestEnableRequest {
         version: 1,
         selection: MailboxSelection {
@@ -132,6 +136,9 @@ pub async fn run(client: Arc<Client>, request: SetupRequest, sink: EventSink) ->
     // instead of all waiting for the last write.
     let chunk = chunk_size(total);
     let at_once = Arc::new(tokio::sync::Semaphore::new(CHUNKS_AT_ONCE));
+    // Each chunk hands its scheduled tests over at once: they are polled for from then on,
+    // beside the later chunks' writes (see `test_enable::finish_as_scheduled`).
+    let (arrive, arrivals) = tokio::sync::mpsc::unbounded_channel();
     let mut chunks = tokio::task::JoinSet::new();
     let mut rows = before.into_iter();
     for index in 0.. {
@@ -151,36 +158,42 @@ pub async fn run(client: Arc<Client>, request: SetupRequest, sink: EventSink) ->
             what_if: request.what_if,
             sink: sink.clone(),
             journal: journal.clone(),
+            arrive: arrive.clone(),
         };
         let at_once = at_once.clone();
         // Turns are handed out first come first served (chunks start about in their order).
         chunks.spawn(async move { work.run(at_once).await.map(|done| (index, done)) });
     }
-    let mut done: Vec<(usize, ChunkDone)> = Vec::new();
-    while let Some(joined) = chunks.join_next().await {
-        done.push(joined.map_err(|e| Error::internal(format!("a setup task failed: {e}")))??);
-    }
+    drop(arrive);
+    let test_sink = sink.for_step(test_enable::STEP);
+    let configured = async {
+        let mut done: Vec<(usize, ChunkDone)> = Vec::new();
+        while let Some(joined) = chunks.join_next().await {
+            done.push(joined.map_err(|e| Error::internal(format!("a setup task failed: {e}")))??);
+        }
+        Ok(done)
+    };
+    let tested = async {
+        if request.what_if || to_test == 0 {
+            return Ok(None);
+        }
+        test_enable::finish_as_scheduled(&client, arrivals, &test, &test_sink).await.map(Some)
+    };
+    let (mut done, tested) = tokio::try_join!(configured, tested)?;
     done.sort_by_key(|(index, _)| *index);
-    let (mut settings_summary, mut approval_summary, mut scheduled) = (None, None, None::<test_enable::Scheduled>);
+    let (mut settings_summary, mut approval_summary) = (None, None);
     for (_, part) in done {
         add_counts(&mut settings_summary, part.settings);
         if let Some(approval) = part.approval {
             add_counts(&mut approval_summary, approval);
         }
-        if let Some(tests) = part.tests {
-            scheduled = Some(match scheduled {
-                Some(all) => all.merge(tests),
-                None => tests,
-            });
-        }
     }
     steps.extend(settings_summary);
     steps.extend(approval_summary);
-    let test_sink = sink.for_step(test_enable::STEP);
-    let test_summary = match scheduled {
-        None => StepResult::new(test_enable::STEP, request.what_if, Counts { unchanged: total, ..Counts::default() }),
-        Some(_) if request.what_if => StepResult::new(test_enable::STEP, true, Counts { planned: to_test, ..Counts::default() }),
-        Some(tests) => test_enable::finish(&client, tests, &test, &test_sink).await?,
+    let test_summary = match tested {
+        Some(summary) => summary,
+        None if to_test == 0 => StepResult::new(test_enable::STEP, request.what_if, Counts { unchanged: total, ..Counts::default() }),
+        None => StepResult::new(test_enable::STEP, true, Counts { planned: to_test, ..Counts::default() }),
     };
     steps.push(test_summary);
     Ok(SetupResult { what_if: request.what_if, mailboxes: total, already_working, steps })
@@ -208,19 +221,20 @@ struct Chunk {
     what_if: bool,
     sink: EventSink,
     journal: Option<Arc<Journal>>,
+    /// Where the chunk's scheduled tests go, to be waited for.
+    arrive: tokio::sync::mpsc::UnboundedSender<test_enable::Scheduled>,
 }
 
 struct ChunkDone {
     settings: StepResult,
     approval: Option<StepResult>,
-    tests: Option<test_enable::Scheduled>,
 }
 
 impl Chunk {
     /// Configures the chunk while holding a turn of `writing` (handed out in order), then
     /// gives the turn to the next chunk and schedules this chunk's tests beside its writes.
     async fn run(self, writing: Arc<tokio::sync::Semaphore>) -> Result<ChunkDone> {
-        let Chunk { client, mailboxes, target, selection, test, profile_id, skip_approval, what_if, sink, journal } = self;
+        let Chunk { client, mailboxes, target, selection, test, profile_id, skip_approval, what_if, sink, journal, arrive } = self;
         let journal = journal.as_deref();
         let turn = writing.acquire_owned().await.map_err(|_| Error::cancelled())?;
         let settings_sink = sink.for_step("MailboxSettings");
@@ -236,16 +250,15 @@ impl Chunk {
             })?;
         drop(turn);
         let to_test: Vec<Mailbox> = mailboxes.into_iter().filter(|m| !is_working(m, &profile_id)).collect();
-        let tests = if to_test.is_empty() {
-            None
-        } else if what_if {
+        if what_if {
             // The plan of each mailbox's test, reported now; the summary is counted at the end.
             test_enable::run_for(&client, to_test, &test, None, &sink.for_step(test_enable::STEP)).await?;
-            Some(test_enable::Scheduled::default())
-        } else {
-            Some(test_enable::schedule(&client, to_test, &test, journal, &sink.for_step(test_enable::STEP)).await?)
-        };
-        Ok(ChunkDone { settings, approval, tests })
+        } else if !to_test.is_empty() {
+            let scheduled = test_enable::schedule(&client, to_test, &test, journal, &sink.for_step(test_enable::STEP)).await?;
+            // Nobody waits any more only when the procedure is ending on an error.
+            let _ = arrive.send(scheduled);
+        }
+        Ok(ChunkDone { settings, approval })
     }
 }
 

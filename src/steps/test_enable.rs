@@ -84,7 +84,8 @@ pub async fn run_for(
 }
 
 /// Tests scheduled and verified, not yet waited for: the whole procedure schedules a chunk
-/// of mailboxes at a time (as soon as that chunk is configured) and waits for all at the end.
+/// of mailboxes at a time (as soon as that chunk is configured) and hands each set to one
+/// wait ([`finish_as_scheduled`]) that polls for all of them.
 #[derive(Debug)]
 pub struct Scheduled {
     /// Mailboxes whose test is scheduled (or already finished since `started`), with when
@@ -95,23 +96,6 @@ pub struct Scheduled {
     unverified: HashSet<String>,
     started: DateTime<Utc>,
     counts: Counts,
-}
-
-impl Default for Scheduled {
-    fn default() -> Self {
-        Scheduled { waiting: Vec::new(), unverified: HashSet::new(), started: Utc::now(), counts: Counts::default() }
-    }
-}
-
-impl Scheduled {
-    /// One set of scheduled tests out of several (the earliest start counts).
-    pub fn merge(mut self, other: Scheduled) -> Scheduled {
-        self.waiting.extend(other.waiting);
-        self.unverified.extend(other.unverified);
-        self.started = self.started.min(other.started);
-        self.counts += other.counts;
-        self
-    }
 }
 
 /// Schedules the test of `mailboxes` and verifies it by reading them back; reports failures
@@ -190,9 +174,32 @@ fn not_scheduled() -> Error {
 
 /// Waits for the scheduled tests when the request asks to, and returns the step's summary.
 pub async fn finish(client: &Client, scheduled: Scheduled, request: &TestEnableRequest, sink: &EventSink) -> Result<StepResult> {
-    let Scheduled { waiting, unverified, started, mut counts } = scheduled;
+    let (arrive, arrivals) = tokio::sync::mpsc::unbounded_channel();
+    // Cannot fail: the receiver is held just below.
+    let _ = arrive.send(scheduled);
+    drop(arrive);
+    finish_as_scheduled(client, arrivals, request, sink).await
+}
+
+/// [`finish`] for tests scheduled while it runs: each set arrives as it is scheduled (the
+/// whole procedure sends one per chunk, while the later chunks are still being written) and
+/// is polled for from then on, so the service's test delay is learned from the first chunk
+/// and the last chunk's results are read about when they are due. Ends when every sender
+/// is gone and every arrived test has a result (or the timeout passed since the last one
+/// arrived).
+pub async fn finish_as_scheduled(
+    client: &Client,
+    mut arrivals: tokio::sync::mpsc::UnboundedReceiver<Scheduled>,
+    request: &TestEnableRequest,
+    sink: &EventSink,
+) -> Result<StepResult> {
+    let mut counts = Counts::default();
     if request.wait {
-        wait_for_results(client, (waiting, unverified), started, request, sink, &mut counts).await?;
+        wait_for_results(client, arrivals, request, sink, &mut counts).await?;
+    } else {
+        while let Some(scheduled) = arrivals.recv().await {
+            counts += scheduled.counts;
+        }
     }
     Ok(StepResult::new(STEP, false, counts))
 }
@@ -202,14 +209,17 @@ fn finished_since(mailbox: &Mailbox, started: DateTime<Utc>) -> bool {
         && mailbox.test_completed_on.as_deref().and_then(|t| alerts::parse_time(t).ok()).is_some_and(|done| done >= started - CLOCK_SKEW)
 }
 
-/// When to look for results next: the service's test delay is learned from the first tests
+/// When to look for results next. The service's test delay is learned from the first tests
 /// seen finished (an upper bound: the time from scheduling to the poll that saw them), and
-/// the next poll goes when the earliest pending test should be done. Until a first result,
-/// polls start at a quarter of a second and double up to the requested interval.
+/// then each poll goes when the earliest pending test should be done, at once when that time
+/// is past and no poll has looked since. Until a first result the polls follow the time since
+/// the earliest pending test was scheduled (an eighth of it, at least a quarter of a second),
+/// so that the delay is learned to within about an eighth whatever it is. Never later than
+/// the requested interval.
 struct PollClock {
     longest: Duration,
-    next_guess: Duration,
     delay: Option<Duration>,
+    last_poll: Option<Instant>,
 }
 
 impl PollClock {
@@ -217,7 +227,11 @@ impl PollClock {
     const SHORTEST: Duration = Duration::from_millis(100);
 
     fn new(longest: Duration) -> PollClock {
-        PollClock { longest: longest.max(Self::SHORTEST), next_guess: Self::FIRST.min(longest.max(Self::SHORTEST)), delay: None }
+        PollClock { longest: longest.max(Self::SHORTEST), delay: None, last_poll: None }
+    }
+
+    fn polled(&mut self) {
+        self.last_poll = Some(Instant::now());
     }
 
     /// Tests verified at `scheduled` were seen finished now.
@@ -227,36 +241,54 @@ impl PollClock {
     }
 
     /// How long to sleep before the next poll, given when the pending tests were scheduled.
-    fn wait(&mut self, pending: impl Iterator<Item = Instant>) -> Duration {
-        let Some(delay) = self.delay else {
-            let wait = self.next_guess;
-            self.next_guess = (self.next_guess * 2).min(self.longest);
-            return wait;
+    fn wait(&self, pending: impl Iterator<Item = Instant>) -> Duration {
+        let now = Instant::now();
+        let last = self.last_poll;
+        let next = match self.delay {
+            None => {
+                let earliest = pending.min().unwrap_or(now);
+                let gap = (now.saturating_duration_since(earliest) / 8).max(Self::FIRST);
+                last.map_or(earliest + Self::FIRST, |l| l + gap)
+            }
+            Some(delay) => {
+                // A test already looked for after its due time is late: looked for again a
+                // tenth of the delay later (no busy polling).
+                let step = (delay / 10).max(Self::SHORTEST);
+                pending
+                    .map(|at| at + delay)
+                    .map(|due| match last {
+                        Some(l) if due <= l => l + step,
+                        _ => due,
+                    })
+                    .min()
+                    .unwrap_or(now + step)
+            }
         };
-        // Not before a tenth of the delay (no busy polling), not later than the longest.
-        let step = (delay / 10).max(Self::SHORTEST);
-        let due = pending.map(|at| (at + delay).saturating_duration_since(Instant::now())).min().unwrap_or(step);
-        due.max(step).min(self.longest)
+        next.saturating_duration_since(now).min(self.longest)
     }
 }
 
 /// Polls until every scheduled mailbox has a result or the timeout passes; reports each one
 /// as it finishes, with the alerts raised since the test was scheduled. Each poll reads only
 /// the mailboxes whose test is still pending; those that left that set are read once more,
-/// for their results. A mailbox not verified yet is verified by the first poll that reads
-/// it: pending, or finished since the start, or else reported as not scheduled.
+/// for their results (with the alerts, at once). A mailbox not verified yet is verified by
+/// the first poll that reads it: pending, or finished since the start, or else reported as
+/// not scheduled. Sets of tests keep arriving while it polls, until every sender is gone.
 async fn wait_for_results(
     client: &Client,
-    (waiting, mut unverified): (Vec<(String, Instant)>, HashSet<String>),
-    started: DateTime<Utc>,
+    mut arrivals: tokio::sync::mpsc::UnboundedReceiver<Scheduled>,
     request: &TestEnableRequest,
     sink: &EventSink,
     counts: &mut Counts,
 ) -> Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(request.timeout_secs.unwrap_or(600));
+    let timeout = Duration::from_secs(request.timeout_secs.unwrap_or(600));
+    let mut deadline = Instant::now() + timeout;
     let mut clock = PollClock::new(Duration::from_millis(request.poll_interval_ms.unwrap_or(5000)));
-    let total = waiting.len();
-    let mut waiting: HashMap<String, Instant> = waiting.into_iter().collect();
+    let mut total = 0;
+    let mut waiting: HashMap<String, Instant> = HashMap::new();
+    let mut unverified: HashSet<String> = HashSet::new();
+    let mut started: Option<DateTime<Utc>> = None;
+    let mut open = true;
     let still_pending = MailboxSelection {
         filter: Some(match request.selection.filter.as_deref().filter(|f| !f.trim().is_empty()) {
             Some(filter) => format!("({filter}) and testemailconfigurationscheduled eq true"),
@@ -265,17 +297,56 @@ async fn wait_for_results(
         ..request.selection.clone()
     };
     let mut polls = 0usize;
-    while !waiting.is_empty() {
+    loop {
+        // Tests that arrive while nothing is left to wait for, or before the next poll is
+        // due, join the wait; the timeout counts from the last arrival.
+        let arrived = if waiting.is_empty() {
+            // Nothing to poll for: the next set, or the end once every sender is gone.
+            match arrivals.recv().await {
+                Some(set) => Some(set),
+                None => break,
+            }
+        } else if open {
+            let wait = clock.wait(waiting.values().copied());
+            tokio::select! {
+                set = arrivals.recv() => match set {
+                    Some(set) => Some(set),
+                    None => {
+                        open = false;
+                        continue;
+                    }
+                },
+                _ = tokio::time::sleep(wait) => None,
+            }
+        } else {
+            let wait = clock.wait(waiting.values().copied());
+            tokio::time::sleep(wait.min(deadline.saturating_duration_since(Instant::now()))).await;
+            None
+        };
+        if let Some(set) = arrived {
+            let Scheduled { waiting: more, unverified: also, started: since, counts: sofar } = set;
+            total += more.len();
+            waiting.extend(more);
+            unverified.extend(also);
+            started = Some(started.map_or(since, |s| s.min(since)));
+            *counts += sofar;
+            deadline = Instant::now() + timeout;
+            continue;
+        }
+        let started = started.unwrap_or_else(Utc::now);
         let ids: Vec<String> = waiting.keys().cloned().collect();
         // Each poll reads through the next identity of a pool (the first, for one connection).
         polls += 1;
         let reader = client.reading_through(polls);
         let client = &reader;
+        clock.polled();
         let pending = pending_among(client, &still_pending, &ids).await?;
         unverified.retain(|id| !pending.contains(id));
         let left: Vec<String> = ids.into_iter().filter(|id| !pending.contains(id)).collect();
-        let (done, mut unfinished): (Vec<Mailbox>, Vec<Mailbox>) =
-            request.selection.read_back(client, &left).await?.into_iter().partition(|m| finished_since(m, started));
+        // The alerts of every mailbox that left (a superset of those that finished) are read
+        // beside their rows: one round trip for the results, not two.
+        let (rows, alerts) = tokio::try_join!(request.selection.read_back(client, &left), alerts_by_mailbox(client, &left, started))?;
+        let (done, mut unfinished): (Vec<Mailbox>, Vec<Mailbox>) = rows.into_iter().partition(|m| finished_since(m, started));
         // Neither pending nor finished at their first read: the write did not schedule them
         // (or they are no longer in the selection, inactive say).
         let mut read: HashSet<&str> = unfinished.iter().map(|m| m.mailbox_id.as_str()).collect();
@@ -296,7 +367,6 @@ async fn wait_for_results(
             sink.send(report::item(mailbox, ItemOutcome::Failed, &[], Some(&not_scheduled()))).await?;
         }
         unfinished.retain(|m| waiting.contains_key(&m.mailbox_id));
-        let alerts = alerts_by_mailbox(client, &done, started).await?;
         for mailbox in &done {
             unverified.remove(&mailbox.mailbox_id);
             if let Some(at) = waiting.remove(&mailbox.mailbox_id) {
@@ -311,9 +381,9 @@ async fn wait_for_results(
         let message = format!("{finished} of {total} mailbox tests finished");
         sink.send(documents::to_value(Event::<Mailbox>::Progress(ProgressEvent { done: finished, total: Some(total), message }))).await?;
         if waiting.is_empty() {
-            break;
+            continue;
         }
-        if Instant::now() >= deadline {
+        if !open && Instant::now() >= deadline {
             // Pending (still scheduled) and unfinished (no result since the start) alike.
             let ids: Vec<String> = waiting.keys().cloned().collect();
             let mut rows = request.selection.read_back(client, &ids).await?;
@@ -328,8 +398,6 @@ async fn wait_for_results(
             }
             break;
         }
-        let wait = clock.wait(waiting.values().copied());
-        tokio::time::sleep(wait.min(deadline.saturating_duration_since(Instant::now()))).await;
     }
     Ok(())
 }
@@ -346,7 +414,8 @@ async fn pending_among(client: &Client, still_pending: &MailboxSelection, ids: &
     Ok(all.into_iter().filter(|m| wanted.contains(&m.mailbox_id.to_ascii_lowercase())).map(|m| m.mailbox_id).collect())
 }
 
-async fn alerts_by_mailbox(client: &Client, mailboxes: &[Mailbox], started: DateTime<Utc>) -> Result<HashMap<String, Vec<Alert>>> {
+/// The alerts raised since `started` for each of `mailboxes` (ids), by mailbox id.
+async fn alerts_by_mailbox(client: &Client, mailboxes: &[String], started: DateTime<Utc>) -> Result<HashMap<String, Vec<Alert>>> {
     if mailboxes.is_empty() {
         return Ok(HashMap::new());
     }
@@ -354,7 +423,7 @@ async fn alerts_by_mailbox(client: &Client, mailboxes: &[Mailbox], started: Date
     let by_id = mailboxes.len() <= ALERTS_BY_ID;
     let query = AlertQuery {
         version: 1,
-        mailbox_ids: by_id.then(|| mailboxes.iter().map(|m| m.mailbox_id.clone()).collect()),
+        mailbox_ids: by_id.then(|| mailboxes.to_vec()),
         since: Some(odata_time(started - CLOCK_SKEW)),
         ..AlertQuery::default()
     };
@@ -364,7 +433,7 @@ async fn alerts_by_mailbox(client: &Client, mailboxes: &[Mailbox], started: Date
             grouped.entry(id.to_ascii_lowercase()).or_default().push(alert);
         }
     }
-    Ok(mailboxes.iter().filter_map(|m| grouped.remove(&m.mailbox_id.to_ascii_lowercase()).map(|a| (m.mailbox_id.clone(), a))).collect())
+    Ok(mailboxes.iter().filter_map(|id| grouped.remove(&id.to_ascii_lowercase()).map(|a| (id.clone(), a))).collect())
 }
 
 fn result_event(mailbox: &Mailbox, outcome: ItemOutcome, alerts: &[Alert]) -> Value {

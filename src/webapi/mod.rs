@@ -156,6 +156,16 @@ impl WebApi {
         self.send(Method::PATCH, url, Some(body), &[], if_match).await
     }
 
+    /// PATCH a row and get it back as written (`Prefer: return=representation`; `path` may
+    /// carry `$select`), which saves the read that verifies a write. `None` when the service
+    /// answered without the row (a 204: it did not apply the preference).
+    pub async fn patch_returning(&self, path: &str, body: &Value, if_match: Option<&str>, prefer: &[&str]) -> Result<Option<Value>> {
+        let url = self.resolve(path)?;
+        let prefer: Vec<&str> = std::iter::once("return=representation").chain(prefer.iter().copied()).collect();
+        let reply = self.send(Method::PATCH, url, Some(body), &prefer, if_match).await?;
+        Ok(reply.body.is_object().then_some(reply.body))
+    }
+
     /// Resolves a relative path against the API base.
     pub fn resolve(&self, path: &str) -> Result<Url> {
         self.base.join(path).map_err(|e| Error::internal(format!("bad request path '{path}': {e}")))

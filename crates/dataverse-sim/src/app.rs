@@ -19,6 +19,8 @@ pub struct Inner {
     limits: Mutex<Limits>,
     faults: Mutex<Faults>,
     counters: Mutex<Counters>,
+    /// When the simulator started: logged requests say when they arrived, relative to it.
+    pub started: std::time::Instant,
 }
 
 pub type App = Arc<Inner>;
@@ -35,6 +37,7 @@ impl Inner {
             limits: Mutex::new(limits),
             faults: Mutex::new(faults),
             counters: Mutex::new(Counters::default()),
+            started: std::time::Instant::now(),
         })
     }
 

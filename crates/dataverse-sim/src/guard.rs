@@ -173,7 +173,9 @@ pub async fn layer(State(app): State<App>, req: Request, next: Next) -> Response
     if app.config.log_requests {
         let caller = resp.extensions().get::<Caller>().map_or_else(|| "-".to_string(), |c| c.0.to_string());
         // The path only: no query string, no headers, no body (tokens and secrets never appear).
-        eprintln!("{method} {path} {} caller={caller} {}ms", status.as_u16(), started.elapsed().as_millis());
+        // When it arrived (since the simulator started) and how long it took: a timeline.
+        let at = started.duration_since(app.started).as_millis();
+        eprintln!("{method} {path} {} caller={caller} {}ms at={at}ms", status.as_u16(), started.elapsed().as_millis());
     }
     resp
 }
