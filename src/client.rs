@@ -9,6 +9,8 @@ use crate::transport::{HttpOptions, build_client};
 use crate::webapi::{Settings, WebApi};
 use std::sync::Arc;
 
+/// Cloned cheaply (shared connections): a task of its own can own one.
+#[derive(Clone)]
 pub struct Client {
     pub(crate) api: Arc<WebApi>,
     pub(crate) config: Arc<ClientConfig>,

@@ -3,7 +3,7 @@
 //! mailboxes back, and optionally wait for the results and the alerts raised since.
 
 use super::alerts::{self, AlertQuery, odata_time};
-use super::mailboxes::MailboxSelection;
+use super::mailboxes::{IDS_BY_SELECTION, MailboxSelection};
 use super::report;
 use crate::client::Client;
 use crate::documents::{self, Counts, Event, FieldChange, ItemEvent, ItemOutcome, ProgressEvent, StepResult, TestStatuses};
@@ -345,7 +345,10 @@ async fn wait_for_results(
         let left: Vec<String> = ids.into_iter().filter(|id| !pending.contains(id)).collect();
         // The alerts of every mailbox that left (a superset of those that finished) are read
         // beside their rows: one round trip for the results, not two.
-        let (rows, alerts) = tokio::try_join!(request.selection.read_back(client, &left), alerts_by_mailbox(client, &left, started))?;
+        // Once nothing more is written (every set arrived), their queries go at once.
+        let at_once = !open;
+        let (rows, alerts) =
+            tokio::try_join!(read_results(client, &request.selection, &left, at_once), alerts_by_mailbox(client, &left, started, at_once))?;
         let (done, mut unfinished): (Vec<Mailbox>, Vec<Mailbox>) = rows.into_iter().partition(|m| finished_since(m, started));
         // Neither pending nor finished at their first read: the write did not schedule them
         // (or they are no longer in the selection, inactive say).
@@ -402,33 +405,91 @@ async fn wait_for_results(
     Ok(())
 }
 
-/// Which of `ids` are still pending. One query's worth of ids is asked by id; for more, the
-/// selection's pending mailboxes are read whatever their ids and matched: one request per
-/// 5,000 pending rows instead of one per 50 ids (a wait polls many times).
+/// Which of `ids` are still pending, reading their ids only (`$select=mailboxid`): a poll
+/// that finds most tests pending reads no rows it does not need. One query's worth of ids is
+/// asked by id; for more, the selection's pending mailboxes are read whatever their ids and
+/// matched: one request per 5,000 pending rows instead of one per 50 ids (a wait polls many
+/// times).
 async fn pending_among(client: &Client, still_pending: &MailboxSelection, ids: &[String]) -> Result<HashSet<String>> {
-    if ids.len() <= IDS_PER_FILTER {
-        return Ok(still_pending.read_back(client, ids).await?.into_iter().map(|m| m.mailbox_id).collect());
+    #[derive(Deserialize)]
+    struct Pending {
+        mailboxid: String,
     }
-    let wanted: HashSet<String> = ids.iter().map(|id| id.to_ascii_lowercase()).collect();
-    let all = MailboxSelection { mailbox_ids: None, mailboxes: None, ..still_pending.clone() }.collect(client).await?;
-    Ok(all.into_iter().filter(|m| wanted.contains(&m.mailbox_id.to_ascii_lowercase())).map(|m| m.mailbox_id).collect())
+    let by_id = ids.len() <= IDS_PER_FILTER;
+    let query = MailboxSelection { mailbox_ids: by_id.then(|| ids.to_vec()), mailboxes: None, ..still_pending.clone() };
+    let mut pending = HashSet::new();
+    for q in query.queries_selecting(client, &["mailboxid"]).await? {
+        let mut next = Some(client.api.resolve(&q.to_path("mailboxes"))?);
+        while let Some(url) = next {
+            let page = client.api.get_page::<Pending>(url, &["odata.maxpagesize=5000"]).await?;
+            pending.extend(page.rows.into_iter().map(|row| row.mailboxid.to_ascii_lowercase()));
+            next = page.next_link;
+        }
+    }
+    Ok(ids.iter().filter(|id| pending.contains(&id.to_ascii_lowercase())).cloned().collect())
+}
+
+/// The rows of `ids`, for their results. Up to [`IDS_BY_SELECTION`] ids are asked by id (the
+/// queries of [`IDS_PER_FILTER`] ids `at_once` or in turn); more through one read of the
+/// selection.
+async fn read_results(client: &Client, selection: &MailboxSelection, ids: &[String], at_once: bool) -> Result<Vec<Mailbox>> {
+    if ids.len() > IDS_BY_SELECTION {
+        return selection.read_back(client, ids).await;
+    }
+    by_groups(client, ids, at_once, |client, group| {
+        let selection = selection.clone();
+        async move { selection.read_back(&client, &group).await }
+    })
+    .await
+}
+
+/// `read` of each [`IDS_PER_FILTER`] of `ids`, all at once (each through the next identity
+/// of a pool): the results of the last chunk are read at the end of the run, in one round
+/// trip instead of one per 50 ids. Not `at_once`, one `read` of every id (which asks for
+/// them in turn): while chunks are still being written, the requests budget is theirs.
+async fn by_groups<T, Read, Reading>(client: &Client, ids: &[String], at_once: bool, read: Read) -> Result<Vec<T>>
+where
+    T: Send + 'static,
+    Read: Fn(Client, Vec<String>) -> Reading,
+    Reading: std::future::Future<Output = Result<Vec<T>>> + Send + 'static,
+{
+    if !at_once {
+        return read(client.clone(), ids.to_vec()).await;
+    }
+    let mut reads = tokio::task::JoinSet::new();
+    for (turn, group) in ids.chunks(IDS_PER_FILTER).enumerate() {
+        reads.spawn(read(client.reading_through(turn), group.to_vec()));
+    }
+    let mut rows = Vec::new();
+    while let Some(read) = reads.join_next().await {
+        rows.extend(read.map_err(|e| Error::internal(format!("a read of test results failed: {e}")))??);
+    }
+    Ok(rows)
 }
 
 /// The alerts raised since `started` for each of `mailboxes` (ids), by mailbox id.
-async fn alerts_by_mailbox(client: &Client, mailboxes: &[String], started: DateTime<Utc>) -> Result<HashMap<String, Vec<Alert>>> {
+async fn alerts_by_mailbox(
+    client: &Client,
+    mailboxes: &[String],
+    started: DateTime<Utc>,
+    at_once: bool,
+) -> Result<HashMap<String, Vec<Alert>>> {
     if mailboxes.is_empty() {
         return Ok(HashMap::new());
     }
+    let since = Some(odata_time(started - CLOCK_SKEW));
     // For many mailboxes, every alert since the start costs fewer requests than 50 ids a query.
-    let by_id = mailboxes.len() <= ALERTS_BY_ID;
-    let query = AlertQuery {
-        version: 1,
-        mailbox_ids: by_id.then(|| mailboxes.to_vec()),
-        since: Some(odata_time(started - CLOCK_SKEW)),
-        ..AlertQuery::default()
+    let found = if mailboxes.len() <= ALERTS_BY_ID {
+        by_groups(client, mailboxes, at_once, |client, group| {
+            let query = AlertQuery { version: 1, mailbox_ids: Some(group), since: since.clone(), ..AlertQuery::default() };
+            async move { alerts::list(&client, &query).await }
+        })
+        .await?
+    } else {
+        alerts::list(client, &AlertQuery { version: 1, since, ..AlertQuery::default() }).await?
     };
     let mut grouped: HashMap<String, Vec<Alert>> = HashMap::new();
-    for alert in alerts::list(client, &query).await? {
+    for alert in found {
         if let Some(id) = alert.regarding_id.clone() {
             grouped.entry(id.to_ascii_lowercase()).or_default().push(alert);
         }
