@@ -10,8 +10,9 @@
 //! one and three identities, no 50,000 cell and no baseline.
 
 use crmsync::Client;
+use crmsync::documents::SetupRequest;
 use crmsync::operation::{LongOperation, NextEvent};
-use crmsync::steps::setup::{SetupRequest, run as setup};
+use crmsync::steps::setup::run as setup;
 use crmsync::webapi::WebApi;
 use dataverse_sim::{SimConfig, Simulator, fixtures};
 use serde_json::{Value, json};

@@ -3,8 +3,9 @@
 //! requests it sends and its wall time. `cargo run --release --example bench_health [-- 10000 50000]`
 
 use crmsync::Client;
+use crmsync::documents::HealthRequest;
 use crmsync::operation::{LongOperation, NextEvent};
-use crmsync::steps::health::{self, HealthRequest};
+use crmsync::steps::health;
 use dataverse_sim::health::FailureKind;
 use dataverse_sim::{SimConfig, Simulator, fixtures};
 use std::sync::Arc;

@@ -1,7 +1,9 @@
-//! The vocabulary of the C ABI: every JSON document that crosses it, as a serde type. Steps
-//! build these (never `json!` objects), the boundary only serializes them, and the PowerShell
-//! module and C callers read the shapes documented here. The version is added in one place
-//! ([`Versioned`]).
+//! The vocabulary of the C ABI: every JSON document that crosses it, as a serde type: the
+//! requests and queries the functions take (`requests`), the events of long operations and
+//! each step's result (here). Steps build these (never `json!` objects), the boundary only
+//! parses and serializes them, and the PowerShell module and C callers read the shapes
+//! documented here. The version of events and results is added in one place ([`Versioned`]);
+//! a request carries its own.
 //!
 //! This module sits below the steps and the engine, which produce the documents, and above
 //! `model`, whose rows (mailboxes, alerts) some documents carry; nothing below it knows them.
@@ -19,6 +21,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+
+mod requests;
+pub use requests::{
+    AlertQuery, ApprovalRequest, AuthenticateRequest, BaselineRow, Decision, DefaultsRequest, DisableRequest, EnvironmentQuery, GroupSpec,
+    HealthRequest, MailboxQuery, MailboxSelection, ProfileQuery, RepairRequest, SettingsRequest, SetupRequest, TestEnableRequest,
+    UndoRequest,
+};
 
 /// The version of every document; bumped with `CRMSYNC_ABI_VERSION` on an incompatible change.
 pub const VERSION: u32 = 1;

@@ -53,7 +53,7 @@ where
 /// (all optional). Events: `{"type":"items","page","items":[…]}` and `{"type":"progress","done","message"}`;
 /// result `{"version":1,"count","pages"}`.
 ///
-/// Documents: query `steps::mailboxes::MailboxQuery`; events `Event::Items` (`ItemsEvent` of
+/// Documents: query `MailboxQuery`; events `Event::Items` (`ItemsEvent` of
 /// `model::mailbox::Mailbox`) and `Event::Progress` (`ProgressEvent`); result `ListResult`.
 ///
 /// # Safety
@@ -75,8 +75,8 @@ pub unsafe extern "C" fn crmsync_mailboxes_list_start(
 /// (`outcome`: Planned, Unchanged, Changed, Failed; `changes`: field, from, to), `progress` events;
 /// result: counts.
 ///
-/// Documents: request `steps::mailbox_settings::SettingsRequest` (its selection a
-/// `steps::mailboxes::MailboxSelection`); events `Event::Item` (`ItemEvent`) and `Event::Progress`;
+/// Documents: request `SettingsRequest` (its selection a
+/// `MailboxSelection`); events `Event::Item` (`ItemEvent`) and `Event::Progress`;
 /// result `StepResult` (step MailboxSettings).
 ///
 /// # Safety
@@ -96,7 +96,7 @@ pub unsafe extern "C" fn crmsync_mailboxes_configure_start(
 /// reads them back. Request `{"version":1,"selection":{…},"decision":"Approve"|"Reject","what_if","journal_path"}`.
 /// A mailbox whose read-back does not show the decision is a `Failed` item with the reason.
 ///
-/// Documents: request `steps::approval::ApprovalRequest`; events `Event::Item` (`ItemEvent`, with
+/// Documents: request `ApprovalRequest`; events `Event::Item` (`ItemEvent`, with
 /// `approved_by_o365_admin`) and `Event::Progress`; result `StepResult` (step ApproveEmail or RejectEmail).
 ///
 /// # Safety
@@ -118,7 +118,7 @@ pub unsafe extern "C" fn crmsync_mailboxes_approve_start(
 /// the incoming, outgoing, appointments/contacts/tasks and overall statuses and the alerts raised
 /// since the test was scheduled (`outcome`: Scheduled, Succeeded, Failed, TimedOut).
 ///
-/// Documents: request `steps::test_enable::TestEnableRequest`; events `Event::Item` (`ItemEvent`,
+/// Documents: request `TestEnableRequest`; events `Event::Item` (`ItemEvent`,
 /// with `TestStatuses` once a result is read) and `Event::Progress`; result `StepResult` (step TestAndEnable).
 ///
 /// # Safety
@@ -146,7 +146,7 @@ pub unsafe extern "C" fn crmsync_mailboxes_test_enable_start(
 /// one owns; `at_once` bounds how many of them read or write at a time.
 /// Result `{"version":1,"what_if","mailboxes","already_working","steps":[{step counts}]}`.
 ///
-/// Documents: request `steps::setup::SetupRequest`; events `Event::Check`, `Event::Changes`
+/// Documents: request `SetupRequest`; events `Event::Check`, `Event::Changes`
 /// (`ChangesEvent`), `Event::Item` and `Event::Progress`; result `SetupResult` (one `StepResult` a step).
 ///
 /// # Safety
@@ -168,7 +168,7 @@ pub unsafe extern "C" fn crmsync_setup_start(
 /// `repairs`, `diagnosis`, the health columns, `latest_error`, `latest_warning`) and `progress` events; result
 /// `{"version":1,"mailboxes","reported","counts":{class: n},"unhealthy","repairable","changed":[{"mailbox_id","name","from","to"}]|null,…}`.
 ///
-/// Documents: request `steps::health::HealthRequest`; events `Event::Health` (`HealthRow`) and
+/// Documents: request `HealthRequest`; events `Event::Health` (`HealthRow`) and
 /// `Event::Progress`; result `HealthSummary`.
 ///
 /// # Safety
@@ -192,7 +192,7 @@ pub unsafe extern "C" fn crmsync_mailboxes_health_start(
 /// `health_after` with `wait`), the Test & Enable step's events (`"step":"TestAndEnable"`) and `progress`
 /// events; result: counts. A caller without the write privilege gets `PERMISSION_DENIED` before any write.
 ///
-/// Documents: request `steps::repair::RepairRequest`; events `Event::Repair` (`RepairEvent`, with
+/// Documents: request `RepairRequest`; events `Event::Repair` (`RepairEvent`, with
 /// its `Fix`es and `HealthRow`s), the Test & Enable step's `Event::Item`, and `Event::Progress`;
 /// result `RepairResult`.
 ///
@@ -215,7 +215,7 @@ pub unsafe extern "C" fn crmsync_mailboxes_repair_start(
 /// (step Defaults), then `item` and `progress` events (step MailboxSettings).
 /// Result `{"version":1,"what_if","mailboxes","steps":[{step counts}]}`.
 ///
-/// Documents: request `steps::disable_sync::DisableRequest`; events `Event::Changes`,
+/// Documents: request `DisableRequest`; events `Event::Changes`,
 /// `Event::Item` and `Event::Progress`; result `DisableResult`.
 ///
 /// # Safety
@@ -238,7 +238,7 @@ pub unsafe extern "C" fn crmsync_sync_disable_start(
 /// `reason`, NotUndoable with a `note`, Failed, Unreadable); result: counts, with `skipped`,
 /// `not_undoable`, `unreadable`, `other_environment` and `not_written`.
 ///
-/// Documents: request `steps::undo::UndoRequest`; events `UndoEvent::Item` (`UndoItem`) and
+/// Documents: request `UndoRequest`; events `UndoEvent::Item` (`UndoItem`) and
 /// `UndoEvent::Progress`; result `UndoResult`.
 ///
 /// # Safety

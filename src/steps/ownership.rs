@@ -13,9 +13,8 @@
 //! conditions per query, the URLs bounded like every identity read).
 
 use super::exchange::Member;
-use super::mailboxes::MailboxSelection;
 use crate::client::Client;
-use crate::documents::{self, Event, RefusedEvent};
+use crate::documents::{self, Event, MailboxSelection, RefusedEvent};
 use crate::error::Result;
 use crate::model::mailbox::Mailbox;
 use crate::operation::EventSink;

@@ -1,9 +1,9 @@
 //! Get Exchange ready: one check per prerequisite of the procedure, each Pass, Warning or
 //! Fail with a message and the remedy. Reads only.
 
-use super::mailboxes::{AsyncPageFn, MailboxSelection};
+use super::mailboxes::AsyncPageFn;
 use crate::client::Client;
-use crate::documents::{Check, CheckStatus};
+use crate::documents::{Check, CheckStatus, MailboxSelection, ProfileQuery};
 use crate::error::Result;
 use crate::model::mailbox::Mailbox;
 use crate::model::profile::EmailServerProfile;
@@ -50,7 +50,7 @@ pub async fn prerequisites(client: &Client) -> Result<Vec<Check>> {
         ),
         None,
     )];
-    let profiles = super::profiles::list(client, &super::profiles::ProfileQuery { version: 1, name: None }).await?;
+    let profiles = super::profiles::list(client, &ProfileQuery { version: 1, name: None }).await?;
     checks.push(profile_check(&profiles));
     let held = held_privileges(client, &identity.user_id).await?;
     for (privilege, purpose) in PRIVILEGES {

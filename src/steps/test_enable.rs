@@ -2,11 +2,13 @@
 //! test by setting `testemailconfigurationscheduled`, verify it was scheduled by reading the
 //! mailboxes back, and optionally wait for the results and the alerts raised since.
 
-use super::alerts::{self, AlertQuery, odata_time};
-use super::mailboxes::MailboxSelection;
+use super::alerts::{self, odata_time};
 use super::report;
 use crate::client::Client;
-use crate::documents::{self, Counts, Event, FieldChange, ItemEvent, ItemOutcome, ProgressEvent, StepResult, TestStatuses};
+use crate::documents::{
+    self, AlertQuery, Counts, Event, FieldChange, ItemEvent, ItemOutcome, MailboxSelection, ProgressEvent, StepResult, TestEnableRequest,
+    TestStatuses,
+};
 use crate::engine::{self, Item};
 use crate::error::{Error, ErrorKind, Result};
 use crate::journal::{self, Journal};
@@ -16,7 +18,6 @@ use crate::operation::EventSink;
 use crate::webapi::batch::BatchOperation;
 use crate::webapi::odata::IDS_PER_FILTER;
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -30,28 +31,6 @@ const ALERTS_BY_ID: usize = 200;
 pub const STEP: &str = "TestAndEnable";
 /// What the change journal says about a Test & Enable.
 const TEST_NOT_UNDOABLE: &str = "a Test & Enable cannot be undone: the test runs on the service, and its statuses, alerts and the Exchange side's choice of this environment stay";
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TestEnableRequest {
-    pub version: u32,
-    #[serde(default)]
-    pub selection: MailboxSelection,
-    /// "Sync items with Exchange from this org only" (orgmarkedasprimaryforexchangesync).
-    #[serde(default)]
-    pub sync_with_this_org_only: bool,
-    #[serde(default)]
-    pub wait: bool,
-    #[serde(default)]
-    pub timeout_secs: Option<u64>,
-    #[serde(default)]
-    pub poll_interval_ms: Option<u64>,
-    #[serde(default)]
-    pub what_if: bool,
-    /// Appends one line per scheduled mailbox to this change journal (see `crate::journal`).
-    #[serde(default)]
-    pub journal_path: Option<String>,
-}
 
 pub async fn run(client: Arc<Client>, mut request: TestEnableRequest, sink: EventSink) -> Result<StepResult> {
     request.selection.active_only = true;

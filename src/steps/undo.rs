@@ -9,23 +9,13 @@
 
 use crate::client::Client;
 use crate::documents::{
-    self, Counts, ErrorDocument, ProgressEvent, StepResult, UndoColumn, UndoEvent, UndoItem, UndoLine, UndoOutcome, UndoResult,
+    self, Counts, ErrorDocument, ProgressEvent, StepResult, UndoColumn, UndoEvent, UndoItem, UndoLine, UndoOutcome, UndoRequest, UndoResult,
 };
 use crate::error::{Error, Result};
 use crate::journal::{self, Environment, Line, WRITTEN};
 use crate::operation::EventSink;
-use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct UndoRequest {
-    pub version: u32,
-    pub journal_path: String,
-    #[serde(default)]
-    pub what_if: bool,
-}
 
 /// The columns crmsync writes, per entity set: a journal edited by hand cannot direct an undo
 /// at anything else.

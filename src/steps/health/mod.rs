@@ -9,11 +9,11 @@ pub mod classify;
 /// The health columns and classes, typed rows of `model`.
 pub use crate::model::health as facts;
 
-use super::alerts::{self, AlertQuery, odata_time};
-use super::mailboxes::{IDS_BY_SELECTION, MailboxSelection};
+use super::alerts::{self, odata_time};
+use super::mailboxes::IDS_BY_SELECTION;
 use crate::client::Client;
 pub use crate::documents::HealthRow;
-use crate::documents::{self, ClassChange, Event, HealthSummary, ProgressEvent};
+use crate::documents::{self, AlertQuery, ClassChange, Event, HealthRequest, HealthSummary, MailboxSelection, ProgressEvent};
 use crate::error::{Error, Result};
 use crate::model::PREFER_ANNOTATIONS;
 use crate::model::mailbox::Mailbox;
@@ -37,31 +37,6 @@ pub const DEFAULT_STALE_AFTER_SECS: u64 = 24 * 3600;
 const ALERT_WINDOW: TimeDelta = TimeDelta::days(7);
 /// Up to this many explicit ids, the alerts query names them (one query of 50 ids at most).
 const ALERT_IDS: usize = 50;
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct HealthRequest {
-    pub version: u32,
-    #[serde(default)]
-    pub selection: MailboxSelection,
-    /// Report only rows of these classes; the summary still counts every selected mailbox.
-    #[serde(default)]
-    pub health: Option<Vec<Health>>,
-    #[serde(default)]
-    pub stale_after_secs: Option<u64>,
-    /// A previous report's rows: the summary lists the mailboxes whose class changed.
-    #[serde(default)]
-    pub baseline: Option<Vec<BaselineRow>>,
-    #[serde(default)]
-    pub page_size: Option<u32>,
-}
-
-/// One row of a previous report; other fields of the row are ignored, so a whole row fits.
-#[derive(Debug, Clone, Deserialize)]
-pub struct BaselineRow {
-    pub mailbox_id: String,
-    pub health: Health,
-}
 
 /// One mailbox's row of the report, from its facts, its latest alerts and its assessment.
 fn health_row(facts: Facts, alerts: LatestAlerts, assessment: Assessment) -> HealthRow {
