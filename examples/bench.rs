@@ -194,7 +194,7 @@ fn run_crmsync(client: Arc<Client>) -> Value {
         match op.next_event(Duration::from_secs(3600)) {
             NextEvent::Finished => break,
             NextEvent::Event(e) => {
-                let step = e["step"].as_str().unwrap_or_default();
+                let step = e.step().unwrap_or_default();
                 if seen.insert(step.to_string()) {
                     eprintln!("  {:>6.1} s  {step}", started.elapsed().as_secs_f64());
                 }

@@ -397,8 +397,8 @@ crmsync_status crmsync_sync_disable_start(const crmsync_client *client,
  `reason`, NotUndoable with a `note`, Failed, Unreadable); result: counts, with `skipped`,
  `not_undoable`, `unreadable`, `other_environment` and `not_written`.
 
- Documents: request `UndoRequest`; events `UndoEvent::Item` (`UndoItem`) and
- `UndoEvent::Progress`; result `UndoResult`.
+ Documents: request `UndoRequest`; events `Event::Item` (`EventItem::JournalLine`, an
+ `UndoItem`) and `Event::Progress`; result `UndoResult`.
 
  # Safety
  `client` is a live handle; `request` points at `request_len` bytes; out-parameters are writable.
@@ -417,8 +417,8 @@ crmsync_status crmsync_changes_undo_start(const crmsync_client *client,
  one step that were waiting (up to 50), each an `item` without `version`, `type` and
  `step`. A listing's page is also `items`, with a `page` and mailbox rows.
 
- Documents: the event is one of the operation's events (an `Event`, or an `UndoEvent` for an
- undo), with its `version` and `type`.
+ Documents: the event is one of the operation's events (an `Event`, with its `version`, its
+ `type` and the `step` that sent it), or a batch of `Event::Item`s (`operation::Pulled`).
 
  # Safety
  `op` is a live handle; out-parameters are writable.

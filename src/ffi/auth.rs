@@ -5,7 +5,7 @@ use super::operation::{CrmsyncOperation, start};
 use super::{Status, guard};
 use crate::auth::{BoxFuture, Prompt};
 use crate::client::Client;
-use crate::documents::{AuthenticateRequest, AuthenticateResult};
+use crate::documents::{AuthenticateRequest, AuthenticateResult, DeviceCodeEvent, Event};
 use crate::operation::EventSink;
 use std::ffi::c_char;
 use std::sync::Arc;
@@ -37,8 +37,8 @@ pub unsafe extern "C" fn crmsync_client_authenticate_start(
 
 /// The device code reaches the caller as an event of the authenticate operation.
 impl Prompt for EventSink {
-    fn show(&self, event: serde_json::Value) -> BoxFuture<'_, crate::error::Result<()>> {
-        Box::pin(self.send(event))
+    fn show(&self, code: DeviceCodeEvent) -> BoxFuture<'_, crate::error::Result<()>> {
+        Box::pin(self.send(Event::DeviceCode(code)))
     }
 }
 

@@ -2,8 +2,9 @@
 //! run, and the columns of a mailbox write with their values before it.
 
 use crate::client::Client;
+use crate::documents::JournalEnvironment;
 use crate::error::Result;
-use crate::journal::{Change, Column, Environment, Journal};
+use crate::journal::{Change, Column, Journal};
 use crate::model::mailbox::Mailbox;
 use crate::model::options::{APPOINTMENTS_CONTACTS_TASKS, INCOMING_EMAIL, OUTGOING_EMAIL, OptionSet};
 use serde_json::{Map, Value, json};
@@ -12,7 +13,7 @@ use serde_json::{Map, Value, json};
 pub async fn open(client: &Client, path: Option<&str>) -> Result<Option<Journal>> {
     let Some(path) = path else { return Ok(None) };
     let identity = super::identity::known(client).await?;
-    Journal::open(path, Environment { name: identity.organization_name, url: identity.url }).map(Some)
+    Journal::open(path, JournalEnvironment { name: identity.organization_name, url: identity.url }).map(Some)
 }
 
 /// The journal entry of a PATCH `body` of `mailbox` (as planned from the row read before).

@@ -1,7 +1,7 @@
 //! Which mailboxes a step works on (the selection), and reading them page by page.
 
 use crate::client::Client;
-use crate::documents::{self, Event, ItemsEvent, ListResult, MailboxQuery, MailboxSelection, ProgressEvent};
+use crate::documents::{Event, ItemsEvent, ListResult, MailboxQuery, MailboxSelection, ProgressEvent};
 use crate::error::{Error, Result};
 use crate::model::PREFER_ANNOTATIONS;
 use crate::model::mailbox::{COLUMNS, Mailbox};
@@ -264,9 +264,9 @@ impl AsyncPageFn for Stream<'_> {
         self.count += items.len();
         let (pages, count, sink) = (self.pages, self.count, self.sink);
         async move {
-            sink.send(documents::to_value(Event::<Mailbox>::Items(ItemsEvent { page: pages, items }))).await?;
+            sink.send(Event::Items(ItemsEvent { page: pages, items })).await?;
             let progress = ProgressEvent { done: count, total: None, message: format!("Read {count} mailboxes ({pages} pages)") };
-            sink.send(documents::to_value(Event::<Mailbox>::Progress(progress))).await
+            sink.send(Event::Progress(progress)).await
         }
     }
 }

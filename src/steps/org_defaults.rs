@@ -4,7 +4,7 @@
 
 use super::email_settings_xml as xml;
 use crate::client::Client;
-use crate::documents::{self, ChangesEvent, Counts, DefaultsRequest, DefaultsResult, Event, SettingChange, StepResult};
+use crate::documents::{ChangesEvent, Counts, DefaultsRequest, DefaultsResult, Event, SettingChange, StepResult};
 use crate::error::{Error, Result};
 use crate::journal::{self, Change as JournalChange, Column, Journal};
 use crate::model::options::{APPOINTMENTS_CONTACTS_TASKS, INCOMING_EMAIL, OUTGOING_EMAIL, OptionSet};
@@ -177,8 +177,8 @@ pub async fn report_step(outcome: DefaultsResult, what_if: bool, sink: &crate::o
         unchanged: usize::from(n == 0),
         ..Counts::default()
     };
-    let event = Event::<Value, Value>::Changes(ChangesEvent { changes: outcome.changes });
-    sink.for_step("Defaults").send(documents::to_value(event)).await?;
+    let event = Event::Changes(ChangesEvent { changes: outcome.changes });
+    sink.for_step("Defaults").send(event).await?;
     Ok(StepResult::new("Defaults", what_if, counts))
 }
 

@@ -14,7 +14,7 @@
 
 use super::exchange::Member;
 use crate::client::Client;
-use crate::documents::{self, Event, MailboxSelection, RefusedEvent};
+use crate::documents::{Event, MailboxSelection, RefusedEvent};
 use crate::error::Result;
 use crate::model::mailbox::Mailbox;
 use crate::operation::EventSink;
@@ -76,7 +76,7 @@ pub async fn leave_out_owned_elsewhere(
                     email_address: m.email_address.clone(),
                     owned_by: by.clone(),
                 };
-                sink.send(documents::to_value(Event::<Mailbox>::Refused(refused))).await?;
+                sink.send(Event::Refused(refused)).await?;
             }
             None => kept.push(m),
         }

@@ -19,7 +19,6 @@ use crate::engine::{self, Item};
 use crate::error::{Error, ErrorKind, Result};
 use crate::journal::{self, Change as JournalChange, Column as JournalColumn, Journal};
 use crate::model::diagnosis::Repair;
-use crate::model::mailbox::Mailbox;
 use crate::operation::EventSink;
 use crate::webapi::batch::BatchOperation;
 use crate::webapi::odata::any_id;
@@ -233,7 +232,7 @@ async fn send(
         before: row.clone(),
         health_after: after.cloned(),
     };
-    sink.send(documents::to_value(Event::<Mailbox>::Repair(Box::new(event)))).await
+    sink.send(Event::Repair(Box::new(event))).await
 }
 
 /// The caller must be able to write mailboxes; a reader learns it before anything is written.

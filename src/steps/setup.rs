@@ -228,7 +228,7 @@ fn add_counts(sum: &mut Option<StepResult>, part: StepResult) {
 }
 
 async fn send_check(sink: &EventSink, check: &Check) -> Result<()> {
-    sink.for_step("Readiness").send(documents::to_value(Event::<Mailbox>::Check(check.clone()))).await
+    sink.for_step("Readiness").send(Event::Check(check.clone())).await
 }
 
 /// Configured for the target profile with server-side synchronization, approved, and

@@ -6,7 +6,7 @@ use super::alerts::{self, odata_time};
 use super::report;
 use crate::client::Client;
 use crate::documents::{
-    self, AlertQuery, Counts, Event, FieldChange, ItemEvent, ItemOutcome, MailboxSelection, ProgressEvent, StepResult, TestEnableRequest,
+    AlertQuery, Counts, Event, FieldChange, ItemEvent, ItemOutcome, MailboxSelection, ProgressEvent, StepResult, TestEnableRequest,
     TestStatuses,
 };
 use crate::engine::{self, Item};
@@ -18,7 +18,7 @@ use crate::operation::EventSink;
 use crate::webapi::batch::BatchOperation;
 use crate::webapi::odata::IDS_PER_FILTER;
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -288,7 +288,7 @@ async fn wait_for_results(
         }
         let finished = total - waiting.len();
         let message = format!("{finished} of {total} mailbox tests finished");
-        sink.send(documents::to_value(Event::<Mailbox>::Progress(ProgressEvent { done: finished, total: Some(total), message }))).await?;
+        sink.send(Event::Progress(ProgressEvent { done: finished, total: Some(total), message })).await?;
         if waiting.is_empty() {
             break;
         }
@@ -346,7 +346,7 @@ async fn alerts_by_mailbox(client: &Client, mailboxes: &[Mailbox], started: Date
     Ok(mailboxes.iter().filter_map(|m| grouped.remove(&m.mailbox_id.to_ascii_lowercase()).map(|a| (m.mailbox_id.clone(), a))).collect())
 }
 
-fn result_event(mailbox: &Mailbox, outcome: ItemOutcome, alerts: &[Alert]) -> Value {
+fn result_event(mailbox: &Mailbox, outcome: ItemOutcome, alerts: &[Alert]) -> Event {
     let error = (outcome == ItemOutcome::Failed).then(|| failure_from_alerts(alerts));
     let test = TestStatuses {
         incoming_email_status: mailbox.incoming_email_status.clone(),

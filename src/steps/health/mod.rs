@@ -13,10 +13,9 @@ use super::alerts::{self, odata_time};
 use super::mailboxes::IDS_BY_SELECTION;
 use crate::client::Client;
 pub use crate::documents::HealthRow;
-use crate::documents::{self, AlertQuery, ClassChange, Event, HealthRequest, HealthSummary, MailboxSelection, ProgressEvent};
+use crate::documents::{AlertQuery, ClassChange, Event, HealthRequest, HealthSummary, MailboxSelection, ProgressEvent};
 use crate::error::{Error, Result};
 use crate::model::PREFER_ANNOTATIONS;
-use crate::model::mailbox::Mailbox;
 use crate::operation::EventSink;
 use chrono::{TimeDelta, Utc};
 use classify::{Assessment, Context, Health, LatestAlerts};
@@ -26,7 +25,6 @@ use classify::{Assessment, Context, Health, LatestAlerts};
 pub use crate::model::diagnosis;
 use facts::{AUDIT_COLUMNS, COLUMNS, Facts, FactsRow};
 use serde::Deserialize;
-use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use url::Url;
@@ -159,8 +157,8 @@ pub async fn run(client: Arc<Client>, request: HealthRequest, sink: EventSink) -
     Ok(summary)
 }
 
-fn event(row: HealthRow) -> Value {
-    documents::to_value(Event::<Mailbox>::Health(Box::new(row)))
+fn event(row: HealthRow) -> Event {
+    Event::Health(Box::new(row))
 }
 
 /// Reads and classifies the selection page by page, calling `on_row` for each mailbox; the
@@ -172,7 +170,7 @@ async fn assess_selection(
     stale_after: TimeDelta,
     page_size: u32,
     alerts_since: &mut String,
-    mut on_row: impl FnMut(HealthRow) -> Option<Value>,
+    mut on_row: impl FnMut(HealthRow) -> Option<Event>,
     sink: &EventSink,
 ) -> Result<bool> {
     let organization = Organization::read(client).await?;
@@ -191,7 +189,7 @@ async fn assess_selection(
             }
         }
         let message = format!("Assessed {done} mailboxes");
-        sink.send(documents::to_value(Event::<Mailbox>::Progress(ProgressEvent { done, total: None, message }))).await?;
+        sink.send(Event::Progress(ProgressEvent { done, total: None, message })).await?;
     }
     Ok(reader.audit)
 }
@@ -346,7 +344,7 @@ mod tests {
             has_default_profile: true,
         };
         let assessment = classify::assess(&facts, &LatestAlerts::default(), &ctx);
-        let value = event(health_row(facts, LatestAlerts::default(), assessment));
+        let value = crate::documents::to_value(event(health_row(facts, LatestAlerts::default(), assessment)));
         assert_eq!(value["type"], "health");
         assert_eq!(value["health"], "Healthy");
         assert_eq!(value["mailbox_id"], "0b7c0e52-0000-0000-0000-000000000001");
