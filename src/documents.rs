@@ -246,9 +246,30 @@ pub struct Check {
 
 /// `{"type":"items"}`: one page of mailboxes (the listing).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ItemsEvent<R = Mailbox> {
+pub struct ItemsEvent<R = ListedMailbox> {
     pub page: usize,
     pub items: Vec<R>,
+}
+
+/// One mailbox of a listing's page: its columns, and whether its environment owns its address.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListedMailbox<M = Mailbox> {
+    #[serde(flatten)]
+    pub mailbox: M,
+    pub ownership: AddressOwnership,
+}
+
+/// Whether a mailbox's environment owns its email address (one Exchange mailbox synchronizes
+/// with one environment), as the core decides it (`steps::ownership`): front ends read the
+/// decision instead of repeating the rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddressOwnership {
+    /// Server-side synchronization on any delivery method.
+    pub synchronized: bool,
+    /// The organization-primary flag (`orgmarkedasprimaryforexchangesync` or `isactsyncorgflagset`).
+    pub primary: bool,
+    /// Synchronized, and primary or passed Test & Enable: Test & Enable elsewhere takes it away.
+    pub owner: bool,
 }
 
 /// `{"type":"progress"}`: how far a long operation is.
@@ -292,7 +313,7 @@ pub struct RefusedEvent {
 /// carries `"step"` (added there for the step that sent it).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
-pub enum Event<R = Mailbox, A = Alert, F = Facts> {
+pub enum Event<R = ListedMailbox, A = Alert, F = Facts> {
     /// Boxed: an item is much larger than the other events.
     Item(Box<EventItem<A>>),
     Items(ItemsEvent<R>),
@@ -773,6 +794,16 @@ mod tests {
         for (event, tag) in events {
             assert_eq!(round_trip(event)["type"], tag);
         }
+        let row = ListedMailbox {
+            mailbox: json!({"mailbox_id": "m"}),
+            ownership: AddressOwnership { synchronized: true, primary: false, owner: true },
+        };
+        let listed = round_trip(Event::<ListedMailbox<Value>, Value, Value>::Items(ItemsEvent { page: 1, items: vec![row] }));
+        assert_eq!(
+            (listed["items"][0]["mailbox_id"].as_str(), listed["items"][0]["ownership"]["owner"].as_bool()),
+            (Some("m"), Some(true)),
+            "{listed}"
+        );
 
         let health = round_trip(Event::<Value, Value, Value>::Health(Box::new(health_row())));
         assert_eq!((health["type"].as_str(), health["mailbox_id"].as_str()), (Some("health"), Some("m")), "facts are fields: {health}");

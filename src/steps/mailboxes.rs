@@ -1,7 +1,7 @@
 //! Which mailboxes a step works on (the selection), and reading them page by page.
 
 use crate::client::Client;
-use crate::documents::{Event, ItemsEvent, ListResult, MailboxQuery, MailboxSelection, ProgressEvent};
+use crate::documents::{Event, ItemsEvent, ListResult, ListedMailbox, MailboxQuery, MailboxSelection, ProgressEvent};
 use crate::error::{Error, Result};
 use crate::model::PREFER_ANNOTATIONS;
 use crate::model::mailbox::{COLUMNS, Mailbox};
@@ -264,6 +264,7 @@ impl AsyncPageFn for Stream<'_> {
         self.count += items.len();
         let (pages, count, sink) = (self.pages, self.count, self.sink);
         async move {
+            let items = items.into_iter().map(|m| ListedMailbox { ownership: super::ownership::ownership(&m), mailbox: m }).collect();
             sink.send(Event::Items(ItemsEvent { page: pages, items })).await?;
             let progress = ProgressEvent { done: count, total: None, message: format!("Read {count} mailboxes ({pages} pages)") };
             sink.send(Event::Progress(progress)).await
