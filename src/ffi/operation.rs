@@ -51,10 +51,12 @@ where
 
 /// Lists mailboxes page by page. Query `{"version":1,"name","email_address","server_profile","page_size"}`
 /// (all optional). Events: `{"type":"items","page","items":[…]}` and `{"type":"progress","done","message"}`;
-/// result `{"version":1,"count","pages"}`.
+/// result `{"version":1,"count","pages"}`. Each row also carries `"ownership":{"synchronized","primary","owner"}`:
+/// whether this environment owns the mailbox's address, by the rule the multi-environment setup applies.
 ///
-/// Documents: query `MailboxQuery`; events `Event::Items` (`ItemsEvent` of
-/// `model::mailbox::Mailbox`) and `Event::Progress` (`ProgressEvent`); result `ListResult`.
+/// Documents: query `MailboxQuery`; events `Event::Items` (`ItemsEvent` of `ListedMailbox`: a
+/// `model::mailbox::Mailbox` and its `AddressOwnership`) and `Event::Progress` (`ProgressEvent`);
+/// result `ListResult`.
 ///
 /// # Safety
 /// `client` is a live handle; `query` points at `query_len` bytes; out-parameters are writable.
