@@ -10,8 +10,9 @@
 //! one and three identities, no 50,000 cell and no baseline.
 
 use crmsync::Client;
+use crmsync::documents::SetupRequest;
 use crmsync::operation::{LongOperation, NextEvent};
-use crmsync::steps::setup::{SetupRequest, run as setup};
+use crmsync::steps::setup::run as setup;
 use crmsync::webapi::WebApi;
 use dataverse_sim::{SimConfig, Simulator, fixtures};
 use serde_json::{Value, json};
@@ -196,7 +197,7 @@ fn run_crmsync(client: Arc<Client>) -> Value {
         match op.next_event(Duration::from_secs(3600)) {
             NextEvent::Finished => break,
             NextEvent::Event(e) => {
-                let step = e["step"].as_str().unwrap_or_default();
+                let step = e.step().unwrap_or_default();
                 if seen.insert(step.to_string()) {
                     eprintln!("  {:>6.1} s  {step}", started.elapsed().as_secs_f64());
                 }

@@ -3,8 +3,9 @@
 //! requests it sends and its wall time. `cargo run --release --example bench_health [-- 10000 50000]`
 
 use crmsync::Client;
-use crmsync::operation::{LongOperation, NextEvent};
-use crmsync::steps::health::{self, HealthRequest};
+use crmsync::documents::{Event, HealthRequest};
+use crmsync::operation::{LongOperation, NextEvent, Pulled};
+use crmsync::steps::health;
 use dataverse_sim::health::FailureKind;
 use dataverse_sim::{SimConfig, Simulator, fixtures};
 use std::sync::Arc;
@@ -35,7 +36,7 @@ fn main() {
         let mut rows = 0usize;
         loop {
             match op.next_event(Duration::from_secs(600)) {
-                NextEvent::Event(e) if e["type"] == "health" => rows += 1,
+                NextEvent::Event(Pulled::Event { event: Event::Health(_), .. }) => rows += 1,
                 NextEvent::Event(_) => {}
                 NextEvent::TimedOut => panic!("no event in 10 minutes"),
                 NextEvent::Finished => break,

@@ -9,8 +9,9 @@
 //! Prints one line; its last field `rust_seconds=<s>` is read by build.ps1.
 
 use crmsync::Client;
+use crmsync::documents::SetupRequest;
 use crmsync::operation::{LongOperation, NextEvent};
-use crmsync::steps::setup::{SetupRequest, run as setup};
+use crmsync::steps::setup::run as setup;
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};

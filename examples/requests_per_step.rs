@@ -51,7 +51,7 @@ fn main() {
             rt.block_on(steps::readiness::run(&client)).unwrap();
         });
         count("Profile + organization defaults (Set-CrmMailboxDefaults)", &mut || {
-            let request = steps::org_defaults::DefaultsRequest {
+            let request = crmsync::documents::DefaultsRequest {
                 version: 1,
                 server_profile: Some(fixtures::EXO_PROFILE_NAME.into()),
                 incoming_email: Some("ServerSideSync".into()),
@@ -67,21 +67,23 @@ fn main() {
             run(&client, |c, sink| {
                 steps::mailbox_settings::run(
                     c,
-                    steps::mailbox_settings::SettingsRequest { version: 1, apply_defaults: true, ..Default::default() },
+                    crmsync::documents::SettingsRequest { version: 1, apply_defaults: true, ..Default::default() },
                     sink,
                 )
             })
         });
         count("Approve email (Approve-CrmMailbox), with read-back", &mut || {
-            run(&client, |c, sink| steps::approval::run(c, steps::approval::ApprovalRequest { version: 1, ..Default::default() }, sink))
+            run(&client, |c, sink| steps::approval::run(c, crmsync::documents::ApprovalRequest { version: 1, ..Default::default() }, sink))
         });
         count("Test & Enable with -Wait (Enable-CrmMailbox), with alerts", &mut || {
             let request =
-                steps::test_enable::TestEnableRequest { version: 1, wait: true, poll_interval_ms: Some(1000), ..Default::default() };
+                crmsync::documents::TestEnableRequest { version: 1, wait: true, poll_interval_ms: Some(1000), ..Default::default() };
             run(&client, |c, sink| steps::test_enable::run(c, request, sink))
         });
         count("Whole procedure, second run (nothing to do)", &mut || {
-            run(&client, |c, sink| steps::setup::run(c, steps::setup::SetupRequest { version: 1, wait: true, ..Default::default() }, sink))
+            run(&client, |c, sink| {
+                steps::setup::run(c, crmsync::documents::SetupRequest { version: 1, wait: true, ..Default::default() }, sink)
+            })
         });
         runtime.block_on(sim.shutdown());
     }

@@ -9,8 +9,9 @@
 /*
  Bumped on any incompatible change of the exported functions or documents.
 
- Every JSON document in and out is a serde type of the library's `src/documents.rs` (or of
- the module named), and each function's comment names them: its request, its events and its
+ Every JSON document in and out is a serde type of the library's `documents` module
+ (`src/documents.rs`; the requests and queries in `src/documents/requests.rs`), or of the
+ module named, and each function's comment names them: its request, its events and its
  result. An event `Event::Item` is the object `{"type":"item",…}`; every document has
  `"version"` (added in one place, `Versioned`); an error is an `ErrorDocument`.
  */
@@ -75,7 +76,7 @@ void crmsync_string_free(char *s);
  Result `{"version":1,"authenticated":true,"credential":"DeviceCode",…,"expires_on":<epoch seconds>|null}`.
  Cancel with `crmsync_op_cancel`.
 
- Documents: request `{"version":1}`; event `Event::DeviceCode` (`DeviceCodeEvent`); result
+ Documents: request `AuthenticateRequest`; event `Event::DeviceCode` (`DeviceCodeEvent`); result
  `AuthenticateResult`.
 
  # Safety
@@ -138,7 +139,7 @@ crmsync_status crmsync_who_am_i(const crmsync_client *client,
  Email server profiles: query `{"version":1,"name":"…"}` (name optional, exact) →
  `{"version":1,"profiles":[…]}`.
 
- Documents: query `steps::profiles::ProfileQuery`; result `ProfilesResult` of
+ Documents: query `ProfileQuery`; result `ProfilesResult` of
  `model::profile::EmailServerProfile`.
 
  # Safety
@@ -170,7 +171,7 @@ crmsync_status crmsync_mailbox_defaults_get(const crmsync_client *client,
  Setting `server_profile` also activates an inactive profile. Result
  `{"version":1,"what_if","changed","changes":[{"target","field","from","to"}],"defaults":{…}}`.
 
- Documents: request `steps::org_defaults::DefaultsRequest`; result `DefaultsResult`.
+ Documents: request `DefaultsRequest`; result `DefaultsResult`.
 
  # Safety
  `client` is a live handle; `request` points at `request_len` bytes; out-parameters are writable.
@@ -186,7 +187,7 @@ crmsync_status crmsync_mailbox_defaults_set(const crmsync_client *client,
  `{"version":1,"mailbox_ids":[…],"server_profile","min_level":"Information|Warning|Error","since":"<ISO 8601>","top"}`
  → `{"version":1,"alerts":[{"alert_id","level","code","error_type","text","created_on","regarding_id","regarding_type","regarding_name"}]}`.
 
- Documents: query `steps::alerts::AlertQuery`; result `AlertsResult` of `model::alert::Alert`.
+ Documents: query `AlertQuery`; result `AlertsResult` of `model::alert::Alert`.
 
  # Safety
  `client` is a live handle; `query` points at `query_len` bytes; out-parameters are writable.
@@ -218,7 +219,7 @@ crmsync_status crmsync_readiness_get(const crmsync_client *client,
  Production, Sandbox, Developer, Trial or Default, from Microsoft's OrganizationType values; absent for
  others). The service needs a user (delegated) sign-in: with an application's, `AUTHENTICATION` says so.
 
- Documents: query `steps::discovery::EnvironmentQuery`; result `EnvironmentsResult` (each an
+ Documents: query `EnvironmentQuery`; result `EnvironmentsResult` (each an
  `Environment`).
 
  # Safety
@@ -233,10 +234,12 @@ crmsync_status crmsync_environments_get(const crmsync_client *client,
 /*
  Lists mailboxes page by page. Query `{"version":1,"name","email_address","server_profile","page_size"}`
  (all optional). Events: `{"type":"items","page","items":[…]}` and `{"type":"progress","done","message"}`;
- result `{"version":1,"count","pages"}`.
+ result `{"version":1,"count","pages"}`. Each row also carries `"ownership":{"synchronized","primary","owner"}`:
+ whether this environment owns the mailbox's address, by the rule the multi-environment setup applies.
 
- Documents: query `steps::mailboxes::MailboxQuery`; events `Event::Items` (`ItemsEvent` of
- `model::mailbox::Mailbox`) and `Event::Progress` (`ProgressEvent`); result `ListResult`.
+ Documents: query `MailboxQuery`; events `Event::Items` (`ItemsEvent` of `ListedMailbox`: a
+ `model::mailbox::Mailbox` and its `AddressOwnership`) and `Event::Progress` (`ProgressEvent`);
+ result `ListResult`.
 
  # Safety
  `client` is a live handle; `query` points at `query_len` bytes; out-parameters are writable.
@@ -254,8 +257,8 @@ crmsync_status crmsync_mailboxes_list_start(const crmsync_client *client,
  (`outcome`: Planned, Unchanged, Changed, Failed; `changes`: field, from, to), `progress` events;
  result: counts.
 
- Documents: request `steps::mailbox_settings::SettingsRequest` (its selection a
- `steps::mailboxes::MailboxSelection`); events `Event::Item` (`ItemEvent`) and `Event::Progress`;
+ Documents: request `SettingsRequest` (its selection a
+ `MailboxSelection`); events `Event::Item` (`ItemEvent`) and `Event::Progress`;
  result `StepResult` (step MailboxSettings).
 
  # Safety
@@ -272,7 +275,7 @@ crmsync_status crmsync_mailboxes_configure_start(const crmsync_client *client,
  reads them back. Request `{"version":1,"selection":{…},"decision":"Approve"|"Reject","what_if","journal_path"}`.
  A mailbox whose read-back does not show the decision is a `Failed` item with the reason.
 
- Documents: request `steps::approval::ApprovalRequest`; events `Event::Item` (`ItemEvent`, with
+ Documents: request `ApprovalRequest`; events `Event::Item` (`ItemEvent`, with
  `approved_by_o365_admin`) and `Event::Progress`; result `StepResult` (step ApproveEmail or RejectEmail).
 
  # Safety
@@ -291,7 +294,7 @@ crmsync_status crmsync_mailboxes_approve_start(const crmsync_client *client,
  the incoming, outgoing, appointments/contacts/tasks and overall statuses and the alerts raised
  since the test was scheduled (`outcome`: Scheduled, Succeeded, Failed, TimedOut).
 
- Documents: request `steps::test_enable::TestEnableRequest`; events `Event::Item` (`ItemEvent`,
+ Documents: request `TestEnableRequest`; events `Event::Item` (`ItemEvent`,
  with `TestStatuses` once a result is read) and `Event::Progress`; result `StepResult` (step TestAndEnable).
 
  # Safety
@@ -316,7 +319,7 @@ crmsync_status crmsync_mailboxes_test_enable_start(const crmsync_client *client,
  one owns; `at_once` bounds how many of them read or write at a time.
  Result `{"version":1,"what_if","mailboxes","already_working","steps":[{step counts}]}`.
 
- Documents: request `steps::setup::SetupRequest`; events `Event::Check`, `Event::Changes`
+ Documents: request `SetupRequest`; events `Event::Check`, `Event::Changes`
  (`ChangesEvent`), `Event::Item` and `Event::Progress`; result `SetupResult` (one `StepResult` a step).
 
  # Safety
@@ -335,7 +338,7 @@ crmsync_status crmsync_setup_start(const crmsync_client *client,
  `repairs`, `diagnosis`, the health columns, `latest_error`, `latest_warning`) and `progress` events; result
  `{"version":1,"mailboxes","reported","counts":{class: n},"unhealthy","repairable","changed":[{"mailbox_id","name","from","to"}]|null,…}`.
 
- Documents: request `steps::health::HealthRequest`; events `Event::Health` (`HealthRow`) and
+ Documents: request `HealthRequest`; events `Event::Health` (`HealthRow`) and
  `Event::Progress`; result `HealthSummary`.
 
  # Safety
@@ -356,7 +359,7 @@ crmsync_status crmsync_mailboxes_health_start(const crmsync_client *client,
  `health_after` with `wait`), the Test & Enable step's events (`"step":"TestAndEnable"`) and `progress`
  events; result: counts. A caller without the write privilege gets `PERMISSION_DENIED` before any write.
 
- Documents: request `steps::repair::RepairRequest`; events `Event::Repair` (`RepairEvent`, with
+ Documents: request `RepairRequest`; events `Event::Repair` (`RepairEvent`, with
  its `Fix`es and `HealthRow`s), the Test & Enable step's `Event::Item`, and `Event::Progress`;
  result `RepairResult`.
 
@@ -376,7 +379,7 @@ crmsync_status crmsync_mailboxes_repair_start(const crmsync_client *client,
  (step Defaults), then `item` and `progress` events (step MailboxSettings).
  Result `{"version":1,"what_if","mailboxes","steps":[{step counts}]}`.
 
- Documents: request `steps::disable_sync::DisableRequest`; events `Event::Changes`,
+ Documents: request `DisableRequest`; events `Event::Changes`,
  `Event::Item` and `Event::Progress`; result `DisableResult`.
 
  # Safety
@@ -396,8 +399,8 @@ crmsync_status crmsync_sync_disable_start(const crmsync_client *client,
  `reason`, NotUndoable with a `note`, Failed, Unreadable); result: counts, with `skipped`,
  `not_undoable`, `unreadable`, `other_environment` and `not_written`.
 
- Documents: request `steps::undo::UndoRequest`; events `UndoEvent::Item` (`UndoItem`) and
- `UndoEvent::Progress`; result `UndoResult`.
+ Documents: request `UndoRequest`; events `Event::Item` (`EventItem::JournalLine`, an
+ `UndoItem`) and `Event::Progress`; result `UndoResult`.
 
  # Safety
  `client` is a live handle; `request` points at `request_len` bytes; out-parameters are writable.
@@ -416,8 +419,8 @@ crmsync_status crmsync_changes_undo_start(const crmsync_client *client,
  one step that were waiting (up to 50), each an `item` without `version`, `type` and
  `step`. A listing's page is also `items`, with a `page` and mailbox rows.
 
- Documents: the event is one of the operation's events (an `Event`, or an `UndoEvent` for an
- undo), with its `version` and `type`.
+ Documents: the event is one of the operation's events (an `Event`, with its `version`, its
+ `type` and the `step` that sent it), or a batch of `Event::Item`s (`operation::Pulled`).
 
  # Safety
  `op` is a live handle; out-parameters are writable.

@@ -1,7 +1,9 @@
-//! The vocabulary of the C ABI: every JSON document that crosses it, as a serde type. Steps
-//! build these (never `json!` objects), the boundary only serializes them, and the PowerShell
-//! module and C callers read the shapes documented here. The version is added in one place
-//! ([`Versioned`]).
+//! The vocabulary of the C ABI: every JSON document that crosses it, as a serde type: the
+//! requests and queries the functions take (`requests`), the events of long operations and
+//! each step's result (here). Steps build these (never `json!` objects), the boundary only
+//! parses and serializes them, and the PowerShell module and C callers read the shapes
+//! documented here. The version of events and results is added in one place ([`Versioned`]);
+//! a request carries its own.
 //!
 //! This module sits below the steps and the engine, which produce the documents, and above
 //! `model`, whose rows (mailboxes, alerts) some documents carry; nothing below it knows them.
@@ -19,6 +21,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+
+mod requests;
+pub use requests::{
+    AlertQuery, ApprovalRequest, AuthenticateRequest, BaselineRow, Decision, DefaultsRequest, DisableRequest, EnvironmentQuery, GroupSpec,
+    HealthRequest, MailboxQuery, MailboxSelection, ProfileQuery, RepairRequest, SettingsRequest, SetupRequest, TestEnableRequest,
+    UndoRequest,
+};
 
 /// The version of every document; bumped with `CRMSYNC_ABI_VERSION` on an incompatible change.
 pub const VERSION: u32 = 1;
@@ -237,9 +246,30 @@ pub struct Check {
 
 /// `{"type":"items"}`: one page of mailboxes (the listing).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ItemsEvent<R = Mailbox> {
+pub struct ItemsEvent<R = ListedMailbox> {
     pub page: usize,
     pub items: Vec<R>,
+}
+
+/// One mailbox of a listing's page: its columns, and whether its environment owns its address.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListedMailbox<M = Mailbox> {
+    #[serde(flatten)]
+    pub mailbox: M,
+    pub ownership: AddressOwnership,
+}
+
+/// Whether a mailbox's environment owns its email address (one Exchange mailbox synchronizes
+/// with one environment), as the core decides it (`steps::ownership`): front ends read the
+/// decision instead of repeating the rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddressOwnership {
+    /// Server-side synchronization on any delivery method.
+    pub synchronized: bool,
+    /// The organization-primary flag (`orgmarkedasprimaryforexchangesync` or `isactsyncorgflagset`).
+    pub primary: bool,
+    /// Synchronized, and primary or passed Test & Enable: Test & Enable elsewhere takes it away.
+    pub owner: bool,
 }
 
 /// `{"type":"progress"}`: how far a long operation is.
@@ -278,14 +308,14 @@ pub struct RefusedEvent {
     pub owned_by: Vec<String>,
 }
 
-/// Every event of a long operation. Within the setup, each event also carries `"step"` (added
-/// by the operation's sink for the step that sent it). The undo's `item` has its own shape
-/// ([`UndoEvent`]).
+/// Every event of a long operation: what the work sends (`operation::EventSink`) and, serialized
+/// once where the caller pulls it, what the caller reads. Within the setup, each event also
+/// carries `"step"` (added there for the step that sent it).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
-pub enum Event<R = Mailbox, A = Alert, F = Facts> {
+pub enum Event<R = ListedMailbox, A = Alert, F = Facts> {
     /// Boxed: an item is much larger than the other events.
-    Item(Box<ItemEvent<A>>),
+    Item(Box<EventItem<A>>),
     Items(ItemsEvent<R>),
     Progress(ProgressEvent),
     Check(Check),
@@ -296,7 +326,50 @@ pub enum Event<R = Mailbox, A = Alert, F = Facts> {
     Refused(RefusedEvent),
 }
 
+/// `{"type":"item"}`: one mailbox's outcome in a bulk step or, in an undo, one journal line's.
+/// Untagged: the two shapes tell themselves apart (a mailbox item has `key` and `changes`, a
+/// journal line's has `line`), and a batch of items (`items`) holds them as they are.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum EventItem<A = Alert> {
+    Mailbox(ItemEvent<A>),
+    JournalLine(UndoItem),
+}
+
+impl<R, A, F> From<ItemEvent<A>> for Event<R, A, F> {
+    fn from(item: ItemEvent<A>) -> Self {
+        Event::Item(Box::new(EventItem::Mailbox(item)))
+    }
+}
+
+impl<R, A, F> From<UndoItem> for Event<R, A, F> {
+    fn from(item: UndoItem) -> Self {
+        Event::Item(Box::new(EventItem::JournalLine(item)))
+    }
+}
+
+impl<R, A, F> Event<R, A, F> {
+    pub fn is_item(&self) -> bool {
+        matches!(self, Event::Item(_))
+    }
+}
+
 // ---- undo ----
+
+/// The organization a journal line was written in: its name (for people) and URL (to find the
+/// connection again when undoing). Part of every journal line and of the undo's items.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct JournalEnvironment {
+    pub name: Option<String>,
+    pub url: String,
+}
+
+impl JournalEnvironment {
+    /// Same organization: URLs compare without the trailing slash and case-insensitively.
+    pub fn same_url(&self, url: &str) -> bool {
+        self.url.trim_end_matches('/').eq_ignore_ascii_case(url.trim_end_matches('/'))
+    }
+}
 
 /// What happened to one journal line in an undo.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -325,11 +398,10 @@ pub struct UndoColumn {
     pub to_name: Option<String>,
 }
 
-/// The journal line an undo item is about (every line that could be read). Generic over the
-/// journal's environment (its name and URL), which the journal defines.
+/// The journal line an undo item is about (every line that could be read).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct UndoLine<E> {
-    pub environment: E,
+pub struct UndoLine {
+    pub environment: JournalEnvironment,
     pub table: String,
     /// The row's id.
     pub key: String,
@@ -344,7 +416,7 @@ pub struct UndoLine<E> {
 
 /// `{"type":"item"}` of an undo: one journal line, newest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct UndoItem<E> {
+pub struct UndoItem {
     /// The line's number in the journal (from 1).
     pub line: usize,
     pub outcome: UndoOutcome,
@@ -352,15 +424,7 @@ pub struct UndoItem<E> {
     pub reason: Option<String>,
     /// Absent for a line that could not be read.
     #[serde(flatten)]
-    pub written: Option<UndoLine<E>>,
-}
-
-/// The events of an undo (`crmsync_changes_undo_start`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum UndoEvent<E> {
-    Item(Box<UndoItem<E>>),
-    Progress(ProgressEvent),
+    pub written: Option<UndoLine>,
 }
 
 // ---- day two: health and repair ----
@@ -656,7 +720,7 @@ mod tests {
 
     #[test]
     fn every_event_round_trips_with_its_type_tag() {
-        let item: Event<Value, Value, Value> = Event::Item(Box::new(ItemEvent {
+        let item: Event<Value, Value, Value> = Event::from(ItemEvent {
             key: "5c2e8f6a-0d8e-4b51-9a7e-2f1c3b4d5e6f".into(),
             name: Some("Avery Adams".into()),
             email_address: Some("avery.adams@contoso.example".into()),
@@ -673,12 +737,12 @@ mod tests {
                 test_completed_on: Some("2026-01-01T00:00:00Z".into()),
                 alerts: vec![json!({"alert_id": "a", "level": "Error"})],
             }),
-        }));
+        });
         let value = round_trip(item);
         assert_eq!(value["type"], "item");
         assert_eq!(value["mailbox_status"], "Failure", "the statuses are fields of the item: {value}");
         assert_eq!(value["error"]["status"], "InvalidArgument");
-        let plain: Event<Value, Value, Value> = Event::Item(Box::new(ItemEvent {
+        let plain: Event<Value, Value, Value> = Event::from(ItemEvent {
             key: "k".into(),
             name: None,
             email_address: None,
@@ -688,7 +752,7 @@ mod tests {
             error: None,
             approved_by_o365_admin: None,
             test: None,
-        }));
+        });
         let value = round_trip(plain);
         assert!(value.get("alerts").is_none() && value.get("approved_by_o365_admin").is_none(), "{value}");
 
@@ -730,6 +794,16 @@ mod tests {
         for (event, tag) in events {
             assert_eq!(round_trip(event)["type"], tag);
         }
+        let row = ListedMailbox {
+            mailbox: json!({"mailbox_id": "m"}),
+            ownership: AddressOwnership { synchronized: true, primary: false, owner: true },
+        };
+        let listed = round_trip(Event::<ListedMailbox<Value>, Value, Value>::Items(ItemsEvent { page: 1, items: vec![row] }));
+        assert_eq!(
+            (listed["items"][0]["mailbox_id"].as_str(), listed["items"][0]["ownership"]["owner"].as_bool()),
+            (Some("m"), Some(true)),
+            "{listed}"
+        );
 
         let health = round_trip(Event::<Value, Value, Value>::Health(Box::new(health_row())));
         assert_eq!((health["type"].as_str(), health["mailbox_id"].as_str()), (Some("health"), Some("m")), "facts are fields: {health}");
@@ -752,19 +826,19 @@ mod tests {
 
     #[test]
     fn every_undo_event_round_trips() {
-        let unreadable = round_trip(UndoEvent::<Value>::Item(Box::new(UndoItem {
+        let unreadable = round_trip(Event::<Value, Value, Value>::from(UndoItem {
             line: 3,
             outcome: UndoOutcome::Unreadable,
             reason: Some("not JSON".into()),
             written: None,
-        })));
+        }));
         assert_eq!(unreadable, json!({"version": 1, "type": "item", "line": 3, "outcome": "Unreadable", "reason": "not JSON"}));
-        let restored = round_trip(UndoEvent::<Value>::Item(Box::new(UndoItem {
+        let restored = round_trip(Event::<Value, Value, Value>::from(UndoItem {
             line: 1,
             outcome: UndoOutcome::Failed,
             reason: None,
             written: Some(UndoLine {
-                environment: json!({"name": "Contoso", "url": "https://contoso.crm.dynamics.com"}),
+                environment: JournalEnvironment { name: Some("Contoso".into()), url: "https://contoso.crm.dynamics.com".into() },
                 table: "mailboxes".into(),
                 key: "m".into(),
                 name: Some("Avery Adams".into()),
@@ -779,10 +853,14 @@ mod tests {
                 note: None,
                 error: Some(error()),
             }),
-        })));
+        }));
         assert_eq!((restored["table"].as_str(), restored["columns"][0]["to"].as_i64()), (Some("mailboxes"), Some(0)), "{restored}");
         assert!(restored["reason"].is_null() && restored["error"].get("version").is_none(), "{restored}");
-        round_trip(UndoEvent::<Value>::Progress(ProgressEvent { done: 1, total: Some(4), message: "1 of 4 journal lines".into() }));
+        round_trip(Event::<Value, Value, Value>::Progress(ProgressEvent {
+            done: 1,
+            total: Some(4),
+            message: "1 of 4 journal lines".into(),
+        }));
     }
 
     fn health_row() -> HealthRow<Value, Value> {

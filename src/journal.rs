@@ -7,6 +7,7 @@
 //! token or a request header (the journal is written from the planned columns, not from the
 //! HTTP traffic).
 
+use crate::documents::JournalEnvironment;
 use crate::error::{Error, ErrorKind, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -16,21 +17,6 @@ use std::sync::Mutex;
 
 /// Bumped when a line changes incompatibly; the reader refuses other versions.
 pub const JOURNAL_VERSION: u32 = 1;
-
-/// The organization a line was written in: its name (for people) and URL (to find the
-/// connection again when undoing).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Environment {
-    pub name: Option<String>,
-    pub url: String,
-}
-
-impl Environment {
-    /// Same organization: URLs compare without the trailing slash and case-insensitively.
-    pub fn same_url(&self, url: &str) -> bool {
-        self.url.trim_end_matches('/').eq_ignore_ascii_case(url.trim_end_matches('/'))
-    }
-}
 
 /// One column of a written row: the value before the write and the value written.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -102,7 +88,7 @@ pub struct Line {
     pub version: u32,
     /// UTC, RFC 3339, when the write's answer arrived.
     pub time: String,
-    pub environment: Environment,
+    pub environment: JournalEnvironment,
     pub table: String,
     pub row_id: String,
     pub row_name: Option<String>,
@@ -122,7 +108,7 @@ pub const FAILED: &str = "Failed";
 
 /// An open journal for one run in one environment. Shared by the concurrent writers of a step.
 pub struct Journal {
-    environment: Environment,
+    environment: JournalEnvironment,
     file: Mutex<File>,
     /// The first failure to append: the run goes on (its writes are already made), and the
     /// step reports it at the end ([`Journal::check`]).
@@ -132,7 +118,7 @@ pub struct Journal {
 impl Journal {
     /// Opens (creating, never truncating) the journal at `path` before anything is written, so a
     /// path that cannot be written fails the command up front.
-    pub fn open(path: &str, environment: Environment) -> Result<Journal> {
+    pub fn open(path: &str, environment: JournalEnvironment) -> Result<Journal> {
         if path.trim().is_empty() {
             return Err(Error::invalid("journal_path is empty: give the path of the journal file to append to."));
         }
@@ -143,7 +129,7 @@ impl Journal {
         Ok(Journal { environment, file: Mutex::new(file), failure: Mutex::new(None) })
     }
 
-    pub fn environment(&self) -> &Environment {
+    pub fn environment(&self) -> &JournalEnvironment {
         &self.environment
     }
 
@@ -221,8 +207,8 @@ pub fn read(path: &str) -> Result<Vec<ReadLine>> {
 mod tests {
     use super::*;
 
-    fn env() -> Environment {
-        Environment { name: Some("Contoso".into()), url: "http://127.0.0.1:1".into() }
+    fn env() -> JournalEnvironment {
+        JournalEnvironment { name: Some("Contoso".into()), url: "http://127.0.0.1:1".into() }
     }
 
     #[test]

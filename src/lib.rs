@@ -14,7 +14,7 @@
 //!   mailbox settings, approval, Test & Enable, alerts, the whole setup) and of day two
 //!   (health, repair, disabling, undo): read the state, compute the change, write only what
 //!   differs, read back what matters. Every step has one shape (`run`; `plan`, then `apply`,
-//!   where it writes; see [`steps`]) and returns a [`documents`] type.
+//!   where it writes; see [`steps`]), takes its request as a [`documents`] type and returns one.
 //! - [`engine`]: bulk writes across many mailboxes: `$batch` sizing, bounded concurrency over
 //!   one or more connections, retries of throttled items, per-item results.
 //! - `client`: a connection to one organization (its configuration and Web API client, and
@@ -28,10 +28,12 @@
 //!   token may travel to, and describing a transport failure.
 //! - `journal`: the change journal: one JSON line per write, appended and flushed as the run
 //!   goes, and read back for undo.
-//! - [`operation`]: long work as a pulled event stream with cancellation (no callbacks).
+//! - [`operation`]: long work as a pulled event stream with cancellation (no callbacks): the
+//!   work sends typed [`documents::Event`]s, the pull batches a step's items and serializes once.
 //! - [`runtime`]: the one tokio runtime of the process.
-//! - [`documents`]: every JSON document that crosses the C ABI (requests' shared parts, events,
-//!   results, errors) as a serde type, with the document version added in one place.
+//! - [`documents`]: every JSON document that crosses the C ABI as a serde type: the requests
+//!   and queries (`documents::requests`), the events, each step's result and the errors, with the
+//!   version of events and results added in one place.
 //! - `model`: typed rows (mailboxes, health facts and classes, the organization's defaults,
 //!   profiles, alerts) and option sets.
 //! - `error`: the one error type, its kinds and remedies.

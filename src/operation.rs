@@ -3,7 +3,9 @@
 //! timeout from any thread, may cancel, and finally reads the result. Nothing calls back
 //! into the caller's threads.
 
+use crate::documents::{Event, EventItem, Versioned};
 use crate::error::{Error, Result};
+use serde::Serialize;
 use serde_json::Value;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -26,40 +28,41 @@ pub const ITEM_BATCH: usize = 50;
 const EVENT_ROOM: u32 = 1000;
 const EVENT_WEIGHT: u32 = EVENT_ROOM / 16;
 
-fn is_item(event: &Value) -> bool {
-    event.get("type").and_then(Value::as_str) == Some("item")
+fn weight(event: &Event) -> u32 {
+    if event.is_item() { 1 } else { EVENT_WEIGHT }
 }
 
-fn weight(event: &Value) -> u32 {
-    if is_item(event) { 1 } else { EVENT_WEIGHT }
+/// An event as the work sent it, with the step that sent it (the whole procedure runs several).
+struct Sent {
+    step: Option<&'static str>,
+    event: Event,
 }
 
 /// An event and the places it takes in the room (given back when it is pulled).
-type Waiting = (Value, OwnedSemaphorePermit);
+type Waiting = (Sent, OwnedSemaphorePermit);
 
-/// What the work uses to report progress and per-item results.
+/// What the work uses to report progress and per-item results: typed events, serialized only
+/// when the caller pulls them ([`Pulled`]).
 #[derive(Clone)]
 pub struct EventSink {
     sender: mpsc::UnboundedSender<Waiting>,
     room: Arc<Semaphore>,
     cancel: CancellationToken,
-    /// Added as `"step"` to every object event (the whole procedure runs several steps).
+    /// Added as `"step"` to every event (the whole procedure runs several steps). The undo's
+    /// items carry a `step` of their own (the step that wrote the line): its sink has none.
     step: Option<&'static str>,
 }
 
 impl EventSink {
     /// Sends one event, waiting while the room is full. Fails only when the operation has
     /// been cancelled, so work stops promptly.
-    pub async fn send(&self, mut event: Value) -> Result<()> {
-        if let (Some(step), Some(map)) = (self.step, event.as_object_mut()) {
-            map.entry("step").or_insert(step.into());
-        }
+    pub async fn send(&self, event: Event) -> Result<()> {
         let places = self.room.clone().acquire_many_owned(weight(&event));
         let permit = tokio::select! {
             _ = self.cancel.cancelled() => return Err(Error::cancelled()),
             permit = places => permit.map_err(|_| Error::cancelled())?,
         };
-        self.sender.send((event, permit)).map_err(|_| Error::cancelled())
+        self.sender.send((Sent { step: self.step, event }, permit)).map_err(|_| Error::cancelled())
     }
 
     /// The same sink, tagging events with `step`.
@@ -77,8 +80,58 @@ impl EventSink {
     }
 }
 
+/// What one pull gives: one event, or the `item` events of one step that were waiting, as one.
+/// Serializes (once, for the caller) to the event document with its `version` and `step`.
+#[derive(Debug)]
+pub enum Pulled {
+    Event {
+        step: Option<&'static str>,
+        event: Event,
+    },
+    /// `{"version":1,"type":"items","step":…,"items":[…]}`: each element an item without
+    /// `version`, `type` and `step`.
+    Items {
+        step: Option<&'static str>,
+        items: Vec<EventItem>,
+    },
+}
+
+impl Pulled {
+    /// The step that sent the event (or the items).
+    pub fn step(&self) -> Option<&'static str> {
+        match self {
+            Pulled::Event { step, .. } | Pulled::Items { step, .. } => *step,
+        }
+    }
+}
+
+/// A document with the step that sent it.
+#[derive(Serialize)]
+struct Stepped<'a, T> {
+    #[serde(flatten)]
+    document: &'a T,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    step: Option<&'static str>,
+}
+
+/// The `items` event of a batch.
+#[derive(Serialize)]
+#[serde(tag = "type", rename = "items")]
+struct Batch<'a> {
+    items: &'a [EventItem],
+}
+
+impl Serialize for Pulled {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            Pulled::Event { step, event } => Versioned::new(Stepped { document: event, step: *step }).serialize(serializer),
+            Pulled::Items { step, items } => Versioned::new(Stepped { document: &Batch { items }, step: *step }).serialize(serializer),
+        }
+    }
+}
+
 pub enum NextEvent {
-    Event(Value),
+    Event(Pulled),
     TimedOut,
     Finished,
 }
@@ -124,8 +177,7 @@ impl LongOperation {
     ///
     /// The bulk steps send one `item` event per mailbox; the caller receives them together: an
     /// `item` and the `item` events of the same step already waiting behind it (at most
-    /// [`ITEM_BATCH`]) arrive as one `{"version":1,"type":"items","step":…,"items":[…]}`, each
-    /// element an item without its `version`, `type` and `step`. Nothing waits for a batch to
+    /// [`ITEM_BATCH`]) arrive as one [`Pulled::Items`]. Nothing waits for a batch to
     /// fill: a batch holds what is there, so a caller that keeps up sees small ones. One pull per
     /// batch instead of per mailbox is what keeps a front end with a slower language (the
     /// PowerShell module) from becoming the bound of a 50,000-mailbox run.
@@ -137,27 +189,28 @@ impl LongOperation {
                 let received = crate::runtime::get().block_on(async { tokio::time::timeout(timeout, events.receiver.recv()).await });
                 match received {
                     // The places are given back as the event leaves the room.
-                    Ok(Some((event, _places))) => event,
+                    Ok(Some((sent, _places))) => sent,
                     Ok(None) => return NextEvent::Finished,
                     Err(_) => return NextEvent::TimedOut,
                 }
             }
         };
-        if !is_item(&first) {
-            return NextEvent::Event(first);
-        }
-        let step = first.get("step").cloned();
-        let mut items = vec![first];
+        let (step, item) = match first {
+            Sent { step, event: Event::Item(item) } => (step, item),
+            Sent { step, event } => return NextEvent::Event(Pulled::Event { step, event }),
+        };
+        let mut items = vec![*item];
         while items.len() < ITEM_BATCH {
             let Ok((next, _places)) = events.receiver.try_recv() else { break };
-            if is_item(&next) && next.get("step") == step.as_ref() {
-                items.push(next);
-            } else {
-                events.held = Some(next);
-                break;
+            match next {
+                Sent { step: next_step, event: Event::Item(item) } if next_step == step => items.push(*item),
+                other => {
+                    events.held = Some(other);
+                    break;
+                }
             }
         }
-        NextEvent::Event(batch(step, items))
+        NextEvent::Event(Pulled::Items { step, items })
     }
 
     pub fn cancel(&self) {
@@ -173,30 +226,7 @@ impl LongOperation {
 /// The channel, and the event that ended the last batch (returned by the next pull).
 struct Events {
     receiver: mpsc::UnboundedReceiver<Waiting>,
-    held: Option<Value>,
-}
-
-/// `item` events of one step as one `items` event.
-fn batch(step: Option<Value>, items: Vec<Value>) -> Value {
-    let items: Vec<Value> = items
-        .into_iter()
-        .map(|mut item| {
-            if let Some(map) = item.as_object_mut() {
-                map.remove("version");
-                map.remove("type");
-                map.remove("step");
-            }
-            item
-        })
-        .collect();
-    let mut event = serde_json::Map::new();
-    event.insert("version".into(), crate::documents::VERSION.into());
-    event.insert("type".into(), "items".into());
-    if let Some(step) = step {
-        event.insert("step".into(), step);
-    }
-    event.insert("items".into(), Value::Array(items));
-    Value::Object(event)
+    held: Option<Sent>,
 }
 
 impl Drop for LongOperation {
@@ -209,49 +239,67 @@ impl Drop for LongOperation {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::documents::{ItemEvent, ItemOutcome, ProgressEvent, UndoItem, UndoOutcome};
 
+    /// Every pull, as the JSON the caller reads.
     fn drain(op: &LongOperation) -> Vec<Value> {
         let mut seen = Vec::new();
         loop {
             match op.next_event(Duration::from_secs(5)) {
-                NextEvent::Event(e) => seen.push(e),
+                NextEvent::Event(e) => seen.push(serde_json::to_value(&e).unwrap()),
                 NextEvent::Finished => return seen,
                 NextEvent::TimedOut => panic!("no event within 5 s"),
             }
         }
     }
 
+    fn progress(done: usize) -> Event {
+        Event::Progress(ProgressEvent { done, total: None, message: format!("{done} done") })
+    }
+
     #[test]
     fn events_arrive_in_order_then_the_result() {
         let op = LongOperation::start(|sink| async move {
             for i in 0..40 {
-                sink.send(serde_json::json!(i)).await?;
+                sink.send(progress(i)).await?;
             }
             Ok(serde_json::json!({"count": 40}))
         });
         let events = drain(&op);
-        assert_eq!(events, (0..40).map(|i| serde_json::json!(i)).collect::<Vec<_>>());
+        assert_eq!(events.iter().map(|e| e["done"].as_u64().unwrap()).collect::<Vec<_>>(), (0..40).collect::<Vec<_>>());
+        assert_eq!(events[0], serde_json::json!({"version": 1, "type": "progress", "done": 0, "message": "0 done"}));
         assert_eq!(op.result().unwrap().unwrap()["count"], 40);
     }
 
-    fn item(step: &str, key: usize) -> Value {
-        serde_json::json!({"version": 1, "type": "item", "step": step, "key": key.to_string(), "outcome": "Changed"})
+    fn item(key: usize) -> ItemEvent {
+        ItemEvent {
+            key: key.to_string(),
+            name: None,
+            email_address: None,
+            owner_type: None,
+            outcome: ItemOutcome::Changed,
+            changes: vec![],
+            error: None,
+            approved_by_o365_admin: None,
+            test: None,
+        }
     }
 
     #[test]
     fn waiting_items_of_one_step_arrive_as_one_items_event_in_order() {
         let (sent, all_sent) = std::sync::mpsc::channel();
         let op = LongOperation::start(|sink| async move {
+            let (settings, approval) = (sink.for_step("MailboxSettings"), sink.for_step("ApproveEmail"));
             // These fit the room: all are waiting before the first pull.
             for key in 0..10 {
-                sink.send(item("MailboxSettings", key)).await?;
+                settings.send(item(key).into()).await?;
             }
-            sink.send(serde_json::json!({"version": 1, "type": "progress", "done": 10, "message": "10 written"})).await?;
+            sink.send(Event::Progress(ProgressEvent { done: 10, total: None, message: "10 written".into() })).await?;
             for key in 10..13 {
-                sink.send(item("MailboxSettings", key)).await?;
+                settings.send(item(key).into()).await?;
             }
-            sink.send(item("ApproveEmail", 13)).await?;
-            sink.send(serde_json::json!({"version": 1, "type": "item", "line": 1, "outcome": "Restored"})).await?;
+            approval.send(item(13).into()).await?;
+            sink.send(UndoItem { line: 1, outcome: UndoOutcome::Restored, reason: None, written: None }.into()).await?;
             let _ = sent.send(());
             Ok(Value::Null)
         });
@@ -280,18 +328,33 @@ mod tests {
         let first = &events[0];
         assert_eq!(first["version"], 1);
         let element = &first["items"][0];
+        assert_eq!(element, &serde_json::to_value(item(0)).unwrap(), "an element is the item without version, type and step");
+        assert!(["version", "type", "step"].iter().all(|f| element.get(f).is_none()), "{element}");
         assert_eq!(
-            element,
-            &serde_json::json!({"key": "0", "outcome": "Changed"}),
-            "an element is the item without version, type and step"
+            events[4]["items"][0],
+            serde_json::json!({"line": 1, "outcome": "Restored", "reason": null}),
+            "an undo's item is batched as it is"
+        );
+    }
+
+    #[test]
+    fn a_single_event_carries_its_version_type_and_step() {
+        let op = LongOperation::start(|sink| async move {
+            sink.for_step("Readiness").send(progress(1)).await?;
+            Ok(Value::Null)
+        });
+        assert_eq!(
+            drain(&op),
+            vec![serde_json::json!({"version": 1, "type": "progress", "done": 1, "message": "1 done", "step": "Readiness"})]
         );
     }
 
     #[test]
     fn a_batch_holds_at_most_item_batch_items() {
         let op = LongOperation::start(|sink| async move {
+            let sink = sink.for_step("TestAndEnable");
             for key in 0..(ITEM_BATCH * 2 + 5) {
-                sink.send(item("TestAndEnable", key)).await?;
+                sink.send(item(key).into()).await?;
             }
             Ok(Value::Null)
         });
@@ -308,7 +371,7 @@ mod tests {
     fn cancel_stops_blocked_work_and_reports_cancelled() {
         let op = LongOperation::start(|sink| async move {
             loop {
-                sink.send(serde_json::json!("tick")).await?;
+                sink.send(progress(0)).await?;
             }
         });
         assert!(matches!(op.next_event(Duration::from_secs(5)), NextEvent::Event(_)));

@@ -8,11 +8,10 @@
 
 use super::entra::{self, EntraAnswer, TokenResponse};
 use super::{AccessToken, BoxFuture, Prompt, TokenSource};
-use crate::documents::{self, DeviceCodeEvent, Event};
+use crate::documents::DeviceCodeEvent;
 use crate::error::{Error, ErrorKind, Result};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
-use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
@@ -145,12 +144,12 @@ impl DeviceCodeSource {
             code.message.clone()
         };
         prompt
-            .show(documents::to_value(Event::<Value>::DeviceCode(DeviceCodeEvent {
+            .show(DeviceCodeEvent {
                 user_code: code.user_code.clone(),
                 verification_uri: code.verification_uri.clone(),
                 message,
                 expires_in: code.expires_in,
-            })))
+            })
             .await?;
         let deadline = Instant::now() + Duration::from_secs(code.expires_in);
         let mut interval = Duration::from_secs(code.interval.max(1));

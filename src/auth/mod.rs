@@ -43,7 +43,7 @@ const REFRESH_MARGIN: Duration = Duration::from_secs(300);
 /// Where an interactive source shows what the user must do (the device code and URL). The
 /// library never prints: the authenticate operation turns these into events.
 pub trait Prompt: Send + Sync {
-    fn show(&self, event: serde_json::Value) -> BoxFuture<'_, Result<()>>;
+    fn show(&self, code: crate::documents::DeviceCodeEvent) -> BoxFuture<'_, Result<()>>;
 }
 
 pub trait TokenSource: Send + Sync {

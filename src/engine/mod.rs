@@ -8,12 +8,11 @@
 //! repeating one whose answer was lost is harmless, which is what makes requeueing safe.
 
 use crate::client::Client;
-use crate::documents::{self, Event, ProgressEvent};
+use crate::documents::{Event, ProgressEvent};
 use crate::error::{Error, ErrorKind, Result};
 use crate::operation::EventSink;
 use crate::webapi::WebApi;
 use crate::webapi::batch::{self, BatchAnswer};
-use serde_json::Value;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use tokio::task::JoinSet;
@@ -74,7 +73,7 @@ pub async fn run(
     items: Vec<Item>,
     tuning: &Tuning,
     sink: &EventSink,
-    describe: impl Fn(&str, &Result<()>) -> Option<Value>,
+    describe: impl Fn(&str, &Result<()>) -> Option<Event>,
 ) -> Result<Vec<Outcome>> {
     let total = items.len();
     let mut queue: VecDeque<(Item, u32)> = items.into_iter().map(|i| (i, 0)).collect();
@@ -182,7 +181,7 @@ pub async fn run(
         }
         let done = outcomes.len();
         let progress = ProgressEvent { done, total: Some(total), message: format!("{done} of {total} written") };
-        sink.send(documents::to_value(Event::<Value>::Progress(progress))).await?;
+        sink.send(Event::Progress(progress)).await?;
     }
     Ok(outcomes)
 }
@@ -193,7 +192,7 @@ fn is_transient(status: u16) -> bool {
 
 async fn finish(
     sink: &EventSink,
-    describe: &impl Fn(&str, &Result<()>) -> Option<Value>,
+    describe: &impl Fn(&str, &Result<()>) -> Option<Event>,
     key: String,
     result: Result<()>,
 ) -> Result<Outcome> {

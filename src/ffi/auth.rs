@@ -5,19 +5,11 @@ use super::operation::{CrmsyncOperation, start};
 use super::{Status, guard};
 use crate::auth::{BoxFuture, Prompt};
 use crate::client::Client;
-use crate::documents::AuthenticateResult;
+use crate::documents::{AuthenticateRequest, AuthenticateResult, DeviceCodeEvent, Event};
 use crate::operation::EventSink;
-use serde::Deserialize;
 use std::ffi::c_char;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AuthenticateRequest {
-    #[allow(dead_code)]
-    version: u32,
-}
 
 /// Obtains a token now, for every credential kind, so that Connect fails early and clearly.
 /// Request `{"version":1}`. For `device_code` the operation first emits
@@ -27,7 +19,7 @@ struct AuthenticateRequest {
 /// Result `{"version":1,"authenticated":true,"credential":"DeviceCode",…,"expires_on":<epoch seconds>|null}`.
 /// Cancel with `crmsync_op_cancel`.
 ///
-/// Documents: request `{"version":1}`; event `Event::DeviceCode` (`DeviceCodeEvent`); result
+/// Documents: request `AuthenticateRequest`; event `Event::DeviceCode` (`DeviceCodeEvent`); result
 /// `AuthenticateResult`.
 ///
 /// # Safety
@@ -45,8 +37,8 @@ pub unsafe extern "C" fn crmsync_client_authenticate_start(
 
 /// The device code reaches the caller as an event of the authenticate operation.
 impl Prompt for EventSink {
-    fn show(&self, event: serde_json::Value) -> BoxFuture<'_, crate::error::Result<()>> {
-        Box::pin(self.send(event))
+    fn show(&self, code: DeviceCodeEvent) -> BoxFuture<'_, crate::error::Result<()>> {
+        Box::pin(self.send(Event::DeviceCode(code)))
     }
 }
 

@@ -3,7 +3,7 @@
 use super::{Failure, Status, args, guard, guard_void};
 use crate::client::Client;
 use crate::config::ClientConfig;
-use crate::documents::{AlertsResult, ChecksResult, ProfilesResult};
+use crate::documents::{AlertQuery, AlertsResult, ChecksResult, DefaultsRequest, EnvironmentQuery, ProfileQuery, ProfilesResult};
 use crate::steps;
 use std::ffi::c_char;
 use std::sync::Arc;
@@ -111,7 +111,7 @@ pub unsafe extern "C" fn crmsync_who_am_i(
 /// Email server profiles: query `{"version":1,"name":"…"}` (name optional, exact) →
 /// `{"version":1,"profiles":[…]}`.
 ///
-/// Documents: query `steps::profiles::ProfileQuery`; result `ProfilesResult` of
+/// Documents: query `ProfileQuery`; result `ProfilesResult` of
 /// `model::profile::EmailServerProfile`.
 ///
 /// # Safety
@@ -125,7 +125,7 @@ pub unsafe extern "C" fn crmsync_email_server_profiles_get(
     error_out: *mut *mut c_char,
 ) -> Status {
     guard(error_out, || {
-        let query: steps::profiles::ProfileQuery = args::json(query, query_len, "query")?;
+        let query: ProfileQuery = args::json(query, query_len, "query")?;
         run(client, result_out, |c| async move { steps::profiles::list(&c, &query).await.map(|profiles| ProfilesResult { profiles }) })
     })
 }
@@ -152,7 +152,7 @@ pub unsafe extern "C" fn crmsync_mailbox_defaults_get(
 /// Setting `server_profile` also activates an inactive profile. Result
 /// `{"version":1,"what_if","changed","changes":[{"target","field","from","to"}],"defaults":{…}}`.
 ///
-/// Documents: request `steps::org_defaults::DefaultsRequest`; result `DefaultsResult`.
+/// Documents: request `DefaultsRequest`; result `DefaultsResult`.
 ///
 /// # Safety
 /// `client` is a live handle; `request` points at `request_len` bytes; out-parameters are writable.
@@ -165,7 +165,7 @@ pub unsafe extern "C" fn crmsync_mailbox_defaults_set(
     error_out: *mut *mut c_char,
 ) -> Status {
     guard(error_out, || {
-        let request: steps::org_defaults::DefaultsRequest = args::json(request, request_len, "request")?;
+        let request: DefaultsRequest = args::json(request, request_len, "request")?;
         run(client, result_out, |c| async move { steps::org_defaults::run(&c, &request).await })
     })
 }
@@ -174,7 +174,7 @@ pub unsafe extern "C" fn crmsync_mailbox_defaults_set(
 /// `{"version":1,"mailbox_ids":[…],"server_profile","min_level":"Information|Warning|Error","since":"<ISO 8601>","top"}`
 /// → `{"version":1,"alerts":[{"alert_id","level","code","error_type","text","created_on","regarding_id","regarding_type","regarding_name"}]}`.
 ///
-/// Documents: query `steps::alerts::AlertQuery`; result `AlertsResult` of `model::alert::Alert`.
+/// Documents: query `AlertQuery`; result `AlertsResult` of `model::alert::Alert`.
 ///
 /// # Safety
 /// `client` is a live handle; `query` points at `query_len` bytes; out-parameters are writable.
@@ -187,7 +187,7 @@ pub unsafe extern "C" fn crmsync_alerts_get(
     error_out: *mut *mut c_char,
 ) -> Status {
     guard(error_out, || {
-        let query: steps::alerts::AlertQuery = args::json(query, query_len, "query")?;
+        let query: AlertQuery = args::json(query, query_len, "query")?;
         run(client, result_out, |c| async move { steps::alerts::list(&c, &query).await.map(|alerts| AlertsResult { alerts }) })
     })
 }
@@ -215,7 +215,7 @@ pub unsafe extern "C" fn crmsync_readiness_get(
 /// Production, Sandbox, Developer, Trial or Default, from Microsoft's OrganizationType values; absent for
 /// others). The service needs a user (delegated) sign-in: with an application's, `AUTHENTICATION` says so.
 ///
-/// Documents: query `steps::discovery::EnvironmentQuery`; result `EnvironmentsResult` (each an
+/// Documents: query `EnvironmentQuery`; result `EnvironmentsResult` (each an
 /// `Environment`).
 ///
 /// # Safety
@@ -229,7 +229,7 @@ pub unsafe extern "C" fn crmsync_environments_get(
     error_out: *mut *mut c_char,
 ) -> Status {
     guard(error_out, || {
-        let query: steps::discovery::EnvironmentQuery = args::json(query, query_len, "query")?;
+        let query: EnvironmentQuery = args::json(query, query_len, "query")?;
         run(client, result_out, |c| async move { steps::discovery::list(&c, &query).await })
     })
 }

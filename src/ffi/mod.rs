@@ -18,8 +18,9 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// Bumped on any incompatible change of the exported functions or documents.
 ///
-/// Every JSON document in and out is a serde type of the library's `src/documents.rs` (or of
-/// the module named), and each function's comment names them: its request, its events and its
+/// Every JSON document in and out is a serde type of the library's `documents` module
+/// (`src/documents.rs`; the requests and queries in `src/documents/requests.rs`), or of the
+/// module named, and each function's comment names them: its request, its events and its
 /// result. An event `Event::Item` is the object `{"type":"item",…}`; every document has
 /// `"version"` (added in one place, `Versioned`); an error is an `ErrorDocument`.
 pub const CRMSYNC_ABI_VERSION: u32 = 1;

@@ -51,10 +51,12 @@ where
 
 /// Lists mailboxes page by page. Query `{"version":1,"name","email_address","server_profile","page_size"}`
 /// (all optional). Events: `{"type":"items","page","items":[…]}` and `{"type":"progress","done","message"}`;
-/// result `{"version":1,"count","pages"}`.
+/// result `{"version":1,"count","pages"}`. Each row also carries `"ownership":{"synchronized","primary","owner"}`:
+/// whether this environment owns the mailbox's address, by the rule the multi-environment setup applies.
 ///
-/// Documents: query `steps::mailboxes::MailboxQuery`; events `Event::Items` (`ItemsEvent` of
-/// `model::mailbox::Mailbox`) and `Event::Progress` (`ProgressEvent`); result `ListResult`.
+/// Documents: query `MailboxQuery`; events `Event::Items` (`ItemsEvent` of `ListedMailbox`: a
+/// `model::mailbox::Mailbox` and its `AddressOwnership`) and `Event::Progress` (`ProgressEvent`);
+/// result `ListResult`.
 ///
 /// # Safety
 /// `client` is a live handle; `query` points at `query_len` bytes; out-parameters are writable.
@@ -75,8 +77,8 @@ pub unsafe extern "C" fn crmsync_mailboxes_list_start(
 /// (`outcome`: Planned, Unchanged, Changed, Failed; `changes`: field, from, to), `progress` events;
 /// result: counts.
 ///
-/// Documents: request `steps::mailbox_settings::SettingsRequest` (its selection a
-/// `steps::mailboxes::MailboxSelection`); events `Event::Item` (`ItemEvent`) and `Event::Progress`;
+/// Documents: request `SettingsRequest` (its selection a
+/// `MailboxSelection`); events `Event::Item` (`ItemEvent`) and `Event::Progress`;
 /// result `StepResult` (step MailboxSettings).
 ///
 /// # Safety
@@ -96,7 +98,7 @@ pub unsafe extern "C" fn crmsync_mailboxes_configure_start(
 /// reads them back. Request `{"version":1,"selection":{…},"decision":"Approve"|"Reject","what_if","journal_path"}`.
 /// A mailbox whose read-back does not show the decision is a `Failed` item with the reason.
 ///
-/// Documents: request `steps::approval::ApprovalRequest`; events `Event::Item` (`ItemEvent`, with
+/// Documents: request `ApprovalRequest`; events `Event::Item` (`ItemEvent`, with
 /// `approved_by_o365_admin`) and `Event::Progress`; result `StepResult` (step ApproveEmail or RejectEmail).
 ///
 /// # Safety
@@ -118,7 +120,7 @@ pub unsafe extern "C" fn crmsync_mailboxes_approve_start(
 /// the incoming, outgoing, appointments/contacts/tasks and overall statuses and the alerts raised
 /// since the test was scheduled (`outcome`: Scheduled, Succeeded, Failed, TimedOut).
 ///
-/// Documents: request `steps::test_enable::TestEnableRequest`; events `Event::Item` (`ItemEvent`,
+/// Documents: request `TestEnableRequest`; events `Event::Item` (`ItemEvent`,
 /// with `TestStatuses` once a result is read) and `Event::Progress`; result `StepResult` (step TestAndEnable).
 ///
 /// # Safety
@@ -146,7 +148,7 @@ pub unsafe extern "C" fn crmsync_mailboxes_test_enable_start(
 /// one owns; `at_once` bounds how many of them read or write at a time.
 /// Result `{"version":1,"what_if","mailboxes","already_working","steps":[{step counts}]}`.
 ///
-/// Documents: request `steps::setup::SetupRequest`; events `Event::Check`, `Event::Changes`
+/// Documents: request `SetupRequest`; events `Event::Check`, `Event::Changes`
 /// (`ChangesEvent`), `Event::Item` and `Event::Progress`; result `SetupResult` (one `StepResult` a step).
 ///
 /// # Safety
@@ -168,7 +170,7 @@ pub unsafe extern "C" fn crmsync_setup_start(
 /// `repairs`, `diagnosis`, the health columns, `latest_error`, `latest_warning`) and `progress` events; result
 /// `{"version":1,"mailboxes","reported","counts":{class: n},"unhealthy","repairable","changed":[{"mailbox_id","name","from","to"}]|null,…}`.
 ///
-/// Documents: request `steps::health::HealthRequest`; events `Event::Health` (`HealthRow`) and
+/// Documents: request `HealthRequest`; events `Event::Health` (`HealthRow`) and
 /// `Event::Progress`; result `HealthSummary`.
 ///
 /// # Safety
@@ -192,7 +194,7 @@ pub unsafe extern "C" fn crmsync_mailboxes_health_start(
 /// `health_after` with `wait`), the Test & Enable step's events (`"step":"TestAndEnable"`) and `progress`
 /// events; result: counts. A caller without the write privilege gets `PERMISSION_DENIED` before any write.
 ///
-/// Documents: request `steps::repair::RepairRequest`; events `Event::Repair` (`RepairEvent`, with
+/// Documents: request `RepairRequest`; events `Event::Repair` (`RepairEvent`, with
 /// its `Fix`es and `HealthRow`s), the Test & Enable step's `Event::Item`, and `Event::Progress`;
 /// result `RepairResult`.
 ///
@@ -215,7 +217,7 @@ pub unsafe extern "C" fn crmsync_mailboxes_repair_start(
 /// (step Defaults), then `item` and `progress` events (step MailboxSettings).
 /// Result `{"version":1,"what_if","mailboxes","steps":[{step counts}]}`.
 ///
-/// Documents: request `steps::disable_sync::DisableRequest`; events `Event::Changes`,
+/// Documents: request `DisableRequest`; events `Event::Changes`,
 /// `Event::Item` and `Event::Progress`; result `DisableResult`.
 ///
 /// # Safety
@@ -238,8 +240,8 @@ pub unsafe extern "C" fn crmsync_sync_disable_start(
 /// `reason`, NotUndoable with a `note`, Failed, Unreadable); result: counts, with `skipped`,
 /// `not_undoable`, `unreadable`, `other_environment` and `not_written`.
 ///
-/// Documents: request `steps::undo::UndoRequest`; events `UndoEvent::Item` (`UndoItem`) and
-/// `UndoEvent::Progress`; result `UndoResult`.
+/// Documents: request `UndoRequest`; events `Event::Item` (`EventItem::JournalLine`, an
+/// `UndoItem`) and `Event::Progress`; result `UndoResult`.
 ///
 /// # Safety
 /// `client` is a live handle; `request` points at `request_len` bytes; out-parameters are writable.
@@ -261,8 +263,8 @@ pub unsafe extern "C" fn crmsync_changes_undo_start(
 /// one step that were waiting (up to 50), each an `item` without `version`, `type` and
 /// `step`. A listing's page is also `items`, with a `page` and mailbox rows.
 ///
-/// Documents: the event is one of the operation's events (an `Event`, or an `UndoEvent` for an
-/// undo), with its `version` and `type`.
+/// Documents: the event is one of the operation's events (an `Event`, with its `version`, its
+/// `type` and the `step` that sent it), or a batch of `Event::Item`s (`operation::Pulled`).
 ///
 /// # Safety
 /// `op` is a live handle; out-parameters are writable.

@@ -1,31 +1,12 @@
 //! Reading alerts (tracelogs) for mailboxes or a server profile, newest first.
 
 use crate::client::Client;
+use crate::documents::AlertQuery;
 use crate::error::{Error, Result};
 use crate::model::PREFER_ANNOTATIONS;
 use crate::model::alert::{Alert, COLUMNS, LEVELS};
 use crate::webapi::odata::{Query, any_id};
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde::Deserialize;
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AlertQuery {
-    pub version: u32,
-    #[serde(default)]
-    pub mailbox_ids: Option<Vec<String>>,
-    /// A profile id or exact name: alerts regarding the profile itself.
-    #[serde(default)]
-    pub server_profile: Option<String>,
-    /// Information, Warning or Error: this level and above.
-    #[serde(default)]
-    pub min_level: Option<String>,
-    /// ISO 8601 time; only alerts created at or after it.
-    #[serde(default)]
-    pub since: Option<String>,
-    #[serde(default)]
-    pub top: Option<u32>,
-}
 
 pub fn parse_time(text: &str) -> Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text.trim())

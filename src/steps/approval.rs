@@ -2,10 +2,9 @@
 //! documents (dataverse-reference §5.2), then read the mailboxes back. A mailbox that did not
 //! become approved is reported as failed with the reason, never as success.
 
-use super::mailboxes::MailboxSelection;
 use super::report;
 use crate::client::Client;
-use crate::documents::{Counts, FieldChange, ItemEvent, ItemOutcome, StepResult};
+use crate::documents::{ApprovalRequest, Counts, Decision, FieldChange, ItemEvent, ItemOutcome, MailboxSelection, StepResult};
 use crate::engine::{self, Item};
 use crate::error::{Error, ErrorKind, Result};
 use crate::journal::{self, Change as JournalChange, Column as JournalColumn, Journal};
@@ -13,17 +12,9 @@ use crate::model::mailbox::Mailbox;
 use crate::model::options::APPROVAL;
 use crate::operation::EventSink;
 use crate::webapi::batch::BatchOperation;
-use serde::Deserialize;
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::Arc;
-
-#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
-pub enum Decision {
-    #[default]
-    Approve,
-    Reject,
-}
 
 impl Decision {
     fn value(self) -> i64 {
@@ -47,21 +38,6 @@ impl Decision {
             Decision::Reject => "Rejected",
         }
     }
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ApprovalRequest {
-    pub version: u32,
-    #[serde(default)]
-    pub selection: MailboxSelection,
-    #[serde(default)]
-    pub decision: Decision,
-    #[serde(default)]
-    pub what_if: bool,
-    /// Appends one line per written owner row to this change journal (see `crate::journal`).
-    #[serde(default)]
-    pub journal_path: Option<String>,
 }
 
 /// `systemusers(<id>)` or `queues(<id>)`: where approval is written for this mailbox.

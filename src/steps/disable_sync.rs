@@ -6,28 +6,13 @@
 //! from production the next time it is tested.
 
 use super::mailbox_settings::{self, Desired};
-use super::mailboxes::MailboxSelection;
 use super::org_defaults;
 use crate::client::Client;
-use crate::documents::DisableResult;
+use crate::documents::{DefaultsRequest, DisableRequest, DisableResult, MailboxSelection};
 use crate::error::Result;
 use crate::model::options::{APPOINTMENTS_CONTACTS_TASKS, INCOMING_EMAIL, OUTGOING_EMAIL};
 use crate::operation::EventSink;
-use serde::Deserialize;
 use std::sync::Arc;
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DisableRequest {
-    pub version: u32,
-    #[serde(default)]
-    pub selection: MailboxSelection,
-    #[serde(default)]
-    pub what_if: bool,
-    /// Appends one line per written row to this change journal (see `crate::journal`).
-    #[serde(default)]
-    pub journal_path: Option<String>,
-}
 
 const NONE: &str = "None";
 
@@ -37,7 +22,7 @@ const NONE: &str = "None";
 pub async fn run(client: Arc<Client>, request: DisableRequest, sink: EventSink) -> Result<DisableResult> {
     let journal = if request.what_if { None } else { super::journaling::open(&client, request.journal_path.as_deref()).await? };
     let journal = journal.as_ref();
-    let defaults = org_defaults::DefaultsRequest {
+    let defaults = DefaultsRequest {
         version: 1,
         incoming_email: Some(NONE.into()),
         outgoing_email: Some(NONE.into()),

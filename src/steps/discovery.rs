@@ -6,23 +6,13 @@
 
 use crate::auth::Cloud;
 use crate::client::Client;
-use crate::documents::{Environment, EnvironmentsResult};
+use crate::documents::{Environment, EnvironmentQuery, EnvironmentsResult};
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::{int, text};
 use crate::transport::parse_service_url;
-use serde::Deserialize;
 use serde_json::Value;
 
 const INSTANCES_ROOT: &str = "api/discovery/v2.0/";
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EnvironmentQuery {
-    pub version: u32,
-    /// The discovery service root; by default the one of the connection's cloud.
-    #[serde(default)]
-    pub discovery_url: Option<String>,
-}
 
 /// The Global Discovery Service of the cloud an organization host belongs to (Microsoft's
 /// "Discover user organizations" table). GCC organizations (`*.crm9.dynamics.com`) have their own.

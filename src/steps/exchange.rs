@@ -5,8 +5,8 @@
 //! holds a turn while it reads and writes and gives it up while it waits for a round, so members
 //! waiting for the others never keep the others from their turn.
 
+use crate::documents::GroupSpec;
 use crate::error::{Error, Result};
-use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, Instant};
@@ -18,21 +18,6 @@ const JOIN_WITHIN: Duration = Duration::from_secs(30);
 /// Rounds every member goes through (every member goes through all, sharing nothing when it has
 /// nothing to share, so members can never disagree on how many there are).
 pub const ROUNDS: usize = 2;
-
-/// The request field that makes an operation a member: `{"group","environment","environments","at_once"}`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GroupSpec {
-    /// Chosen by the caller, new for every run (a GUID): the operations with this id meet.
-    pub group: String,
-    /// This environment's name as reports show it (what the others learn about this member).
-    pub environment: String,
-    /// How many operations take part; every one of them must be started.
-    pub environments: usize,
-    /// How many members read or write at once (default: all).
-    #[serde(default)]
-    pub at_once: Option<usize>,
-}
 
 /// What one member shared in a round.
 #[derive(Debug, Clone, PartialEq)]

@@ -2,9 +2,9 @@
 //! run, and the columns of a mailbox write with their values before it.
 
 use crate::client::Client;
-use crate::documents::Identity;
+use crate::documents::{Identity, JournalEnvironment};
 use crate::error::Result;
-use crate::journal::{Change, Column, Environment, Journal};
+use crate::journal::{Change, Column, Journal};
 use crate::model::mailbox::Mailbox;
 use crate::model::options::{APPOINTMENTS_CONTACTS_TASKS, INCOMING_EMAIL, OUTGOING_EMAIL, OptionSet};
 use serde_json::{Map, Value, json};
@@ -18,7 +18,7 @@ pub async fn open(client: &Client, path: Option<&str>) -> Result<Option<Journal>
 /// [`open`] for an identity read already (the whole procedure reads it once).
 pub fn open_for(identity: &Identity, path: Option<&str>) -> Result<Option<Journal>> {
     let Some(path) = path else { return Ok(None) };
-    Journal::open(path, Environment { name: identity.organization_name.clone(), url: identity.url.clone() }).map(Some)
+    Journal::open(path, JournalEnvironment { name: identity.organization_name.clone(), url: identity.url.clone() }).map(Some)
 }
 
 /// The journal entry of a PATCH `body` of `mailbox` (as planned from the row read before).

@@ -2,10 +2,9 @@
 //! delivery methods) or an explicit profile and delivery methods, plus the "Sync items with
 //! Exchange from this org only" option. Writes only the columns that differ.
 
-use super::mailboxes::MailboxSelection;
 use super::report;
 use crate::client::Client;
-use crate::documents::{Counts, FieldChange, ItemOutcome, StepResult};
+use crate::documents::{Counts, FieldChange, ItemOutcome, SettingsRequest, StepResult};
 use crate::engine::{self, Item};
 use crate::error::{Error, Result};
 use crate::journal::{self, Journal};
@@ -15,38 +14,9 @@ use crate::model::organization::MailboxDefaults;
 use crate::model::profile::EmailServerProfile;
 use crate::operation::EventSink;
 use crate::webapi::batch::BatchOperation;
-use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SettingsRequest {
-    pub version: u32,
-    #[serde(default)]
-    pub selection: MailboxSelection,
-    #[serde(default)]
-    pub apply_defaults: bool,
-    #[serde(default)]
-    pub server_profile: Option<String>,
-    #[serde(default)]
-    pub incoming_email: Option<String>,
-    #[serde(default)]
-    pub outgoing_email: Option<String>,
-    #[serde(default)]
-    pub appointments_contacts_tasks: Option<String>,
-    #[serde(default)]
-    pub sync_with_this_org_only: Option<bool>,
-    /// Clears a scheduled Test & Enable (`testemailconfigurationscheduled` false).
-    #[serde(default)]
-    pub clear_test_schedule: bool,
-    #[serde(default)]
-    pub what_if: bool,
-    /// Appends one line per written mailbox to this change journal (see `crate::journal`).
-    #[serde(default)]
-    pub journal_path: Option<String>,
-}
 
 /// The target state, as wire values.
 #[derive(Debug, Default)]

@@ -1,13 +1,12 @@
 //! Which mailboxes a step works on (the selection), and reading them page by page.
 
 use crate::client::Client;
-use crate::documents::{self, Event, ItemsEvent, ListResult, ProgressEvent};
+use crate::documents::{Event, ItemsEvent, ListResult, ListedMailbox, MailboxQuery, MailboxSelection, ProgressEvent};
 use crate::error::{Error, Result};
 use crate::model::PREFER_ANNOTATIONS;
 use crate::model::mailbox::{COLUMNS, Mailbox};
 use crate::operation::EventSink;
 use crate::webapi::odata::{Query, any_id, eq_string, guid_literal};
-use serde::Deserialize;
 use std::sync::Arc;
 
 /// Above this many ids, re-reading the whole selection (5,000 rows a page) costs fewer
@@ -25,43 +24,6 @@ const FILTER_MAX: usize = 8_000;
 /// Identity conditions (`name eq '…' or emailaddress eq '…' or …`) per query, in characters:
 /// many identities are read in several queries, each URL far below the service's limit.
 const IDENTITY_TERMS_PER_QUERY: usize = 4_000;
-
-/// The mailboxes a step applies to. All conditions combine with `and`; an empty selection
-/// means every mailbox of the organization.
-#[derive(Debug, Default, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MailboxSelection {
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub email_address: Option<String>,
-    /// A profile id or exact profile name.
-    #[serde(default)]
-    pub server_profile: Option<String>,
-    /// Explicit mailbox ids (e.g. piped in).
-    #[serde(default)]
-    pub mailbox_ids: Option<Vec<String>>,
-    /// Mailboxes by identity, as a user types them: each an id (a GUID), an email address
-    /// (contains `@`) or a name. They add up (`or`), with `mailbox_ids` too.
-    #[serde(default)]
-    pub mailboxes: Option<Vec<String>>,
-    /// An OData `$filter` expression written by the caller, added as is (in parentheses).
-    #[serde(default)]
-    pub filter: Option<String>,
-    /// Only active mailboxes (statecode 0). Default true for the configuration steps.
-    #[serde(default)]
-    pub active_only: bool,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MailboxQuery {
-    pub version: u32,
-    #[serde(flatten)]
-    pub selection: MailboxSelection,
-    #[serde(default)]
-    pub page_size: Option<u32>,
-}
 
 /// One mailbox as a user names it.
 #[derive(Debug, PartialEq)]
@@ -302,9 +264,10 @@ impl AsyncPageFn for Stream<'_> {
         self.count += items.len();
         let (pages, count, sink) = (self.pages, self.count, self.sink);
         async move {
-            sink.send(documents::to_value(Event::<Mailbox>::Items(ItemsEvent { page: pages, items }))).await?;
+            let items = items.into_iter().map(|m| ListedMailbox { ownership: super::ownership::ownership(&m), mailbox: m }).collect();
+            sink.send(Event::Items(ItemsEvent { page: pages, items })).await?;
             let progress = ProgressEvent { done: count, total: None, message: format!("Read {count} mailboxes ({pages} pages)") };
-            sink.send(documents::to_value(Event::<Mailbox>::Progress(progress))).await
+            sink.send(Event::Progress(progress)).await
         }
     }
 }

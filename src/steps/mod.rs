@@ -4,8 +4,9 @@
 //! # One shape
 //!
 //! - `run(client, request[, sink])`: the step as the C ABI starts it. It takes the request
-//!   document, opens the change journal, and returns the step's result as a `documents` type
-//!   (never a JSON value: the boundary adds the version and serializes). Read-only steps have
+//!   document (a `documents` request type), opens the change journal, sends typed
+//!   `documents::Event`s, and returns the step's result as a `documents` type (never a JSON
+//!   value: the boundary adds the version and serializes). Read-only steps have
 //!   their own verb instead (`list`, `get`) and no plan.
 //! - `plan(…) -> Plan`: what would change, computed from rows already read; it writes nothing.
 //!   The same plan serves `what_if` (reported as `Planned`) and the write.

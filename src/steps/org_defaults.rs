@@ -4,13 +4,12 @@
 
 use super::email_settings_xml as xml;
 use crate::client::Client;
-use crate::documents::{self, ChangesEvent, Counts, DefaultsResult, Event, SettingChange, StepResult};
+use crate::documents::{ChangesEvent, Counts, DefaultsRequest, DefaultsResult, Event, SettingChange, StepResult};
 use crate::error::{Error, Result};
 use crate::journal::{self, Change as JournalChange, Column, Journal};
 use crate::model::options::{APPOINTMENTS_CONTACTS_TASKS, INCOMING_EMAIL, OUTGOING_EMAIL, OptionSet};
 use crate::model::profile::EmailServerProfile;
 use crate::model::{FORMATTED, PREFER_ANNOTATIONS, annotation, flag, int, text};
-use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 /// emailconnectionchannel: 0 server-side synchronization, 1 Email Router.
@@ -18,28 +17,6 @@ const CHANNELS: OptionSet = OptionSet { column: "emailconnectionchannel", option
 const COLUMNS: &str = "name,_defaultemailserverprofileid_value,defaultemailsettings,emailconnectionchannel,requireapprovalforuseremail,requireapprovalforqueueemail";
 
 pub use crate::model::organization::MailboxDefaults;
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DefaultsRequest {
-    pub version: u32,
-    #[serde(default)]
-    pub server_profile: Option<String>,
-    #[serde(default)]
-    pub incoming_email: Option<String>,
-    #[serde(default)]
-    pub outgoing_email: Option<String>,
-    #[serde(default)]
-    pub appointments_contacts_tasks: Option<String>,
-    #[serde(default)]
-    pub process_email_using: Option<String>,
-    /// Plan only: report what would change and write nothing.
-    #[serde(default)]
-    pub what_if: bool,
-    /// Appends one line per written row to this change journal (see `crate::journal`).
-    #[serde(default)]
-    pub journal_path: Option<String>,
-}
 
 pub async fn get(client: &Client) -> Result<MailboxDefaults> {
     let org_id = super::identity::organization_id(client).await?;
@@ -227,8 +204,8 @@ pub async fn report_step(outcome: DefaultsResult, what_if: bool, sink: &crate::o
         unchanged: usize::from(n == 0),
         ..Counts::default()
     };
-    let event = Event::<Value, Value>::Changes(ChangesEvent { changes: outcome.changes });
-    sink.for_step("Defaults").send(documents::to_value(event)).await?;
+    let event = Event::Changes(ChangesEvent { changes: outcome.changes });
+    sink.for_step("Defaults").send(event).await?;
     Ok(StepResult::new("Defaults", what_if, counts))
 }
 

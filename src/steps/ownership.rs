@@ -13,9 +13,8 @@
 //! conditions per query, the URLs bounded like every identity read).
 
 use super::exchange::Member;
-use super::mailboxes::MailboxSelection;
 use crate::client::Client;
-use crate::documents::{self, Event, RefusedEvent};
+use crate::documents::{AddressOwnership, Event, MailboxSelection, RefusedEvent};
 use crate::error::Result;
 use crate::model::mailbox::Mailbox;
 use crate::operation::EventSink;
@@ -30,10 +29,16 @@ fn key(m: &Mailbox) -> Option<String> {
 
 /// An environment owns a mailbox's address when the mailbox uses server-side synchronization
 /// (any delivery method) and holds the organization-primary flag or passed Test & Enable. The
-/// PowerShell module's ownership report applies the same rule to the rows it lists.
-pub fn owns(m: &Mailbox) -> bool {
+/// one place of the rule: the listing sends it with every row (`ListedMailbox`), and the
+/// PowerShell module's ownership report and refusal read it from there.
+pub fn ownership(m: &Mailbox) -> AddressOwnership {
     let synchronized = m.incoming_email == SSS || m.outgoing_email == SSS || m.appointments_contacts_tasks == SSS;
-    synchronized && (m.sync_with_this_org_only || m.act_sync_org_flag || m.mailbox_status == "Success")
+    let primary = m.sync_with_this_org_only || m.act_sync_org_flag;
+    AddressOwnership { synchronized, primary, owner: synchronized && (primary || m.mailbox_status == "Success") }
+}
+
+pub fn owns(m: &Mailbox) -> bool {
+    ownership(m).owner
 }
 
 /// `selected` without the mailboxes whose address another member owns (a `refused` event each,
@@ -77,7 +82,7 @@ pub async fn leave_out_owned_elsewhere(
                     email_address: m.email_address.clone(),
                     owned_by: by.clone(),
                 };
-                sink.send(documents::to_value(Event::<Mailbox>::Refused(refused))).await?;
+                sink.send(Event::Refused(refused)).await?;
             }
             None => kept.push(m),
         }
@@ -104,6 +109,14 @@ mod tests {
         assert!(owns(&mailbox("a@x", SSS, false, "Success")));
         assert!(!owns(&mailbox("a@x", SSS, false, "Failure")), "configured but neither primary nor tested");
         assert!(!owns(&mailbox("a@x", "None", true, "Success")), "not synchronized by server-side sync");
+        assert_eq!(
+            ownership(&mailbox("a@x", SSS, false, "Failure")),
+            AddressOwnership { synchronized: true, primary: false, owner: false }
+        );
+        assert_eq!(
+            ownership(&mailbox("a@x", "None", true, "Success")),
+            AddressOwnership { synchronized: false, primary: true, owner: false }
+        );
         assert_eq!(key(&mailbox(" A@X.example ", SSS, true, "Success")).as_deref(), Some("a@x.example"));
         assert_eq!(key(&mailbox("no address", SSS, true, "Success")), None);
     }

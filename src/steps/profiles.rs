@@ -1,18 +1,10 @@
 //! Reading email server profiles (step: verify the "Microsoft Exchange Online" profile).
 
 use crate::client::Client;
+use crate::documents::ProfileQuery;
 use crate::error::{Error, Result};
 use crate::model::profile::{COLUMNS, EmailServerProfile};
 use crate::webapi::odata::{Query, eq_string};
-use serde::Deserialize;
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ProfileQuery {
-    pub version: u32,
-    #[serde(default)]
-    pub name: Option<String>,
-}
 
 pub async fn list(client: &Client, query: &ProfileQuery) -> Result<Vec<EmailServerProfile>> {
     let identity = super::identity::known(client).await?;

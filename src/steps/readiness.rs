@@ -2,9 +2,9 @@
 //! Fail with a message and the remedy. Reads only.
 
 use super::context::Context;
-use super::mailboxes::{AsyncPageFn, MailboxSelection};
+use super::mailboxes::AsyncPageFn;
 use crate::client::Client;
-use crate::documents::{Check, CheckStatus};
+use crate::documents::{Check, CheckStatus, MailboxSelection};
 use crate::error::Result;
 use crate::model::mailbox::Mailbox;
 use crate::model::profile::EmailServerProfile;

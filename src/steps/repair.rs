@@ -8,16 +8,17 @@
 //! mailbox whose fix is blocked is reported with its remedy and not written at all.
 
 use super::health::{self, HealthRow, classify::Health};
-use super::mailbox_settings::{self, Desired, SettingsRequest};
-use super::mailboxes::MailboxSelection;
-use super::test_enable::{self, TestEnableRequest};
+use super::mailbox_settings::{self, Desired};
+use super::test_enable;
 use crate::client::Client;
-use crate::documents::{self, ErrorDocument, Event, FieldChange, Fix, RepairCounts, RepairEvent, RepairOutcome, RepairResult};
+use crate::documents::{
+    self, ErrorDocument, Event, FieldChange, Fix, MailboxSelection, RepairCounts, RepairEvent, RepairOutcome, RepairRequest, RepairResult,
+    SettingsRequest, TestEnableRequest,
+};
 use crate::engine::{self, Item};
 use crate::error::{Error, ErrorKind, Result};
 use crate::journal::{self, Change as JournalChange, Column as JournalColumn, Journal};
 use crate::model::diagnosis::Repair;
-use crate::model::mailbox::Mailbox;
 use crate::operation::EventSink;
 use crate::webapi::batch::BatchOperation;
 use crate::webapi::odata::any_id;
@@ -29,33 +30,6 @@ use std::sync::Arc;
 
 /// `systemuser.accessmode` Read-Write (SA/error-code-8005e276.md).
 const ACCESS_MODE_READ_WRITE: i64 = 0;
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RepairRequest {
-    pub version: u32,
-    #[serde(default)]
-    pub selection: MailboxSelection,
-    #[serde(default)]
-    pub what_if: bool,
-    /// Wait for the tests and report each repaired mailbox's new health.
-    #[serde(default)]
-    pub wait: bool,
-    #[serde(default)]
-    pub timeout_secs: Option<u64>,
-    #[serde(default)]
-    pub poll_interval_ms: Option<u64>,
-    #[serde(default)]
-    pub stale_after_secs: Option<u64>,
-    /// Also move `processemailreceivedafter` of each mailbox being repaired back to its last
-    /// successful synchronization (or test), so email that arrived while it failed is
-    /// processed; written only where the current value is later. Never done without asking.
-    #[serde(default)]
-    pub reset_process_email_received_after: bool,
-    /// Appends one line per written row to this change journal (`crate::journal`).
-    #[serde(default)]
-    pub journal_path: Option<String>,
-}
 
 /// One fix of a plan: as reported, and what it writes (merged with the other fixes of the same row).
 struct Write {
@@ -258,7 +232,7 @@ async fn send(
         before: row.clone(),
         health_after: after.cloned(),
     };
-    sink.send(documents::to_value(Event::<Mailbox>::Repair(Box::new(event)))).await
+    sink.send(Event::Repair(Box::new(event))).await
 }
 
 /// The caller must be able to write mailboxes; a reader learns it before anything is written.
@@ -426,7 +400,7 @@ fn journal_entries(plans: &[(&HealthRow, Plan)]) -> HashMap<String, JournalChang
                     let column = JournalColumn::plain("statecode", json!(1), json!(0)).named(Some("Inactive"), Some("Active"));
                     Some(JournalChange::new("emailserverprofiles", &id, f.server_profile_name.as_deref(), "Repair", vec![column]))
                 }
-                Repair::Approve => super::approval::journal_change(&f.to_mailbox(), super::approval::Decision::Approve),
+                Repair::Approve => super::approval::journal_change(&f.to_mailbox(), documents::Decision::Approve),
                 Repair::AssignOwner => {
                     let column = JournalColumn {
                         column: "_ownerid_value".into(),

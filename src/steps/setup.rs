@@ -3,49 +3,19 @@
 //! then Test & Enable of the mailboxes that are not already working. Each step skips what is
 //! already right; with `what_if` nothing is written and every step reports its plan.
 
-use super::mailboxes::MailboxSelection;
 use super::readiness;
 use super::{approval, mailbox_settings, org_defaults, test_enable};
 use crate::client::Client;
-use crate::documents::{self, Check, CheckStatus, Counts, Event, SetupResult, StepResult};
+use crate::documents::{
+    self, Check, CheckStatus, Counts, DefaultsRequest, Event, MailboxSelection, SettingsRequest, SetupRequest, SetupResult, StepResult,
+    TestEnableRequest,
+};
 use crate::error::{Error, Result};
 use crate::journal::Journal;
 use crate::model::mailbox::Mailbox;
 use crate::model::profile::EXCHANGE_ONLINE_NAME;
 use crate::operation::EventSink;
-use serde::Deserialize;
 use std::sync::Arc;
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SetupRequest {
-    pub version: u32,
-    #[serde(default)]
-    pub selection: MailboxSelection,
-    /// Defaults to the profile named "Microsoft Exchange Online".
-    #[serde(default)]
-    pub server_profile: Option<String>,
-    #[serde(default)]
-    pub sync_with_this_org_only: bool,
-    #[serde(default)]
-    pub skip_approval: bool,
-    #[serde(default)]
-    pub wait: bool,
-    #[serde(default)]
-    pub timeout_secs: Option<u64>,
-    #[serde(default)]
-    pub poll_interval_ms: Option<u64>,
-    #[serde(default)]
-    pub what_if: bool,
-    /// Appends one line per written row, of every step, to this change journal (`crate::journal`).
-    #[serde(default)]
-    pub journal_path: Option<String>,
-    /// One environment of a multi-environment run: the run's setups compare the mailboxes they
-    /// read and each leaves out the addresses another one owns (`steps::ownership`); the group
-    /// also bounds how many of them work at once.
-    #[serde(default)]
-    pub ownership: Option<super::exchange::GroupSpec>,
-}
 
 const SSS: &str = "ServerSideSync";
 
@@ -88,7 +58,7 @@ pub async fn run(client: Arc<Client>, request: SetupRequest, sink: EventSink) ->
     let total = before.len();
     send_check(&sink, &readiness::summarize(&before)).await?;
 
-    let defaults = org_defaults::DefaultsRequest {
+    let defaults = DefaultsRequest {
         version: 1,
         server_profile: Some(profile.profile_id.clone()),
         incoming_email: Some(SSS.into()),
@@ -102,7 +72,7 @@ pub async fn run(client: Arc<Client>, request: SetupRequest, sink: EventSink) ->
     let outcome = org_defaults::apply(&client, plan, journal.as_deref()).await?;
     steps.push(org_defaults::report_step(outcome, request.what_if, &sink).await?);
 
-    let settings = mailbox_settings::SettingsRequest {
+    let settings = SettingsRequest {
         version: 1,
         server_profile: Some(profile.profile_id.clone()),
         incoming_email: Some(SSS.into()),
@@ -112,7 +82,7 @@ pub async fn run(client: Arc<Client>, request: SetupRequest, sink: EventSink) ->
         ..Default::default()
     };
     let target = Arc::new(mailbox_settings::target(&settings, None, Some(&profile))?);
-    let test = Arc::new(test_enable::TestEnableRequest {
+    let test = Arc::new(TestEnableRequest {
         version: 1,
         selection: MailboxSelection {
             mailbox_ids: Some(before.iter().filter(|m| !is_working(m, &profile.profile_id)).map(|m| m.mailbox_id.clone()).collect()),
@@ -215,7 +185,7 @@ struct Chunk {
     mailboxes: Vec<Mailbox>,
     target: Arc<mailbox_settings::Desired>,
     selection: MailboxSelection,
-    test: Arc<test_enable::TestEnableRequest>,
+    test: Arc<TestEnableRequest>,
     profile_id: String,
     skip_approval: bool,
     what_if: bool,
@@ -244,7 +214,7 @@ impl Chunk {
                 if skip_approval {
                     return Ok(None);
                 }
-                approval::apply(&client, &mailboxes, &selection, approval::Decision::Approve, what_if, journal, &approval_sink)
+                approval::apply(&client, &mailboxes, &selection, documents::Decision::Approve, what_if, journal, &approval_sink)
                     .await
                     .map(Some)
             })?;
@@ -271,7 +241,7 @@ fn add_counts(sum: &mut Option<StepResult>, part: StepResult) {
 }
 
 async fn send_check(sink: &EventSink, check: &Check) -> Result<()> {
-    sink.for_step("Readiness").send(documents::to_value(Event::<Mailbox>::Check(check.clone()))).await
+    sink.for_step("Readiness").send(Event::Check(check.clone())).await
 }
 
 /// Configured for the target profile with server-side synchronization, approved, and

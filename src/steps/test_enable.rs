@@ -2,11 +2,14 @@
 //! test by setting `testemailconfigurationscheduled`, verify it was scheduled by reading the
 //! mailboxes back, and optionally wait for the results and the alerts raised since.
 
-use super::alerts::{self, AlertQuery, odata_time};
-use super::mailboxes::{IDS_BY_SELECTION, MailboxSelection};
+use super::alerts::{self, odata_time};
+use super::mailboxes::IDS_BY_SELECTION;
 use super::report;
 use crate::client::Client;
-use crate::documents::{self, Counts, Event, FieldChange, ItemEvent, ItemOutcome, ProgressEvent, StepResult, TestStatuses};
+use crate::documents::{
+    AlertQuery, Counts, Event, FieldChange, ItemEvent, ItemOutcome, MailboxSelection, ProgressEvent, StepResult, TestEnableRequest,
+    TestStatuses,
+};
 use crate::engine::{self, Item};
 use crate::error::{Error, ErrorKind, Result};
 use crate::journal::{self, Journal};
@@ -17,7 +20,7 @@ use crate::webapi::batch::BatchOperation;
 use crate::webapi::odata::IDS_PER_FILTER;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -30,28 +33,6 @@ const ALERTS_BY_ID: usize = 200;
 pub const STEP: &str = "TestAndEnable";
 /// What the change journal says about a Test & Enable.
 const TEST_NOT_UNDOABLE: &str = "a Test & Enable cannot be undone: the test runs on the service, and its statuses, alerts and the Exchange side's choice of this environment stay";
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TestEnableRequest {
-    pub version: u32,
-    #[serde(default)]
-    pub selection: MailboxSelection,
-    /// "Sync items with Exchange from this org only" (orgmarkedasprimaryforexchangesync).
-    #[serde(default)]
-    pub sync_with_this_org_only: bool,
-    #[serde(default)]
-    pub wait: bool,
-    #[serde(default)]
-    pub timeout_secs: Option<u64>,
-    #[serde(default)]
-    pub poll_interval_ms: Option<u64>,
-    #[serde(default)]
-    pub what_if: bool,
-    /// Appends one line per scheduled mailbox to this change journal (see `crate::journal`).
-    #[serde(default)]
-    pub journal_path: Option<String>,
-}
 
 pub async fn run(client: Arc<Client>, mut request: TestEnableRequest, sink: EventSink) -> Result<StepResult> {
     request.selection.active_only = true;
@@ -382,7 +363,7 @@ async fn wait_for_results(
         }
         let finished = total - waiting.len();
         let message = format!("{finished} of {total} mailbox tests finished");
-        sink.send(documents::to_value(Event::<Mailbox>::Progress(ProgressEvent { done: finished, total: Some(total), message }))).await?;
+        sink.send(Event::Progress(ProgressEvent { done: finished, total: Some(total), message })).await?;
         if waiting.is_empty() {
             continue;
         }
@@ -497,7 +478,7 @@ async fn alerts_by_mailbox(
     Ok(mailboxes.iter().filter_map(|id| grouped.remove(&id.to_ascii_lowercase()).map(|a| (id.clone(), a))).collect())
 }
 
-fn result_event(mailbox: &Mailbox, outcome: ItemOutcome, alerts: &[Alert]) -> Value {
+fn result_event(mailbox: &Mailbox, outcome: ItemOutcome, alerts: &[Alert]) -> Event {
     let error = (outcome == ItemOutcome::Failed).then(|| failure_from_alerts(alerts));
     let test = TestStatuses {
         incoming_email_status: mailbox.incoming_email_status.clone(),

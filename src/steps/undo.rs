@@ -9,23 +9,13 @@
 
 use crate::client::Client;
 use crate::documents::{
-    self, Counts, ErrorDocument, ProgressEvent, StepResult, UndoColumn, UndoEvent, UndoItem, UndoLine, UndoOutcome, UndoResult,
+    Counts, ErrorDocument, Event, ProgressEvent, StepResult, UndoColumn, UndoItem, UndoLine, UndoOutcome, UndoRequest, UndoResult,
 };
 use crate::error::{Error, Result};
-use crate::journal::{self, Environment, Line, WRITTEN};
+use crate::journal::{self, Line, WRITTEN};
 use crate::operation::EventSink;
-use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct UndoRequest {
-    pub version: u32,
-    pub journal_path: String,
-    #[serde(default)]
-    pub what_if: bool,
-}
 
 /// The columns crmsync writes, per entity set: a journal edited by hand cannot direct an undo
 /// at anything else.
@@ -60,9 +50,8 @@ pub async fn run(client: Arc<Client>, request: UndoRequest, sink: EventSink) -> 
         let line = match line {
             Err(reason) => {
                 unreadable += 1;
-                let item =
-                    UndoItem::<Environment> { line: number, outcome: UndoOutcome::Unreadable, reason: Some(reason.clone()), written: None };
-                sink.send(documents::to_value(UndoEvent::Item(Box::new(item)))).await?;
+                let item = UndoItem { line: number, outcome: UndoOutcome::Unreadable, reason: Some(reason.clone()), written: None };
+                sink.send(item.into()).await?;
                 continue;
             }
             Ok(line) if !line.environment.same_url(&url) => {
@@ -107,10 +96,10 @@ pub async fn run(client: Arc<Client>, request: UndoRequest, sink: EventSink) -> 
             error: error.as_ref().map(ErrorDocument::from),
         };
         let item = UndoItem { line: number, outcome: verdict, reason, written: Some(written) };
-        sink.send(documents::to_value(UndoEvent::Item(Box::new(item)))).await?;
+        sink.send(item.into()).await?;
         let done = total - index;
         let message = format!("{done} of {total} journal lines");
-        sink.send(documents::to_value(UndoEvent::<Environment>::Progress(ProgressEvent { done, total: Some(total), message }))).await?;
+        sink.send(Event::Progress(ProgressEvent { done, total: Some(total), message })).await?;
     }
     Ok(UndoResult {
         step: StepResult::new("Undo", request.what_if, counts),

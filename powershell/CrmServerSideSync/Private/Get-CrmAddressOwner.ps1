@@ -9,7 +9,9 @@ function Get-CrmAddressOwner {
     environment turns synchronization off in the first (day-two-reference §5). An environment
     "owns" an address when its mailbox for it uses server-side synchronization (any delivery
     method) and either holds the organization-primary flag (orgmarkedasprimaryforexchangesync or
-    isactsyncorgflagset) or passed Test & Enable (MailboxStatus Success). Returns a hashtable:
+    isactsyncorgflagset) or passed Test & Enable (MailboxStatus Success). That rule is the native
+    core's (the one its multi-environment setup applies): every listed mailbox carries the
+    decision as its Ownership (Synchronized, Primary, Owner), and this reads it. Returns a hashtable:
     address -> @{ EmailAddress; Present (environments with a mailbox for it); Configured
     (environments synchronizing it); Primary; Owners; Mailboxes (the synchronizing ones) }. Costs
     one mailbox read per environment (5,000 rows a page).
@@ -36,13 +38,12 @@ function Get-CrmAddressOwner {
         }
         $entry = $byAddress[$key]
         $entry.Present.Add($m.Environment)
-        $sss = $m.IncomingEmail -eq 'ServerSideSync' -or $m.OutgoingEmail -eq 'ServerSideSync' -or $m.AppointmentsContactsTasks -eq 'ServerSideSync'
-        if (-not $sss) { continue }
+        $ownership = $m.Ownership
+        if (-not $ownership.Synchronized) { continue }
         $entry.Configured.Add($m.Environment)
         $entry.Mailboxes.Add($m)
-        $primary = [bool]$m.SyncWithThisOrgOnly -or [bool]$m.ActSyncOrgFlag
-        if ($primary) { $entry.Primary.Add($m.Environment) }
-        if ($primary -or $m.MailboxStatus -eq 'Success') { $entry.Owners.Add($m.Environment) }
+        if ($ownership.Primary) { $entry.Primary.Add($m.Environment) }
+        if ($ownership.Owner) { $entry.Owners.Add($m.Environment) }
     }
     $byAddress
 }

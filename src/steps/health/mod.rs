@@ -9,14 +9,13 @@ pub mod classify;
 /// The health columns and classes, typed rows of `model`.
 pub use crate::model::health as facts;
 
-use super::alerts::{self, AlertQuery, odata_time};
-use super::mailboxes::{IDS_BY_SELECTION, MailboxSelection};
+use super::alerts::{self, odata_time};
+use super::mailboxes::IDS_BY_SELECTION;
 use crate::client::Client;
 pub use crate::documents::HealthRow;
-use crate::documents::{self, ClassChange, Event, HealthSummary, ProgressEvent};
+use crate::documents::{AlertQuery, ClassChange, Event, HealthRequest, HealthSummary, MailboxSelection, ProgressEvent};
 use crate::error::{Error, Result};
 use crate::model::PREFER_ANNOTATIONS;
-use crate::model::mailbox::Mailbox;
 use crate::operation::EventSink;
 use chrono::{TimeDelta, Utc};
 use classify::{Assessment, Context, Health, LatestAlerts};
@@ -26,7 +25,6 @@ use classify::{Assessment, Context, Health, LatestAlerts};
 pub use crate::model::diagnosis;
 use facts::{AUDIT_COLUMNS, COLUMNS, Facts, FactsRow};
 use serde::Deserialize;
-use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use url::Url;
@@ -37,31 +35,6 @@ pub const DEFAULT_STALE_AFTER_SECS: u64 = 24 * 3600;
 const ALERT_WINDOW: TimeDelta = TimeDelta::days(7);
 /// Up to this many explicit ids, the alerts query names them (one query of 50 ids at most).
 const ALERT_IDS: usize = 50;
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct HealthRequest {
-    pub version: u32,
-    #[serde(default)]
-    pub selection: MailboxSelection,
-    /// Report only rows of these classes; the summary still counts every selected mailbox.
-    #[serde(default)]
-    pub health: Option<Vec<Health>>,
-    #[serde(default)]
-    pub stale_after_secs: Option<u64>,
-    /// A previous report's rows: the summary lists the mailboxes whose class changed.
-    #[serde(default)]
-    pub baseline: Option<Vec<BaselineRow>>,
-    #[serde(default)]
-    pub page_size: Option<u32>,
-}
-
-/// One row of a previous report; other fields of the row are ignored, so a whole row fits.
-#[derive(Debug, Clone, Deserialize)]
-pub struct BaselineRow {
-    pub mailbox_id: String,
-    pub health: Health,
-}
 
 /// One mailbox's row of the report, from its facts, its latest alerts and its assessment.
 fn health_row(facts: Facts, alerts: LatestAlerts, assessment: Assessment) -> HealthRow {
@@ -184,8 +157,8 @@ pub async fn run(client: Arc<Client>, request: HealthRequest, sink: EventSink) -
     Ok(summary)
 }
 
-fn event(row: HealthRow) -> Value {
-    documents::to_value(Event::<Mailbox>::Health(Box::new(row)))
+fn event(row: HealthRow) -> Event {
+    Event::Health(Box::new(row))
 }
 
 /// Reads and classifies the selection page by page, calling `on_row` for each mailbox; the
@@ -197,7 +170,7 @@ async fn assess_selection(
     stale_after: TimeDelta,
     page_size: u32,
     alerts_since: &mut String,
-    mut on_row: impl FnMut(HealthRow) -> Option<Value>,
+    mut on_row: impl FnMut(HealthRow) -> Option<Event>,
     sink: &EventSink,
 ) -> Result<bool> {
     let organization = Organization::read(client).await?;
@@ -216,7 +189,7 @@ async fn assess_selection(
             }
         }
         let message = format!("Assessed {done} mailboxes");
-        sink.send(documents::to_value(Event::<Mailbox>::Progress(ProgressEvent { done, total: None, message }))).await?;
+        sink.send(Event::Progress(ProgressEvent { done, total: None, message })).await?;
     }
     Ok(reader.audit)
 }
@@ -371,7 +344,7 @@ mod tests {
             has_default_profile: true,
         };
         let assessment = classify::assess(&facts, &LatestAlerts::default(), &ctx);
-        let value = event(health_row(facts, LatestAlerts::default(), assessment));
+        let value = crate::documents::to_value(event(health_row(facts, LatestAlerts::default(), assessment)));
         assert_eq!(value["type"], "health");
         assert_eq!(value["health"], "Healthy");
         assert_eq!(value["mailbox_id"], "0b7c0e52-0000-0000-0000-000000000001");
