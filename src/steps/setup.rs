@@ -84,6 +84,8 @@ pub async fn run(client: Arc<Client>, request: SetupRequest, sink: EventSink) ->
     }
     let total = before.len();
     send_check(&sink, &readiness::summarize(&before)).await?;
+    // The pages the selection was read from are gone; the rows are what is left.
+    crate::runtime::release_freed_memory();
 
     let defaults = org_defaults::DefaultsRequest {
         version: 1,
@@ -156,11 +158,15 @@ pub async fn run(client: Arc<Client>, request: SetupRequest, sink: EventSink) ->
         // Turns are handed out first come first served (chunks start about in their order).
         chunks.spawn(async move { work.run(at_once).await.map(|done| (index, done)) });
     }
+    // Every row moved to its chunk: the selection's own buffer goes now, not after the tests.
+    drop(rows);
     let mut done: Vec<(usize, ChunkDone)> = Vec::new();
     while let Some(joined) = chunks.join_next().await {
         done.push(joined.map_err(|e| Error::internal(format!("a setup task failed: {e}")))??);
     }
     done.sort_by_key(|(index, _)| *index);
+    // The chunks' rows and batch bodies are gone; what waits for the tests is ids.
+    crate::runtime::release_freed_memory();
     let (mut settings_summary, mut approval_summary, mut scheduled) = (None, None, None::<test_enable::Scheduled>);
     for (_, part) in done {
         add_counts(&mut settings_summary, part.settings);
@@ -245,6 +251,8 @@ impl Chunk {
         } else {
             Some(test_enable::schedule(&client, to_test, &test, journal, &sink.for_step(test_enable::STEP)).await?)
         };
+        // This chunk's rows and batch bodies are gone before the next chunk starts writing.
+        crate::runtime::release_freed_memory();
         Ok(ChunkDone { settings, approval, tests })
     }
 }

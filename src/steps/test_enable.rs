@@ -302,7 +302,7 @@ async fn wait_for_results(
             if let Some(at) = waiting.remove(&mailbox.mailbox_id) {
                 clock.finished(at);
             }
-            let mine = alerts.get(&mailbox.mailbox_id).map(Vec::as_slice).unwrap_or_default();
+            let mine = alerts.of(&mailbox.mailbox_id);
             let outcome = if mailbox.mailbox_status == "Success" { ItemOutcome::Succeeded } else { ItemOutcome::Failed };
             counts.add(outcome);
             sink.send(result_event(mailbox, outcome, mine)).await?;
@@ -346,9 +346,9 @@ async fn pending_among(client: &Client, still_pending: &MailboxSelection, ids: &
     Ok(all.into_iter().filter(|m| wanted.contains(&m.mailbox_id.to_ascii_lowercase())).map(|m| m.mailbox_id).collect())
 }
 
-async fn alerts_by_mailbox(client: &Client, mailboxes: &[Mailbox], started: DateTime<Utc>) -> Result<HashMap<String, Vec<Alert>>> {
+async fn alerts_by_mailbox(client: &Client, mailboxes: &[Mailbox], started: DateTime<Utc>) -> Result<alerts::ByRegarding> {
     if mailboxes.is_empty() {
-        return Ok(HashMap::new());
+        return Ok(alerts::ByRegarding::default());
     }
     // For many mailboxes, every alert since the start costs fewer requests than 50 ids a query.
     let by_id = mailboxes.len() <= ALERTS_BY_ID;
@@ -358,13 +358,7 @@ async fn alerts_by_mailbox(client: &Client, mailboxes: &[Mailbox], started: Date
         since: Some(odata_time(started - CLOCK_SKEW)),
         ..AlertQuery::default()
     };
-    let mut grouped: HashMap<String, Vec<Alert>> = HashMap::new();
-    for alert in alerts::list(client, &query).await? {
-        if let Some(id) = alert.regarding_id.clone() {
-            grouped.entry(id.to_ascii_lowercase()).or_default().push(alert);
-        }
-    }
-    Ok(mailboxes.iter().filter_map(|m| grouped.remove(&m.mailbox_id.to_ascii_lowercase()).map(|a| (m.mailbox_id.clone(), a))).collect())
+    Ok(alerts::ByRegarding::new(alerts::list(client, &query).await?))
 }
 
 fn result_event(mailbox: &Mailbox, outcome: ItemOutcome, alerts: &[Alert]) -> Value {
