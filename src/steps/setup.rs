@@ -189,6 +189,9 @@ pub async fn run(client: Arc<Client>, request: SetupRequest, sink: EventSink) ->
         Some(tests) => test_enable::finish(&client, tests, &test, &test_sink).await?,
     };
     steps.push(test_summary);
+    // The results' rows and alerts are gone: the caller (the module, building its report of a
+    // row per mailbox) gets their memory back.
+    crate::runtime::release_freed_memory();
     Ok(SetupResult { what_if: request.what_if, mailboxes: total, already_working, steps })
 }
 
