@@ -6,7 +6,9 @@
 //!
 //! `cargo run --release --example bench_procedure -- [--mailboxes 50000] [--test-delay-ms 1000]`
 //!
-//! Prints one line; its last field `rust_seconds=<s>` is read by build.ps1.
+//! Prints one line; its last fields are `rust_seconds=<s>` (read by build.ps1) and, where the
+//! system reports it (Linux), `rust_peak_mb=<MB>`: the process's peak resident memory, which is
+//! what the native library adds to the PowerShell process running the same procedure.
 
 use crmsync::Client;
 use crmsync::documents::SetupRequest;
@@ -100,8 +102,17 @@ fn main() {
     }
     let result = op.result().expect("finished").expect("the procedure succeeds");
     let seconds = started.elapsed().as_secs_f64();
+    let peak = peak_resident_mb().map(|mb| format!(", peak resident memory {mb} MB, rust_peak_mb={mb}")).unwrap_or_default();
     println!(
-        "{} mailboxes through the Rust API (steps::setup::run), limits off: {seconds:.1} s, {events} events, rust_seconds={seconds:.3}",
+        "{} mailboxes through the Rust API (steps::setup::run), limits off: {seconds:.1} s, {events} events, rust_seconds={seconds:.3}{peak}",
         result["mailboxes"].as_u64().unwrap_or_default()
     );
+}
+
+/// `VmHWM` of /proc/self/status (Linux): the most this process ever held resident.
+fn peak_resident_mb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024)
 }

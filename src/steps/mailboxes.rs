@@ -213,6 +213,9 @@ impl MailboxSelection {
                     .with_hint("list_mailboxes"));
             }
         }
+        // Pages were appended by doubling: up to half the buffer is unused, and a 50,000-mailbox
+        // setup holds its rows until their chunks are written.
+        all.shrink_to_fit();
         Ok(all)
     }
 }

@@ -57,6 +57,8 @@ pub async fn run(client: Arc<Client>, request: SetupRequest, sink: EventSink) ->
     }
     let total = before.len();
     send_check(&sink, &readiness::summarize(&before)).await?;
+    // The pages the selection was read from are gone; the rows are what is left.
+    crate::runtime::release_freed_memory();
 
     let defaults = DefaultsRequest {
         version: 1,
@@ -135,6 +137,8 @@ pub async fn run(client: Arc<Client>, request: SetupRequest, sink: EventSink) ->
         chunks.spawn(async move { work.run(at_once).await.map(|done| (index, done)) });
     }
     drop(arrive);
+    // Every row moved to its chunk: the selection's own buffer goes now, not after the tests.
+    drop(rows);
     let test_sink = sink.for_step(test_enable::STEP);
     let configured = async {
         let mut done: Vec<(usize, ChunkDone)> = Vec::new();
@@ -150,6 +154,8 @@ pub async fn run(client: Arc<Client>, request: SetupRequest, sink: EventSink) ->
         test_enable::finish_as_scheduled(&client, arrivals, &test, &test_sink).await.map(Some)
     };
     let (mut done, tested) = tokio::try_join!(configured, tested)?;
+    // The chunks' rows and batch bodies are gone.
+    crate::runtime::release_freed_memory();
     done.sort_by_key(|(index, _)| *index);
     let (mut settings_summary, mut approval_summary) = (None, None);
     for (_, part) in done {
@@ -166,6 +172,9 @@ pub async fn run(client: Arc<Client>, request: SetupRequest, sink: EventSink) ->
         None => StepResult::new(test_enable::STEP, true, Counts { planned: to_test, ..Counts::default() }),
     };
     steps.push(test_summary);
+    // The results' rows and alerts are gone: the caller (the module, building its report of a
+    // row per mailbox) gets their memory back.
+    crate::runtime::release_freed_memory();
     Ok(SetupResult { what_if: request.what_if, mailboxes: total, already_working, steps })
 }
 
@@ -228,6 +237,8 @@ impl Chunk {
             // Nobody waits any more only when the procedure is ending on an error.
             let _ = arrive.send(scheduled);
         }
+        // This chunk's rows and batch bodies are gone before the next chunk starts writing.
+        crate::runtime::release_freed_memory();
         Ok(ChunkDone { settings, approval })
     }
 }

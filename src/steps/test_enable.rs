@@ -356,7 +356,7 @@ async fn wait_for_results(
             if let Some(at) = waiting.remove(&mailbox.mailbox_id) {
                 clock.finished(at);
             }
-            let mine = alerts.get(&mailbox.mailbox_id).map(Vec::as_slice).unwrap_or_default();
+            let mine = alerts.of(&mailbox.mailbox_id);
             let outcome = if mailbox.mailbox_status == "Success" { ItemOutcome::Succeeded } else { ItemOutcome::Failed };
             counts.add(outcome);
             sink.send(result_event(mailbox, outcome, mine)).await?;
@@ -454,9 +454,9 @@ async fn alerts_by_mailbox(
     mailboxes: &[String],
     started: DateTime<Utc>,
     at_once: bool,
-) -> Result<HashMap<String, Vec<Alert>>> {
+) -> Result<alerts::ByRegarding> {
     if mailboxes.is_empty() {
-        return Ok(HashMap::new());
+        return Ok(alerts::ByRegarding::default());
     }
     let since = Some(odata_time(started - CLOCK_SKEW));
     // For many mailboxes, every alert since the start costs fewer requests than 50 ids a query.
@@ -469,13 +469,7 @@ async fn alerts_by_mailbox(
     } else {
         alerts::list(client, &AlertQuery { version: 1, since, ..AlertQuery::default() }).await?
     };
-    let mut grouped: HashMap<String, Vec<Alert>> = HashMap::new();
-    for alert in found {
-        if let Some(id) = alert.regarding_id.clone() {
-            grouped.entry(id.to_ascii_lowercase()).or_default().push(alert);
-        }
-    }
-    Ok(mailboxes.iter().filter_map(|id| grouped.remove(&id.to_ascii_lowercase()).map(|a| (id.clone(), a))).collect())
+    Ok(alerts::ByRegarding::new(found))
 }
 
 fn result_event(mailbox: &Mailbox, outcome: ItemOutcome, alerts: &[Alert]) -> Event {
