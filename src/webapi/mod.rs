@@ -248,6 +248,16 @@ impl WebApi {
         self.pacer.largest_accepted()
     }
 
+    /// Keeps every request's span from now on ([`WebApi::timeline`]).
+    pub fn record_timeline(&self) {
+        self.pacer.record_timeline();
+    }
+
+    /// The spans of the requests since [`WebApi::record_timeline`].
+    pub fn timeline(&self) -> Vec<pacing::Span> {
+        self.pacer.timeline()
+    }
+
     /// The service's execution time per operation, as learned from the batches so far.
     pub fn cost_per_operation(&self) -> Option<std::time::Duration> {
         self.pacer.cost_per_op()

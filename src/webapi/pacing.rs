@@ -70,6 +70,18 @@ pub struct Pacer {
     execution_budget: Duration,
     concurrency: Semaphore,
     state: Mutex<State>,
+    /// Every request's span, when asked for ([`Pacer::record_timeline`]): where a run idles.
+    timeline: Mutex<Option<Vec<Span>>>,
+}
+
+/// One request as the pacer saw it: when it left and was answered (or given up: a 429 or no
+/// answer), and how many operations it carried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub sent: Instant,
+    pub done: Instant,
+    pub operations: usize,
+    pub answered: bool,
 }
 
 /// A request admitted by the pacer: holds a concurrency slot and the execution time reserved
@@ -79,12 +91,15 @@ pub struct Slot<'a> {
     pacer: &'a Pacer,
     reserved: Duration,
     settled: bool,
+    sent: Instant,
+    operations: usize,
 }
 
 impl Drop for Slot<'_> {
     fn drop(&mut self) {
         if !self.settled {
             self.pacer.release(self.reserved);
+            self.pacer.record(self, false);
         }
     }
 }
@@ -151,15 +166,26 @@ impl State {
         }
     }
 
-    /// The execution time per operation as the service counts it.
+    /// The execution time per operation as the service counts it. The calibration may raise
+    /// it, never lower it: the client's measure of the window is too high mostly because of
+    /// reads (a 5,000-row page takes far longer than the service charges, and the first are
+    /// charged as they took), which says nothing about a batch's operations; lowered by it,
+    /// the cost predicted for the batches in flight was half the real one and a burst of them
+    /// passed the budget.
     fn cost_per_op(&self) -> Option<Duration> {
         (self.cost_ops > 0.0)
-            .then(|| Duration::from_secs_f64((self.calibration * self.cost_exec_ms / self.cost_ops).max(0.0) / 1000.0))
+            .then(|| Duration::from_secs_f64((self.calibration.max(1.0) * self.cost_exec_ms / self.cost_ops).max(0.0) / 1000.0))
     }
 
     /// Execution time spent in the window, as the service counts it.
     fn spent_now(&self) -> Duration {
         self.spent_total.mul_f64(self.calibration)
+    }
+
+    /// Of the execution time spent in the window, what has left it by `horizon`.
+    fn spent_leaving_by(&self, horizon: Instant, window: Duration) -> Duration {
+        let left: Duration = self.spent.iter().take_while(|(t, _)| *t + window <= horizon).map(|(_, d)| *d).sum();
+        left.mul_f64(self.calibration)
     }
 
     /// How long to wait before a request expected to execute for `predicted` may leave, or
@@ -171,18 +197,28 @@ impl State {
         if self.sent.len() >= pacer.request_budget {
             return self.sent.front().map(|t| (*t + pacer.window).saturating_duration_since(now));
         }
+        // The service charges a request's execution when it completes and refuses one that
+        // arrives while the window's count is at its limit: the count only grows at
+        // completions, so what must stay inside the budget is the count when this request
+        // completes. By then (no sooner than its own execution takes) the time spent longer
+        // ago than a window has left; what is in flight (reserved) completes before or about
+        // then, and counts in full. Counting everything spent now instead held a run's rate
+        // to window / (window + batch duration) of the budget (0.79 for 800 ms batches).
+        let horizon = now + predicted;
+        let leaving = self.spent_leaving_by(horizon, pacer.window);
         let said = self.service_said.filter(|(at, _)| now.duration_since(*at) < pacer.window / 10).map(|(_, d)| d);
-        let committed = self.spent_now().max(said.unwrap_or_default()) + self.reserved;
+        let committed = self.spent_now().max(said.unwrap_or_default()).saturating_sub(leaving) + self.reserved;
         // A request alone larger than the budget still goes once nothing else is committed.
         if committed > Duration::ZERO && committed + predicted >= pacer.execution_budget {
             let over = (committed + predicted - pacer.execution_budget).max(Duration::from_micros(1));
-            // Wait for enough spent time to leave the window; in-flight reservations settle on
-            // their own, so re-check soon when they are what is over.
+            // Wait until enough more spent time leaves the window by the request's completion;
+            // in-flight reservations settle on their own, so re-check soon when they are what
+            // is over.
             let mut freed = Duration::ZERO;
-            for (t, d) in &self.spent {
+            for (t, d) in self.spent.iter().filter(|(t, _)| *t + pacer.window > horizon) {
                 freed += d.mul_f64(self.calibration);
                 if freed >= over {
-                    return Some((*t + pacer.window).saturating_duration_since(now).max(Duration::from_millis(1)));
+                    return Some((*t + pacer.window).saturating_duration_since(horizon).max(Duration::from_millis(1)));
                 }
             }
             return Some(Duration::from_millis(5));
@@ -224,6 +260,23 @@ impl Pacer {
             execution_budget: Duration::from_millis(scale(limits.execution_ms as f64) as u64),
             concurrency: Semaphore::new(scale(f64::from(limits.concurrency)) as usize),
             state: Mutex::new(State::default()),
+            timeline: Mutex::new(None),
+        }
+    }
+
+    /// From now on, every request's span is kept (for a benchmark's timeline).
+    pub fn record_timeline(&self) {
+        self.timeline.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert_with(Vec::new);
+    }
+
+    /// The spans kept since [`Pacer::record_timeline`], in the order requests finished.
+    pub fn timeline(&self) -> Vec<Span> {
+        self.timeline.lock().unwrap_or_else(|p| p.into_inner()).clone().unwrap_or_default()
+    }
+
+    fn record(&self, slot: &Slot<'_>, answered: bool) {
+        if let Some(spans) = self.timeline.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
+            spans.push(Span { sent: slot.sent, done: Instant::now(), operations: slot.operations, answered });
         }
     }
 
@@ -246,7 +299,7 @@ impl Pacer {
                     None => {
                         state.sent.push_back(now);
                         state.reserved += predicted;
-                        return Slot { _permit: permit, pacer: self, reserved: predicted, settled: false };
+                        return Slot { _permit: permit, pacer: self, reserved: predicted, settled: false, sent: now, operations };
                     }
                     Some(wait) => wait,
                 }
@@ -266,6 +319,7 @@ impl Pacer {
     /// seen more than this client (another process with the same identity, say).
     pub fn finished(&self, mut slot: Slot<'_>, duration: Duration, operations: usize, hints: Hints) {
         slot.settled = true;
+        self.record(&slot, true);
         let now = Instant::now();
         let mut state = self.lock();
         state.reserved = state.reserved.saturating_sub(slot.reserved);
@@ -454,6 +508,23 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn spent_time_that_leaves_the_window_before_a_request_completes_does_not_hold_it() {
+        let pacer = learned(&Limits { window_ms: 1000, requests: 1000, execution_ms: 1000, concurrency: 52 });
+        // 200 ms spent by the first batch, 700 more by a 351-operation batch (still 2 ms each):
+        // 900 of the 950 ms budget.
+        pacer.finished(pacer.admit(351).now_or_never().unwrap(), Duration::from_millis(710), 351, Hints::default());
+        assert_eq!(pacer.cost_per_op(), Some(Duration::from_millis(2)));
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        // 50 operations (100 ms) complete while the 900 ms are still in the window: they wait.
+        assert!(pacer.admit(50).now_or_never().is_none(), "900 + 100 ms would be counted when it completes");
+        // 200 operations (400 ms) complete after the 900 ms have left the window: they go now.
+        let long = pacer.admit(200).now_or_never().expect("what it will be counted with is inside the budget");
+        // And what is in flight counts in full for the next one, whenever it completes.
+        assert!(pacer.admit(300).now_or_never().is_none(), "400 in flight and 600 predicted are past the budget");
+        drop(long);
+    }
+
+    #[tokio::test]
     async fn what_the_service_last_said_it_counted_is_a_floor_for_a_moment() {
         let pacer = learned(&Limits { window_ms: 10_000, requests: 1000, execution_ms: 1000, concurrency: 52 });
         // The client measured 200 ms; the service says it counted 900 (remaining 0.10 s).
@@ -482,20 +553,31 @@ mod tests {
     }
 
     #[test]
-    fn the_remaining_time_hint_calibrates_the_measured_execution() {
-        let pacer = learned(&Limits { window_ms: 10_000, requests: 1000, execution_ms: 2000, concurrency: 52 });
-        // The service saw half of what the client measured (queueing it does not charge).
-        let mut headers = reqwest::header::HeaderMap::new();
-        headers.insert("x-ms-ratelimit-time-remaining-xrm-requests", "1.90".parse().unwrap());
-        headers.insert("x-ms-ratelimit-burst-remaining-xrm-requests", "997".parse().unwrap());
-        let hints = Hints::from_headers(&headers);
+    fn the_remaining_time_hint_calibrates_the_window_but_never_lowers_the_cost_per_operation() {
+        let limits = Limits { window_ms: 10_000, requests: 1000, execution_ms: 2000, concurrency: 52 };
+        let hinted = |remaining: &'static str| {
+            let mut headers = reqwest::header::HeaderMap::new();
+            headers.insert("x-ms-ratelimit-time-remaining-xrm-requests", remaining.parse().unwrap());
+            headers.insert("x-ms-ratelimit-burst-remaining-xrm-requests", "997".parse().unwrap());
+            Hints::from_headers(&headers)
+        };
+        // The service saw half of what the client measured (the reads' transfer, say).
+        let hints = hinted("1.90");
         assert_eq!(hints.execution_remaining, Some(Duration::from_millis(1900)));
         assert_eq!(hints.requests_remaining, Some(997));
+        let pacer = learned(&limits);
         for _ in 0..20 {
             pacer.finished(pacer.admit(1).now_or_never().unwrap(), Duration::from_millis(10), 1, hints);
         }
-        let cost = pacer.cost_per_op().unwrap();
-        assert!(cost < Duration::from_micros(1500), "calibrated down from 2 ms: {cost:?}");
+        assert_eq!(pacer.cost_per_op(), Some(Duration::from_millis(2)), "batches in flight are still predicted at the measured cost");
+        assert!(pacer.lock().spent_now() < Duration::from_millis(150), "the window's count follows the service: {:?}", pacer.lock().spent_now());
+        // The service saw more than the client measured (another process with this identity):
+        // both go up.
+        let pacer = learned(&limits);
+        for _ in 0..20 {
+            pacer.finished(pacer.admit(1).now_or_never().unwrap(), Duration::from_millis(10), 1, hinted("1.40"));
+        }
+        assert!(pacer.cost_per_op().unwrap() > Duration::from_micros(2500), "calibrated up: {:?}", pacer.cost_per_op());
         assert!(Hints::from_headers(&reqwest::header::HeaderMap::new()).execution_remaining.is_none());
     }
 }
