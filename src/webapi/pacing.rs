@@ -58,6 +58,10 @@ impl Default for Limits {
 const HEADROOM: f64 = 0.95;
 /// Weight of the older samples in the learned cost per operation (per sample).
 const COST_MEMORY: f64 = 0.7;
+/// The share of its predicted execution a request is first taken to run at least.
+const INITIAL_LEAD: f64 = 0.75;
+/// What is left of that share after a 429.
+const LEAD_AFTER_429: f64 = 0.8;
 /// How much larger than the largest accepted batch the next one may be.
 const GROWTH: usize = 16;
 
@@ -131,6 +135,10 @@ struct State {
     /// Largest `$batch` the service accepted, and the most it will take (after a refusal).
     largest_accepted: usize,
     size_cap: Option<usize>,
+    /// The share of a request's predicted execution it is taken to run at least (what the
+    /// window sheds before it completes, see `wait_needed`): less than all, as a batch may
+    /// finish sooner than predicted, and less after each 429 (the projection was too bold).
+    lead: f64,
 }
 
 impl Default for State {
@@ -148,6 +156,7 @@ impl Default for State {
             service_said: None,
             largest_accepted: 0,
             size_cap: None,
+            lead: INITIAL_LEAD,
         }
     }
 }
@@ -200,11 +209,12 @@ impl State {
         // The service charges a request's execution when it completes and refuses one that
         // arrives while the window's count is at its limit: the count only grows at
         // completions, so what must stay inside the budget is the count when this request
-        // completes. By then (no sooner than its own execution takes) the time spent longer
-        // ago than a window has left; what is in flight (reserved) completes before or about
-        // then, and counts in full. Counting everything spent now instead held a run's rate
-        // to window / (window + batch duration) of the budget (0.79 for 800 ms batches).
-        let horizon = now + predicted;
+        // completes. By then (no sooner than most of its own execution takes: `lead`) the
+        // time spent longer ago than a window has left; what is in flight (reserved)
+        // completes before or about then, and counts in full. Counting everything spent now
+        // instead held a run's rate to window / (window + batch duration) of the budget (0.79
+        // for 800 ms batches).
+        let horizon = now + predicted.mul_f64(self.lead);
         let leaving = self.spent_leaving_by(horizon, pacer.window);
         let said = self.service_said.filter(|(at, _)| now.duration_since(*at) < pacer.window / 10).map(|(_, d)| d);
         let committed = self.spent_now().max(said.unwrap_or_default()).saturating_sub(leaving) + self.reserved;
@@ -366,8 +376,15 @@ impl Pacer {
 
     /// After a 429: nothing leaves on this connection before `retry_after` has elapsed.
     pub fn throttled(&self, retry_after: Duration) {
-        let until = Instant::now() + retry_after;
+        let now = Instant::now();
+        let until = now + retry_after;
         let mut state = self.lock();
+        // The pacer believed the request was inside the budgets: it counts on less of the
+        // window leaving before a request completes from now on (once per refusal, not for
+        // every request that was in flight with it).
+        if state.blocked_until.is_none_or(|u| u <= now) {
+            state.lead *= LEAD_AFTER_429;
+        }
         state.blocked_until = Some(state.blocked_until.map_or(until, |u| u.max(until)));
     }
 
@@ -514,7 +531,7 @@ mod tests {
         // 900 of the 950 ms budget.
         pacer.finished(pacer.admit(351).now_or_never().unwrap(), Duration::from_millis(710), 351, Hints::default());
         assert_eq!(pacer.cost_per_op(), Some(Duration::from_millis(2)));
-        tokio::time::sleep(Duration::from_millis(700)).await;
+        tokio::time::sleep(Duration::from_millis(800)).await;
         // 50 operations (100 ms) complete while the 900 ms are still in the window: they wait.
         assert!(pacer.admit(50).now_or_never().is_none(), "900 + 100 ms would be counted when it completes");
         // 200 operations (400 ms) complete after the 900 ms have left the window: they go now.
@@ -522,6 +539,19 @@ mod tests {
         // And what is in flight counts in full for the next one, whenever it completes.
         assert!(pacer.admit(300).now_or_never().is_none(), "400 in flight and 600 predicted are past the budget");
         drop(long);
+    }
+
+    #[test]
+    fn a_429_makes_the_pacer_count_on_less_of_the_window_leaving_once_per_refusal() {
+        let pacer = Pacer::new(&small());
+        assert_eq!(pacer.lock().lead, INITIAL_LEAD);
+        pacer.throttled(Duration::from_secs(1));
+        // The other requests in flight with the refused one are refused with it: no further step.
+        pacer.throttled(Duration::from_secs(1));
+        assert_eq!(pacer.lock().lead, INITIAL_LEAD * LEAD_AFTER_429);
+        pacer.lock().blocked_until = Some(Instant::now());
+        pacer.throttled(Duration::from_secs(1));
+        assert_eq!(pacer.lock().lead, INITIAL_LEAD * LEAD_AFTER_429 * LEAD_AFTER_429, "a later refusal steps again");
     }
 
     #[tokio::test]
