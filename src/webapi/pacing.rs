@@ -58,9 +58,12 @@ impl Default for Limits {
 const HEADROOM: f64 = 0.95;
 /// Weight of the older samples in the learned cost per operation (per sample).
 const COST_MEMORY: f64 = 0.7;
-/// The share of its predicted execution a request is first taken to run at least.
+/// The share of its predicted execution a request is taken to run at least, before a batch
+/// has shown how long batches take against their prediction.
 const INITIAL_LEAD: f64 = 0.75;
-/// What is left of that share after a 429.
+/// Of the shortest duration seen against the prediction, the share counted on.
+const LEAD_MARGIN: f64 = 0.9;
+/// What is left of the lead after a 429.
 const LEAD_AFTER_429: f64 = 0.8;
 /// How much larger than the largest accepted batch the next one may be.
 const GROWTH: usize = 16;
@@ -135,10 +138,11 @@ struct State {
     /// Largest `$batch` the service accepted, and the most it will take (after a refusal).
     largest_accepted: usize,
     size_cap: Option<usize>,
-    /// The share of a request's predicted execution it is taken to run at least (what the
-    /// window sheds before it completes, see `wait_needed`): less than all, as a batch may
-    /// finish sooner than predicted, and less after each 429 (the projection was too bold).
-    lead: f64,
+    /// The shortest a batch took against the execution predicted for it (`None` before one
+    /// was measured), and what is left of the lead after 429s: together the share of its
+    /// predicted execution a request is taken to run at least (see [`State::lead`]).
+    shortest: Option<f64>,
+    penalty: f64,
 }
 
 impl Default for State {
@@ -156,7 +160,8 @@ impl Default for State {
             service_said: None,
             largest_accepted: 0,
             size_cap: None,
-            lead: INITIAL_LEAD,
+            shortest: None,
+            penalty: 1.0,
         }
     }
 }
@@ -191,6 +196,13 @@ impl State {
         self.spent_total.mul_f64(self.calibration)
     }
 
+    /// The share of its predicted execution a request is taken to run at least: a little
+    /// less than the shortest seen (a batch may finish sooner than predicted), less after
+    /// 429s (the projection was too bold), never more than all of it.
+    fn lead(&self) -> f64 {
+        self.shortest.map_or(INITIAL_LEAD, |s| (s * LEAD_MARGIN).min(1.0)) * self.penalty
+    }
+
     /// Of the execution time spent in the window, what has left it by `horizon`.
     fn spent_leaving_by(&self, horizon: Instant, window: Duration) -> Duration {
         let left: Duration = self.spent.iter().take_while(|(t, _)| *t + window <= horizon).map(|(_, d)| *d).sum();
@@ -209,12 +221,12 @@ impl State {
         // The service charges a request's execution when it completes and refuses one that
         // arrives while the window's count is at its limit: the count only grows at
         // completions, so what must stay inside the budget is the count when this request
-        // completes. By then (no sooner than most of its own execution takes: `lead`) the
+        // completes. By then (no sooner than most of its own execution takes: `lead()`) the
         // time spent longer ago than a window has left; what is in flight (reserved)
         // completes before or about then, and counts in full. Counting everything spent now
         // instead held a run's rate to window / (window + batch duration) of the budget (0.79
         // for 800 ms batches).
-        let horizon = now + predicted.mul_f64(self.lead);
+        let horizon = now + predicted.mul_f64(self.lead());
         let leaving = self.spent_leaving_by(horizon, pacer.window);
         let said = self.service_said.filter(|(at, _)| now.duration_since(*at) < pacer.window / 10).map(|(_, d)| d);
         let committed = self.spent_now().max(said.unwrap_or_default()).saturating_sub(leaving) + self.reserved;
@@ -336,6 +348,10 @@ impl Pacer {
         if operations <= 1 {
             state.round_trip = Some(state.round_trip.map_or(duration, |r| r.min(duration)));
         }
+        if operations > 1 && !slot.reserved.is_zero() {
+            let took = duration.as_secs_f64() / slot.reserved.as_secs_f64();
+            state.shortest = Some(state.shortest.map_or(took, |s| s.min(took)));
+        }
         let round_trip = state.round_trip.unwrap_or_default().min(duration);
         let execution = duration - round_trip;
         if operations > 1 {
@@ -383,7 +399,7 @@ impl Pacer {
         // window leaving before a request completes from now on (once per refusal, not for
         // every request that was in flight with it).
         if state.blocked_until.is_none_or(|u| u <= now) {
-            state.lead *= LEAD_AFTER_429;
+            state.penalty *= LEAD_AFTER_429;
         }
         state.blocked_until = Some(state.blocked_until.map_or(until, |u| u.max(until)));
     }
@@ -544,14 +560,27 @@ mod tests {
     #[test]
     fn a_429_makes_the_pacer_count_on_less_of_the_window_leaving_once_per_refusal() {
         let pacer = Pacer::new(&small());
-        assert_eq!(pacer.lock().lead, INITIAL_LEAD);
+        assert_eq!(pacer.lock().lead(), INITIAL_LEAD);
         pacer.throttled(Duration::from_secs(1));
         // The other requests in flight with the refused one are refused with it: no further step.
         pacer.throttled(Duration::from_secs(1));
-        assert_eq!(pacer.lock().lead, INITIAL_LEAD * LEAD_AFTER_429);
+        assert_eq!(pacer.lock().lead(), INITIAL_LEAD * LEAD_AFTER_429);
         pacer.lock().blocked_until = Some(Instant::now());
         pacer.throttled(Duration::from_secs(1));
-        assert_eq!(pacer.lock().lead, INITIAL_LEAD * LEAD_AFTER_429 * LEAD_AFTER_429, "a later refusal steps again");
+        assert_eq!(pacer.lock().lead(), INITIAL_LEAD * LEAD_AFTER_429 * LEAD_AFTER_429, "a later refusal steps again");
+    }
+
+    #[test]
+    fn the_lead_follows_the_shortest_batch_against_its_prediction() {
+        let pacer = learned(&Limits { window_ms: 10_000, requests: 1000, execution_ms: 100_000, concurrency: 52 });
+        // 2 ms learned: 100 operations predict 200 ms; taking 240 ms leaves the lead at all of it.
+        pacer.finished(pacer.admit(100).now_or_never().unwrap(), Duration::from_millis(240), 100, Hints::default());
+        assert_eq!(pacer.lock().lead(), 1.0);
+        // One finished in 150 ms (three quarters of its prediction): 0.9 of that from now on.
+        let cost = pacer.cost_per_op().unwrap().as_secs_f64();
+        let slot = pacer.admit(100).now_or_never().unwrap();
+        pacer.finished(slot, Duration::from_secs_f64(cost * 100.0 * 0.75), 100, Hints::default());
+        assert!((pacer.lock().lead() - 0.675).abs() < 1e-6, "{}", pacer.lock().lead());
     }
 
     #[tokio::test]
