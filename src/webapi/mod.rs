@@ -231,6 +231,12 @@ impl WebApi {
         self.pacer.batch_advice(self.batch_cap())
     }
 
+    /// How long a batch of `operations` would wait for this connection's budgets before
+    /// leaving (zero: at once); nothing is admitted or reserved.
+    pub fn send_wait(&self, operations: usize) -> std::time::Duration {
+        self.pacer.wait_for(operations)
+    }
+
     /// Whether a run may send the probe batch now: the cost is not known yet and no other
     /// probe is out on this connection.
     pub fn may_probe(&self) -> bool {

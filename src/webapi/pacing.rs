@@ -306,6 +306,17 @@ impl Pacer {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// How long from now a request of `operations` operations would wait for the budgets
+    /// (zero: it would go now), without admitting it; a free concurrency slot is not part of
+    /// the answer. Lets a caller with several connections send where a batch goes soonest.
+    pub fn wait_for(&self, operations: usize) -> Duration {
+        let now = Instant::now();
+        let mut state = self.lock();
+        state.expire(now, self.window);
+        let predicted = state.cost_per_op().unwrap_or_default() * operations.max(1) as u32;
+        state.wait_needed(now, self, predicted).unwrap_or_default()
+    }
+
     /// Waits until a request of `operations` operations may be sent: after any `Retry-After`,
     /// inside the request budget, and with its predicted execution inside the execution
     /// budget. Holds a concurrency slot until the returned slot drops.
