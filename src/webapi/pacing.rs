@@ -569,6 +569,20 @@ mod tests {
     }
 
     #[test]
+    fn how_long_a_batch_would_wait_is_answered_without_admitting_it() {
+        let pacer = learned(&Limits { window_ms: 10_000, requests: 1000, execution_ms: 1000, concurrency: 52 });
+        // 2 ms learned, 200 ms spent: 300 operations (600 ms) fit the 950 ms budget, 400 do not.
+        assert_eq!(pacer.wait_for(300), Duration::ZERO);
+        assert!(pacer.wait_for(400) > Duration::from_secs(9), "until the 200 ms leave the window: {:?}", pacer.wait_for(400));
+        // Asking reserved nothing: the same 300 are still admitted, and then count for the next.
+        let slot = pacer.admit(300).now_or_never().expect("nothing was reserved by asking");
+        assert!(pacer.wait_for(300) > Duration::ZERO, "the 600 ms in flight count");
+        drop(slot);
+        pacer.throttled(Duration::from_secs(2));
+        assert!(pacer.wait_for(1) > Duration::from_millis(1900), "a Retry-After holds even one operation");
+    }
+
+    #[test]
     fn a_429_makes_the_pacer_count_on_less_of_the_window_leaving_once_per_refusal() {
         let pacer = Pacer::new(&small());
         assert_eq!(pacer.lock().lead(), INITIAL_LEAD);
