@@ -34,6 +34,9 @@ struct Params {
     /// half second, and the simulator's line for every request (when it arrived, how long it
     /// took): where a run falls behind its budgets.
     timeline: bool,
+    /// Appends every request of every cell (cell, connection, sent and answered in ms from the
+    /// cell's start, operations, answered) to this CSV file: where a run idles.
+    trace: Option<String>,
 }
 
 fn numbers<T: std::str::FromStr>(value: &str) -> Vec<T> {
@@ -53,6 +56,7 @@ fn params() -> Params {
         scale: 0.01,
         test_delay_ms: 1000,
         timeline: false,
+        trace: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(name) = args.next() {
@@ -76,6 +80,7 @@ fn params() -> Params {
             "--baseline-costs" => p.baseline_costs = numbers(&value),
             "--scale" => p.scale = value.parse().expect("a number"),
             "--test-delay-ms" => p.test_delay_ms = value.parse().expect("a number"),
+            "--trace" => p.trace = Some(value),
             other => panic!("unknown option {other}"),
         }
     }
@@ -420,7 +425,15 @@ fn run_cell(p: &Params, cell: Cell) -> Row {
                 }
             })
         });
-        run_crmsync(client(&org, p, cell.identities));
+        let client = client(&org, p, cell.identities);
+        for writer in client.writers() {
+            writer.record_timeline();
+        }
+        let started = Instant::now();
+        run_crmsync(client.clone());
+        if let Some(path) = &p.trace {
+            write_trace(path, cell, started, &client);
+        }
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
         sampler.map(std::thread::JoinHandle::join);
     });
@@ -436,6 +449,23 @@ fn run_cell(p: &Params, cell: Cell) -> Row {
         eprintln!("  requests by kind: {kinds:?}");
     }
     Row { cell, measured, bound }
+}
+
+/// Appends the requests of one run to the CSV file at `path` (header first when it is new).
+fn write_trace(path: &str, cell: Cell, started: Instant, client: &Client) {
+    use std::io::Write;
+    let new = !std::path::Path::new(path).exists();
+    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path).expect("the trace file");
+    if new {
+        writeln!(file, "cell,connection,sent_ms,done_ms,operations,answered").unwrap();
+    }
+    let label = format!("{}/{}ms/{}ms/{}", cell.mailboxes + cell.mailboxes / 50, cell.cost_ms, cell.latency_ms, cell.identities);
+    let ms = |t: Instant| t.saturating_duration_since(started).as_secs_f64() * 1000.0;
+    for (connection, writer) in client.writers().iter().enumerate() {
+        for span in writer.timeline() {
+            writeln!(file, "{label},{connection},{:.1},{:.1},{},{}", ms(span.sent), ms(span.done), span.operations, span.answered).unwrap();
+        }
+    }
 }
 
 fn run_baseline_cell(p: &Params, cell: Cell) -> Row {

@@ -112,11 +112,59 @@ fn pacing_learns_a_cost_of_10_ms_per_operation_and_stays_inside_the_limits() {
     paced_run_at(10, 400);
 }
 
+/// One idempotent PATCH per mailbox, with the body `body` gives it.
+fn mailbox_patches(ids: &[String], body: impl Fn(&str) -> serde_json::Value) -> Vec<crmsync::engine::Item> {
+    ids.iter()
+        .map(|id| crmsync::engine::Item {
+            key: id.clone(),
+            operation: crmsync::webapi::batch::BatchOperation {
+                method: "PATCH",
+                path: format!("mailboxes({id})"),
+                body: std::sync::Arc::new(body(id)),
+                if_match: Some("*".into()),
+            },
+        })
+        .collect()
+}
+
+#[test]
+fn a_pool_sends_the_batch_through_the_connection_whose_budget_lets_it_go_first() {
+    use crmsync::engine::{self, Tuning};
+    use crmsync::operation::{LongOperation, NextEvent};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    let sim = Sim::start(6, 0);
+    let ffi_client = new_client(&token_config(&sim.url, fixtures::ADMIN_TOKEN)).unwrap();
+    let ids: Vec<String> = drain_items(&list_mailboxes(&ffi_client, r#"{"version":1}"#).unwrap())
+        .0
+        .iter()
+        .map(|m| m["mailbox_id"].as_str().unwrap().to_owned())
+        .collect();
+    let connect = |token: &str| Arc::new(crmsync::Client::from_json(token_config(&sim.url, token).as_bytes()).unwrap());
+    let pool = Arc::new(crmsync::Client::pool(&[connect(fixtures::ADMIN_TOKEN), connect(fixtures::SYSADMIN_TOKEN)]).unwrap());
+    // The first identity may send nothing for five seconds; the second is idle. Both are as
+    // busy (not at all): the least busy alone would pick the first and wait out its budget.
+    pool.writers()[0].note_throttled(Duration::from_secs(5));
+    let items = mailbox_patches(&ids, |_| serde_json::json!({"outgoingemaildeliverymethod": 0}));
+    let started = Instant::now();
+    let run = pool.clone();
+    let op = LongOperation::start(move |sink| async move {
+        let outcomes = engine::run(&run, items, &Tuning::default(), &sink, |_, _| None).await?;
+        Ok(serde_json::json!(outcomes.iter().filter(|(_, r)| r.is_ok()).count()))
+    });
+    while !matches!(op.next_event(Duration::from_secs(10)), NextEvent::Finished) {}
+    assert_eq!(op.result().unwrap().unwrap(), 6);
+    assert!(started.elapsed() < Duration::from_secs(3), "the batch did not wait for the first identity: {:?}", started.elapsed());
+    let ops = sim.with_state(|s| s.state().batch_operations());
+    let by = |user: &str| ops.iter().filter(|r| r.user == Some(user.parse().unwrap())).count();
+    assert_eq!((by(fixtures::ADMIN_USER_ID), by(fixtures::SYSADMIN_USER_ID)), (0, 6), "all through the second identity");
+}
+
 #[test]
 fn a_batch_with_a_failing_operation_fails_only_that_item() {
-    use crmsync::engine::{self, Item, Tuning};
+    use crmsync::engine::{self, Tuning};
     use crmsync::operation::{LongOperation, NextEvent};
-    use crmsync::webapi::batch;
     use std::sync::Arc;
 
     let sim = Sim::start(6, 0);
@@ -128,23 +176,10 @@ fn a_batch_with_a_failing_operation_fails_only_that_item() {
         .collect();
     let client = Arc::new(crmsync::Client::from_json(token_config(&sim.url, fixtures::ADMIN_TOKEN).as_bytes()).unwrap());
     let bad = ids[2].clone();
-    let items: Vec<Item> = ids
-        .iter()
-        .map(|id| {
-            // One operation names a column the service does not have: it alone must fail.
-            let body =
-                if *id == bad { serde_json::json!({"nosuchcolumn": 1}) } else { serde_json::json!({"outgoingemaildeliverymethod": 0}) };
-            Item {
-                key: id.clone(),
-                operation: batch::BatchOperation {
-                    method: "PATCH",
-                    path: format!("mailboxes({id})"),
-                    body: std::sync::Arc::new(body),
-                    if_match: Some("*".into()),
-                },
-            }
-        })
-        .collect();
+    // One operation names a column the service does not have: it alone must fail.
+    let items = mailbox_patches(&ids, |id| {
+        if id == bad { serde_json::json!({"nosuchcolumn": 1}) } else { serde_json::json!({"outgoingemaildeliverymethod": 0}) }
+    });
     let tuning = Tuning { initial_batch: 10, ..Tuning::default() };
     let op = LongOperation::start(move |sink| async move {
         let outcomes = engine::run(&client, items, &tuning, &sink, |_, _| None).await?;

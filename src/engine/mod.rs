@@ -90,8 +90,16 @@ pub async fn run(
     let mut outcomes = Vec::with_capacity(total);
 
     while !queue.is_empty() || !in_flight.is_empty() {
+        // Operations handed to each connection in this pass: their tasks have not reached the
+        // pacer yet, so its answer does not count them (two batches would pick the same budget).
+        let mut handed = vec![0usize; writers.len()];
+        // When every ready connection's pacer would hold the next batch: how long for the
+        // soonest, to wait here rather than queue the batch behind one connection's budget.
+        let mut hold = None;
         while in_flight.len() < concurrency && !queue.is_empty() {
-            // The least busy connection takes the next batch.
+            // The connection whose pacer sends the next batch soonest takes it (ties: the
+            // least busy): sent to the least busy alone, batches queued behind one identity's
+            // spent budget while another identity sat idle.
             // Until a connection's cost per operation is known, one small batch probes it.
             // A run's operations in flight grow with the largest batch answered on the
             // connection (sixteen times that), not all at once: a run cancelled early on a new
@@ -106,7 +114,15 @@ pub async fn run(
                 let known = writers[*i].batch_advice().is_some();
                 busy[*i] < per_connection && ((busy[*i] == 0 && (known || writers[*i].may_probe())) || (known && allowance(*i) >= wanted(*i)))
             };
-            let Some(index) = (0..writers.len()).filter(ready).min_by_key(|i| busy[*i]) else { break };
+            let soonest =
+                (0..writers.len()).filter(ready).map(|i| (writers[i].send_wait(wanted(i) + handed[i]), busy[i], i)).min();
+            let Some((wait, _, index)) = soonest else { break };
+            // Something is out (its answer may change the choice): keep the batch until a
+            // connection can send it.
+            if !wait.is_zero() && !in_flight.is_empty() {
+                hold = Some(wait);
+                break;
+            }
             let api = writers[index].clone();
             let probe = match api.batch_advice() {
                 Some(_) => None,
@@ -119,6 +135,7 @@ pub async fn run(
             let chunk: Vec<(Item, u32)> = queue.drain(..size).collect();
             busy[index] += 1;
             ops_in_flight[index] += chunk.len();
+            handed[index] += chunk.len();
             in_flight.spawn(async move {
                 let operations: Vec<batch::BatchOperation> = chunk.iter().map(|(i, _)| i.operation.clone()).collect();
                 let answers = api.batch(&operations).await;
@@ -136,6 +153,7 @@ pub async fn run(
         }
         let joined = tokio::select! {
             _ = sink.cancelled() => return Err(Error::cancelled()),
+            _ = tokio::time::sleep(hold.unwrap_or_default()), if hold.is_some() => continue,
             joined = in_flight.join_next() => joined,
         };
         let Some(joined) = joined else { break };

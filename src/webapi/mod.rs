@@ -259,6 +259,12 @@ impl WebApi {
         self.pacer.batch_advice(self.batch_cap())
     }
 
+    /// How long a batch of `operations` would wait for this connection's budgets before
+    /// leaving (zero: at once); nothing is admitted or reserved.
+    pub fn send_wait(&self, operations: usize) -> std::time::Duration {
+        self.pacer.wait_for(operations)
+    }
+
     /// Whether a run may send the probe batch now: the cost is not known yet and no other
     /// probe is out on this connection.
     pub fn may_probe(&self) -> bool {
@@ -274,6 +280,16 @@ impl WebApi {
     /// The largest `$batch` the service has accepted on this connection (0 before any).
     pub fn largest_batch(&self) -> usize {
         self.pacer.largest_accepted()
+    }
+
+    /// Keeps every request's span from now on ([`WebApi::timeline`]).
+    pub fn record_timeline(&self) {
+        self.pacer.record_timeline();
+    }
+
+    /// The spans of the requests since [`WebApi::record_timeline`].
+    pub fn timeline(&self) -> Vec<pacing::Span> {
+        self.pacer.timeline()
     }
 
     /// The service's execution time per operation, as learned from the batches so far.

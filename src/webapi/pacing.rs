@@ -58,6 +58,13 @@ impl Default for Limits {
 const HEADROOM: f64 = 0.95;
 /// Weight of the older samples in the learned cost per operation (per sample).
 const COST_MEMORY: f64 = 0.7;
+/// The share of its predicted execution a request is taken to run at least, before a batch
+/// has shown how long batches take against their prediction.
+const INITIAL_LEAD: f64 = 0.75;
+/// Of the shortest duration seen against the prediction, the share counted on.
+const LEAD_MARGIN: f64 = 0.9;
+/// What is left of the lead after a 429.
+const LEAD_AFTER_429: f64 = 0.8;
 /// How much larger than the largest accepted batch the next one may be.
 const GROWTH: usize = 16;
 
@@ -70,6 +77,18 @@ pub struct Pacer {
     execution_budget: Duration,
     concurrency: Semaphore,
     state: Mutex<State>,
+    /// Every request's span, when asked for ([`Pacer::record_timeline`]): where a run idles.
+    timeline: Mutex<Option<Vec<Span>>>,
+}
+
+/// One request as the pacer saw it: when it left and was answered (or given up: a 429 or no
+/// answer), and how many operations it carried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub sent: Instant,
+    pub done: Instant,
+    pub operations: usize,
+    pub answered: bool,
 }
 
 /// A request admitted by the pacer: holds a concurrency slot and the execution time reserved
@@ -79,12 +98,15 @@ pub struct Slot<'a> {
     pacer: &'a Pacer,
     reserved: Duration,
     settled: bool,
+    sent: Instant,
+    operations: usize,
 }
 
 impl Drop for Slot<'_> {
     fn drop(&mut self) {
         if !self.settled {
             self.pacer.release(self.reserved);
+            self.pacer.record(self, false);
         }
     }
 }
@@ -116,6 +138,11 @@ struct State {
     /// Largest `$batch` the service accepted, and the most it will take (after a refusal).
     largest_accepted: usize,
     size_cap: Option<usize>,
+    /// The shortest a batch took against the execution predicted for it (`None` before one
+    /// was measured), and what is left of the lead after 429s: together the share of its
+    /// predicted execution a request is taken to run at least (see [`State::lead`]).
+    shortest: Option<f64>,
+    penalty: f64,
 }
 
 impl Default for State {
@@ -133,6 +160,8 @@ impl Default for State {
             service_said: None,
             largest_accepted: 0,
             size_cap: None,
+            shortest: None,
+            penalty: 1.0,
         }
     }
 }
@@ -151,15 +180,33 @@ impl State {
         }
     }
 
-    /// The execution time per operation as the service counts it.
+    /// The execution time per operation as the service counts it. The calibration may raise
+    /// it, never lower it: the client's measure of the window is too high mostly because of
+    /// reads (a 5,000-row page takes far longer than the service charges, and the first are
+    /// charged as they took), which says nothing about a batch's operations; lowered by it,
+    /// the cost predicted for the batches in flight was half the real one and a burst of them
+    /// passed the budget.
     fn cost_per_op(&self) -> Option<Duration> {
         (self.cost_ops > 0.0)
-            .then(|| Duration::from_secs_f64((self.calibration * self.cost_exec_ms / self.cost_ops).max(0.0) / 1000.0))
+            .then(|| Duration::from_secs_f64((self.calibration.max(1.0) * self.cost_exec_ms / self.cost_ops).max(0.0) / 1000.0))
     }
 
     /// Execution time spent in the window, as the service counts it.
     fn spent_now(&self) -> Duration {
         self.spent_total.mul_f64(self.calibration)
+    }
+
+    /// The share of its predicted execution a request is taken to run at least: a little
+    /// less than the shortest seen (a batch may finish sooner than predicted), less after
+    /// 429s (the projection was too bold), never more than all of it.
+    fn lead(&self) -> f64 {
+        self.shortest.map_or(INITIAL_LEAD, |s| (s * LEAD_MARGIN).min(1.0)) * self.penalty
+    }
+
+    /// Of the execution time spent in the window, what has left it by `horizon`.
+    fn spent_leaving_by(&self, horizon: Instant, window: Duration) -> Duration {
+        let left: Duration = self.spent.iter().take_while(|(t, _)| *t + window <= horizon).map(|(_, d)| *d).sum();
+        left.mul_f64(self.calibration)
     }
 
     /// How long to wait before a request expected to execute for `predicted` may leave, or
@@ -171,18 +218,29 @@ impl State {
         if self.sent.len() >= pacer.request_budget {
             return self.sent.front().map(|t| (*t + pacer.window).saturating_duration_since(now));
         }
+        // The service charges a request's execution when it completes and refuses one that
+        // arrives while the window's count is at its limit: the count only grows at
+        // completions, so what must stay inside the budget is the count when this request
+        // completes. By then (no sooner than most of its own execution takes: `lead()`) the
+        // time spent longer ago than a window has left; what is in flight (reserved)
+        // completes before or about then, and counts in full. Counting everything spent now
+        // instead held a run's rate to window / (window + batch duration) of the budget (0.79
+        // for 800 ms batches).
+        let horizon = now + predicted.mul_f64(self.lead());
+        let leaving = self.spent_leaving_by(horizon, pacer.window);
         let said = self.service_said.filter(|(at, _)| now.duration_since(*at) < pacer.window / 10).map(|(_, d)| d);
-        let committed = self.spent_now().max(said.unwrap_or_default()) + self.reserved;
+        let committed = self.spent_now().max(said.unwrap_or_default()).saturating_sub(leaving) + self.reserved;
         // A request alone larger than the budget still goes once nothing else is committed.
         if committed > Duration::ZERO && committed + predicted >= pacer.execution_budget {
             let over = (committed + predicted - pacer.execution_budget).max(Duration::from_micros(1));
-            // Wait for enough spent time to leave the window; in-flight reservations settle on
-            // their own, so re-check soon when they are what is over.
+            // Wait until enough more spent time leaves the window by the request's completion;
+            // in-flight reservations settle on their own, so re-check soon when they are what
+            // is over.
             let mut freed = Duration::ZERO;
-            for (t, d) in &self.spent {
+            for (t, d) in self.spent.iter().filter(|(t, _)| *t + pacer.window > horizon) {
                 freed += d.mul_f64(self.calibration);
                 if freed >= over {
-                    return Some((*t + pacer.window).saturating_duration_since(now).max(Duration::from_millis(1)));
+                    return Some((*t + pacer.window).saturating_duration_since(horizon).max(Duration::from_millis(1)));
                 }
             }
             return Some(Duration::from_millis(5));
@@ -224,11 +282,39 @@ impl Pacer {
             execution_budget: Duration::from_millis(scale(limits.execution_ms as f64) as u64),
             concurrency: Semaphore::new(scale(f64::from(limits.concurrency)) as usize),
             state: Mutex::new(State::default()),
+            timeline: Mutex::new(None),
+        }
+    }
+
+    /// From now on, every request's span is kept (for a benchmark's timeline).
+    pub fn record_timeline(&self) {
+        self.timeline.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert_with(Vec::new);
+    }
+
+    /// The spans kept since [`Pacer::record_timeline`], in the order requests finished.
+    pub fn timeline(&self) -> Vec<Span> {
+        self.timeline.lock().unwrap_or_else(|p| p.into_inner()).clone().unwrap_or_default()
+    }
+
+    fn record(&self, slot: &Slot<'_>, answered: bool) {
+        if let Some(spans) = self.timeline.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
+            spans.push(Span { sent: slot.sent, done: Instant::now(), operations: slot.operations, answered });
         }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// How long from now a request of `operations` operations would wait for the budgets
+    /// (zero: it would go now), without admitting it; a free concurrency slot is not part of
+    /// the answer. Lets a caller with several connections send where a batch goes soonest.
+    pub fn wait_for(&self, operations: usize) -> Duration {
+        let now = Instant::now();
+        let mut state = self.lock();
+        state.expire(now, self.window);
+        let predicted = state.cost_per_op().unwrap_or_default() * operations.max(1) as u32;
+        state.wait_needed(now, self, predicted).unwrap_or_default()
     }
 
     /// Waits until a request of `operations` operations may be sent: after any `Retry-After`,
@@ -246,7 +332,7 @@ impl Pacer {
                     None => {
                         state.sent.push_back(now);
                         state.reserved += predicted;
-                        return Slot { _permit: permit, pacer: self, reserved: predicted, settled: false };
+                        return Slot { _permit: permit, pacer: self, reserved: predicted, settled: false, sent: now, operations };
                     }
                     Some(wait) => wait,
                 }
@@ -266,11 +352,16 @@ impl Pacer {
     /// seen more than this client (another process with the same identity, say).
     pub fn finished(&self, mut slot: Slot<'_>, duration: Duration, operations: usize, hints: Hints) {
         slot.settled = true;
+        self.record(&slot, true);
         let now = Instant::now();
         let mut state = self.lock();
         state.reserved = state.reserved.saturating_sub(slot.reserved);
         if operations <= 1 {
             state.round_trip = Some(state.round_trip.map_or(duration, |r| r.min(duration)));
+        }
+        if operations > 1 && !slot.reserved.is_zero() {
+            let took = duration.as_secs_f64() / slot.reserved.as_secs_f64();
+            state.shortest = Some(state.shortest.map_or(took, |s| s.min(took)));
         }
         let round_trip = state.round_trip.unwrap_or_default().min(duration);
         let execution = duration - round_trip;
@@ -312,8 +403,15 @@ impl Pacer {
 
     /// After a 429: nothing leaves on this connection before `retry_after` has elapsed.
     pub fn throttled(&self, retry_after: Duration) {
-        let until = Instant::now() + retry_after;
+        let now = Instant::now();
+        let until = now + retry_after;
         let mut state = self.lock();
+        // The pacer believed the request was inside the budgets: it counts on less of the
+        // window leaving before a request completes from now on (once per refusal, not for
+        // every request that was in flight with it).
+        if state.blocked_until.is_none_or(|u| u <= now) {
+            state.penalty *= LEAD_AFTER_429;
+        }
         state.blocked_until = Some(state.blocked_until.map_or(until, |u| u.max(until)));
     }
 
@@ -454,6 +552,63 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn spent_time_that_leaves_the_window_before_a_request_completes_does_not_hold_it() {
+        let pacer = learned(&Limits { window_ms: 1000, requests: 1000, execution_ms: 1000, concurrency: 52 });
+        // 200 ms spent by the first batch, 700 more by a 351-operation batch (still 2 ms each):
+        // 900 of the 950 ms budget.
+        pacer.finished(pacer.admit(351).now_or_never().unwrap(), Duration::from_millis(710), 351, Hints::default());
+        assert_eq!(pacer.cost_per_op(), Some(Duration::from_millis(2)));
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        // 50 operations (100 ms) complete while the 900 ms are still in the window: they wait.
+        assert!(pacer.admit(50).now_or_never().is_none(), "900 + 100 ms would be counted when it completes");
+        // 200 operations (400 ms) complete after the 900 ms have left the window: they go now.
+        let long = pacer.admit(200).now_or_never().expect("what it will be counted with is inside the budget");
+        // And what is in flight counts in full for the next one, whenever it completes.
+        assert!(pacer.admit(300).now_or_never().is_none(), "400 in flight and 600 predicted are past the budget");
+        drop(long);
+    }
+
+    #[test]
+    fn how_long_a_batch_would_wait_is_answered_without_admitting_it() {
+        let pacer = learned(&Limits { window_ms: 10_000, requests: 1000, execution_ms: 1000, concurrency: 52 });
+        // 2 ms learned, 200 ms spent: 300 operations (600 ms) fit the 950 ms budget, 400 do not.
+        assert_eq!(pacer.wait_for(300), Duration::ZERO);
+        assert!(pacer.wait_for(400) > Duration::from_secs(9), "until the 200 ms leave the window: {:?}", pacer.wait_for(400));
+        // Asking reserved nothing: the same 300 are still admitted, and then count for the next.
+        let slot = pacer.admit(300).now_or_never().expect("nothing was reserved by asking");
+        assert!(pacer.wait_for(300) > Duration::ZERO, "the 600 ms in flight count");
+        drop(slot);
+        pacer.throttled(Duration::from_secs(2));
+        assert!(pacer.wait_for(1) > Duration::from_millis(1900), "a Retry-After holds even one operation");
+    }
+
+    #[test]
+    fn a_429_makes_the_pacer_count_on_less_of_the_window_leaving_once_per_refusal() {
+        let pacer = Pacer::new(&small());
+        assert_eq!(pacer.lock().lead(), INITIAL_LEAD);
+        pacer.throttled(Duration::from_secs(1));
+        // The other requests in flight with the refused one are refused with it: no further step.
+        pacer.throttled(Duration::from_secs(1));
+        assert_eq!(pacer.lock().lead(), INITIAL_LEAD * LEAD_AFTER_429);
+        pacer.lock().blocked_until = Some(Instant::now());
+        pacer.throttled(Duration::from_secs(1));
+        assert_eq!(pacer.lock().lead(), INITIAL_LEAD * LEAD_AFTER_429 * LEAD_AFTER_429, "a later refusal steps again");
+    }
+
+    #[test]
+    fn the_lead_follows_the_shortest_batch_against_its_prediction() {
+        let pacer = learned(&Limits { window_ms: 10_000, requests: 1000, execution_ms: 100_000, concurrency: 52 });
+        // 2 ms learned: 100 operations predict 200 ms; taking 240 ms leaves the lead at all of it.
+        pacer.finished(pacer.admit(100).now_or_never().unwrap(), Duration::from_millis(240), 100, Hints::default());
+        assert_eq!(pacer.lock().lead(), 1.0);
+        // One finished in 150 ms (three quarters of its prediction): 0.9 of that from now on.
+        let cost = pacer.cost_per_op().unwrap().as_secs_f64();
+        let slot = pacer.admit(100).now_or_never().unwrap();
+        pacer.finished(slot, Duration::from_secs_f64(cost * 100.0 * 0.75), 100, Hints::default());
+        assert!((pacer.lock().lead() - 0.675).abs() < 1e-6, "{}", pacer.lock().lead());
+    }
+
+    #[tokio::test]
     async fn what_the_service_last_said_it_counted_is_a_floor_for_a_moment() {
         let pacer = learned(&Limits { window_ms: 10_000, requests: 1000, execution_ms: 1000, concurrency: 52 });
         // The client measured 200 ms; the service says it counted 900 (remaining 0.10 s).
@@ -482,20 +637,31 @@ mod tests {
     }
 
     #[test]
-    fn the_remaining_time_hint_calibrates_the_measured_execution() {
-        let pacer = learned(&Limits { window_ms: 10_000, requests: 1000, execution_ms: 2000, concurrency: 52 });
-        // The service saw half of what the client measured (queueing it does not charge).
-        let mut headers = reqwest::header::HeaderMap::new();
-        headers.insert("x-ms-ratelimit-time-remaining-xrm-requests", "1.90".parse().unwrap());
-        headers.insert("x-ms-ratelimit-burst-remaining-xrm-requests", "997".parse().unwrap());
-        let hints = Hints::from_headers(&headers);
+    fn the_remaining_time_hint_calibrates_the_window_but_never_lowers_the_cost_per_operation() {
+        let limits = Limits { window_ms: 10_000, requests: 1000, execution_ms: 2000, concurrency: 52 };
+        let hinted = |remaining: &'static str| {
+            let mut headers = reqwest::header::HeaderMap::new();
+            headers.insert("x-ms-ratelimit-time-remaining-xrm-requests", remaining.parse().unwrap());
+            headers.insert("x-ms-ratelimit-burst-remaining-xrm-requests", "997".parse().unwrap());
+            Hints::from_headers(&headers)
+        };
+        // The service saw half of what the client measured (the reads' transfer, say).
+        let hints = hinted("1.90");
         assert_eq!(hints.execution_remaining, Some(Duration::from_millis(1900)));
         assert_eq!(hints.requests_remaining, Some(997));
+        let pacer = learned(&limits);
         for _ in 0..20 {
             pacer.finished(pacer.admit(1).now_or_never().unwrap(), Duration::from_millis(10), 1, hints);
         }
-        let cost = pacer.cost_per_op().unwrap();
-        assert!(cost < Duration::from_micros(1500), "calibrated down from 2 ms: {cost:?}");
+        assert_eq!(pacer.cost_per_op(), Some(Duration::from_millis(2)), "batches in flight are still predicted at the measured cost");
+        assert!(pacer.lock().spent_now() < Duration::from_millis(150), "the window's count follows the service: {:?}", pacer.lock().spent_now());
+        // The service saw more than the client measured (another process with this identity):
+        // both go up.
+        let pacer = learned(&limits);
+        for _ in 0..20 {
+            pacer.finished(pacer.admit(1).now_or_never().unwrap(), Duration::from_millis(10), 1, hinted("1.40"));
+        }
+        assert!(pacer.cost_per_op().unwrap() > Duration::from_micros(2500), "calibrated up: {:?}", pacer.cost_per_op());
         assert!(Hints::from_headers(&reqwest::header::HeaderMap::new()).execution_remaining.is_none());
     }
 }
