@@ -71,29 +71,6 @@ pub async fn apply(
     journal: Option<&Journal>,
     sink: &EventSink,
 ) -> Result<StepResult> {
-    write(client, mailboxes, decision, what_if, journal, sink).await?.verify(client, selection, sink).await
-}
-
-/// The approvals written, not yet verified: the procedure gives the next chunk its turn to
-/// write between the two, so the read-back of one chunk overlaps the writes of the next.
-pub struct Written<'a> {
-    decision: Decision,
-    what_if: bool,
-    counts: Counts,
-    pending: HashMap<&'a str, &'a Mailbox>,
-    outcomes: Vec<engine::Outcome>,
-}
-
-/// The first half of [`apply`]: reports the mailboxes already right (or planned, or refused)
-/// and writes the others; their outcomes wait for [`Written::verify`].
-pub async fn write<'a>(
-    client: &Arc<Client>,
-    mailboxes: &'a [Mailbox],
-    decision: Decision,
-    what_if: bool,
-    journal: Option<&Journal>,
-    sink: &EventSink,
-) -> Result<Written<'a>> {
     let mut counts = Counts::default();
     let mut items = Vec::new();
     let mut pending: HashMap<&str, &Mailbox> = HashMap::new();
@@ -131,33 +108,24 @@ pub async fn write<'a>(
     })
     .await?;
     journal.map(Journal::check).transpose()?;
-    Ok(Written { decision, what_if, counts, pending, outcomes })
-}
-
-impl Written<'_> {
-    /// Reads the written mailboxes back through `selection` and reports each one's outcome.
-    pub async fn verify(self, client: &Client, selection: &MailboxSelection, sink: &EventSink) -> Result<StepResult> {
-        let Written { decision, what_if, mut counts, pending, outcomes } = self;
-        let written: Vec<String> = outcomes.iter().filter(|(_, r)| r.is_ok()).map(|(k, _)| k.clone()).collect();
-        let after: HashMap<String, Mailbox> =
-            selection.read_back(client, &written).await?.into_iter().map(|m| (m.mailbox_id.clone(), m)).collect();
-        for (key, result) in outcomes {
-            let Some(before) = pending.get(key.as_str()).copied() else { continue };
-            let change =
-                [FieldChange { field: "ApprovalStatus".into(), from: json!(before.approval_status), to: json!(decision.status()) }];
-            let verdict = result.and_then(|()| verify(after.get(&key), decision));
-            let (outcome, error) = match &verdict {
-                Ok(()) => (ItemOutcome::Changed, None),
-                Err(e) => (ItemOutcome::Failed, Some(e)),
-            };
-            counts.add(outcome);
-            let shown = after.get(&key).unwrap_or(before);
-            let event =
-                ItemEvent { approved_by_o365_admin: Some(shown.approved_by_o365_admin), ..ItemEvent::new(shown, outcome, &change, error) };
-            sink.send(report::event(event)).await?;
-        }
-        Ok(StepResult::new(decision.step(), what_if, counts))
+    let written: Vec<String> = outcomes.iter().filter(|(_, r)| r.is_ok()).map(|(k, _)| k.clone()).collect();
+    let after: HashMap<String, Mailbox> =
+        selection.read_back(client, &written).await?.into_iter().map(|m| (m.mailbox_id.clone(), m)).collect();
+    for (key, result) in outcomes {
+        let Some(before) = pending.get(key.as_str()).copied() else { continue };
+        let change = [FieldChange { field: "ApprovalStatus".into(), from: json!(before.approval_status), to: json!(decision.status()) }];
+        let verdict = result.and_then(|()| verify(after.get(&key), decision));
+        let (outcome, error) = match &verdict {
+            Ok(()) => (ItemOutcome::Changed, None),
+            Err(e) => (ItemOutcome::Failed, Some(e)),
+        };
+        counts.add(outcome);
+        let shown = after.get(&key).unwrap_or(before);
+        let event =
+            ItemEvent { approved_by_o365_admin: Some(shown.approved_by_o365_admin), ..ItemEvent::new(shown, outcome, &change, error) };
+        sink.send(report::event(event)).await?;
     }
+    Ok(StepResult::new(decision.step(), what_if, counts))
 }
 
 /// The owner row's approval column, before and after.

@@ -35,8 +35,11 @@ pub async fn run(client: Arc<Client>, request: SetupRequest, sink: EventSink) ->
     let selection = MailboxSelection { active_only: true, ..request.selection.clone() };
     let ((context, checks), mut before) = tokio::try_join!(readiness::prerequisites(&client), selection.collect(&client))?;
     // Shared by the chunks, which run as tasks of their own; opened before any write.
-    let journal =
-        if request.what_if { None } else { super::journaling::open_for(&context.identity, request.journal_path.as_deref())?.map(Arc::new) };
+    let journal = if request.what_if {
+        None
+    } else {
+        super::journaling::open_for(&context.identity, request.journal_path.as_deref())?.map(Arc::new)
+    };
     for c in &checks {
         send_check(&sink, c).await?;
     }
@@ -207,27 +210,24 @@ struct ChunkDone {
 }
 
 impl Chunk {
-    /// Writes the chunk while holding a turn of `writing` (handed out in order), then gives
-    /// the turn to the next chunk, verifies the approvals and schedules this chunk's tests
-    /// beside the next chunk's writes (a read-back inside the turn left gaps with no writes).
+    /// Configures the chunk while holding a turn of `writing` (handed out in order), then
+    /// gives the turn to the next chunk and schedules this chunk's tests beside its writes.
     async fn run(self, writing: Arc<tokio::sync::Semaphore>) -> Result<ChunkDone> {
         let Chunk { client, mailboxes, target, selection, test, profile_id, skip_approval, what_if, sink, journal, arrive } = self;
         let journal = journal.as_deref();
         let turn = writing.acquire_owned().await.map_err(|_| Error::cancelled())?;
         let settings_sink = sink.for_step("MailboxSettings");
         let approval_sink = sink.for_step("ApproveEmail");
-        let (settings, written) =
+        let (settings, approval) =
             tokio::try_join!(mailbox_settings::apply(&client, &mailboxes, &target, what_if, journal, &settings_sink), async {
                 if skip_approval {
                     return Ok(None);
                 }
-                approval::write(&client, &mailboxes, documents::Decision::Approve, what_if, journal, &approval_sink).await.map(Some)
+                approval::apply(&client, &mailboxes, &selection, documents::Decision::Approve, what_if, journal, &approval_sink)
+                    .await
+                    .map(Some)
             })?;
         drop(turn);
-        let approval = match written {
-            Some(written) => Some(written.verify(&client, &selection, &approval_sink).await?),
-            None => None,
-        };
         let to_test: Vec<Mailbox> = mailboxes.into_iter().filter(|m| !is_working(m, &profile_id)).collect();
         if what_if {
             // The plan of each mailbox's test, reported now; the summary is counted at the end.
