@@ -127,6 +127,12 @@ fn mailbox_patches(ids: &[String], body: impl Fn(&str) -> serde_json::Value) -> 
         .collect()
 }
 
+/// The ids of the simulator's mailboxes, as a listing returns them.
+fn mailbox_ids(sim: &Sim) -> Vec<String> {
+    let client = new_client(&token_config(&sim.url, fixtures::ADMIN_TOKEN)).unwrap();
+    drain_items(&list_mailboxes(&client, r#"{"version":1}"#).unwrap()).0.iter().map(|m| m["mailbox_id"].as_str().unwrap().to_owned()).collect()
+}
+
 #[test]
 fn a_pool_sends_the_batch_through_the_connection_whose_budget_lets_it_go_first() {
     use crmsync::engine::{self, Tuning};
@@ -135,12 +141,7 @@ fn a_pool_sends_the_batch_through_the_connection_whose_budget_lets_it_go_first()
     use std::time::{Duration, Instant};
 
     let sim = Sim::start(6, 0);
-    let ffi_client = new_client(&token_config(&sim.url, fixtures::ADMIN_TOKEN)).unwrap();
-    let ids: Vec<String> = drain_items(&list_mailboxes(&ffi_client, r#"{"version":1}"#).unwrap())
-        .0
-        .iter()
-        .map(|m| m["mailbox_id"].as_str().unwrap().to_owned())
-        .collect();
+    let ids = mailbox_ids(&sim);
     let connect = |token: &str| Arc::new(crmsync::Client::from_json(token_config(&sim.url, token).as_bytes()).unwrap());
     let pool = Arc::new(crmsync::Client::pool(&[connect(fixtures::ADMIN_TOKEN), connect(fixtures::SYSADMIN_TOKEN)]).unwrap());
     // The first identity may send nothing for five seconds; the second is idle. Both are as
@@ -168,12 +169,7 @@ fn a_batch_with_a_failing_operation_fails_only_that_item() {
     use std::sync::Arc;
 
     let sim = Sim::start(6, 0);
-    let ffi_client = new_client(&token_config(&sim.url, fixtures::ADMIN_TOKEN)).unwrap();
-    let ids: Vec<String> = drain_items(&list_mailboxes(&ffi_client, r#"{"version":1}"#).unwrap())
-        .0
-        .iter()
-        .map(|m| m["mailbox_id"].as_str().unwrap().to_owned())
-        .collect();
+    let ids = mailbox_ids(&sim);
     let client = Arc::new(crmsync::Client::from_json(token_config(&sim.url, fixtures::ADMIN_TOKEN).as_bytes()).unwrap());
     let bad = ids[2].clone();
     // One operation names a column the service does not have: it alone must fail.
