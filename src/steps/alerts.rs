@@ -45,12 +45,7 @@ pub async fn list(client: &Client, query: &AlertQuery) -> Result<Vec<Alert>> {
     let limit = query.top.map(|t| t as usize).unwrap_or(usize::MAX);
     let mut alerts = Vec::new();
     for q in queries {
-        let mut next = Some(client.api.resolve(&q.to_path("tracelogs"))?);
-        while let Some(url) = next {
-            let page = client.api.get_page::<Alert>(url, &[PREFER_ANNOTATIONS]).await?;
-            alerts.extend(page.rows);
-            next = page.next_link;
-        }
+        alerts.extend(client.api.get_all::<Alert>(&q.to_path("tracelogs"), &[PREFER_ANNOTATIONS]).await?);
     }
     alerts.sort_by(|a, b| b.created_on.cmp(&a.created_on));
     alerts.truncate(limit);

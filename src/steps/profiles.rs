@@ -17,14 +17,8 @@ async fn read(client: &Client, query: &ProfileQuery, default_id: Option<&str>) -
     if let Some(name) = &query.name {
         q = q.filter(eq_string("name", name));
     }
-    let mut next = Some(client.api.resolve(&q.to_path("emailserverprofiles"))?);
-    let mut profiles = Vec::new();
-    while let Some(url) = next {
-        let page = client.api.get_page(url, &[]).await?;
-        profiles.extend(page.rows.iter().filter_map(|row| EmailServerProfile::from_row(row, default_id)));
-        next = page.next_link;
-    }
-    Ok(profiles)
+    let rows: Vec<serde_json::Value> = client.api.get_all(&q.to_path("emailserverprofiles"), &[]).await?;
+    Ok(rows.iter().filter_map(|row| EmailServerProfile::from_row(row, default_id)).collect())
 }
 
 /// Every profile of the organization (an organization has a handful), none marked default:

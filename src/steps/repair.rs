@@ -273,12 +273,8 @@ async fn access_modes(client: &Client, rows: &[HealthRow]) -> Result<HashMap<Str
     let mut modes = HashMap::new();
     for filter in any_id("systemuserid", &users) {
         let path = format!("systemusers?$select=systemuserid,accessmode&$filter={}", crate::webapi::odata::encode(&filter));
-        let mut next = Some(client.api.resolve(&path)?);
-        while let Some(url) = next {
-            let page = client.api.get_page::<UserAccess>(url, &[]).await?;
-            modes.extend(page.rows.into_iter().map(|u| (u.systemuserid.to_ascii_lowercase(), u.accessmode)));
-            next = page.next_link;
-        }
+        let users: Vec<UserAccess> = client.api.get_all(&path, &[]).await?;
+        modes.extend(users.into_iter().map(|u| (u.systemuserid.to_ascii_lowercase(), u.accessmode)));
     }
     Ok(modes)
 }

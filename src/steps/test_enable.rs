@@ -400,12 +400,8 @@ async fn pending_among(client: &Client, still_pending: &MailboxSelection, ids: &
     let query = MailboxSelection { mailbox_ids: by_id.then(|| ids.to_vec()), mailboxes: None, ..still_pending.clone() };
     let mut pending = HashSet::new();
     for q in query.queries_selecting(client, &["mailboxid"]).await? {
-        let mut next = Some(client.api.resolve(&q.to_path("mailboxes"))?);
-        while let Some(url) = next {
-            let page = client.api.get_page::<Pending>(url, &["odata.maxpagesize=5000"]).await?;
-            pending.extend(page.rows.into_iter().map(|row| row.mailboxid.to_ascii_lowercase()));
-            next = page.next_link;
-        }
+        let rows: Vec<Pending> = client.api.get_all(&q.to_path("mailboxes"), &["odata.maxpagesize=5000"]).await?;
+        pending.extend(rows.into_iter().map(|row| row.mailboxid.to_ascii_lowercase()));
     }
     Ok(ids.iter().filter(|id| pending.contains(&id.to_ascii_lowercase())).cloned().collect())
 }

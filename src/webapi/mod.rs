@@ -161,6 +161,18 @@ impl WebApi {
         Ok(Page { rows: page.value, next_link })
     }
 
+    /// Every row of a collection at `path`, following the service's next links page by page.
+    pub async fn get_all<T: serde::de::DeserializeOwned>(&self, path: &str, prefer: &[&str]) -> Result<Vec<T>> {
+        let mut rows = Vec::new();
+        let mut next = Some(self.resolve(path)?);
+        while let Some(url) = next {
+            let page = self.get_page::<T>(url, prefer).await?;
+            rows.extend(page.rows);
+            next = page.next_link;
+        }
+        Ok(rows)
+    }
+
     /// PATCH a row. Every PATCH this product sends sets absolute values, so repeating it
     /// after a lost response is safe; that is what makes the retries here correct.
     pub async fn patch(&self, path: &str, body: &Value, if_match: Option<&str>) -> Result<Reply> {

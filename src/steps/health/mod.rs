@@ -70,14 +70,9 @@ struct ProfileState {
 impl Organization {
     pub async fn read(client: &Client) -> Result<Organization> {
         let defaults = super::org_defaults::get(client).await?;
-        let mut inactive_profiles = HashSet::new();
-        let mut next = Some(client.api.resolve("emailserverprofiles?$select=emailserverprofileid,statecode")?);
-        while let Some(url) = next {
-            let page = client.api.get_page::<ProfileState>(url, &[]).await?;
-            inactive_profiles
-                .extend(page.rows.into_iter().filter(|p| p.statecode != Some(0)).map(|p| p.emailserverprofileid.to_ascii_lowercase()));
-            next = page.next_link;
-        }
+        let profiles: Vec<ProfileState> = client.api.get_all("emailserverprofiles?$select=emailserverprofileid,statecode", &[]).await?;
+        let inactive_profiles: HashSet<String> =
+            profiles.into_iter().filter(|p| p.statecode != Some(0)).map(|p| p.emailserverprofileid.to_ascii_lowercase()).collect();
         Ok(Organization {
             inactive_profiles,
             approval_required_for_users: defaults.require_approval_for_user_email,
