@@ -474,6 +474,10 @@ pub fn value_to_literal(kind: &Kind, v: &Value) -> Literal {
 pub fn compare_literals(a: &Literal, b: &Literal) -> Option<Ordering> {
     use Literal::*;
     match (a, b) {
+        // ASCII without allocating (the same order as lowercasing both); other text lowercased whole.
+        (Str(x), Str(y)) if x.is_ascii() && y.is_ascii() => {
+            Some(x.bytes().map(|c| c.to_ascii_lowercase()).cmp(y.bytes().map(|c| c.to_ascii_lowercase())))
+        }
         (Str(x), Str(y)) => Some(x.to_lowercase().cmp(&y.to_lowercase())),
         (Int(x), Int(y)) => Some(x.cmp(y)),
         (Int(x), Float(y)) => (*x as f64).partial_cmp(y),
@@ -558,8 +562,9 @@ fn resolve(table: &Table, row: &Map<String, Value>, o: &Operand) -> Literal {
     match o {
         Operand::Lit(l) => l.clone(),
         Operand::Column(c) => {
-            let kind = table.column(c).map(|c| c.kind.clone()).unwrap_or(Kind::String);
-            value_to_literal(&kind, row.get(c).unwrap_or(&Value::Null))
+            // Borrowed, not cloned: a picklist's kind holds its options, and this runs per row.
+            let kind = table.column(c).map_or(&Kind::String, |c| &c.kind);
+            value_to_literal(kind, row.get(c).unwrap_or(&Value::Null))
         }
     }
 }

@@ -180,18 +180,24 @@ fn sort_key(table: &Table, q: &QueryOptions, row: &Row) -> Vec<Value> {
         .collect()
 }
 
-fn compare_keys(table: &Table, q: &QueryOptions, a: &[Value], b: &[Value]) -> Ordering {
-    let cols = q.orderby.iter().map(|(c, d)| (c.as_str(), *d)).chain(std::iter::once((table.primary_id.as_str(), false)));
-    for (i, (col, desc)) in cols.enumerate() {
-        let kind = table.column(col).map(|c| c.kind.clone()).unwrap_or(Kind::String);
-        let la = value_to_literal(&kind, a.get(i).unwrap_or(&Value::Null));
-        let lb = value_to_literal(&kind, b.get(i).unwrap_or(&Value::Null));
+/// The sort key as literals of each column's kind, converted once per row rather than per comparison.
+fn key_literals(table: &Table, q: &QueryOptions, key: &[Value]) -> Vec<Literal> {
+    let cols = q.orderby.iter().map(|(c, _)| c.as_str()).chain(std::iter::once(table.primary_id.as_str()));
+    cols.enumerate()
+        .map(|(i, col)| value_to_literal(table.column(col).map_or(&Kind::String, |c| &c.kind), key.get(i).unwrap_or(&Value::Null)))
+        .collect()
+}
+
+fn compare_keys(q: &QueryOptions, a: &[Literal], b: &[Literal]) -> Ordering {
+    let desc = q.orderby.iter().map(|(_, d)| *d).chain(std::iter::once(false));
+    for (i, desc) in desc.enumerate() {
+        let (la, lb) = (a.get(i).unwrap_or(&Literal::Null), b.get(i).unwrap_or(&Literal::Null));
         // SQL Server order: nulls first ascending, last descending.
-        let ord = match (&la, &lb) {
+        let ord = match (la, lb) {
             (Literal::Null, Literal::Null) => Ordering::Equal,
             (Literal::Null, _) => Ordering::Less,
             (_, Literal::Null) => Ordering::Greater,
-            _ => compare_literals(&la, &lb).unwrap_or(Ordering::Equal),
+            _ => compare_literals(la, lb).unwrap_or(Ordering::Equal),
         };
         let ord = if desc { ord.reverse() } else { ord };
         if ord != Ordering::Equal {
@@ -213,15 +219,18 @@ pub struct Page<'a> {
 
 /// Filter, order and page `rows`.
 pub fn execute<'a>(table: &Table, rows: impl Iterator<Item = &'a Row>, q: &QueryOptions, page_size: usize) -> ApiResult<Page<'a>> {
-    let mut matched: Vec<(Vec<Value>, &Row)> =
-        rows.filter(|r| q.filter.as_ref().is_none_or(|f| f.matches(table, r))).map(|r| (sort_key(table, q, r), r)).collect();
-    matched.sort_by(|a, b| compare_keys(table, q, &a.0, &b.0));
+    let mut matched: Vec<(Vec<Literal>, &Row)> = rows
+        .filter(|r| q.filter.as_ref().is_none_or(|f| f.matches(table, r)))
+        .map(|r| (key_literals(table, q, &sort_key(table, q, r)), r))
+        .collect();
+    matched.sort_by(|a, b| compare_keys(q, &a.0, &b.0));
     let count = q.count.then(|| matched.len().min(5000));
     if let Some(token) = &q.skiptoken {
         if token.len() != q.orderby.len() + 1 {
             return Err(ApiError::odata("The $skiptoken value does not match the query."));
         }
-        matched.retain(|(k, _)| compare_keys(table, q, k, token) == Ordering::Greater);
+        let token = key_literals(table, q, token);
+        matched.retain(|(k, _)| compare_keys(q, k, &token) == Ordering::Greater);
     }
     if let Some(top) = q.top {
         // $top disables server-driven paging (no nextLink).
@@ -230,7 +239,7 @@ pub fn execute<'a>(table: &Table, rows: impl Iterator<Item = &'a Row>, q: &Query
     }
     let next_skiptoken = if matched.len() > page_size {
         matched.truncate(page_size);
-        matched.last().map(|(k, _)| encode_skiptoken(k.clone()))
+        matched.last().map(|(_, r)| encode_skiptoken(sort_key(table, q, r)))
     } else {
         None
     };
