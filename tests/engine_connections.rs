@@ -256,3 +256,85 @@ fn cancelling_a_bulk_run_stops_within_two_seconds_and_a_rerun_converges() {
     let rows = sim.with_state(|s| s.state().rows("mailboxes"));
     assert!(rows.iter().all(|m| m["outgoingemaildeliverymethod"] == 0), "the rerun converges");
 }
+
+/// Runs `items` through `client`'s bulk engine and returns how many were written.
+fn run_items(client: &std::sync::Arc<crmsync::Client>, items: Vec<crmsync::engine::Item>) -> u64 {
+    use crmsync::operation::{LongOperation, NextEvent};
+    let run = client.clone();
+    let op = LongOperation::start(move |sink| async move {
+        let outcomes = crmsync::engine::run(&run, items, &crmsync::engine::Tuning::default(), &sink, |_, _| None).await?;
+        Ok(serde_json::json!(outcomes.iter().filter(|(_, r)| r.is_ok()).count()))
+    });
+    while !matches!(op.next_event(std::time::Duration::from_secs(10)), NextEvent::Finished) {}
+    op.result().unwrap().unwrap().as_u64().unwrap()
+}
+
+#[test]
+fn a_second_identity_starts_at_the_cost_the_first_learned() {
+    use std::sync::Arc;
+    use std::time::Duration;
+    let sim = Sim::start_with(|c| {
+        c.mailboxes = 300;
+        c.queues = 0;
+        c.exec_cost_ms = 2;
+        c.latency_ms = 2;
+    });
+    let ids = mailbox_ids(&sim);
+    let connect = |token: &str| Arc::new(crmsync::Client::from_json(token_config(&sim.url, token).as_bytes()).unwrap());
+    let (first, second) = (connect(fixtures::ADMIN_TOKEN), connect(fixtures::SYSADMIN_TOKEN));
+    assert_eq!(run_items(&first, mailbox_patches(&ids, |_| serde_json::json!({"outgoingemaildeliverymethod": 0}))), 300);
+    let learned = first.api().cost_per_operation().expect("the first identity measured the service");
+    assert!(second.api().cost_per_operation().is_none());
+    let pool = Arc::new(crmsync::Client::pool(&[first.clone(), second.clone()]).unwrap());
+    // Only the second identity may send: its first batch shows where it started.
+    pool.writers()[0].note_throttled(Duration::from_secs(30));
+    pool.writers()[1].record_timeline();
+    assert_eq!(run_items(&pool, mailbox_patches(&ids, |_| serde_json::json!({"outgoingemaildeliverymethod": 2}))), 300);
+    let spans = pool.writers()[1].timeline();
+    let first_batch = spans.iter().filter(|s| s.operations > 1).min_by_key(|s| s.sent).expect("the second identity wrote");
+    assert!(first_batch.operations > crmsync::engine::Tuning::default().initial_batch, "no probe of 10 again: {first_batch:?}");
+    let cost = second.api().cost_per_operation().expect("learned from the first identity, then measured");
+    assert!(cost > learned / 4 && cost < learned * 4, "{cost:?} against {learned:?}");
+}
+
+#[test]
+fn a_batch_handed_to_a_connection_reserves_its_budget_before_the_pacer_admits_it() {
+    use std::sync::Arc;
+    let sim = Sim::start_with(|c| {
+        c.mailboxes = 300;
+        c.queues = 0;
+        c.exec_cost_ms = 2;
+        c.latency_ms = 2;
+    });
+    let ids = mailbox_ids(&sim);
+    let client = Arc::new(crmsync::Client::from_json(token_config(&sim.url, fixtures::ADMIN_TOKEN).as_bytes()).unwrap());
+    assert_eq!(run_items(&client, mailbox_patches(&ids, |_| serde_json::json!({"outgoingemaildeliverymethod": 0}))), 300);
+    let api = &client.writers()[0];
+    let cost = api.cost_per_operation().expect("measured");
+    // Enough operations for the whole execution budget of a window (20 minutes by default).
+    let budget_ops = (std::time::Duration::from_secs(1200).as_secs_f64() / cost.as_secs_f64()) as usize;
+    assert_eq!(api.send_wait(budget_ops / 2), std::time::Duration::ZERO, "half the budget goes at once");
+    // Another run has handed the connection a batch of the other half and more, not yet admitted:
+    // the two together would overspend the window, so this one waits.
+    let other = api.engage(budget_ops / 2 + budget_ops / 10);
+    assert!(api.send_wait(budget_ops / 2) > std::time::Duration::ZERO, "the handed batch's budget is spoken for");
+    drop(other);
+    assert_eq!(api.send_wait(budget_ops / 2), std::time::Duration::ZERO, "answered (or given up): its reservation is gone");
+}
+
+#[test]
+fn concurrent_runs_spread_their_batches_by_what_every_run_handed_each_identity() {
+    use std::sync::Arc;
+    let sim = Sim::start(6, 0);
+    let ids = mailbox_ids(&sim);
+    let connect = |token: &str| Arc::new(crmsync::Client::from_json(token_config(&sim.url, token).as_bytes()).unwrap());
+    let pool = Arc::new(crmsync::Client::pool(&[connect(fixtures::ADMIN_TOKEN), connect(fixtures::SYSADMIN_TOKEN)]).unwrap());
+    // Another run has a large batch out on the first identity (this run has nothing out on
+    // either, and neither's budget holds it): this run's batch goes to the second.
+    let other = pool.writers()[0].engage(500);
+    assert_eq!(run_items(&pool, mailbox_patches(&ids, |_| serde_json::json!({"outgoingemaildeliverymethod": 0}))), 6);
+    drop(other);
+    let ops = sim.with_state(|s| s.state().batch_operations());
+    let by = |user: &str| ops.iter().filter(|r| r.user == Some(user.parse().unwrap())).count();
+    assert_eq!((by(fixtures::ADMIN_USER_ID), by(fixtures::SYSADMIN_USER_ID)), (0, 6), "all through the less loaded identity");
+}

@@ -85,21 +85,29 @@ pub async fn run(
     let mut ops_in_flight = vec![0usize; writers.len()];
     // What earlier runs on a connection had answered carries over: a run after the first
     // (the procedure runs several per chunk) starts where the connection is, not small again.
+    // The identities of a pool reach the same organization: one that has not measured the
+    // service yet starts from what another has learned (cost, round trip, accepted sizes)
+    // instead of probing again with a small batch.
+    if let Some(teacher) = writers.iter().find(|w| w.batch_advice().is_some()) {
+        for writer in writers.iter().filter(|w| w.batch_advice().is_none()) {
+            writer.learn_from(teacher);
+        }
+    }
     let mut largest_done: Vec<usize> = writers.iter().map(|w| w.largest_batch()).collect();
     let mut in_flight: JoinSet<Sent> = JoinSet::new();
     let mut outcomes = Vec::with_capacity(total);
 
     while !queue.is_empty() || !in_flight.is_empty() {
-        // Operations handed to each connection in this pass: their tasks have not reached the
-        // pacer yet, so its answer does not count them (two batches would pick the same budget).
-        let mut handed = vec![0usize; writers.len()];
         // When every ready connection's pacer would hold the next batch: how long for the
         // soonest, to wait here rather than queue the batch behind one connection's budget.
         let mut hold = None;
         while in_flight.len() < concurrency && !queue.is_empty() {
-            // The connection whose pacer sends the next batch soonest takes it (ties: the
-            // least busy): sent to the least busy alone, batches queued behind one identity's
-            // spent budget while another identity sat idle.
+            // The connection whose pacer sends the next batch soonest takes it (ties: the one
+            // with the fewest operations handed to it by every run, then this run's least
+            // busy): sent to the least busy alone, batches queued behind one identity's spent
+            // budget while another identity sat idle; and counted per run, the procedure's
+            // concurrent runs (two chunks and a chunk's tests) each put their batches on the
+            // first identity, leaving the third idle for a second.
             // Until a connection's cost per operation is known, one small batch probes it.
             // A run's operations in flight grow with the largest batch answered on the
             // connection (sixteen times that), not all at once: a run cancelled early on a new
@@ -114,9 +122,14 @@ pub async fn run(
                 let known = writers[*i].batch_advice().is_some();
                 busy[*i] < per_connection && ((busy[*i] == 0 && (known || writers[*i].may_probe())) || (known && allowance(*i) >= wanted(*i)))
             };
-            let soonest =
-                (0..writers.len()).filter(ready).map(|i| (writers[i].send_wait(wanted(i) + handed[i]), busy[i], i)).min();
-            let Some((wait, _, index)) = soonest else { break };
+            // `send_wait` counts what every run has handed to the connection and its pacer has
+            // not admitted yet (this pass's batches among them): two batches, of this run or
+            // another, do not pick the same budget.
+            let soonest = (0..writers.len())
+                .filter(ready)
+                .map(|i| (writers[i].send_wait(wanted(i)), writers[i].engaged(), busy[i], i))
+                .min();
+            let Some((wait, _, _, index)) = soonest else { break };
             // Something is out (its answer may change the choice): keep the batch until a
             // connection can send it.
             if !wait.is_zero() && !in_flight.is_empty() {
@@ -135,11 +148,11 @@ pub async fn run(
             let chunk: Vec<(Item, u32)> = queue.drain(..size).collect();
             busy[index] += 1;
             ops_in_flight[index] += chunk.len();
-            handed[index] += chunk.len();
+            let engaged = api.engage(chunk.len());
             in_flight.spawn(async move {
                 let operations: Vec<batch::BatchOperation> = chunk.iter().map(|(i, _)| i.operation.clone()).collect();
                 let answers = api.batch(&operations).await;
-                drop(probe);
+                drop((probe, engaged));
                 (index, chunk, answers)
             });
         }

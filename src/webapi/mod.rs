@@ -35,6 +35,19 @@ pub struct WebApi {
     /// A batch is measuring this connection's cost per operation (one probe per connection:
     /// the runs that share it wait for its answer instead of each sending a probe).
     probing: std::sync::atomic::AtomicBool,
+    /// Operations of the batches the engine's runs have handed to this connection and not yet
+    /// had answered ([`WebApi::engage`]): what every run sharing the connection counts as its
+    /// load, and (those not admitted by the pacer yet) as reserved budget.
+    engaged: std::sync::atomic::AtomicUsize,
+}
+
+/// Held by a batch from the moment a run hands it to this connection until its answer.
+pub struct Engaged(std::sync::Arc<WebApi>, usize);
+
+impl Drop for Engaged {
+    fn drop(&mut self) {
+        self.0.engaged.fetch_sub(self.1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 /// Held while a probe batch is out; lets the next run probe if this one never got an answer.
@@ -99,6 +112,7 @@ impl WebApi {
             pacer: pacing::Pacer::new(settings.limits),
             who: std::sync::Mutex::new(None),
             probing: std::sync::atomic::AtomicBool::new(false),
+            engaged: Default::default(),
         }
     }
 
@@ -272,9 +286,29 @@ impl WebApi {
     }
 
     /// How long a batch of `operations` would wait for this connection's budgets before
-    /// leaving (zero: at once); nothing is admitted or reserved.
+    /// leaving (zero: at once), counting the batches already handed to it that the pacer has
+    /// not admitted yet (another run's, say: at dispatch, not only at admission, the budget
+    /// they will take is spoken for); nothing is admitted or reserved.
     pub fn send_wait(&self, operations: usize) -> std::time::Duration {
-        self.pacer.wait_for(operations)
+        let handed = self.engaged().saturating_sub(self.pacer.in_flight_operations());
+        self.pacer.wait_for_besides(operations, handed)
+    }
+
+    /// Counts a batch of `operations` as handed to this connection until the guard drops.
+    pub fn engage(self: &std::sync::Arc<Self>, operations: usize) -> Engaged {
+        self.engaged.fetch_add(operations, std::sync::atomic::Ordering::SeqCst);
+        Engaged(self.clone(), operations)
+    }
+
+    /// Operations handed to this connection by bulk runs and not yet answered.
+    pub fn engaged(&self) -> usize {
+        self.engaged.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Starts this connection's pacer from what `other` (same organization, another identity)
+    /// has learned, when this one has measured nothing yet ([`pacing::Pacer::learn_from`]).
+    pub fn learn_from(&self, other: &WebApi) {
+        self.pacer.learn_from(&other.pacer);
     }
 
     /// Whether a run may send the probe batch now: the cost is not known yet and no other

@@ -105,7 +105,7 @@ pub struct Slot<'a> {
 impl Drop for Slot<'_> {
     fn drop(&mut self) {
         if !self.settled {
-            self.pacer.release(self.reserved);
+            self.pacer.release(self.reserved, self.operations);
             self.pacer.record(self, false);
         }
     }
@@ -143,6 +143,9 @@ struct State {
     /// predicted execution a request is taken to run at least (see [`State::lead`]).
     shortest: Option<f64>,
     penalty: f64,
+    /// Operations of the requests admitted and not yet settled (a caller dispatching batches
+    /// counts what it handed out beyond these: [`Pacer::in_flight_operations`]).
+    in_flight_ops: usize,
 }
 
 impl Default for State {
@@ -162,6 +165,7 @@ impl Default for State {
             size_cap: None,
             shortest: None,
             penalty: 1.0,
+            in_flight_ops: 0,
         }
     }
 }
@@ -211,7 +215,9 @@ impl State {
 
     /// How long to wait before a request expected to execute for `predicted` may leave, or
     /// `None` to send now.
-    fn wait_needed(&self, now: Instant, pacer: &Pacer, predicted: Duration) -> Option<Duration> {
+    /// `pending` is the execution predicted for requests handed out to be sent that the pacer
+    /// has not admitted yet: like what is in flight, it counts in full.
+    fn wait_needed(&self, now: Instant, pacer: &Pacer, predicted: Duration, pending: Duration) -> Option<Duration> {
         if let Some(until) = self.blocked_until.filter(|u| *u > now) {
             return Some(until - now);
         }
@@ -229,7 +235,7 @@ impl State {
         let horizon = now + predicted.mul_f64(self.lead());
         let leaving = self.spent_leaving_by(horizon, pacer.window);
         let said = self.service_said.filter(|(at, _)| now.duration_since(*at) < pacer.window / 10).map(|(_, d)| d);
-        let committed = self.spent_now().max(said.unwrap_or_default()).saturating_sub(leaving) + self.reserved;
+        let committed = self.spent_now().max(said.unwrap_or_default()).saturating_sub(leaving) + self.reserved + pending;
         // A request alone larger than the budget still goes once nothing else is committed.
         if committed > Duration::ZERO && committed + predicted >= pacer.execution_budget {
             let over = (committed + predicted - pacer.execution_budget).max(Duration::from_micros(1));
@@ -310,11 +316,19 @@ impl Pacer {
     /// (zero: it would go now), without admitting it; a free concurrency slot is not part of
     /// the answer. Lets a caller with several connections send where a batch goes soonest.
     pub fn wait_for(&self, operations: usize) -> Duration {
+        self.wait_for_besides(operations, 0)
+    }
+
+    /// [`Pacer::wait_for`] when `pending` operations have been handed out to this connection
+    /// besides, not yet admitted (they are reserved when they are; until then the answer
+    /// counts them as in flight, so two batches dispatched at once do not pick one budget).
+    pub fn wait_for_besides(&self, operations: usize, pending: usize) -> Duration {
         let now = Instant::now();
         let mut state = self.lock();
         state.expire(now, self.window);
-        let predicted = state.cost_per_op().unwrap_or_default() * operations.max(1) as u32;
-        state.wait_needed(now, self, predicted).unwrap_or_default()
+        let cost = state.cost_per_op().unwrap_or_default();
+        let predicted = cost * operations.max(1) as u32;
+        state.wait_needed(now, self, predicted, cost * pending as u32).unwrap_or_default()
     }
 
     /// Waits until a request of `operations` operations may be sent: after any `Retry-After`,
@@ -328,10 +342,11 @@ impl Pacer {
                 let mut state = self.lock();
                 state.expire(now, self.window);
                 let predicted = state.cost_per_op().unwrap_or_default() * operations.max(1) as u32;
-                match state.wait_needed(now, self, predicted) {
+                match state.wait_needed(now, self, predicted, Duration::ZERO) {
                     None => {
                         state.sent.push_back(now);
                         state.reserved += predicted;
+                        state.in_flight_ops += operations;
                         return Slot { _permit: permit, pacer: self, reserved: predicted, settled: false, sent: now, operations };
                     }
                     Some(wait) => wait,
@@ -341,9 +356,45 @@ impl Pacer {
         }
     }
 
-    fn release(&self, reserved: Duration) {
+    fn release(&self, reserved: Duration, operations: usize) {
         let mut state = self.lock();
         state.reserved = state.reserved.saturating_sub(reserved);
+        state.in_flight_ops = state.in_flight_ops.saturating_sub(operations);
+    }
+
+    /// Operations of the requests admitted and not yet answered.
+    pub fn in_flight_operations(&self) -> usize {
+        self.lock().in_flight_ops
+    }
+
+    /// Starts from what `other` (a connection to the same organization under another
+    /// identity) has learned of the service, when this one has not measured a batch yet: the
+    /// cost per operation, the round trip, the share of its prediction a batch runs, the
+    /// sizes the service accepts. The limits are per identity, the service's cost is the
+    /// organization's: a pool's second identity then sends its first batch at the size the
+    /// first one's budgets call for instead of probing again. Its own window stays its own.
+    pub fn learn_from(&self, other: &Pacer) {
+        if std::ptr::eq(self, other) {
+            return;
+        }
+        let (exec, ops, round_trip, shortest, penalty, largest, cap) = {
+            let o = other.lock();
+            (o.cost_exec_ms, o.cost_ops, o.round_trip, o.shortest, o.penalty, o.largest_accepted, o.size_cap)
+        };
+        let mut state = self.lock();
+        if state.cost_ops > 0.0 || ops <= 0.0 {
+            return;
+        }
+        state.cost_exec_ms = exec;
+        state.cost_ops = ops;
+        state.round_trip = state.round_trip.or(round_trip);
+        state.shortest = state.shortest.or(shortest);
+        state.penalty = state.penalty.min(penalty);
+        state.largest_accepted = state.largest_accepted.max(largest);
+        state.size_cap = match (state.size_cap, cap) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
     }
 
     /// A request of `operations` operations took `duration`: its execution (the duration less
@@ -356,6 +407,7 @@ impl Pacer {
         let now = Instant::now();
         let mut state = self.lock();
         state.reserved = state.reserved.saturating_sub(slot.reserved);
+        state.in_flight_ops = state.in_flight_ops.saturating_sub(slot.operations);
         if operations <= 1 {
             state.round_trip = Some(state.round_trip.map_or(duration, |r| r.min(duration)));
         }
@@ -580,6 +632,39 @@ mod tests {
         drop(slot);
         pacer.throttled(Duration::from_secs(2));
         assert!(pacer.wait_for(1) > Duration::from_millis(1900), "a Retry-After holds even one operation");
+    }
+
+    #[test]
+    fn operations_handed_out_but_not_admitted_count_as_in_flight() {
+        let pacer = learned(&Limits { window_ms: 10_000, requests: 1000, execution_ms: 1000, concurrency: 52 });
+        // 2 ms learned, 200 ms spent: 300 operations (600 ms) fit the 950 ms budget alone,
+        // not beside 100 handed out (200 ms more) that the pacer has not admitted yet.
+        assert_eq!(pacer.wait_for_besides(300, 0), Duration::ZERO);
+        assert!(pacer.wait_for_besides(300, 100) > Duration::ZERO);
+        assert_eq!(pacer.wait_for_besides(300, 50), Duration::ZERO, "100 ms more still fit");
+    }
+
+    #[test]
+    fn a_pacer_that_measured_nothing_starts_from_what_another_learned() {
+        let limits = Limits { window_ms: 3000, requests: 60, execution_ms: 12_000, concurrency: 52 };
+        let teacher = learned(&limits);
+        teacher.batch_accepted(100);
+        teacher.batch_refused(1000, Some(250));
+        let pupil = Pacer::new(&limits);
+        assert_eq!(pupil.batch_advice(1000), None);
+        pupil.learn_from(&teacher);
+        assert_eq!(pupil.cost_per_op(), Some(Duration::from_millis(2)));
+        assert_eq!(pupil.batch_advice(1000), teacher.batch_advice(1000), "the same sizes at once, no probe");
+        assert_eq!((pupil.largest_accepted(), pupil.size_cap()), (100, Some(250)));
+        // Only what it learned: nothing of the other identity's window is charged to this one.
+        assert_eq!(pupil.lock().spent_total, Duration::ZERO);
+        assert_eq!(pupil.wait_for(400), Duration::ZERO);
+        // One that measured for itself keeps its own cost.
+        let other = Pacer::new(&limits);
+        other.finished(other.admit(1).now_or_never().unwrap(), Duration::from_millis(10), 1, Hints::default());
+        other.finished(other.admit(11).now_or_never().unwrap(), Duration::from_millis(60), 11, Hints::default());
+        other.learn_from(&teacher);
+        assert_eq!(other.cost_per_op(), Some(Duration::from_millis(5)));
     }
 
     #[test]
