@@ -269,16 +269,21 @@ fn run_items(client: &std::sync::Arc<crmsync::Client>, items: Vec<crmsync::engin
     op.result().unwrap().unwrap().as_u64().unwrap()
 }
 
-#[test]
-fn a_second_identity_starts_at_the_cost_the_first_learned() {
-    use std::sync::Arc;
-    use std::time::Duration;
-    let sim = Sim::start_with(|c| {
+/// 300 mailboxes on a service that charges 2 ms per operation: enough for a pacer to measure.
+fn three_hundred_mailboxes_at_2_ms() -> Sim {
+    Sim::start_with(|c| {
         c.mailboxes = 300;
         c.queues = 0;
         c.exec_cost_ms = 2;
         c.latency_ms = 2;
-    });
+    })
+}
+
+#[test]
+fn a_second_identity_starts_at_the_cost_the_first_learned() {
+    use std::sync::Arc;
+    use std::time::Duration;
+    let sim = three_hundred_mailboxes_at_2_ms();
     let ids = mailbox_ids(&sim);
     let connect = |token: &str| Arc::new(crmsync::Client::from_json(token_config(&sim.url, token).as_bytes()).unwrap());
     let (first, second) = (connect(fixtures::ADMIN_TOKEN), connect(fixtures::SYSADMIN_TOKEN));
@@ -300,12 +305,7 @@ fn a_second_identity_starts_at_the_cost_the_first_learned() {
 #[test]
 fn a_batch_handed_to_a_connection_reserves_its_budget_before_the_pacer_admits_it() {
     use std::sync::Arc;
-    let sim = Sim::start_with(|c| {
-        c.mailboxes = 300;
-        c.queues = 0;
-        c.exec_cost_ms = 2;
-        c.latency_ms = 2;
-    });
+    let sim = three_hundred_mailboxes_at_2_ms();
     let ids = mailbox_ids(&sim);
     let client = Arc::new(crmsync::Client::from_json(token_config(&sim.url, fixtures::ADMIN_TOKEN).as_bytes()).unwrap());
     assert_eq!(run_items(&client, mailbox_patches(&ids, |_| serde_json::json!({"outgoingemaildeliverymethod": 0}))), 300);
