@@ -171,6 +171,13 @@ impl Default for State {
 }
 
 impl State {
+    /// An admitted request is answered or given up: its reserved execution and operations are
+    /// no longer in flight.
+    fn settle(&mut self, reserved: Duration, operations: usize) {
+        self.reserved = self.reserved.saturating_sub(reserved);
+        self.in_flight_ops = self.in_flight_ops.saturating_sub(operations);
+    }
+
     fn expire(&mut self, now: Instant, window: Duration) {
         while self.sent.front().is_some_and(|t| now.duration_since(*t) >= window) {
             self.sent.pop_front();
@@ -357,9 +364,7 @@ impl Pacer {
     }
 
     fn release(&self, reserved: Duration, operations: usize) {
-        let mut state = self.lock();
-        state.reserved = state.reserved.saturating_sub(reserved);
-        state.in_flight_ops = state.in_flight_ops.saturating_sub(operations);
+        self.lock().settle(reserved, operations);
     }
 
     /// Operations of the requests admitted and not yet answered.
@@ -406,8 +411,7 @@ impl Pacer {
         self.record(&slot, true);
         let now = Instant::now();
         let mut state = self.lock();
-        state.reserved = state.reserved.saturating_sub(slot.reserved);
-        state.in_flight_ops = state.in_flight_ops.saturating_sub(slot.operations);
+        state.settle(slot.reserved, slot.operations);
         if operations <= 1 {
             state.round_trip = Some(state.round_trip.map_or(duration, |r| r.min(duration)));
         }
