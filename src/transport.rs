@@ -65,7 +65,9 @@ impl Transport {
                 credentials: proxy_credentials(document.proxy_username, document.proxy_password)?,
             }),
             None if document.proxy_username.is_some() || document.proxy_password.is_some() => {
-                return Err(Error::invalid("proxy_username/proxy_password were given without a proxy: give the proxy URL too (transport.proxy)."));
+                return Err(Error::invalid(
+                    "proxy_username/proxy_password were given without a proxy: give the proxy URL too (transport.proxy).",
+                ));
             }
             None => None,
         };

@@ -130,7 +130,11 @@ fn mailbox_patches(ids: &[String], body: impl Fn(&str) -> serde_json::Value) -> 
 /// The ids of the simulator's mailboxes, as a listing returns them.
 fn mailbox_ids(sim: &Sim) -> Vec<String> {
     let client = new_client(&token_config(&sim.url, fixtures::ADMIN_TOKEN)).unwrap();
-    drain_items(&list_mailboxes(&client, r#"{"version":1}"#).unwrap()).0.iter().map(|m| m["mailbox_id"].as_str().unwrap().to_owned()).collect()
+    drain_items(&list_mailboxes(&client, r#"{"version":1}"#).unwrap())
+        .0
+        .iter()
+        .map(|m| m["mailbox_id"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 #[test]

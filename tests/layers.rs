@@ -5,8 +5,22 @@
 use std::path::{Path, PathBuf};
 
 /// Top to bottom, as `src/lib.rs` describes them. A new module must be placed here.
-const LAYERS: &[&str] =
-    &["ffi", "steps", "engine", "client", "config", "webapi", "auth", "transport", "journal", "operation", "runtime", "documents", "model", "error"];
+const LAYERS: &[&str] = &[
+    "ffi",
+    "steps",
+    "engine",
+    "client",
+    "config",
+    "webapi",
+    "auth",
+    "transport",
+    "journal",
+    "operation",
+    "runtime",
+    "documents",
+    "model",
+    "error",
+];
 
 #[derive(Debug, PartialEq)]
 struct Upward {

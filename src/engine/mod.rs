@@ -120,15 +120,14 @@ pub async fn run(
             // Until a connection's cost is known, one probe: the other runs on it wait.
             let ready = |i: &usize| {
                 let known = writers[*i].batch_advice().is_some();
-                busy[*i] < per_connection && ((busy[*i] == 0 && (known || writers[*i].may_probe())) || (known && allowance(*i) >= wanted(*i)))
+                busy[*i] < per_connection
+                    && ((busy[*i] == 0 && (known || writers[*i].may_probe())) || (known && allowance(*i) >= wanted(*i)))
             };
             // `send_wait` counts what every run has handed to the connection and its pacer has
             // not admitted yet (this pass's batches among them): two batches, of this run or
             // another, do not pick the same budget.
-            let soonest = (0..writers.len())
-                .filter(ready)
-                .map(|i| (writers[i].send_wait(wanted(i)), writers[i].engaged(), busy[i], i))
-                .min();
+            let soonest =
+                (0..writers.len()).filter(ready).map(|i| (writers[i].send_wait(wanted(i)), writers[i].engaged(), busy[i], i)).min();
             let Some((wait, _, _, index)) = soonest else { break };
             // Something is out (its answer may change the choice): keep the batch until a
             // connection can send it.

@@ -35,11 +35,8 @@ pub async fn run(client: Arc<Client>, request: SetupRequest, sink: EventSink) ->
     let selection = MailboxSelection { active_only: true, ..request.selection.clone() };
     let ((context, checks), mut before) = tokio::try_join!(readiness::prerequisites(&client), selection.collect(&client))?;
     // Shared by the chunks, which run as tasks of their own; opened before any write.
-    let journal = if request.what_if {
-        None
-    } else {
-        super::journaling::open_for(&context.identity, request.journal_path.as_deref())?.map(Arc::new)
-    };
+    let journal =
+        if request.what_if { None } else { super::journaling::open_for(&context.identity, request.journal_path.as_deref())?.map(Arc::new) };
     for c in &checks {
         send_check(&sink, c).await?;
     }

@@ -275,7 +275,8 @@ async fn wait_for_results(
             Some(filter) => format!("({filter}) and testemailconfigurationscheduled eq true"),
             None => "testemailconfigurationscheduled eq true".to_string(),
         }),
-        ..request.selection.clone()
+        // pending_among gives the ids of each poll.
+        ..request.selection.with_ids(None)
     };
     let mut polls = 0usize;
     loop {
@@ -324,43 +325,36 @@ async fn wait_for_results(
         let pending = pending_among(client, &still_pending, &ids).await?;
         unverified.retain(|id| !pending.contains(id));
         let left: Vec<String> = ids.into_iter().filter(|id| !pending.contains(id)).collect();
-        // The alerts of every mailbox that left (a superset of those that finished) are read
-        // beside their rows: one round trip for the results, not two.
-        // Once nothing more is written (every set arrived), their queries go at once.
         let at_once = !open;
-        let (rows, alerts) =
-            tokio::try_join!(read_results(client, &request.selection, &left, at_once), alerts_by_mailbox(client, &left, started, at_once))?;
-        let (done, mut unfinished): (Vec<Mailbox>, Vec<Mailbox>) = rows.into_iter().partition(|m| finished_since(m, started));
-        // Neither pending nor finished at their first read: the write did not schedule them
-        // (or they are no longer in the selection, inactive say).
-        let mut read: HashSet<&str> = unfinished.iter().map(|m| m.mailbox_id.as_str()).collect();
-        read.extend(done.iter().map(|m| m.mailbox_id.as_str()));
-        let gone: Vec<String> = left.iter().filter(|id| unverified.contains(*id) && !read.contains(id.as_str())).cloned().collect();
-        drop(read);
-        for id in gone {
-            unverified.remove(&id);
-            waiting.remove(&id);
-            counts.add(ItemOutcome::Failed);
-            // Only its id is known now (the rows were dropped after the writes).
-            let row: Mailbox = serde_json::from_value(json!({"mailboxid": id})).map_err(|e| Error::internal(e.to_string()))?;
-            sink.send(report::item(&row, ItemOutcome::Failed, &[], Some(&not_scheduled()))).await?;
+        let mut poll = Poll {
+            started,
+            sink,
+            counts: &mut *counts,
+            waiting: &mut waiting,
+            unverified: &mut unverified,
+            clock: &mut clock,
+            alerts: alerts::ByRegarding::default(),
+            read: HashSet::new(),
+            unfinished: Vec::new(),
+        };
+        let wanted: HashSet<String> = left.iter().map(|id| id.to_ascii_lowercase()).collect();
+        if left.len() > IDS_BY_SELECTION {
+            // Thousands of results: their alerts first, then the selection page by page, each
+            // page's results reported as it arrives (the rows are never all held at once).
+            poll.alerts = alerts_by_mailbox(client, &left, &wanted, started, at_once).await?;
+            request.selection.with_ids(None).for_each_page(client, 5000, Results { poll: &mut poll, wanted: &wanted }).await?;
+        } else {
+            // The alerts of every mailbox that left (a superset of those that finished) are
+            // read beside their rows: one round trip for the results, not two. Once nothing
+            // more is written (every set arrived), their queries go at once.
+            let (rows, alerts) = tokio::try_join!(
+                read_results(client, &request.selection, &left, at_once),
+                alerts_by_mailbox(client, &left, &wanted, started, at_once)
+            )?;
+            poll.alerts = alerts;
+            poll.take(rows).await?;
         }
-        for mailbox in unfinished.iter().filter(|m| unverified.remove(&m.mailbox_id)) {
-            waiting.remove(&mailbox.mailbox_id);
-            counts.add(ItemOutcome::Failed);
-            sink.send(report::item(mailbox, ItemOutcome::Failed, &[], Some(&not_scheduled()))).await?;
-        }
-        unfinished.retain(|m| waiting.contains_key(&m.mailbox_id));
-        for mailbox in &done {
-            unverified.remove(&mailbox.mailbox_id);
-            if let Some(at) = waiting.remove(&mailbox.mailbox_id) {
-                clock.finished(at);
-            }
-            let mine = alerts.of(&mailbox.mailbox_id);
-            let outcome = if mailbox.mailbox_status == "Success" { ItemOutcome::Succeeded } else { ItemOutcome::Failed };
-            counts.add(outcome);
-            sink.send(result_event(mailbox, outcome, mine)).await?;
-        }
+        let unfinished = poll.finish(&left).await?;
         let finished = total - waiting.len();
         let message = format!("{finished} of {total} mailbox tests finished");
         sink.send(Event::Progress(ProgressEvent { done: finished, total: Some(total), message })).await?;
@@ -397,7 +391,7 @@ async fn pending_among(client: &Client, still_pending: &MailboxSelection, ids: &
         mailboxid: String,
     }
     let by_id = ids.len() <= IDS_PER_FILTER;
-    let query = MailboxSelection { mailbox_ids: by_id.then(|| ids.to_vec()), mailboxes: None, ..still_pending.clone() };
+    let query = still_pending.with_ids(by_id.then(|| ids.to_vec()));
     let mut pending = HashSet::new();
     for q in query.queries_selecting(client, &["mailboxid"]).await? {
         let rows: Vec<Pending> = client.api.get_all(&q.to_path("mailboxes"), &["odata.maxpagesize=5000"]).await?;
@@ -406,18 +400,87 @@ async fn pending_among(client: &Client, still_pending: &MailboxSelection, ids: &
     Ok(ids.iter().filter(|id| pending.contains(&id.to_ascii_lowercase())).cloned().collect())
 }
 
-/// The rows of `ids`, for their results. Up to [`IDS_BY_SELECTION`] ids are asked by id (the
-/// queries of [`IDS_PER_FILTER`] ids `at_once` or in turn); more through one read of the
-/// selection.
+/// The rows of up to [`IDS_BY_SELECTION`] `ids`, for their results: the queries of
+/// [`IDS_PER_FILTER`] ids `at_once` or in turn (more are read page by page, see [`Results`]).
 async fn read_results(client: &Client, selection: &MailboxSelection, ids: &[String], at_once: bool) -> Result<Vec<Mailbox>> {
-    if ids.len() > IDS_BY_SELECTION {
-        return selection.read_back(client, ids).await;
-    }
     by_groups(client, ids, at_once, |client, group| {
         let selection = selection.clone();
         async move { selection.read_back(&client, &group).await }
     })
     .await
+}
+
+/// One poll's results: each row that left the pending set is reported as it is read
+/// (finished since the start: its result with its alerts), or kept (not finished: reported
+/// as not scheduled if it was never verified, or waited for again).
+struct Poll<'a> {
+    started: DateTime<Utc>,
+    sink: &'a EventSink,
+    counts: &'a mut Counts,
+    waiting: &'a mut HashMap<String, Instant>,
+    unverified: &'a mut HashSet<String>,
+    clock: &'a mut PollClock,
+    alerts: alerts::ByRegarding,
+    /// The ids read so far (those of `left` not read have gone from the selection).
+    read: HashSet<String>,
+    unfinished: Vec<Mailbox>,
+}
+
+impl Poll<'_> {
+    async fn take(&mut self, rows: Vec<Mailbox>) -> Result<()> {
+        for mailbox in rows {
+            self.read.insert(mailbox.mailbox_id.clone());
+            if !finished_since(&mailbox, self.started) {
+                self.unfinished.push(mailbox);
+                continue;
+            }
+            self.unverified.remove(&mailbox.mailbox_id);
+            if let Some(at) = self.waiting.remove(&mailbox.mailbox_id) {
+                self.clock.finished(at);
+            }
+            let mine = self.alerts.of(&mailbox.mailbox_id);
+            let outcome = if mailbox.mailbox_status == "Success" { ItemOutcome::Succeeded } else { ItemOutcome::Failed };
+            self.counts.add(outcome);
+            self.sink.send(result_event(&mailbox, outcome, mine)).await?;
+        }
+        Ok(())
+    }
+
+    /// Reports what neither pending nor finished at its first read shows: the write did not
+    /// schedule it (or it is no longer in the selection, inactive say). Returns the unfinished
+    /// rows still waited for.
+    async fn finish(self, left: &[String]) -> Result<Vec<Mailbox>> {
+        let Poll { sink, counts, waiting, unverified, read, mut unfinished, .. } = self;
+        let gone: Vec<&String> = left.iter().filter(|id| unverified.contains(*id) && !read.contains(id.as_str())).collect();
+        for id in gone {
+            unverified.remove(id);
+            waiting.remove(id);
+            counts.add(ItemOutcome::Failed);
+            // Only its id is known now (the rows were dropped after the writes).
+            let row: Mailbox = serde_json::from_value(json!({"mailboxid": id})).map_err(|e| Error::internal(e.to_string()))?;
+            sink.send(report::item(&row, ItemOutcome::Failed, &[], Some(&not_scheduled()))).await?;
+        }
+        for mailbox in unfinished.iter().filter(|m| unverified.remove(&m.mailbox_id)) {
+            waiting.remove(&mailbox.mailbox_id);
+            counts.add(ItemOutcome::Failed);
+            sink.send(report::item(mailbox, ItemOutcome::Failed, &[], Some(&not_scheduled()))).await?;
+        }
+        unfinished.retain(|m| waiting.contains_key(&m.mailbox_id));
+        Ok(unfinished)
+    }
+}
+
+/// The pages of a whole-selection read, each one's wanted rows handed to the poll.
+struct Results<'p, 'a> {
+    poll: &'p mut Poll<'a>,
+    wanted: &'p HashSet<String>,
+}
+
+impl super::mailboxes::AsyncPageFn for Results<'_, '_> {
+    fn call(&mut self, mut page: Vec<Mailbox>) -> impl std::future::Future<Output = Result<()>> + Send {
+        page.retain(|m| self.wanted.contains(&m.mailbox_id.to_ascii_lowercase()));
+        self.poll.take(page)
+    }
 }
 
 /// `read` of each [`IDS_PER_FILTER`] of `ids`, all at once (each through the next identity
@@ -448,6 +511,7 @@ where
 async fn alerts_by_mailbox(
     client: &Client,
     mailboxes: &[String],
+    wanted: &HashSet<String>,
     started: DateTime<Utc>,
     at_once: bool,
 ) -> Result<alerts::ByRegarding> {
@@ -463,7 +527,11 @@ async fn alerts_by_mailbox(
         })
         .await?
     } else {
-        alerts::list(client, &AlertQuery { version: 1, since, ..AlertQuery::default() }).await?
+        // Only those regarding `wanted` (the lowercase ids) are kept: the rest were reported
+        // by earlier polls, or are not this run's.
+        let mut every = alerts::list(client, &AlertQuery { version: 1, since, ..AlertQuery::default() }).await?;
+        every.retain(|a| a.regarding_id.as_deref().is_some_and(|id| wanted.contains(&id.to_ascii_lowercase())));
+        every
     };
     Ok(alerts::ByRegarding::new(found))
 }

@@ -172,7 +172,8 @@ mod tests {
         let refusal = |message: &str| Error { http_status: Some(400), ..Error::new(ErrorKind::Service, message) };
         let odata = "The current batch message contains too many parts. Only batch messages with a maximum number of '250' query operations, including changeset operations, are allowed.";
         assert_eq!(size_limit(&refusal(odata)), Some(Some(250)));
-        let change_set = "The current change set contains too many operations. A maximum number of '1000' operations are allowed in a change set.";
+        let change_set =
+            "The current change set contains too many operations. A maximum number of '1000' operations are allowed in a change set.";
         assert_eq!(size_limit(&refusal(change_set)), Some(Some(1000)));
         assert_eq!(size_limit(&refusal("The number of requests in a batch exceeds the limit.")), Some(None));
         assert_eq!(size_limit(&refusal("Invalid property 'x' was found in entity 'mailbox'.")), None);

@@ -491,7 +491,8 @@ impl Pacer {
     /// named it): later batches stay at or below what the service accepts.
     pub fn batch_refused(&self, size: usize, limit: Option<usize>) {
         let mut state = self.lock();
-        let cap = limit.filter(|l| *l < size).unwrap_or_else(|| state.largest_accepted.max(size / 2)).clamp(1, size.saturating_sub(1).max(1));
+        let cap =
+            limit.filter(|l| *l < size).unwrap_or_else(|| state.largest_accepted.max(size / 2)).clamp(1, size.saturating_sub(1).max(1));
         state.size_cap = Some(state.size_cap.map_or(cap, |c| c.min(cap)));
     }
 
@@ -743,7 +744,11 @@ mod tests {
             pacer.finished(pacer.admit(1).now_or_never().unwrap(), Duration::from_millis(10), 1, hints);
         }
         assert_eq!(pacer.cost_per_op(), Some(Duration::from_millis(2)), "batches in flight are still predicted at the measured cost");
-        assert!(pacer.lock().spent_now() < Duration::from_millis(150), "the window's count follows the service: {:?}", pacer.lock().spent_now());
+        assert!(
+            pacer.lock().spent_now() < Duration::from_millis(150),
+            "the window's count follows the service: {:?}",
+            pacer.lock().spent_now()
+        );
         // The service saw more than the client measured (another process with this identity):
         // both go up.
         let pacer = learned(&limits);

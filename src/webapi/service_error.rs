@@ -97,9 +97,15 @@ pub fn transport(url: &Url, error: &reqwest::Error) -> Error {
     let host = url.host_str().unwrap_or("?");
     if let Some(refusal) = crate::transport::refusal(error) {
         let (remedy, hint) = if refusal.contains("proxy") {
-            ("Give the proxy's user name and password in the client configuration (transport.proxy_username/proxy_password).", "proxy_credential")
+            (
+                "Give the proxy's user name and password in the client configuration (transport.proxy_username/proxy_password).",
+                "proxy_credential",
+            )
         } else {
-            ("Trust the certificate authority that issued the server's certificate: add it to the system store (on Linux the CA bundle, or SSL_CERT_FILE), or give its PEM file in the client configuration (transport.ca_file). Check that the URL names the host the certificate is for. Certificate checks cannot be turned off.", "certificate_authority")
+            (
+                "Trust the certificate authority that issued the server's certificate: add it to the system store (on Linux the CA bundle, or SSL_CERT_FILE), or give its PEM file in the client configuration (transport.ca_file). Check that the URL names the host the certificate is for. Certificate checks cannot be turned off.",
+                "certificate_authority",
+            )
         };
         return Error::new(ErrorKind::Transport, format!("The request to {host} failed: {refusal}.")).with_remedy(remedy).with_hint(hint);
     }

@@ -249,7 +249,7 @@ impl Reader {
             _ => None,
         };
         let selection = match &wanted {
-            Some(_) => MailboxSelection { mailbox_ids: None, ..selection.clone() },
+            Some(_) => selection.with_ids(None),
             None => selection.clone(),
         };
         let mut reader = Reader {
