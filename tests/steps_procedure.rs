@@ -59,6 +59,47 @@ fn test_and_enable_reports_success_for_approved_mailboxes_and_approval_alerts_fo
     assert!(since_future["alerts"].as_array().unwrap().is_empty());
 }
 
+/// More results than one query of ids reads at a time (500) come page by page from a read of
+/// the selection: each mailbox still gets its own outcome and only its own alerts.
+#[test]
+fn test_and_enable_of_more_than_500_mailboxes_reports_each_result_with_its_own_alerts() {
+    let sim = Sim::start_with(|c| {
+        c.mailboxes = 1200;
+        c.queues = 0;
+        c.test_delay_ms = 200;
+    });
+    let client = new_client(&token_config(&sim.url, fixtures::ADMIN_TOKEN)).unwrap();
+    defaults_set(&client, ORG_DEFAULTS).unwrap();
+    run_op(&client, ffi::crmsync_mailboxes_configure_start, r#"{"version":1,"apply_defaults":true}"#).1.unwrap();
+    let all: Vec<String> = drain_items(&list_mailboxes(&client, r#"{"version":1}"#).unwrap())
+        .0
+        .iter()
+        .map(|m| m["mailbox_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(all.len() > 1000, "{}", all.len());
+    let approved: std::collections::HashSet<&String> = all.iter().step_by(2).collect();
+    let approve = serde_json::json!({"version": 1, "selection": {"mailbox_ids": approved.iter().collect::<Vec<_>>()}});
+    run_op(&client, ffi::crmsync_mailboxes_approve_start, &approve.to_string()).1.unwrap();
+
+    let request = r#"{"version":1,"wait":true,"timeout_secs":60,"poll_interval_ms":200}"#;
+    let (items, result) = run_op(&client, ffi::crmsync_mailboxes_test_enable_start, request);
+    let result = result.unwrap();
+    assert_eq!(result["succeeded"].as_u64().unwrap(), approved.len() as u64, "{result}");
+    assert_eq!(result["failed"].as_u64().unwrap(), (all.len() - approved.len()) as u64, "{result}");
+    let results: Vec<&serde_json::Value> = items.iter().filter(|i| i["outcome"] == "Succeeded" || i["outcome"] == "Failed").collect();
+    assert_eq!(results.len(), all.len());
+    for item in results {
+        let key = item["key"].as_str().unwrap().to_owned();
+        let expected = if approved.contains(&key) { "Succeeded" } else { "Failed" };
+        assert_eq!(item["outcome"], expected, "{item}");
+        let alerts = item["alerts"].as_array().unwrap();
+        assert!(alerts.iter().all(|a| a["regarding_id"].as_str().is_some_and(|r| r.eq_ignore_ascii_case(&key))), "{item}");
+        if expected == "Failed" {
+            assert!(alerts.iter().any(|a| a["error_type"].as_str().unwrap_or_default().contains("S2SApprovalNeeded")), "{item}");
+        }
+    }
+}
+
 #[test]
 fn readiness_reports_profile_privileges_and_mailboxes() {
     let sim = Sim::start(4, 1);
