@@ -37,7 +37,10 @@
 //! - `model`: typed rows (mailboxes, health facts and classes, the organization's defaults,
 //!   profiles, alerts) and option sets.
 //! - `error`: the one error type, its kinds and remedies.
+//! - `allocator`: the library's memory allocator (on glibc, large blocks mapped on their own
+//!   so that freed ones go back to the system).
 
+mod allocator;
 pub mod auth;
 mod client;
 pub(crate) mod config;
@@ -52,6 +55,9 @@ pub mod runtime;
 pub mod steps;
 pub(crate) mod transport;
 pub mod webapi;
+
+#[global_allocator]
+static ALLOCATOR: allocator::Allocator = allocator::Allocator;
 
 pub use client::Client;
 pub use error::{Error, ErrorKind, Result};

@@ -20,6 +20,7 @@ const LAYERS: &[&str] = &[
     "documents",
     "model",
     "error",
+    "allocator",
 ];
 
 #[derive(Debug, PartialEq)]
