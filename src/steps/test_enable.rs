@@ -28,6 +28,10 @@ use std::time::{Duration, Instant};
 /// Tolerated difference between our clock and the service's when matching completion times
 /// and alerts to this run.
 const CLOCK_SKEW: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
+/// Tolerated difference between the clocks of the service's own servers (the one that dates
+/// its answers and the ones that record a test's completion and its alerts), once the
+/// service's clock is known from its answers.
+const CLOCKS_APART: chrono::TimeDelta = chrono::TimeDelta::seconds(5);
 const ALERTS_BY_ID: usize = 200;
 /// The step's name in results and the change journal.
 pub const STEP: &str = "TestAndEnable";
@@ -266,7 +270,9 @@ async fn wait_for_results(
     let mut deadline = Instant::now() + timeout;
     let mut clock = PollClock::new(Duration::from_millis(request.poll_interval_ms.unwrap_or(5000)));
     let mut total = 0;
-    let mut waiting: HashMap<String, Instant> = HashMap::new();
+    // Each mailbox waited for: when its scheduling was verified (or written), and when its set
+    // began to be written (its test cannot have finished, nor raised an alert, before).
+    let mut waiting: HashMap<String, (Instant, DateTime<Utc>)> = HashMap::new();
     let mut unverified: HashSet<String> = HashSet::new();
     let mut started: Option<DateTime<Utc>> = None;
     let mut open = true;
@@ -289,7 +295,7 @@ async fn wait_for_results(
                 None => break,
             }
         } else if open {
-            let wait = clock.wait(waiting.values().copied());
+            let wait = clock.wait(waiting.values().map(|(at, _)| *at));
             tokio::select! {
                 set = arrivals.recv() => match set {
                     Some(set) => Some(set),
@@ -301,14 +307,14 @@ async fn wait_for_results(
                 _ = tokio::time::sleep(wait) => None,
             }
         } else {
-            let wait = clock.wait(waiting.values().copied());
+            let wait = clock.wait(waiting.values().map(|(at, _)| *at));
             tokio::time::sleep(wait.min(deadline.saturating_duration_since(Instant::now()))).await;
             None
         };
         if let Some(set) = arrived {
             let Scheduled { waiting: more, unverified: also, started: since, counts: sofar } = set;
             total += more.len();
-            waiting.extend(more);
+            waiting.extend(more.into_iter().map(|(id, at)| (id, (at, since))));
             unverified.extend(also);
             started = Some(started.map_or(since, |s| s.min(since)));
             *counts += sofar;
@@ -326,6 +332,10 @@ async fn wait_for_results(
         unverified.retain(|id| !pending.contains(id));
         let left: Vec<String> = ids.into_iter().filter(|id| !pending.contains(id)).collect();
         let at_once = !open;
+        let since = left.iter().filter_map(|id| waiting.get(id)).map(|(_, set)| *set).min().unwrap_or(started);
+        // On the service's clock, with room for its servers' clocks; a minute either way
+        // until its answers showed it.
+        let since = client.api.service_clock().earliest_at(since).map_or(since - CLOCK_SKEW, |t| t - CLOCKS_APART);
         let mut poll = Poll {
             started,
             sink,
@@ -341,15 +351,32 @@ async fn wait_for_results(
         if left.len() > IDS_BY_SELECTION {
             // Thousands of results: their alerts first, then the selection page by page, each
             // page's results reported as it arrives (the rows are never all held at once).
-            poll.alerts = alerts_by_mailbox(client, &left, &wanted, started, at_once).await?;
-            request.selection.with_ids(None).for_each_page(client, 5000, Results { poll: &mut poll, wanted: &wanted }).await?;
+            // Only the mailboxes finished since the earliest of these tests was scheduled: a
+            // poll reads what finished since the last ones, not every result of the run again.
+            poll.alerts = alerts_by_mailbox(client, &left, &wanted, since, at_once).await?;
+            let finished = format!("testmailboxaccesscompletedon ge {}", odata_time(since));
+            let mut narrowed = request.selection.with_ids(None);
+            narrowed.filter = Some(match narrowed.filter.take().filter(|f| !f.trim().is_empty()) {
+                Some(filter) => format!("({filter}) and {finished}"),
+                None => finished,
+            });
+            narrowed.for_each_page(client, 5000, Results { poll: &mut poll, wanted: &wanted }).await?;
+            // Those it did not return (not finished, or gone from the selection) are read as
+            // before: by id, or in the whole selection.
+            let rest: Vec<String> = left.iter().filter(|id| !poll.read.contains(id.as_str())).cloned().collect();
+            if rest.len() > IDS_BY_SELECTION {
+                let wanted: HashSet<String> = rest.iter().map(|id| id.to_ascii_lowercase()).collect();
+                request.selection.with_ids(None).for_each_page(client, 5000, Results { poll: &mut poll, wanted: &wanted }).await?;
+            } else if !rest.is_empty() {
+                poll.take(read_results(client, &request.selection, &rest, at_once).await?).await?;
+            }
         } else {
             // The alerts of every mailbox that left (a superset of those that finished) are
             // read beside their rows: one round trip for the results, not two. Once nothing
             // more is written (every set arrived), their queries go at once.
             let (rows, alerts) = tokio::try_join!(
                 read_results(client, &request.selection, &left, at_once),
-                alerts_by_mailbox(client, &left, &wanted, started, at_once)
+                alerts_by_mailbox(client, &left, &wanted, since, at_once)
             )?;
             poll.alerts = alerts;
             poll.take(rows).await?;
@@ -417,7 +444,7 @@ struct Poll<'a> {
     started: DateTime<Utc>,
     sink: &'a EventSink,
     counts: &'a mut Counts,
-    waiting: &'a mut HashMap<String, Instant>,
+    waiting: &'a mut HashMap<String, (Instant, DateTime<Utc>)>,
     unverified: &'a mut HashSet<String>,
     clock: &'a mut PollClock,
     alerts: alerts::ByRegarding,
@@ -435,7 +462,7 @@ impl Poll<'_> {
                 continue;
             }
             self.unverified.remove(&mailbox.mailbox_id);
-            if let Some(at) = self.waiting.remove(&mailbox.mailbox_id) {
+            if let Some((at, _)) = self.waiting.remove(&mailbox.mailbox_id) {
                 self.clock.finished(at);
             }
             let mine = self.alerts.of(&mailbox.mailbox_id);
@@ -507,18 +534,19 @@ where
     Ok(rows)
 }
 
-/// The alerts raised since `started` for each of `mailboxes` (ids), by mailbox id.
+/// The alerts raised since `since` (the service's time) for each of `mailboxes` (ids), by
+/// mailbox id.
 async fn alerts_by_mailbox(
     client: &Client,
     mailboxes: &[String],
     wanted: &HashSet<String>,
-    started: DateTime<Utc>,
+    since: DateTime<Utc>,
     at_once: bool,
 ) -> Result<alerts::ByRegarding> {
     if mailboxes.is_empty() {
         return Ok(alerts::ByRegarding::default());
     }
-    let since = Some(odata_time(started - CLOCK_SKEW));
+    let since = Some(odata_time(since));
     // For many mailboxes, every alert since the start costs fewer requests than 50 ids a query.
     let found = if mailboxes.len() <= ALERTS_BY_ID {
         by_groups(client, mailboxes, at_once, |client, group| {

@@ -3,6 +3,7 @@
 //! bodies turned into typed errors, and paging by `@odata.nextLink`.
 
 pub mod batch;
+pub mod clock;
 pub mod odata;
 pub mod pacing;
 mod retry;
@@ -27,6 +28,8 @@ pub struct WebApi {
     max_retries: u32,
     /// The service's recommended degree of parallelism (`x-ms-dop-hint`, S-PAR), 0 = not seen yet.
     dop_hint: std::sync::atomic::AtomicUsize,
+    /// The service's clock against ours, from every answer's `Date`.
+    clock: clock::ServiceClock,
     pacer: pacing::Pacer,
     /// The last `WhoAmI` answer: who this connection's token signs in as does not change
     /// while the connection lives, and a run asks several times (readiness, profiles,
@@ -109,6 +112,7 @@ impl WebApi {
             tokens,
             max_retries: settings.max_retries,
             dop_hint: Default::default(),
+            clock: Default::default(),
             pacer: pacing::Pacer::new(settings.limits),
             who: std::sync::Mutex::new(None),
             probing: std::sync::atomic::AtomicBool::new(false),
@@ -128,6 +132,11 @@ impl WebApi {
     /// An operation inside a `$batch` was throttled: hold this connection for `retry_after`.
     pub fn note_throttled(&self, retry_after: std::time::Duration) {
         self.pacer.throttled(retry_after);
+    }
+
+    /// The service's clock, as this connection's answers showed it.
+    pub fn service_clock(&self) -> &clock::ServiceClock {
+        &self.clock
     }
 
     /// The last `x-ms-dop-hint` the service sent, if any.
@@ -396,6 +405,7 @@ impl WebApi {
                 Err(e) => return Err(service_error::transport(&url, &e)),
             };
             let status = response.status();
+            self.clock.observe(response.headers(), chrono::Utc::now());
             if let Some(hint) = response.headers().get("x-ms-dop-hint").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok()) {
                 self.dop_hint.store(hint, std::sync::atomic::Ordering::Relaxed);
             }
