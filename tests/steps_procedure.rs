@@ -21,16 +21,23 @@ fn alerts(client: &Client, query: &str) -> serde_json::Value {
     outcome(status, result, error).unwrap()
 }
 
-#[test]
-fn test_and_enable_reports_success_for_approved_mailboxes_and_approval_alerts_for_the_rest() {
+/// `mailboxes` users' mailboxes (no queues) with the organization's defaults and server-side
+/// synchronization configured, none approved; the simulated test takes 200 ms.
+fn configured_users(mailboxes: usize) -> (Sim, Client) {
     let sim = Sim::start_with(|c| {
-        c.mailboxes = 6;
+        c.mailboxes = mailboxes;
         c.queues = 0;
         c.test_delay_ms = 200;
     });
     let client = new_client(&token_config(&sim.url, fixtures::ADMIN_TOKEN)).unwrap();
     defaults_set(&client, ORG_DEFAULTS).unwrap();
     run_op(&client, ffi::crmsync_mailboxes_configure_start, r#"{"version":1,"apply_defaults":true}"#).1.unwrap();
+    (sim, client)
+}
+
+#[test]
+fn test_and_enable_reports_success_for_approved_mailboxes_and_approval_alerts_for_the_rest() {
+    let (_sim, client) = configured_users(6);
     let approve_one = r#"{"version":1,"selection":{"name":"Liam O'Brien"}}"#;
     run_op(&client, ffi::crmsync_mailboxes_approve_start, approve_one).1.unwrap();
     let liam = drain_items(&list_mailboxes(&client, r#"{"version":1,"name":"Liam O'Brien"}"#).unwrap()).0[0]["mailbox_id"]
@@ -63,14 +70,7 @@ fn test_and_enable_reports_success_for_approved_mailboxes_and_approval_alerts_fo
 /// the selection: each mailbox still gets its own outcome and only its own alerts.
 #[test]
 fn test_and_enable_of_more_than_500_mailboxes_reports_each_result_with_its_own_alerts() {
-    let sim = Sim::start_with(|c| {
-        c.mailboxes = 1200;
-        c.queues = 0;
-        c.test_delay_ms = 200;
-    });
-    let client = new_client(&token_config(&sim.url, fixtures::ADMIN_TOKEN)).unwrap();
-    defaults_set(&client, ORG_DEFAULTS).unwrap();
-    run_op(&client, ffi::crmsync_mailboxes_configure_start, r#"{"version":1,"apply_defaults":true}"#).1.unwrap();
+    let (_sim, client) = configured_users(1200);
     let all: Vec<String> = drain_items(&list_mailboxes(&client, r#"{"version":1}"#).unwrap())
         .0
         .iter()
