@@ -21,9 +21,10 @@ Package : Build, then out/CrmServerSideSync/ (the module folder: what ships, che
 Bench   : the benchmark (examples/bench.rs): the whole procedure against the simulator with scaled
           real limits, crmsync beside a one-request-per-record baseline; the health report's
           requests and wall time on 10,000 and 50,000 mailboxes (examples/bench_health.rs); then the
-          whole procedure on 50,000 mailboxes (-Mailboxes) with limits off, once through the Rust API
-          (examples/bench_procedure.rs) and once through Invoke-CrmExchangeOnlineSetup -Wait, each on
-          a fresh simulator: both wall times, their ratio and the PowerShell process's peak memory.
+          whole procedure on 50,000 mailboxes (-Mailboxes) with limits off, three times through the
+          Rust API (examples/bench_procedure.rs) and through Invoke-CrmExchangeOnlineSetup -Wait in
+          turn, each on a fresh simulator: the wall times, the ratio of their medians and the
+          PowerShell process's highest peak memory.
 Soak    : the fault run (tests/soak.rs) on 10,000 mailboxes (-Mailboxes to change).
 
 Runs on Windows PowerShell 5.1 and PowerShell 7 (Windows, Linux, macOS).
@@ -349,12 +350,22 @@ function Invoke-Bench {
         # The same procedure, limits off, each on a fresh simulator started the same way: what the
         # PowerShell layer costs on top of the library.
         Write-Step "The whole procedure on $size mailboxes, limits off: through the Rust API, then through Invoke-CrmExchangeOnlineSetup -Wait"
-        $rust = Invoke-Native -Name 'cargo' -Arguments @('run', '--release', '--example', 'bench_procedure', '--', '--mailboxes', [string]$size) -Description 'The Rust API run' -PassThru
-        $ps = Invoke-Native -Name (Get-PowerShellExe) -Arguments @('-NoProfile', '-File', (Join-Path $Root 'tools/bench-powershell.ps1'), '-Mailboxes', [string]$size) -Description 'The PowerShell run' -PassThru
-        $rustSeconds = Get-BenchNumber -Lines $rust -Name 'rust_seconds'
-        $psSeconds = Get-BenchNumber -Lines $ps -Name 'ps_seconds'
-        $peak = Get-BenchNumber -Lines $ps -Name 'peak_mb'
-        Write-Host ('{0} mailboxes, limits off: Rust API {1:N1} s, PowerShell {2:N1} s, PowerShell/Rust {3:N2} (target at most 1.25), PowerShell peak working set {4:N0} MB (target under 300)' -f `
+        # Three pairs, one after the other: on a small machine one run of either varies by a fifth
+        # (the test polls' timing, the simulator's thread), so the ratio is that of the medians and
+        # the peak the highest of the three.
+        $rustRuns = @(); $psRuns = @(); $peaks = @()
+        foreach ($pair in 1..3) {
+            $rust = Invoke-Native -Name 'cargo' -Arguments @('run', '--release', '--example', 'bench_procedure', '--', '--mailboxes', [string]$size) -Description 'The Rust API run' -PassThru
+            $ps = Invoke-Native -Name (Get-PowerShellExe) -Arguments @('-NoProfile', '-File', (Join-Path $Root 'tools/bench-powershell.ps1'), '-Mailboxes', [string]$size) -Description 'The PowerShell run' -PassThru
+            $rustRuns += Get-BenchNumber -Lines $rust -Name 'rust_seconds'
+            $psRuns += Get-BenchNumber -Lines $ps -Name 'ps_seconds'
+            $peaks += Get-BenchNumber -Lines $ps -Name 'peak_mb'
+            Write-Host ('pair {0}: Rust API {1:N1} s, PowerShell {2:N1} s, PowerShell/Rust {3:N2}, PowerShell peak {4:N0} MB' -f $pair, $rustRuns[-1], $psRuns[-1], ($psRuns[-1] / $rustRuns[-1]), $peaks[-1])
+        }
+        $rustSeconds = ($rustRuns | Sort-Object)[1]
+        $psSeconds = ($psRuns | Sort-Object)[1]
+        $peak = ($peaks | Measure-Object -Maximum).Maximum
+        Write-Host ('{0} mailboxes, limits off, medians of three: Rust API {1:N1} s, PowerShell {2:N1} s, PowerShell/Rust {3:N2} (target at most 1.25), PowerShell peak working set at most {4:N0} MB (target under 300)' -f `
                 $size, $rustSeconds, $psSeconds, ($psSeconds / $rustSeconds), $peak)
     }
 }

@@ -1,8 +1,8 @@
 //! The whole procedure once through the Rust API, against a fresh simulator process started
 //! exactly as `tools/bench-powershell.ps1` starts its own (the same binary and arguments: limits
 //! off, the same mailboxes, queues and test delay) and with the same request as
-//! `Invoke-CrmExchangeOnlineSetup -Wait -Timeout 1800`. `build.ps1 -Task Bench` runs both and
-//! prints the PowerShell run's wall time against this one's.
+//! `Invoke-CrmExchangeOnlineSetup -Wait -Timeout 1800`. `build.ps1 -Task Bench` runs both three
+//! times in turn and prints the median PowerShell run's wall time against this one's median.
 //!
 //! `cargo run --release --example bench_procedure -- [--mailboxes 50000] [--test-delay-ms 1000]`
 //!
