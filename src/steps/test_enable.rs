@@ -362,10 +362,9 @@ async fn wait_for_results(
             });
             narrowed.for_each_page(client, 5000, Results { poll: &mut poll, wanted: &wanted }).await?;
             // Those it did not return (not finished, or gone from the selection) are read as
-            // before: by id, or in the whole selection.
+            // before: by id, or in the whole selection (whose rows read above are skipped).
             let rest: Vec<String> = left.iter().filter(|id| !poll.read.contains(id.as_str())).cloned().collect();
             if rest.len() > IDS_BY_SELECTION {
-                let wanted: HashSet<String> = rest.iter().map(|id| id.to_ascii_lowercase()).collect();
                 request.selection.with_ids(None).for_each_page(client, 5000, Results { poll: &mut poll, wanted: &wanted }).await?;
             } else if !rest.is_empty() {
                 poll.take(read_results(client, &request.selection, &rest, at_once).await?).await?;
@@ -497,7 +496,8 @@ impl Poll<'_> {
     }
 }
 
-/// The pages of a whole-selection read, each one's wanted rows handed to the poll.
+/// The pages of a whole-selection read, each one's wanted rows (lowercase ids) that the poll
+/// has not read yet handed to it.
 struct Results<'p, 'a> {
     poll: &'p mut Poll<'a>,
     wanted: &'p HashSet<String>,
@@ -505,7 +505,8 @@ struct Results<'p, 'a> {
 
 impl super::mailboxes::AsyncPageFn for Results<'_, '_> {
     fn call(&mut self, mut page: Vec<Mailbox>) -> impl std::future::Future<Output = Result<()>> + Send {
-        page.retain(|m| self.wanted.contains(&m.mailbox_id.to_ascii_lowercase()));
+        let read = &self.poll.read;
+        page.retain(|m| self.wanted.contains(&m.mailbox_id.to_ascii_lowercase()) && !read.contains(&m.mailbox_id));
         self.poll.take(page)
     }
 }
