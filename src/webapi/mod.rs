@@ -17,7 +17,7 @@ use secrecy::ExposeSecret;
 use serde_json::Value;
 use url::Url;
 
-/// A body from which its decoding frees enough memory to give it back to the system (a page
+/// A body whose decoding frees enough small blocks to give them back to the system (a page
 /// of 5,000 mailboxes is about 5 MB).
 const LARGE_BODY: usize = 1 << 20;
 
@@ -170,8 +170,11 @@ impl WebApi {
         let page: WirePage<T> = serde_json::from_slice(&raw.bytes)
             .map_err(|e| Error::new(ErrorKind::Service, format!("The service answered a collection query with an unexpected body: {e}")))?;
         // A page of thousands of rows is megabytes of body, freed now that its rows are
-        // decoded: given back at once, so that a read of 50,000 rows does not leave a body's
-        // worth of freed memory in each thread's arena (see `runtime::release_freed_memory`).
+        // decoded. The body itself goes back to the system (the library's allocator maps such
+        // blocks on their own); what the decoding freed in small blocks is given back here, or
+        // it stays in this thread's arena (see `runtime::release_freed_memory`): measured on a
+        // 50,000-mailbox setup through the module, peaks of 275-302 MB without this, 285-287
+        // MB with it.
         let large = raw.bytes.len() >= LARGE_BODY;
         drop(raw);
         if large {
