@@ -217,3 +217,64 @@ fn the_whole_procedure_reads_the_organization_row_and_the_profiles_once() {
     let defaults = defaults_get(&client).unwrap();
     assert_eq!(defaults["incoming_email"], "ServerSideSync", "the defaults were written and verified: {defaults}");
 }
+
+/// `text` with its `%XX` escapes (and `+`) decoded: a request's query as written.
+fn decoded(text: &str) -> String {
+    let bytes = text.replace('+', " ").into_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn each_chunk_of_the_procedure_reads_its_approval_back_from_its_own_first_mailbox_on() {
+    let sim = Sim::start_with(|c| {
+        c.mailboxes = 2_040;
+        c.queues = 0;
+        c.test_delay_ms = 200;
+        c.limits_enabled = false;
+    });
+    let client = new_client(&token_config(&sim.url, fixtures::ADMIN_TOKEN)).unwrap();
+    // The service's order of the names, as the procedure reads them.
+    let names: Vec<String> = drain_items(&list_mailboxes(&client, r#"{"version":1}"#).unwrap())
+        .0
+        .iter()
+        .map(|m| m["name"].as_str().unwrap().to_string())
+        .collect();
+    sim.with_state(|s| s.state().clear_requests());
+    let (items, result) = run_op(&client, ffi::crmsync_setup_start, r#"{"version":1}"#);
+    let result = result.unwrap();
+    let approval = result["steps"].as_array().unwrap().iter().find(|s| s["step"] == "ApproveEmail").unwrap().clone();
+    assert_eq!(approval["changed"], 2_040, "{approval}");
+    assert!(items.iter().filter(|i| i["step"] == "ApproveEmail").all(|i| i["outcome"] == "Changed"));
+    // Four chunks of 510: each read-back (the approval columns) starts at its chunk's first
+    // name and is one request, instead of a read of the whole selection for each chunk.
+    let read_backs: Vec<String> = sim
+        .with_state(|s| s.state().requests())
+        .iter()
+        .filter(|r| r.method == "GET" && r.uri.contains("/mailboxes"))
+        .map(|r| decoded(&r.uri))
+        .filter(|uri| uri.contains("$select=mailboxid,emailrouteraccessapproval,isemailaddressapprovedbyo365admin"))
+        .collect();
+    assert_eq!(read_backs.len(), 4, "{read_backs:#?}");
+    for chunk in names.chunks(510) {
+        let start = format!("name ge '{}'", chunk[0].replace('\'', "''"));
+        assert_eq!(read_backs.iter().filter(|uri| uri.contains(&start)).count(), 1, "{start} in {read_backs:#?}");
+    }
+    for m in drain_items(&list_mailboxes(&client, r#"{"version":1}"#).unwrap()).0 {
+        assert_eq!(m["approval_status"], "Approved", "{m}");
+    }
+}

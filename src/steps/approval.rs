@@ -2,6 +2,7 @@
 //! documents (dataverse-reference §5.2), then read the mailboxes back. A mailbox that did not
 //! become approved is reported as failed with the reason, never as success.
 
+use super::mailboxes::Run;
 use super::report;
 use crate::client::Client;
 use crate::documents::{ApprovalRequest, Counts, Decision, FieldChange, ItemEvent, ItemOutcome, MailboxSelection, StepResult};
@@ -113,8 +114,14 @@ pub async fn apply(
     .await?;
     journal.map(Journal::check).transpose()?;
     let written: Vec<String> = outcomes.iter().filter(|(_, r)| r.is_ok()).map(|(k, _)| k.clone()).collect();
-    let after: HashMap<String, Mailbox> =
-        selection.read_back_selecting(client, &written, READ_BACK_COLUMNS).await?.into_iter().map(|m| (m.mailbox_id.clone(), m)).collect();
+    // The mailboxes were read in the selection's order: those written are found from the first.
+    let run = mailboxes.first().and_then(|m| m.name.as_deref()).map(|first_name| Run { first_name, rows: mailboxes.len() });
+    let after: HashMap<String, Mailbox> = selection
+        .read_back_selecting(client, &written, READ_BACK_COLUMNS, run)
+        .await?
+        .into_iter()
+        .map(|m| (m.mailbox_id.clone(), m))
+        .collect();
     for (key, result) in outcomes {
         let Some(before) = pending.get(key.as_str()).copied() else { continue };
         let change = [FieldChange { field: "ApprovalStatus".into(), from: json!(before.approval_status), to: json!(decision.status()) }];

@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::model::PREFER_ANNOTATIONS;
 use crate::model::mailbox::{COLUMNS, Mailbox};
 use crate::operation::EventSink;
-use crate::webapi::odata::{Query, any_id, eq_string, guid_literal};
+use crate::webapi::odata::{Query, any_id, eq_string, guid_literal, string_literal};
 use std::sync::Arc;
 
 /// Above this many ids, re-reading the whole selection (5,000 rows a page) costs fewer
@@ -103,6 +103,18 @@ impl MailboxSelection {
         }
     }
 
+    /// The same selection (without ids or identities, see [`Self::with_ids`]) narrowed by one
+    /// more condition, kept apart from the caller's own filter by parentheses.
+    pub(crate) fn and_filter(&self, condition: impl Into<String>) -> MailboxSelection {
+        let condition = condition.into();
+        let mut narrowed = self.with_ids(None);
+        narrowed.filter = Some(match narrowed.filter.take().filter(|f| !f.trim().is_empty()) {
+            Some(filter) => format!("({filter}) and {condition}"),
+            None => condition,
+        });
+        narrowed
+    }
+
     /// No condition narrows it: every mailbox (every active one with `active_only`).
     pub fn is_every_mailbox(&self) -> bool {
         self.name.is_none()
@@ -171,9 +183,15 @@ impl MailboxSelection {
         Ok(any_id("mailboxid", &ids).into_iter().map(|condition| q.clone().filter(condition)).collect())
     }
 
-    /// Calls `on_page` with each page of matching mailboxes, in order.
+    /// Calls `on_page` with each page of matching mailboxes, in order, until it is done.
     pub async fn for_each_page(&self, client: &Client, page_size: u32, on_page: impl AsyncPageFn) -> Result<usize> {
-        self.for_each_page_selecting(client, page_size, COLUMNS, on_page).await
+        self.for_each_page_selecting(client, page_size, COLUMNS, BY_NAME, on_page).await
+    }
+
+    /// [`Self::for_each_page`] in another order (`$orderby`): a reader that wants the rows
+    /// that changed last reads them first, and stops there.
+    pub async fn for_each_page_ordered(&self, client: &Client, page_size: u32, order: &str, on_page: impl AsyncPageFn) -> Result<usize> {
+        self.for_each_page_selecting(client, page_size, COLUMNS, order, on_page).await
     }
 
     /// [`Self::for_each_page`] reading only `columns` (the rest of each row is left empty).
@@ -182,17 +200,21 @@ impl MailboxSelection {
         client: &Client,
         page_size: u32,
         columns: &[&'static str],
+        order: &str,
         mut on_page: impl AsyncPageFn,
     ) -> Result<usize> {
         let prefer_page = format!("odata.maxpagesize={}", page_size.clamp(1, 5000));
         let prefer = [PREFER_ANNOTATIONS, prefer_page.as_str()];
         let mut count = 0;
         for q in self.queries_selecting(client, columns).await? {
-            let mut next = Some(client.api.resolve(&q.to_path("mailboxes"))?);
+            let mut next = Some(client.api.resolve(&q.order_by(order).to_path("mailboxes"))?);
             while let Some(url) = next {
                 let page = client.api.get_page::<Mailbox>(url, &prefer).await?;
                 count += page.rows.len();
                 on_page.call(page.rows).await?;
+                if on_page.done() {
+                    return Ok(count);
+                }
                 next = page.next_link;
             }
         }
@@ -218,10 +240,10 @@ impl MailboxSelection {
                     .collect::<Result<std::collections::HashSet<_>>>()?;
                 let rest = self.with_ids(None);
                 // Kept page by page: a chunk of a 50,000-mailbox setup holds its own rows, not all.
-                rest.for_each_page_selecting(client, 5000, columns, Keep(&mut all, &wanted)).await?;
+                rest.for_each_page_selecting(client, 5000, columns, BY_NAME, Keep(&mut all, &wanted)).await?;
             }
             _ => {
-                self.for_each_page_selecting(client, client.config.page_size, columns, Collect(&mut all)).await?;
+                self.for_each_page_selecting(client, client.config.page_size, columns, BY_NAME, Collect(&mut all)).await?;
             }
         }
         if let Some(ids) = &self.mailbox_ids {
@@ -250,22 +272,68 @@ impl MailboxSelection {
 impl MailboxSelection {
     /// Reads these mailboxes again (after a write), with as few requests as possible.
     pub async fn read_back(&self, client: &Client, ids: &[String]) -> Result<Vec<Mailbox>> {
-        self.read_back_selecting(client, ids, COLUMNS).await
+        self.read_back_selecting(client, ids, COLUMNS, None).await
     }
 
     /// [`Self::read_back`] of only `columns` (with `mailboxid`; the rest of each row is
     /// left empty): for a step that verifies a few columns and reports the rows it holds.
-    pub async fn read_back_selecting(&self, client: &Client, ids: &[String], columns: &[&'static str]) -> Result<Vec<Mailbox>> {
+    /// Rows that were read as one `run` of the selection (consecutive in its name order, as
+    /// the procedure's chunks are) are read from the run's first name on, until all are
+    /// found: a chunk of a 50,000-mailbox selection is one or a few pages, not all eleven.
+    pub async fn read_back_selecting(
+        &self,
+        client: &Client,
+        ids: &[String],
+        columns: &[&'static str],
+        run: Option<Run<'_>>,
+    ) -> Result<Vec<Mailbox>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        self.with_ids(Some(ids.to_vec())).collect_selecting(client, columns).await
+        // Runs are of a selection read in one name order (not of ids asked 50 at a time).
+        let in_order = self.mailboxes.is_none() && self.mailbox_ids.as_ref().is_none_or(|given| given.len() > IDS_BY_SELECTION);
+        let by_run = ids.len() > IDS_BY_SELECTION && in_order;
+        let Some(run) = run.filter(|_| by_run) else {
+            return self.with_ids(Some(ids.to_vec())).collect_selecting(client, columns).await;
+        };
+        let wanted = ids
+            .iter()
+            .map(|id| super::parse_guid(id, "mailbox id").map(|g| g.to_string()))
+            .collect::<Result<std::collections::HashSet<_>>>()?;
+        let mut all = Vec::new();
+        // The service compares names as it orders them (its collation), so every row from
+        // the run's first one on matches: a page a little larger than the run holds it.
+        let from = self.and_filter(format!("name ge {}", string_literal(run.first_name)));
+        let page = u32::try_from(run.rows + run.rows / 8).unwrap_or(5000);
+        from.for_each_page_selecting(client, page, columns, BY_NAME, Keep(&mut all, &wanted)).await?;
+        // A row renamed since the run was read is not from there on: read as before.
+        let found: std::collections::HashSet<String> = all.iter().map(|m| m.mailbox_id.to_ascii_lowercase()).collect();
+        let missing: Vec<String> = wanted.into_iter().filter(|id| !found.contains(id)).collect();
+        if !missing.is_empty() {
+            all.extend(self.with_ids(Some(missing)).collect_selecting(client, columns).await?);
+        }
+        Ok(all)
     }
+}
+
+/// The order in which a selection is read (and a run of it is consecutive).
+const BY_NAME: &str = "name";
+
+/// Rows read as consecutive rows of a selection: the name of the first, and how many.
+#[derive(Clone, Copy, Debug)]
+pub struct Run<'a> {
+    pub first_name: &'a str,
+    pub rows: usize,
 }
 
 /// A page consumer that may await (sending events) — a named trait keeps the signatures short.
 pub trait AsyncPageFn {
     fn call(&mut self, page: Vec<Mailbox>) -> impl std::future::Future<Output = Result<()>> + Send;
+
+    /// Whether it has every row it wants (no more pages are read).
+    fn done(&self) -> bool {
+        false
+    }
 }
 
 struct Collect<'a>(&'a mut Vec<Mailbox>);
@@ -285,6 +353,10 @@ impl AsyncPageFn for Keep<'_> {
         let wanted = self.1;
         self.0.extend(page.into_iter().filter(|m| wanted.contains(&m.mailbox_id.to_ascii_lowercase())));
         std::future::ready(Ok(()))
+    }
+
+    fn done(&self) -> bool {
+        self.0.len() >= self.1.len()
     }
 }
 
@@ -320,6 +392,10 @@ pub async fn list(client: Arc<Client>, query: MailboxQuery, sink: EventSink) -> 
 impl<T: AsyncPageFn + Send> AsyncPageFn for &mut T {
     fn call(&mut self, page: Vec<Mailbox>) -> impl std::future::Future<Output = Result<()>> + Send {
         (**self).call(page)
+    }
+
+    fn done(&self) -> bool {
+        (**self).done()
     }
 }
 

@@ -33,6 +33,8 @@ const CLOCK_SKEW: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
 /// service's clock is known from its answers.
 const CLOCKS_APART: chrono::TimeDelta = chrono::TimeDelta::seconds(5);
 const ALERTS_BY_ID: usize = 200;
+/// The order of a poll's read of results: the tests finished last first.
+const LATEST_FIRST: &str = "testmailboxaccesscompletedon desc";
 /// The step's name in results and the change journal.
 pub const STEP: &str = "TestAndEnable";
 /// What the change journal says about a Test & Enable.
@@ -276,14 +278,8 @@ async fn wait_for_results(
     let mut unverified: HashSet<String> = HashSet::new();
     let mut started: Option<DateTime<Utc>> = None;
     let mut open = true;
-    let still_pending = MailboxSelection {
-        filter: Some(match request.selection.filter.as_deref().filter(|f| !f.trim().is_empty()) {
-            Some(filter) => format!("({filter}) and testemailconfigurationscheduled eq true"),
-            None => "testemailconfigurationscheduled eq true".to_string(),
-        }),
-        // pending_among gives the ids of each poll.
-        ..request.selection.with_ids(None)
-    };
+    // pending_among gives the ids of each poll.
+    let still_pending = request.selection.and_filter("testemailconfigurationscheduled eq true");
     let mut polls = 0usize;
     loop {
         // Tests that arrive while nothing is left to wait for, or before the next poll is
@@ -354,13 +350,11 @@ async fn wait_for_results(
             // Only the mailboxes finished since the earliest of these tests was scheduled: a
             // poll reads what finished since the last ones, not every result of the run again.
             poll.alerts = alerts_by_mailbox(client, &left, &wanted, since, at_once).await?;
-            let finished = format!("testmailboxaccesscompletedon ge {}", odata_time(since));
-            let mut narrowed = request.selection.with_ids(None);
-            narrowed.filter = Some(match narrowed.filter.take().filter(|f| !f.trim().is_empty()) {
-                Some(filter) => format!("({filter}) and {finished}"),
-                None => finished,
-            });
-            narrowed.for_each_page(client, 5000, Results { poll: &mut poll, wanted: &wanted }).await?;
+            // The latest results first, until every one wanted is read: those of this poll
+            // finished last, so the rows of earlier polls (and of other runs) are mostly not read.
+            let finished = request.selection.and_filter(format!("testmailboxaccesscompletedon ge {}", odata_time(since)));
+            let page = u32::try_from(left.len() + left.len() / 8).unwrap_or(5000).max(1000);
+            finished.for_each_page_ordered(client, page, LATEST_FIRST, Results { poll: &mut poll, wanted: &wanted }).await?;
             // Those it did not return (not finished, or gone from the selection) are read as
             // before: by id, or in the whole selection (whose rows read above are skipped).
             let rest: Vec<String> = left.iter().filter(|id| !poll.read.contains(id.as_str())).cloned().collect();
@@ -508,6 +502,10 @@ impl super::mailboxes::AsyncPageFn for Results<'_, '_> {
         let read = &self.poll.read;
         page.retain(|m| self.wanted.contains(&m.mailbox_id.to_ascii_lowercase()) && !read.contains(&m.mailbox_id));
         self.poll.take(page)
+    }
+
+    fn done(&self) -> bool {
+        self.poll.read.len() >= self.wanted.len()
     }
 }
 
