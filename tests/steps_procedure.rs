@@ -278,3 +278,42 @@ fn each_chunk_of_the_procedure_reads_its_approval_back_from_its_own_first_mailbo
         assert_eq!(m["approval_status"], "Approved", "{m}");
     }
 }
+
+#[test]
+fn a_poll_of_many_results_reads_only_the_names_of_the_chunks_it_waits_for() {
+    let sim = Sim::start_with(|c| {
+        c.mailboxes = 4_000;
+        c.queues = 0;
+        c.test_delay_ms = 300;
+        c.limits_enabled = false;
+    });
+    let client = new_client(&token_config(&sim.url, fixtures::ADMIN_TOKEN)).unwrap();
+    let names: Vec<String> = drain_items(&list_mailboxes(&client, r#"{"version":1}"#).unwrap())
+        .0
+        .iter()
+        .map(|m| m["name"].as_str().unwrap().to_string())
+        .collect();
+    sim.with_state(|s| s.state().clear_requests());
+    let run = r#"{"version":1,"wait":true,"timeout_secs":120,"poll_interval_ms":200}"#;
+    let (_, result) = run_op(&client, ffi::crmsync_setup_start, run);
+    let result = result.unwrap();
+    let test = result["steps"].as_array().unwrap().iter().find(|s| s["step"] == "TestAndEnable").unwrap().clone();
+    assert_eq!(test["succeeded"], 4_000, "every result is read and reported: {test}");
+    // The reads of results by completion time (more than 500 finished at once): each keeps
+    // to the names of chunks of 1,000 (`name ge first and name le last`), not the selection.
+    let ranges: Vec<String> = names
+        .chunks(1_000)
+        .map(|chunk| format!("(name ge '{}' and name le '{}')", chunk[0].replace('\'', "''"), chunk[chunk.len() - 1].replace('\'', "''")))
+        .collect();
+    let reads: Vec<String> = sim
+        .with_state(|s| s.state().requests())
+        .iter()
+        .filter(|r| r.method == "GET" && r.uri.contains("/mailboxes"))
+        .map(|r| decoded(&r.uri))
+        .filter(|uri| uri.contains("testmailboxaccesscompletedon ge"))
+        .collect();
+    assert!(!reads.is_empty(), "a poll found more than 500 results at once");
+    for uri in &reads {
+        assert!(ranges.iter().any(|range| uri.contains(range.as_str())), "{uri}");
+    }
+}

@@ -17,7 +17,7 @@ use crate::model::alert::Alert;
 use crate::model::mailbox::Mailbox;
 use crate::operation::EventSink;
 use crate::webapi::batch::BatchOperation;
-use crate::webapi::odata::IDS_PER_FILTER;
+use crate::webapi::odata::{IDS_PER_FILTER, string_literal};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::json;
@@ -83,6 +83,38 @@ pub struct Scheduled {
     unverified: HashSet<String>,
     started: DateTime<Utc>,
     counts: Counts,
+    /// The names of the first and last mailbox, when the set is a run of the selection in its
+    /// name order (a chunk of the procedure): a poll reads its results in that range only.
+    names: Option<(String, String)>,
+}
+
+impl Scheduled {
+    /// The set is the mailboxes from `first` to `last` of the selection, in its name order.
+    pub fn from_names(self, first: &str, last: &str) -> Scheduled {
+        Scheduled { names: Some((first.to_string(), last.to_string())), ..self }
+    }
+}
+
+/// What a poll knows of one set of tests: when it began to be written, and its names.
+struct Set {
+    started: DateTime<Utc>,
+    names: Option<(String, String)>,
+}
+
+/// Sets whose ranges narrow a poll's read, at most: each is an `or` of the filter.
+const NAMED_SETS: usize = 8;
+
+/// The condition that keeps the rows of `sets` (each named), `None` if one is not named.
+fn within_names<'s>(sets: impl Iterator<Item = &'s Set>) -> Option<String> {
+    let mut ranges = Vec::new();
+    for set in sets {
+        let (first, last) = set.names.as_ref()?;
+        let range = format!("(name ge {} and name le {})", string_literal(first), string_literal(last));
+        if !ranges.contains(&range) {
+            ranges.push(range);
+        }
+    }
+    (!ranges.is_empty() && ranges.len() <= NAMED_SETS).then(|| ranges.join(" or "))
 }
 
 /// Schedules the test of `mailboxes` and verifies it by reading them back; reports failures
@@ -133,7 +165,13 @@ pub async fn schedule(
     if request.wait {
         let written_at = Instant::now();
         let unverified = written.iter().cloned().collect();
-        return Ok(Scheduled { waiting: written.into_iter().map(|id| (id, written_at)).collect(), unverified, started, counts });
+        return Ok(Scheduled {
+            waiting: written.into_iter().map(|id| (id, written_at)).collect(),
+            unverified,
+            started,
+            counts,
+            names: None,
+        });
     }
     // Verify: each mailbox must now be scheduled, or already tested since we started.
     let mut waiting = Vec::new();
@@ -149,7 +187,7 @@ pub async fn schedule(
             sink.send(report::item(&mailbox, ItemOutcome::Failed, &[], Some(&not_scheduled()))).await?;
         }
     }
-    Ok(Scheduled { waiting, unverified: HashSet::new(), started, counts })
+    Ok(Scheduled { waiting, unverified: HashSet::new(), started, counts, names: None })
 }
 
 /// A scheduling write the service accepted that the mailbox does not show.
@@ -274,7 +312,8 @@ async fn wait_for_results(
     let mut total = 0;
     // Each mailbox waited for: when its scheduling was verified (or written), and when its set
     // began to be written (its test cannot have finished, nor raised an alert, before).
-    let mut waiting: HashMap<String, (Instant, DateTime<Utc>)> = HashMap::new();
+    let mut waiting: HashMap<String, (Instant, usize)> = HashMap::new();
+    let mut sets: Vec<Set> = Vec::new();
     let mut unverified: HashSet<String> = HashSet::new();
     let mut started: Option<DateTime<Utc>> = None;
     let mut open = true;
@@ -308,9 +347,11 @@ async fn wait_for_results(
             None
         };
         if let Some(set) = arrived {
-            let Scheduled { waiting: more, unverified: also, started: since, counts: sofar } = set;
+            let Scheduled { waiting: more, unverified: also, started: since, counts: sofar, names } = set;
             total += more.len();
-            waiting.extend(more.into_iter().map(|(id, at)| (id, (at, since))));
+            let index = sets.len();
+            sets.push(Set { started: since, names });
+            waiting.extend(more.into_iter().map(|(id, at)| (id, (at, index))));
             unverified.extend(also);
             started = Some(started.map_or(since, |s| s.min(since)));
             *counts += sofar;
@@ -328,7 +369,10 @@ async fn wait_for_results(
         unverified.retain(|id| !pending.contains(id));
         let left: Vec<String> = ids.into_iter().filter(|id| !pending.contains(id)).collect();
         let at_once = !open;
-        let since = left.iter().filter_map(|id| waiting.get(id)).map(|(_, set)| *set).min().unwrap_or(started);
+        let since = left.iter().filter_map(|id| waiting.get(id)).map(|(_, set)| sets[*set].started).min().unwrap_or(started);
+        // The sets that left holds (one, most polls), for the names of their mailboxes.
+        let of_left: std::collections::BTreeSet<usize> = left.iter().filter_map(|id| waiting.get(id)).map(|(_, set)| *set).collect();
+        let names = within_names(of_left.iter().map(|set| &sets[*set]));
         // On the service's clock, with room for its servers' clocks; a minute either way
         // until its answers showed it.
         let since = client.api.service_clock().earliest_at(since).map_or(since - CLOCK_SKEW, |t| t - CLOCKS_APART);
@@ -352,7 +396,13 @@ async fn wait_for_results(
             poll.alerts = alerts_by_mailbox(client, &left, &wanted, since, at_once).await?;
             // The latest results first, until every one wanted is read: those of this poll
             // finished last, so the rows of earlier polls (and of other runs) are mostly not read.
-            let finished = request.selection.and_filter(format!("testmailboxaccesscompletedon ge {}", odata_time(since)));
+            // Results of one second share a timestamp (the service keeps seconds), so the
+            // names of the chunks still waited for narrow it further.
+            let finished = format!("testmailboxaccesscompletedon ge {}", odata_time(since));
+            let finished = request.selection.and_filter(match names {
+                Some(names) => format!("{finished} and ({names})"),
+                None => finished,
+            });
             let page = u32::try_from(left.len() + left.len() / 8).unwrap_or(5000).max(1000);
             finished.for_each_page_ordered(client, page, LATEST_FIRST, Results { poll: &mut poll, wanted: &wanted }).await?;
             // Those it did not return (not finished, or gone from the selection) are read as
@@ -437,7 +487,7 @@ struct Poll<'a> {
     started: DateTime<Utc>,
     sink: &'a EventSink,
     counts: &'a mut Counts,
-    waiting: &'a mut HashMap<String, (Instant, DateTime<Utc>)>,
+    waiting: &'a mut HashMap<String, (Instant, usize)>,
     unverified: &'a mut HashSet<String>,
     clock: &'a mut PollClock,
     alerts: alerts::ByRegarding,
