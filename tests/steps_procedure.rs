@@ -239,22 +239,28 @@ fn decoded(text: &str) -> String {
     String::from_utf8(out).unwrap()
 }
 
-#[test]
-fn each_chunk_of_the_procedure_reads_its_approval_back_from_its_own_first_mailbox_on() {
+/// `mailboxes` users' mailboxes (limits off, the test taking `test_delay_ms`), their names in
+/// the service's order (as the procedure reads them), and no request recorded yet.
+fn users_in_name_order(mailboxes: usize, test_delay_ms: u64) -> (Sim, Client, Vec<String>) {
     let sim = Sim::start_with(|c| {
-        c.mailboxes = 2_040;
+        c.mailboxes = mailboxes;
         c.queues = 0;
-        c.test_delay_ms = 200;
+        c.test_delay_ms = test_delay_ms;
         c.limits_enabled = false;
     });
     let client = new_client(&token_config(&sim.url, fixtures::ADMIN_TOKEN)).unwrap();
-    // The service's order of the names, as the procedure reads them.
-    let names: Vec<String> = drain_items(&list_mailboxes(&client, r#"{"version":1}"#).unwrap())
+    let names = drain_items(&list_mailboxes(&client, r#"{"version":1}"#).unwrap())
         .0
         .iter()
         .map(|m| m["name"].as_str().unwrap().to_string())
         .collect();
     sim.with_state(|s| s.state().clear_requests());
+    (sim, client, names)
+}
+
+#[test]
+fn each_chunk_of_the_procedure_reads_its_approval_back_from_its_own_first_mailbox_on() {
+    let (sim, client, names) = users_in_name_order(2_040, 200);
     let (items, result) = run_op(&client, ffi::crmsync_setup_start, r#"{"version":1}"#);
     let result = result.unwrap();
     let approval = result["steps"].as_array().unwrap().iter().find(|s| s["step"] == "ApproveEmail").unwrap().clone();
@@ -281,19 +287,7 @@ fn each_chunk_of_the_procedure_reads_its_approval_back_from_its_own_first_mailbo
 
 #[test]
 fn a_poll_of_many_results_reads_only_the_names_of_the_chunks_it_waits_for() {
-    let sim = Sim::start_with(|c| {
-        c.mailboxes = 4_000;
-        c.queues = 0;
-        c.test_delay_ms = 300;
-        c.limits_enabled = false;
-    });
-    let client = new_client(&token_config(&sim.url, fixtures::ADMIN_TOKEN)).unwrap();
-    let names: Vec<String> = drain_items(&list_mailboxes(&client, r#"{"version":1}"#).unwrap())
-        .0
-        .iter()
-        .map(|m| m["name"].as_str().unwrap().to_string())
-        .collect();
-    sim.with_state(|s| s.state().clear_requests());
+    let (sim, client, names) = users_in_name_order(4_000, 300);
     let run = r#"{"version":1,"wait":true,"timeout_secs":120,"poll_interval_ms":200}"#;
     let (_, result) = run_op(&client, ffi::crmsync_setup_start, run);
     let result = result.unwrap();
