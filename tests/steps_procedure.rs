@@ -239,6 +239,21 @@ fn decoded(text: &str) -> String {
     String::from_utf8(out).unwrap()
 }
 
+/// The mailbox reads (their queries decoded) whose query contains `text`, in order.
+fn mailbox_reads_containing(sim: &Sim, text: &str) -> Vec<String> {
+    sim.with_state(|s| s.state().requests())
+        .iter()
+        .filter(|r| r.method == "GET" && r.uri.contains("/mailboxes"))
+        .map(|r| decoded(&r.uri))
+        .filter(|uri| uri.contains(text))
+        .collect()
+}
+
+/// `name` as an OData string literal (quotes doubled), as a filter carries it.
+fn quoted(name: &str) -> String {
+    format!("'{}'", name.replace('\'', "''"))
+}
+
 /// `mailboxes` users' mailboxes (limits off, the test taking `test_delay_ms`), their names in
 /// the service's order (as the procedure reads them), and no request recorded yet.
 fn users_in_name_order(mailboxes: usize, test_delay_ms: u64) -> (Sim, Client, Vec<String>) {
@@ -268,16 +283,11 @@ fn each_chunk_of_the_procedure_reads_its_approval_back_from_its_own_first_mailbo
     assert!(items.iter().filter(|i| i["step"] == "ApproveEmail").all(|i| i["outcome"] == "Changed"));
     // Four chunks of 510: each read-back (the approval columns) starts at its chunk's first
     // name and is one request, instead of a read of the whole selection for each chunk.
-    let read_backs: Vec<String> = sim
-        .with_state(|s| s.state().requests())
-        .iter()
-        .filter(|r| r.method == "GET" && r.uri.contains("/mailboxes"))
-        .map(|r| decoded(&r.uri))
-        .filter(|uri| uri.contains("$select=mailboxid,emailrouteraccessapproval,isemailaddressapprovedbyo365admin"))
-        .collect();
+    let read_backs: Vec<String> =
+        mailbox_reads_containing(&sim, "$select=mailboxid,emailrouteraccessapproval,isemailaddressapprovedbyo365admin");
     assert_eq!(read_backs.len(), 4, "{read_backs:#?}");
     for chunk in names.chunks(510) {
-        let start = format!("name ge '{}'", chunk[0].replace('\'', "''"));
+        let start = format!("name ge {}", quoted(&chunk[0]));
         assert_eq!(read_backs.iter().filter(|uri| uri.contains(&start)).count(), 1, "{start} in {read_backs:#?}");
     }
     for m in drain_items(&list_mailboxes(&client, r#"{"version":1}"#).unwrap()).0 {
@@ -297,15 +307,9 @@ fn a_poll_of_many_results_reads_only_the_names_of_the_chunks_it_waits_for() {
     // to the names of chunks of 1,000 (`name ge first and name le last`), not the selection.
     let ranges: Vec<String> = names
         .chunks(1_000)
-        .map(|chunk| format!("(name ge '{}' and name le '{}')", chunk[0].replace('\'', "''"), chunk[chunk.len() - 1].replace('\'', "''")))
+        .map(|chunk| format!("(name ge {} and name le {})", quoted(&chunk[0]), quoted(&chunk[chunk.len() - 1])))
         .collect();
-    let reads: Vec<String> = sim
-        .with_state(|s| s.state().requests())
-        .iter()
-        .filter(|r| r.method == "GET" && r.uri.contains("/mailboxes"))
-        .map(|r| decoded(&r.uri))
-        .filter(|uri| uri.contains("testmailboxaccesscompletedon ge"))
-        .collect();
+    let reads: Vec<String> = mailbox_reads_containing(&sim, "testmailboxaccesscompletedon ge");
     assert!(!reads.is_empty(), "a poll found more than 500 results at once");
     for uri in &reads {
         assert!(ranges.iter().any(|range| uri.contains(range.as_str())), "{uri}");

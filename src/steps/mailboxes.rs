@@ -234,10 +234,7 @@ impl MailboxSelection {
         let mut all = Vec::new();
         match &self.mailbox_ids {
             Some(ids) if ids.len() > IDS_BY_SELECTION && self.mailboxes.is_none() => {
-                let wanted = ids
-                    .iter()
-                    .map(|id| super::parse_guid(id, "mailbox id").map(|g| g.to_string()))
-                    .collect::<Result<std::collections::HashSet<_>>>()?;
+                let wanted = wanted_ids(ids)?;
                 let rest = self.with_ids(None);
                 // Kept page by page: a chunk of a 50,000-mailbox setup holds its own rows, not all.
                 rest.for_each_page_selecting(client, 5000, columns, BY_NAME, Keep(&mut all, &wanted)).await?;
@@ -296,10 +293,7 @@ impl MailboxSelection {
         let Some(run) = run.filter(|_| by_run) else {
             return self.with_ids(Some(ids.to_vec())).collect_selecting(client, columns).await;
         };
-        let wanted = ids
-            .iter()
-            .map(|id| super::parse_guid(id, "mailbox id").map(|g| g.to_string()))
-            .collect::<Result<std::collections::HashSet<_>>>()?;
+        let wanted = wanted_ids(ids)?;
         let mut all = Vec::new();
         // The service compares names as it orders them (its collation), so every row from
         // the run's first one on matches: a page a little larger than the run holds it.
@@ -314,6 +308,11 @@ impl MailboxSelection {
         }
         Ok(all)
     }
+}
+
+/// `ids` as [`Keep`] matches them (lowercase, hyphenated); a malformed one is refused.
+fn wanted_ids(ids: &[String]) -> Result<std::collections::HashSet<String>> {
+    ids.iter().map(|id| super::parse_guid(id, "mailbox id").map(|g| g.to_string())).collect()
 }
 
 /// The order in which a selection is read (and a run of it is consecutive).

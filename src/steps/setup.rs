@@ -231,15 +231,9 @@ impl Chunk {
             test_enable::run_for(&client, to_test, &test, None, &sink.for_step(test_enable::STEP)).await?;
         } else if !to_test.is_empty() {
             // The chunk is a run of the selection in its name order: its polls read that range.
-            let names = match (to_test.first().and_then(|m| m.name.clone()), to_test.last().and_then(|m| m.name.clone())) {
-                (Some(first), Some(last)) => Some((first, last)),
-                _ => None,
-            };
-            let scheduled = test_enable::schedule(&client, to_test, &test, journal, &sink.for_step(test_enable::STEP)).await?;
-            let scheduled = match &names {
-                Some((first, last)) => scheduled.from_names(first, last),
-                None => scheduled,
-            };
+            let names = to_test.first().and_then(|m| m.name.clone()).zip(to_test.last().and_then(|m| m.name.clone()));
+            let scheduled =
+                test_enable::schedule(&client, to_test, &test, journal, &sink.for_step(test_enable::STEP)).await?.with_names(names);
             // Nobody waits any more only when the procedure is ending on an error.
             let _ = arrive.send(scheduled);
         }

@@ -89,9 +89,10 @@ pub struct Scheduled {
 }
 
 impl Scheduled {
-    /// The set is the mailboxes from `first` to `last` of the selection, in its name order.
-    pub fn from_names(self, first: &str, last: &str) -> Scheduled {
-        Scheduled { names: Some((first.to_string(), last.to_string())), ..self }
+    /// The set is the mailboxes from the first to the last of `names` of the selection, in
+    /// its name order (`None`: it is not known to be).
+    pub fn with_names(self, names: Option<(String, String)>) -> Scheduled {
+        Scheduled { names, ..self }
     }
 }
 
