@@ -2,14 +2,15 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::auth::require;
 use crate::errors::{ApiError, ApiResult};
-use crate::odata::format::{context_fragment, etag, format_row};
+use crate::odata::format::{Format, FormattedRows, context_fragment, etag, format_row};
 use crate::odata::query::{execute, next_link, parse_options};
-use crate::routes::{Ctx, json_response};
+use crate::routes::{Ctx, json_bytes_response, json_response};
 use crate::schema::Table;
 
 pub fn set_preference_applied(resp: &mut Response, applied: &[String]) {
@@ -32,21 +33,12 @@ pub fn get_collection(ctx: &Ctx<'_>, table: &Table) -> ApiResult<Response> {
     let page_size = ctx.prefer.max_page_size.map(|n| n.clamp(1, max)).unwrap_or(max);
     let page = execute(table, store.rows(&table.logical_name), &q, page_size)?;
     let api = ctx.app.api_base();
-    let value: Vec<Value> = page
-        .rows
-        .iter()
-        .map(|r| Value::Object(format_row(table, r, q.select.as_deref(), ctx.prefer.annotations.as_ref(), &*store)))
-        .collect();
-    let mut body = Map::new();
-    body.insert("@odata.context".into(), json!(format!("{api}/$metadata#{}", context_fragment(table, q.select.as_deref(), false))));
-    if let Some(c) = page.count {
-        body.insert("@odata.count".into(), json!(c));
-    }
-    body.insert("value".into(), Value::Array(value));
-    if let Some(tok) = &page.next_skiptoken {
-        body.insert("@odata.nextLink".into(), json!(next_link(&format!("{api}/{}", table.entity_set), &q, tok)));
-    }
-    let mut resp = json_response(StatusCode::OK, &Value::Object(body));
+    let context = format!("{api}/$metadata#{}", context_fragment(table, q.select.as_deref(), false));
+    let next_link = page.next_skiptoken.as_ref().map(|tok| next_link(&format!("{api}/{}", table.entity_set), &q, tok));
+    let format = Format { table, select: q.select.as_deref(), annotations: ctx.prefer.annotations.as_ref(), resolver: &*store };
+    let body = CollectionBody { context: &context, count: page.count, value: FormattedRows { format, rows: &page.rows }, next_link };
+    // Every key is a string and every value JSON already: serializing it cannot fail.
+    let mut resp = json_bytes_response(StatusCode::OK, serde_json::to_vec(&body).unwrap_or_default());
     let mut applied = annotations_applied(ctx);
     if ctx.prefer.max_page_size.is_some() && q.top.is_none() {
         applied.push(format!("odata.maxpagesize={page_size}"));
@@ -93,4 +85,16 @@ pub fn get_entity(ctx: &Ctx<'_>, table: &Table, id: Uuid) -> ApiResult<Response>
     }
     set_preference_applied(&mut resp, &annotations_applied(ctx));
     Ok(resp)
+}
+
+/// A page of a collection, in the order the service writes it.
+#[derive(Serialize)]
+struct CollectionBody<'a> {
+    #[serde(rename = "@odata.context")]
+    context: &'a str,
+    #[serde(rename = "@odata.count", skip_serializing_if = "Option::is_none")]
+    count: Option<usize>,
+    value: FormattedRows<'a>,
+    #[serde(rename = "@odata.nextLink", skip_serializing_if = "Option::is_none")]
+    next_link: Option<String>,
 }

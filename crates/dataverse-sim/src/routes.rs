@@ -80,7 +80,12 @@ enum Resource<'s> {
 
 /// A JSON response with the Web API's content type.
 pub fn json_response(status: StatusCode, body: &Value) -> Response {
-    let mut resp = (status, body.to_string()).into_response();
+    json_bytes_response(status, body.to_string().into_bytes())
+}
+
+/// A JSON body already serialized (a collection's page, written row by row).
+pub fn json_bytes_response(status: StatusCode, body: Vec<u8>) -> Response {
+    let mut resp = (status, body).into_response();
     resp.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8"),
