@@ -14,6 +14,7 @@
 //! GUIDs, ISO-8601 date-times/dates. String comparison is case-insensitive (Dataverse default
 //! collation). All errors use code 0x80060888 with the real service's message shapes.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -105,6 +106,8 @@ pub enum Expr {
     Func(StrFunc, String, String),
     /// A boolean column or literal used as a predicate.
     Truthy(Operand),
+    /// `c eq a or c eq b or …` on one column (see [`Expr::with_any_of`]).
+    AnyOf(String, Vec<Literal>),
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -494,22 +497,47 @@ impl Expr {
     /// Three-valued evaluation: `None` is SQL "unknown" (treated as not matching).
     pub fn eval(&self, table: &Table, row: &Map<String, Value>) -> Option<bool> {
         match self {
-            Expr::And(a, b) => match (a.eval(table, row), b.eval(table, row)) {
-                (Some(false), _) | (_, Some(false)) => Some(false),
-                (Some(true), Some(true)) => Some(true),
-                _ => None,
+            // The right side only when the left does not decide (the same three-valued result:
+            // evaluating has no effects), so a row fails a selection at its first condition.
+            Expr::And(a, b) => match a.eval(table, row) {
+                Some(false) => Some(false),
+                left => match (left, b.eval(table, row)) {
+                    (_, Some(false)) => Some(false),
+                    (Some(true), Some(true)) => Some(true),
+                    _ => None,
+                },
             },
-            Expr::Or(a, b) => match (a.eval(table, row), b.eval(table, row)) {
-                (Some(true), _) | (_, Some(true)) => Some(true),
-                (Some(false), Some(false)) => Some(false),
-                _ => None,
+            Expr::Or(a, b) => match a.eval(table, row) {
+                Some(true) => Some(true),
+                left => match (left, b.eval(table, row)) {
+                    (_, Some(true)) => Some(true),
+                    (Some(false), Some(false)) => Some(false),
+                    _ => None,
+                },
             },
             Expr::Not(e) => e.eval(table, row).map(|b| !b),
-            Expr::Truthy(o) => match resolve(table, row, o) {
+            // As the chain of `eq` it stands for: true if one is equal, unknown if none is and
+            // one could not be compared (a null column, or another type), else false.
+            Expr::AnyOf(column, values) => {
+                let value = column_literal(table, row, column);
+                if value == Literal::Null {
+                    return None;
+                }
+                let mut unknown = false;
+                for v in values {
+                    match compare_literals(&value, v) {
+                        Some(Ordering::Equal) => return Some(true),
+                        Some(_) => {}
+                        None => unknown = true,
+                    }
+                }
+                if unknown { None } else { Some(false) }
+            }
+            Expr::Truthy(o) => match *resolve(table, row, o) {
                 Literal::Bool(b) => Some(b),
                 _ => None,
             },
-            Expr::Func(f, col, arg) => match resolve(table, row, &Operand::Column(col.clone())) {
+            Expr::Func(f, col, arg) => match column_literal(table, row, col) {
                 Literal::Str(s) => {
                     let (s, arg) = (s.to_lowercase(), arg.to_lowercase());
                     Some(match f {
@@ -522,7 +550,7 @@ impl Expr {
             },
             Expr::Compare(l, op, r) => {
                 let (a, b) = (resolve(table, row, l), resolve(table, row, r));
-                match (&a, &b) {
+                match (&*a, &*b) {
                     (Literal::Null, Literal::Null) => match op {
                         CmpOp::Eq => Some(true),
                         CmpOp::Ne => Some(false),
@@ -552,21 +580,61 @@ impl Expr {
         }
     }
 
+    /// The same condition with each `or` chain of `eq` on one column (the ids a client asks
+    /// for, 50 a query) read as one test of the column: the service answers them from an
+    /// index, and evaluating the chain read and converted the column once per id for every
+    /// row of the table.
+    pub fn with_any_of(self) -> Expr {
+        fn leaves<'e>(e: &'e Expr, column: &mut Option<&'e str>, values: &mut Vec<Literal>) -> bool {
+            match e {
+                Expr::Or(a, b) => leaves(a, column, values) && leaves(b, column, values),
+                Expr::Compare(Operand::Column(c), CmpOp::Eq, Operand::Lit(l))
+                | Expr::Compare(Operand::Lit(l), CmpOp::Eq, Operand::Column(c))
+                    if *l != Literal::Null && column.is_none_or(|col| col == c) =>
+                {
+                    *column = Some(c);
+                    values.push(l.clone());
+                    true
+                }
+                _ => false,
+            }
+        }
+        match self {
+            Expr::Or(..) => {
+                let (mut column, mut values) = (None, Vec::new());
+                if leaves(&self, &mut column, &mut values)
+                    && let Some(column) = column
+                {
+                    return Expr::AnyOf(column.to_string(), values);
+                }
+                let Expr::Or(a, b) = self else { unreachable!() };
+                Expr::Or(Box::new(a.with_any_of()), Box::new(b.with_any_of()))
+            }
+            Expr::And(a, b) => Expr::And(Box::new(a.with_any_of()), Box::new(b.with_any_of())),
+            Expr::Not(e) => Expr::Not(Box::new(e.with_any_of())),
+            other => other,
+        }
+    }
+
     /// Whether the row matches (unknown counts as no).
     pub fn matches(&self, table: &Table, row: &Map<String, Value>) -> bool {
         self.eval(table, row) == Some(true)
     }
 }
 
-fn resolve(table: &Table, row: &Map<String, Value>, o: &Operand) -> Literal {
+/// An operand's value in `row`: a literal as it is (not copied for every row), a column's
+/// converted.
+fn resolve<'a>(table: &Table, row: &Map<String, Value>, o: &'a Operand) -> Cow<'a, Literal> {
     match o {
-        Operand::Lit(l) => l.clone(),
-        Operand::Column(c) => {
-            // Borrowed, not cloned: a picklist's kind holds its options, and this runs per row.
-            let kind = table.column(c).map_or(&Kind::String, |c| &c.kind);
-            value_to_literal(kind, row.get(c).unwrap_or(&Value::Null))
-        }
+        Operand::Lit(l) => Cow::Borrowed(l),
+        Operand::Column(c) => Cow::Owned(column_literal(table, row, c)),
     }
+}
+
+fn column_literal(table: &Table, row: &Map<String, Value>, column: &str) -> Literal {
+    // Borrowed, not cloned: a picklist's kind holds its options, and this runs per row.
+    let kind = table.column(column).map_or(&Kind::String, |c| &c.kind);
+    value_to_literal(kind, row.get(column).unwrap_or(&Value::Null))
 }
 
 #[cfg(test)]
@@ -595,6 +663,43 @@ mod tests {
         assert!(check("name eq 'Liam O''Brien'", json!({"name": "Liam O'Brien"})));
         assert!(check("contains(name,'''')", json!({"name": "Liam O'Brien"})));
         assert!(!check("contains(name,'''')", json!({"name": "Avery Adams"})));
+    }
+
+    #[test]
+    fn an_or_chain_of_eq_on_one_column_is_one_test_that_matches_as_the_chain_does() {
+        let t = mailboxes();
+        let (a, b) = ("00000000-0000-4000-8000-00000000000a", "00000000-0000-4000-8000-00000000000b");
+        let chain = format!("mailboxid eq {a} or mailboxid eq {b} or mailboxid eq {a}");
+        let any = parse(&chain, t).unwrap().with_any_of();
+        let Expr::AnyOf(column, values) = &any else { panic!("not one test: {any:?}") };
+        assert_eq!((column.as_str(), values.len()), ("mailboxid", 3));
+        // Inside an and, and beside other conditions; a chain over two columns, or with a null,
+        // stays a chain.
+        let mixed = parse(&format!("statecode eq 0 and ({chain})"), t).unwrap().with_any_of();
+        assert!(matches!(&mixed, Expr::And(_, r) if matches!(**r, Expr::AnyOf(..))));
+        let two = parse(&format!("mailboxid eq {a} or name eq 'x'"), t).unwrap().with_any_of();
+        assert!(matches!(two, Expr::Or(..)));
+        let null = parse(&format!("mailboxid eq {a} or mailboxid eq null"), t).unwrap().with_any_of();
+        assert!(matches!(null, Expr::Or(..)));
+        let rows = [
+            json!({"mailboxid": a}),
+            json!({"mailboxid": b}),
+            json!({"mailboxid": "00000000-0000-4000-8000-00000000000c"}),
+            json!({"mailboxid": null}),
+            json!({}),
+        ];
+        for filter in [chain.clone(), format!("not ({chain})"), format!("statecode eq 0 and ({chain})")] {
+            let plain = parse(&filter, t).unwrap();
+            let any = plain.clone().with_any_of();
+            assert_ne!(plain, any, "{filter}");
+            for r in &rows {
+                let mut r = row(r.clone());
+                r.insert("statecode".into(), json!(0));
+                assert_eq!(plain.eval(t, &r), any.eval(t, &r), "{filter} on {r:?}");
+            }
+        }
+        assert!(any.matches(t, &row(json!({"mailboxid": b}))));
+        assert!(!any.matches(t, &row(json!({"mailboxid": "00000000-0000-4000-8000-00000000000c"}))));
     }
 
     #[test]

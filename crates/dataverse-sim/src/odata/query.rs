@@ -112,7 +112,7 @@ pub fn parse_options(table: &Table, pairs: &[(String, String)], single: bool) ->
             "$select" => q.select = Some(parse_select(table, v)?),
             "$filter" => {
                 collection_only(k)?;
-                q.filter = Some(filter::parse(v, table)?);
+                q.filter = Some(filter::parse(v, table)?.with_any_of());
             }
             "$orderby" => {
                 collection_only(k)?;
