@@ -385,16 +385,23 @@ async fn wait_for_results(
             unverified: &mut unverified,
             clock: &mut clock,
             alerts: alerts::ByRegarding::default(),
+            reading_alerts: None,
             read: HashSet::new(),
             unfinished: Vec::new(),
         };
         let wanted: HashSet<String> = left.iter().map(|id| id.to_ascii_lowercase()).collect();
         if left.len() > IDS_BY_SELECTION {
-            // Thousands of results: their alerts first, then the selection page by page, each
-            // page's results reported as it arrives (the rows are never all held at once).
-            // Only the mailboxes finished since the earliest of these tests was scheduled: a
-            // poll reads what finished since the last ones, not every result of the run again.
-            poll.alerts = alerts_by_mailbox(client, &left, &wanted, since, at_once).await?;
+            // Thousands of results: their alerts beside the first page (every alert of a test
+            // that left the pending set was raised before it left), then the selection page by
+            // page, each page's results reported as it arrives (the rows are never all held at
+            // once). Only the mailboxes finished since the earliest of these tests was
+            // scheduled: a poll reads what finished since the last ones, not every result of
+            // the run again.
+            let reading = {
+                let (client, left, wanted) = (client.clone(), left.clone(), wanted.clone());
+                tokio::spawn(async move { alerts_by_mailbox(&client, &left, &wanted, since, at_once).await })
+            };
+            poll.reading_alerts = Some(AbortOnDrop(reading));
             // The latest results first, until every one wanted is read: those of this poll
             // finished last, so the rows of earlier polls (and of other runs) are mostly not read.
             // Results of one second share a timestamp (the service keeps seconds), so the
@@ -481,6 +488,16 @@ async fn read_results(client: &Client, selection: &MailboxSelection, ids: &[Stri
     .await
 }
 
+/// A task that stops when its handle is dropped: a poll that fails, or reads no results,
+/// leaves no read of alerts running behind it.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// One poll's results: each row that left the pending set is reported as it is read
 /// (finished since the start: its result with its alerts), or kept (not finished: reported
 /// as not scheduled if it was never verified, or waited for again).
@@ -492,6 +509,9 @@ struct Poll<'a> {
     unverified: &'a mut HashSet<String>,
     clock: &'a mut PollClock,
     alerts: alerts::ByRegarding,
+    /// The alerts while they are read beside the first page of results: `alerts` once the
+    /// first rows are reported.
+    reading_alerts: Option<AbortOnDrop<Result<alerts::ByRegarding>>>,
     /// The ids read so far (those of `left` not read have gone from the selection).
     read: HashSet<String>,
     unfinished: Vec<Mailbox>,
@@ -499,6 +519,9 @@ struct Poll<'a> {
 
 impl Poll<'_> {
     async fn take(&mut self, rows: Vec<Mailbox>) -> Result<()> {
+        if let Some(mut reading) = self.reading_alerts.take() {
+            self.alerts = (&mut reading.0).await.map_err(|e| Error::internal(format!("a read of alerts failed: {e}")))??;
+        }
         for mailbox in rows {
             self.read.insert(mailbox.mailbox_id.clone());
             if !finished_since(&mailbox, self.started) {
