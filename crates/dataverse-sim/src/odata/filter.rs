@@ -600,14 +600,14 @@ impl Expr {
             }
         }
         match self {
-            Expr::Or(..) => {
+            Expr::Or(a, b) => {
                 let (mut column, mut values) = (None, Vec::new());
-                if leaves(&self, &mut column, &mut values)
+                if leaves(&a, &mut column, &mut values)
+                    && leaves(&b, &mut column, &mut values)
                     && let Some(column) = column
                 {
                     return Expr::AnyOf(column.to_string(), values);
                 }
-                let Expr::Or(a, b) = self else { unreachable!() };
                 Expr::Or(Box::new(a.with_any_of()), Box::new(b.with_any_of()))
             }
             Expr::And(a, b) => Expr::And(Box::new(a.with_any_of()), Box::new(b.with_any_of())),
