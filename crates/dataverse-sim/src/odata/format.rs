@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::prefer::Annotations;
-use crate::schema::{Access, Kind, Table};
+use crate::schema::{Access, Column, Kind, Table};
 
 pub const FORMATTED: &str = "OData.Community.Display.V1.FormattedValue";
 pub const LOOKUP_LOGICAL_NAME: &str = "Microsoft.Dynamics.CRM.lookuplogicalname";
@@ -44,7 +44,8 @@ pub fn format_row(
     annotations: Option<&Annotations>,
     resolver: &dyn LookupResolver,
 ) -> Map<String, Value> {
-    match serde_json::to_value(Format { table, select, annotations, resolver }.row(row)) {
+    let format = Format { table, select, annotations, resolver };
+    match serde_json::to_value(FormattedRow { format, columns: &format.columns(), row }) {
         Ok(Value::Object(map)) => map,
         _ => Map::new(),
     }
@@ -60,27 +61,23 @@ pub struct Format<'a> {
 }
 
 impl<'a> Format<'a> {
-    pub fn row(self, row: &'a Map<String, Value>) -> FormattedRow<'a> {
-        FormattedRow { format: self, row }
-    }
-
-    /// The columns it shows: those selected (once each) or all, and the primary id always.
-    fn columns(&self) -> Vec<&'a str> {
+    /// The columns it shows, with their schema: those selected (once each) or all, and the
+    /// primary id always. Found once for a page, not for each of its rows.
+    fn columns(&self) -> Vec<(&'a str, &'a Column)> {
         let table = self.table;
-        let mut cols: Vec<&str> = Vec::new();
-        match self.select {
-            Some(s) => {
-                for c in s.iter().filter(|c| table.column(c).is_some()) {
-                    if !cols.contains(&c.as_str()) {
-                        cols.push(c);
-                    }
-                }
+        let mut cols: Vec<(&str, &Column)> = Vec::new();
+        let mut add = |name: &'a str| {
+            if let Some(meta) = table.column(name)
+                && !cols.iter().any(|(c, _)| *c == name)
+            {
+                cols.push((name, meta));
             }
-            None => cols.extend(table.columns.keys().map(String::as_str)),
+        };
+        match self.select {
+            Some(s) => s.iter().for_each(|c| add(c)),
+            None => table.columns.keys().for_each(|c| add(c)),
         }
-        if !cols.contains(&table.primary_id.as_str()) {
-            cols.push(&table.primary_id);
-        }
+        add(&table.primary_id);
         cols
     }
 }
@@ -88,21 +85,19 @@ impl<'a> Format<'a> {
 /// One row as the Web API returns it, serialized straight from the stored row: a page of
 /// 5,000 rows is written without building (and dropping) a map per row, which made the
 /// simulator's reads a larger part of a run's time than the client.
-pub struct FormattedRow<'a> {
+struct FormattedRow<'a, 'c> {
     format: Format<'a>,
+    columns: &'c [(&'a str, &'a Column)],
     row: &'a Map<String, Value>,
 }
 
-impl Serialize for FormattedRow<'_> {
+impl Serialize for FormattedRow<'_, '_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let Format { table, annotations, resolver, .. } = self.format;
         let mut out = serializer.serialize_map(None)?;
         out.serialize_entry("@odata.etag", &etag(self.row))?;
         let wants = |name: &str| annotations.is_some_and(|a| a.wants(name));
-        for col in self.format.columns() {
-            let Some(meta) = table.column(col) else {
-                continue;
-            };
+        for &(col, meta) in self.columns {
             let value = if meta.access == Access::WriteOnly { &Value::Null } else { self.row.get(col).unwrap_or(&Value::Null) };
             // Annotations before their property, as the service writes them.
             if !value.is_null() {
@@ -149,6 +144,7 @@ pub struct FormattedRows<'a> {
 
 impl Serialize for FormattedRows<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.rows.iter().map(|row| self.format.row(row)))
+        let columns = self.format.columns();
+        serializer.collect_seq(self.rows.iter().map(|row| FormattedRow { format: self.format, columns: &columns, row }))
     }
 }
