@@ -100,6 +100,14 @@ impl Store {
         self.tables.get(logical).into_iter().flat_map(|t| t.values())
     }
 
+    /// The rows of `ids` that exist, each once, in id order (the order of [`Store::rows`]).
+    pub fn rows_with_ids(&self, logical: &str, mut ids: Vec<Uuid>) -> impl Iterator<Item = &Row> {
+        ids.sort_unstable();
+        ids.dedup();
+        let table = self.tables.get(logical);
+        ids.into_iter().filter_map(move |id| table?.get(&id))
+    }
+
     pub fn get(&self, logical: &str, id: &Uuid) -> Option<&Row> {
         self.tables.get(logical)?.get(id)
     }

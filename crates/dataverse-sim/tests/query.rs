@@ -161,3 +161,40 @@ async fn single_row_and_annotations() {
     assert_eq!(v["requireapprovalforuseremail"], true);
     h.sim.shutdown().await;
 }
+
+/// A filter that requires primary ids reads those rows by key: it must answer exactly as
+/// testing every row would (each row once, the filter's other conditions applied, ids that do
+/// not exist left out), and an `or` with another condition must not be narrowed to the ids.
+#[tokio::test]
+async fn a_filter_on_primary_ids_answers_as_a_scan_of_every_row() {
+    let h = Harness::default().await;
+    let all = h.get(fx::ADMIN_TOKEN, "mailboxes?$select=mailboxid,name&$orderby=name").await.json()["value"].as_array().unwrap().clone();
+    let id = |i: usize| all[i]["mailboxid"].as_str().unwrap().to_string();
+    let name = |i: usize| all[i]["name"].as_str().unwrap().to_string();
+    let missing = Uuid::new_v4();
+    // Three ids, one of them twice, and one that is no mailbox: three rows, in name order.
+    let (a, b, c) = (id(7), id(2), id(4));
+    let any = format!("mailboxid eq {a} or mailboxid eq {b} or mailboxid eq {missing} or mailboxid eq {a} or mailboxid eq {c}");
+    assert_eq!(names(&h, &format!("mailboxes?$select=name&$orderby=name&$filter={any}")).await, vec![name(2), name(4), name(7)]);
+    // With another condition in an `and`: the ids' rows that also meet it.
+    let and = format!("({any}) and name ne '{}'", name(4).replace('\'', "''"));
+    assert_eq!(names(&h, &format!("mailboxes?$select=name&$orderby=name&$filter={and}")).await, vec![name(2), name(7)]);
+    // One `eq`, written either way round.
+    assert_eq!(names(&h, &format!("mailboxes?$select=name&$filter={} eq mailboxid", id(5))).await, vec![name(5)]);
+    // An `or` with a condition on another column is not a requirement on the ids.
+    let or = format!("mailboxid eq {} or name eq '{}'", id(1), name(3).replace('\'', "''"));
+    assert_eq!(names(&h, &format!("mailboxes?$select=name&$orderby=name&$filter={or}")).await, vec![name(1), name(3)]);
+    // `not` of the ids: every other row.
+    let not = format!("not (mailboxid eq {} or mailboxid eq {})", id(0), id(1));
+    assert_eq!(names(&h, &format!("mailboxes?$select=name&$orderby=name&$filter={not}")).await.len(), all.len() - 2);
+    // `$count` counts the same rows.
+    let r = h.get(fx::ADMIN_TOKEN, &format!("mailboxes/$count?$filter={any}")).await;
+    assert_eq!(r.text.trim(), "3", "{}", r.text);
+    h.sim.shutdown().await;
+}
+
+async fn names(h: &Harness, url: &str) -> Vec<String> {
+    let r = h.get(fx::ADMIN_TOKEN, url).await;
+    assert_eq!(r.status, StatusCode::OK, "{url}: {}", r.text);
+    r.json()["value"].as_array().unwrap().iter().map(|row| row["name"].as_str().unwrap().to_string()).collect()
+}

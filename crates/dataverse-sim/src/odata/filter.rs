@@ -616,6 +616,26 @@ impl Expr {
         }
     }
 
+    /// The values of the Guid column `column` one of which a matching row must hold, when the
+    /// filter requires that (`eq` on the column, or an [`Expr::AnyOf`] of Guids, alone or in
+    /// an `and`); `None` when any row may match. The rows to test are then found by key, as
+    /// the service's index on a primary key finds them, instead of by testing every row.
+    pub fn required_guids(&self, column: &str) -> Option<Vec<Uuid>> {
+        match self {
+            Expr::And(a, b) => a.required_guids(column).or_else(|| b.required_guids(column)),
+            Expr::AnyOf(c, values) if c == column => {
+                values.iter().map(|v| if let Literal::Guid(g) = v { Some(*g) } else { None }).collect()
+            }
+            Expr::Compare(Operand::Column(c), CmpOp::Eq, Operand::Lit(Literal::Guid(g)))
+            | Expr::Compare(Operand::Lit(Literal::Guid(g)), CmpOp::Eq, Operand::Column(c))
+                if c == column =>
+            {
+                Some(vec![*g])
+            }
+            _ => None,
+        }
+    }
+
     /// Whether the row matches (unknown counts as no).
     pub fn matches(&self, table: &Table, row: &Map<String, Value>) -> bool {
         self.eval(table, row) == Some(true)
