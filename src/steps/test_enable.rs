@@ -246,6 +246,8 @@ struct PollClock {
     longest: Duration,
     delay: Option<Duration>,
     last_poll: Option<Instant>,
+    /// When the last poll's service read its pending ids (see [`PollClock::answered`]).
+    seen: Option<Instant>,
 }
 
 impl PollClock {
@@ -253,17 +255,37 @@ impl PollClock {
     const SHORTEST: Duration = Duration::from_millis(100);
 
     fn new(longest: Duration) -> PollClock {
-        PollClock { longest: longest.max(Self::SHORTEST), delay: None, last_poll: None }
+        PollClock { longest: longest.max(Self::SHORTEST), delay: None, last_poll: None, seen: None }
     }
 
     fn polled(&mut self) {
         self.last_poll = Some(Instant::now());
     }
 
-    /// Tests verified at `scheduled` were seen finished now.
+    /// The last poll's read of pending ids was answered `at`: the service read them about
+    /// halfway between the request and its answer, and that is when the tests it did not
+    /// return had been seen finished. Taking the time they were reported instead counted one
+    /// and a half round trips more into the delay (and so into when every later test is
+    /// looked for: a poll that late at 50 ms latency cost 0.05 of a 2,000-mailbox run).
+    fn answered(&mut self, at: Instant) {
+        self.seen = self.last_poll.map(|sent| sent + at.saturating_duration_since(sent) / 2);
+    }
+
+    /// Tests verified at `scheduled` were seen finished by the last poll.
     fn finished(&mut self, scheduled: Instant) {
-        let seen = scheduled.elapsed();
+        let seen = self.seen.unwrap_or_else(Instant::now).saturating_duration_since(scheduled);
         self.delay = Some(self.delay.map_or(seen, |d| d.min(seen)));
+    }
+
+    /// The sets with a test that became due by the learned delay (within a step) since the
+    /// last poll; `None` before the delay is learned or when none did. A test looked for
+    /// after its due time and still pending is late: the polls after that do not expect it.
+    fn due_sets(&self, waiting: &HashMap<String, (Instant, usize)>) -> Option<std::collections::BTreeSet<usize>> {
+        let delay = self.delay?;
+        let reach = Instant::now() + (delay / 10).max(Self::SHORTEST);
+        let newly = |due: Instant| due <= reach && self.last_poll.is_none_or(|last| due > last);
+        let due: std::collections::BTreeSet<usize> = waiting.values().filter(|(at, _)| newly(*at + delay)).map(|(_, set)| *set).collect();
+        (!due.is_empty()).then_some(due)
     }
 
     /// How long to sleep before the next poll, given when the pending tests were scheduled.
@@ -365,18 +387,49 @@ async fn wait_for_results(
         polls += 1;
         let reader = client.reading_through(polls);
         let client = &reader;
+        let at_once = !open;
+        // On the service's clock, with room for its servers' clocks; a minute either way
+        // until its answers showed it.
+        let on_service_clock =
+            |since: DateTime<Utc>| client.api.service_clock().earliest_at(since).map_or(since - CLOCK_SKEW, |t| t - CLOCKS_APART);
+        // A poll at the learned due time of many tests expects their results: it reads them
+        // (and their alerts) beside the pending ids, one round trip between the tests' end and
+        // their results instead of two. Those not finished yet cost a read that found none.
+        let expected = clock.due_sets(&waiting).and_then(|due| {
+            let names = within_names(due.iter().map(|set| &sets[*set]))?;
+            let polled: Vec<String> = waiting.iter().filter(|(_, (_, set))| due.contains(set)).map(|(id, _)| id.clone()).collect();
+            let since = on_service_clock(due.iter().map(|set| sets[*set].started).min()?);
+            (polled.len() > IDS_BY_SELECTION).then_some((names, polled, since))
+        });
         clock.polled();
-        let pending = pending_among(client, &still_pending, &ids).await?;
+        let (pending, early) = match &expected {
+            Some((names, polled, since)) => {
+                let wanted: HashSet<String> = polled.iter().map(|id| id.to_ascii_lowercase()).collect();
+                let reading = {
+                    let (client, polled, since) = (client.clone(), polled.clone(), *since);
+                    tokio::spawn(async move { alerts_by_mailbox(&client, &polled, &wanted, since, at_once).await })
+                };
+                let finished =
+                    request.selection.and_filter(format!("testmailboxaccesscompletedon ge {} and ({names})", odata_time(*since)));
+                let page = u32::try_from(polled.len() + polled.len() / 8).unwrap_or(5000).max(1000);
+                let mut rows = Vec::new();
+                let (pending, _) = tokio::try_join!(
+                    async { Ok((pending_among(client, &still_pending, &ids).await?, Instant::now())) },
+                    finished.for_each_page_ordered(client, page, LATEST_FIRST, Gather(&mut rows))
+                )?;
+                (pending, Some((rows, AbortOnDrop(reading))))
+            }
+            None => ((pending_among(client, &still_pending, &ids).await?, Instant::now()), None),
+        };
+        let (pending, answered) = pending;
+        clock.answered(answered);
         unverified.retain(|id| !pending.contains(id));
         let left: Vec<String> = ids.into_iter().filter(|id| !pending.contains(id)).collect();
-        let at_once = !open;
         let since = left.iter().filter_map(|id| waiting.get(id)).map(|(_, set)| sets[*set].started).min().unwrap_or(started);
         // The sets that left holds (one, most polls), for the names of their mailboxes.
         let of_left: std::collections::BTreeSet<usize> = left.iter().filter_map(|id| waiting.get(id)).map(|(_, set)| *set).collect();
         let names = within_names(of_left.iter().map(|set| &sets[*set]));
-        // On the service's clock, with room for its servers' clocks; a minute either way
-        // until its answers showed it.
-        let since = client.api.service_clock().earliest_at(since).map_or(since - CLOCK_SKEW, |t| t - CLOCKS_APART);
+        let since = on_service_clock(since);
         let mut poll = Poll {
             started,
             sink,
@@ -389,6 +442,17 @@ async fn wait_for_results(
             read: HashSet::new(),
             unfinished: Vec::new(),
         };
+        let wanted: HashSet<String> = left.iter().map(|id| id.to_ascii_lowercase()).collect();
+        // The results read beside the pending ids first (only of those that left: a row that
+        // shows an earlier completion while scheduled again is pending), then as below those
+        // it did not have.
+        let mut left = left;
+        if let Some((mut rows, reading)) = early {
+            rows.retain(|m| wanted.contains(&m.mailbox_id.to_ascii_lowercase()));
+            poll.reading_alerts = Some(reading);
+            poll.take(rows).await?;
+            left.retain(|id| !poll.read.contains(id.as_str()));
+        }
         let wanted: HashSet<String> = left.iter().map(|id| id.to_ascii_lowercase()).collect();
         if left.len() > IDS_BY_SELECTION {
             // Thousands of results: their alerts beside the first page (every alert of a test
@@ -412,16 +476,27 @@ async fn wait_for_results(
                 None => finished,
             });
             let page = u32::try_from(left.len() + left.len() / 8).unwrap_or(5000).max(1000);
-            finished.for_each_page_ordered(client, page, LATEST_FIRST, Results { poll: &mut poll, wanted: &wanted }).await?;
+            finished
+                .for_each_page_ordered(
+                    client,
+                    page,
+                    LATEST_FIRST,
+                    Results { read_before: poll.read.len(), poll: &mut poll, wanted: &wanted },
+                )
+                .await?;
             // Those it did not return (not finished, or gone from the selection) are read as
             // before: by id, or in the whole selection (whose rows read above are skipped).
             let rest: Vec<String> = left.iter().filter(|id| !poll.read.contains(id.as_str())).cloned().collect();
             if rest.len() > IDS_BY_SELECTION {
-                request.selection.with_ids(None).for_each_page(client, 5000, Results { poll: &mut poll, wanted: &wanted }).await?;
+                request
+                    .selection
+                    .with_ids(None)
+                    .for_each_page(client, 5000, Results { read_before: poll.read.len(), poll: &mut poll, wanted: &wanted })
+                    .await?;
             } else if !rest.is_empty() {
                 poll.take(read_results(client, &request.selection, &rest, at_once).await?).await?;
             }
-        } else {
+        } else if !left.is_empty() {
             // The alerts of every mailbox that left (a superset of those that finished) are
             // read beside their rows: one round trip for the results, not two. Once nothing
             // more is written (every set arrived), their queries go at once.
@@ -569,6 +644,8 @@ impl Poll<'_> {
 struct Results<'p, 'a> {
     poll: &'p mut Poll<'a>,
     wanted: &'p HashSet<String>,
+    /// Rows the poll had read before (beside its pending ids), none of them wanted here.
+    read_before: usize,
 }
 
 impl super::mailboxes::AsyncPageFn for Results<'_, '_> {
@@ -579,7 +656,17 @@ impl super::mailboxes::AsyncPageFn for Results<'_, '_> {
     }
 
     fn done(&self) -> bool {
-        self.poll.read.len() >= self.wanted.len()
+        self.poll.read.len() - self.read_before >= self.wanted.len()
+    }
+}
+
+/// The pages of a read, gathered.
+struct Gather<'a>(&'a mut Vec<Mailbox>);
+
+impl super::mailboxes::AsyncPageFn for Gather<'_> {
+    fn call(&mut self, page: Vec<Mailbox>) -> impl std::future::Future<Output = Result<()>> + Send {
+        self.0.extend(page);
+        std::future::ready(Ok(()))
     }
 }
 
@@ -666,4 +753,46 @@ fn failure_from_alerts(alerts: &[Alert]) -> Error {
         ("Read the mailbox's alerts, fix the cause (profile, delivery methods, licence), then run Test & Enable again.", "read_alerts")
     };
     Error::new(ErrorKind::Service, format!("Test & Enable failed: {text}")).with_remedy(remedy).with_hint(hint)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_delay_counts_to_the_middle_of_the_poll_that_saw_the_tests_finished() {
+        let mut clock = PollClock::new(Duration::from_secs(5));
+        let sent = Instant::now();
+        let scheduled = sent - Duration::from_millis(800);
+        clock.last_poll = Some(sent);
+        clock.answered(sent + Duration::from_millis(200));
+        // Reported well after the answer (the results read after it): still 800 + 100 ms.
+        clock.finished(scheduled);
+        assert_eq!(clock.delay, Some(Duration::from_millis(900)));
+        // A later, longer sighting does not lengthen it.
+        clock.last_poll = Some(sent + Duration::from_millis(300));
+        clock.answered(sent + Duration::from_millis(400));
+        clock.finished(scheduled);
+        assert_eq!(clock.delay, Some(Duration::from_millis(900)));
+    }
+
+    #[test]
+    fn only_the_sets_whose_tests_are_due_by_the_learned_delay_are_expected_to_have_results() {
+        let mut clock = PollClock::new(Duration::from_secs(5));
+        let now = Instant::now();
+        let waiting: HashMap<String, (Instant, usize)> = [
+            ("a".to_string(), (now - Duration::from_millis(1_000), 0)),
+            ("b".to_string(), (now - Duration::from_millis(1_000), 0)),
+            ("c".to_string(), (now - Duration::from_millis(500), 1)),
+        ]
+        .into();
+        assert_eq!(clock.due_sets(&waiting), None, "nothing is expected before the delay is learned");
+        clock.delay = Some(Duration::from_millis(950));
+        assert_eq!(clock.due_sets(&waiting), Some([0].into()));
+        clock.last_poll = Some(now - Duration::from_millis(10));
+        assert_eq!(clock.due_sets(&waiting), None, "looked for since they were due: late, not expected");
+        clock.last_poll = None;
+        clock.delay = Some(Duration::from_secs(2));
+        assert_eq!(clock.due_sets(&waiting), None, "none is due yet");
+    }
 }
