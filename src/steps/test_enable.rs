@@ -277,12 +277,18 @@ impl PollClock {
         self.delay = Some(self.delay.map_or(seen, |d| d.min(seen)));
     }
 
+    /// How far a poll looks past its time, and how long after a late test's due time it is
+    /// looked for again: a tenth of the delay (no busy polling).
+    fn step(delay: Duration) -> Duration {
+        (delay / 10).max(Self::SHORTEST)
+    }
+
     /// The sets with a test that became due by the learned delay (within a step) since the
     /// last poll; `None` before the delay is learned or when none did. A test looked for
     /// after its due time and still pending is late: the polls after that do not expect it.
     fn due_sets(&self, waiting: &HashMap<String, (Instant, usize)>) -> Option<std::collections::BTreeSet<usize>> {
         let delay = self.delay?;
-        let reach = Instant::now() + (delay / 10).max(Self::SHORTEST);
+        let reach = Instant::now() + Self::step(delay);
         let newly = |due: Instant| due <= reach && self.last_poll.is_none_or(|last| due > last);
         let due: std::collections::BTreeSet<usize> = waiting.values().filter(|(at, _)| newly(*at + delay)).map(|(_, set)| *set).collect();
         (!due.is_empty()).then_some(due)
@@ -301,7 +307,7 @@ impl PollClock {
             Some(delay) => {
                 // A test already looked for after its due time is late: looked for again a
                 // tenth of the delay later (no busy polling).
-                let step = (delay / 10).max(Self::SHORTEST);
+                let step = Self::step(delay);
                 pending
                     .map(|at| at + delay)
                     .map(|due| match last {
@@ -409,9 +415,8 @@ async fn wait_for_results(
                     let (client, polled, since) = (client.clone(), polled.clone(), *since);
                     tokio::spawn(async move { alerts_by_mailbox(&client, &polled, &wanted, since, at_once).await })
                 };
-                let finished =
-                    request.selection.and_filter(format!("testmailboxaccesscompletedon ge {} and ({names})", odata_time(*since)));
-                let page = u32::try_from(polled.len() + polled.len() / 8).unwrap_or(5000).max(1000);
+                let finished = completed_since(&request.selection, *since, Some(names.as_str()));
+                let page = results_page(polled.len());
                 let mut rows = Vec::new();
                 let (pending, _) = tokio::try_join!(
                     async { Ok((pending_among(client, &still_pending, &ids).await?, Instant::now())) },
@@ -470,12 +475,8 @@ async fn wait_for_results(
             // finished last, so the rows of earlier polls (and of other runs) are mostly not read.
             // Results of one second share a timestamp (the service keeps seconds), so the
             // names of the chunks still waited for narrow it further.
-            let finished = format!("testmailboxaccesscompletedon ge {}", odata_time(since));
-            let finished = request.selection.and_filter(match names {
-                Some(names) => format!("{finished} and ({names})"),
-                None => finished,
-            });
-            let page = u32::try_from(left.len() + left.len() / 8).unwrap_or(5000).max(1000);
+            let finished = completed_since(&request.selection, since, names.as_deref());
+            let page = results_page(left.len());
             finished
                 .for_each_page_ordered(
                     client,
@@ -531,6 +532,22 @@ async fn wait_for_results(
         }
     }
     Ok(())
+}
+
+/// The mailboxes of `selection` whose test completed at `since` or later, within `names`
+/// (the ranges of [`within_names`]) when given.
+fn completed_since(selection: &MailboxSelection, since: DateTime<Utc>, names: Option<&str>) -> MailboxSelection {
+    let finished = format!("testmailboxaccesscompletedon ge {}", odata_time(since));
+    selection.and_filter(match names {
+        Some(names) => format!("{finished} and ({names})"),
+        None => finished,
+    })
+}
+
+/// The page size of a read of `results` results: all of them and an eighth more (rows of
+/// earlier polls among them) in one page, at least 1,000.
+fn results_page(results: usize) -> u32 {
+    u32::try_from(results + results / 8).unwrap_or(5000).max(1000)
 }
 
 /// Which of `ids` are still pending, reading their ids only (`$select=mailboxid`): a poll
