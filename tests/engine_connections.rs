@@ -342,3 +342,43 @@ fn concurrent_runs_spread_their_batches_by_what_every_run_handed_each_identity()
     let by = |user: &str| ops.iter().filter(|r| r.user == Some(user.parse().unwrap())).count();
     assert_eq!((by(fixtures::ADMIN_USER_ID), by(fixtures::SYSADMIN_USER_ID)), (0, 6), "all through the less loaded identity");
 }
+
+#[test]
+fn runs_at_once_on_one_client_fill_batches_together_and_a_first_run_goes_ahead() {
+    use crmsync::engine::{self, Tuning};
+    use crmsync::operation::{LongOperation, NextEvent};
+    use std::sync::Arc;
+
+    let sim = Sim::start(40, 0);
+    let ids = mailbox_ids(&sim);
+    let client = Arc::new(crmsync::Client::from_json(token_config(&sim.url, fixtures::ADMIN_TOKEN).as_bytes()).unwrap());
+    let (settings, tests) = ids.split_at(30);
+    let settings = mailbox_patches(settings, |_| serde_json::json!({"outgoingemaildeliverymethod": 0}));
+    let tests = mailbox_patches(tests, |_| serde_json::json!({"incomingemaildeliverymethod": 0}));
+    sim.with_state(|s| s.state().clear_requests());
+    // One batch at a time: what the service runs is the batches in the order they went.
+    let tuning = Tuning { max_concurrency: 1, ..Tuning::default() };
+    let op = LongOperation::start(move |sink| async move {
+        let first = Tuning { first: true, ..tuning.clone() };
+        let (a, b) = tokio::join!(engine::run(&client, settings, &tuning, &sink, |_, _| None), async {
+            // Queued once the other run's first (probing) batch is out.
+            tokio::task::yield_now().await;
+            engine::run(&client.clone(), tests, &first, &sink, |_, _| None).await
+        });
+        Ok(serde_json::json!([a?.iter().filter(|(_, r)| r.is_ok()).count(), b?.iter().filter(|(_, r)| r.is_ok()).count()]))
+    });
+    while !matches!(op.next_event(std::time::Duration::from_secs(10)), NextEvent::Finished) {}
+    assert_eq!(op.result().unwrap().unwrap(), serde_json::json!([30, 10]));
+    let batches = sim.with_state(|s| s.state().requests()).iter().filter(|r| r.uri.contains("$batch")).count();
+    // Apart, each run would end on a batch of its own (and the first probe): together, the
+    // probe of ten and one batch of the other thirty.
+    assert_eq!(batches, 2, "the two runs' writes shared their batches");
+    let ops = sim.with_state(|s| s.state().batch_operations());
+    let at = |ids: &[String]| -> Vec<usize> {
+        ops.iter().enumerate().filter(|(_, r)| ids.iter().any(|id| r.uri.contains(id.as_str()))).map(|(at, _)| at).collect()
+    };
+    // The probe (ten of the settings), then one batch: the tests (queued `first`) ahead of
+    // the settings still queued.
+    assert_eq!(at(&ids[30..]), (10..20).collect::<Vec<_>>(), "the first run's writes went ahead of the other's still queued");
+    assert_eq!(at(&ids[..30]), (0..10).chain(20..40).collect::<Vec<_>>());
+}

@@ -175,9 +175,11 @@ pub async fn run(client: Arc<Client>, request: SetupRequest, sink: EventSink) ->
     Ok(SetupResult { what_if: request.what_if, mailboxes: total, already_working, steps })
 }
 
-/// Chunks written at the same time: two, so one chunk's last batches overlap the next one's
-/// first (each chunk's tests are scheduled after its turn, beside the later chunks' writes).
-const CHUNKS_AT_ONCE: usize = 2;
+/// Chunks written at the same time: three. Their writes share the engine's queue, so the
+/// third keeps it full while the first is read back and its tests scheduled (which go ahead
+/// of what is queued); with two the queue ran dry there, and with every chunk at once the
+/// first tests could only go after every write.
+const CHUNKS_AT_ONCE: usize = 3;
 
 /// A quarter of the selection per chunk (so the first tests start early), at least 250
 /// mailboxes (small chunks cost requests: each has its own batches and reads back its rows).
