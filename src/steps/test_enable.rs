@@ -144,7 +144,9 @@ pub async fn schedule(
             operation: BatchOperation { method: "PATCH", path: format!("mailboxes({id})"), body: body.clone(), if_match: Some("*".into()) },
         })
         .collect();
-    let outcomes = engine::run(client, items, &engine::Tuning::default(), sink, |key, result| {
+    // Ahead of the writes queued by other chunks: the service's delay then overlaps them.
+    let tuning = engine::Tuning { first: true, ..engine::Tuning::default() };
+    let outcomes = engine::run(client, items, &tuning, sink, |key, result| {
         journal::record(
             journal,
             || {
@@ -349,6 +351,8 @@ async fn wait_for_results(
     // pending_among gives the ids of each poll.
     let still_pending = request.selection.and_filter("testemailconfigurationscheduled eq true");
     let mut polls = 0usize;
+    // When the last poll that read results instead of pending ids was sent.
+    let mut results_since: Option<DateTime<Utc>> = None;
     loop {
         // Tests that arrive while nothing is left to wait for, or before the next poll is
         // due, join the wait; the timeout counts from the last arrival.
@@ -398,6 +402,36 @@ async fn wait_for_results(
         // until its answers showed it.
         let on_service_clock =
             |since: DateTime<Utc>| client.api.service_clock().earliest_at(since).map_or(since - CLOCK_SKEW, |t| t - CLOCKS_APART);
+        // More tests pending than a page of ids holds: the poll reads the results that came
+        // since the last one instead (see `poll_by_results`).
+        // (The poll at the deadline reads the pending ids: it reports the rest timed out.)
+        if waiting.len() > PENDING_BY_RESULTS && (open || Instant::now() < deadline) {
+            let since = waiting.values().map(|(_, set)| sets[*set].started).min().unwrap_or(started);
+            let since = on_service_clock(results_since.map_or(since, |last: DateTime<Utc>| last.max(since)));
+            let of_waiting: std::collections::BTreeSet<usize> = waiting.values().map(|(_, set)| *set).collect();
+            let names = within_names(of_waiting.iter().map(|set| &sets[*set]));
+            let sent = Utc::now();
+            clock.polled();
+            let poll = Poll {
+                started,
+                sink,
+                counts: &mut *counts,
+                waiting: &mut waiting,
+                unverified: &mut unverified,
+                clock: &mut clock,
+                alerts: alerts::ByRegarding::default(),
+                reading_alerts: None,
+                read: HashSet::new(),
+                unfinished: Vec::new(),
+            };
+            let by_results = ByResults { since, names: names.as_deref(), sets: &sets, at_once };
+            poll_by_results(client, &request.selection, poll, by_results, on_service_clock).await?;
+            results_since = Some(sent);
+            let finished = total - waiting.len();
+            let message = format!("{finished} of {total} mailbox tests finished");
+            sink.send(Event::Progress(ProgressEvent { done: finished, total: Some(total), message })).await?;
+            continue;
+        }
         // A poll at the learned due time of many tests expects their results: it reads them
         // (and their alerts) beside the pending ids, one round trip between the tests' end and
         // their results instead of two. Those not finished yet cost a read that found none.
@@ -531,6 +565,51 @@ async fn wait_for_results(
             break;
         }
     }
+    Ok(())
+}
+
+/// Tests waited for above which a poll reads the results finished since the last poll rather
+/// than the ids still pending: the pending ids of 10,000 tests take two pages or more, and
+/// until the first tests finish (the polls that learn the service's delay) every poll read
+/// them all; the finished ones are a page, none at first, and are the results anyway.
+const PENDING_BY_RESULTS: usize = 5000;
+
+/// What [`poll_by_results`] reads: the results since `since`, within `names` (of `sets`).
+struct ByResults<'a> {
+    since: DateTime<Utc>,
+    names: Option<&'a str>,
+    sets: &'a [Set],
+    at_once: bool,
+}
+
+/// A poll of many tests: the rows of `selection` finished since `since` (within `names`), the
+/// results of those still waited for reported with their alerts (read after them: a poll
+/// that finds none, as the first ones do, costs one request). A row not returned is taken as
+/// still pending; one never verified is verified by a later poll of pending ids (once no more
+/// than [`PENDING_BY_RESULTS`] are waited for), which also finds those not scheduled.
+async fn poll_by_results(
+    client: &Client,
+    selection: &MailboxSelection,
+    mut poll: Poll<'_>,
+    read: ByResults<'_>,
+    on_service_clock: impl Fn(DateTime<Utc>) -> DateTime<Utc>,
+) -> Result<()> {
+    let ByResults { since, names, sets, at_once } = read;
+    let mut rows = Vec::new();
+    completed_since(selection, since, names).for_each_page_ordered(client, 5000, LATEST_FIRST, Gather(&mut rows)).await?;
+    poll.clock.answered(Instant::now());
+    let started = poll.started;
+    rows.retain(|m| finished_since(m, started) && poll.waiting.contains_key(&m.mailbox_id));
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let left: Vec<String> = rows.iter().map(|m| m.mailbox_id.clone()).collect();
+    let wanted: HashSet<String> = left.iter().map(|id| id.to_ascii_lowercase()).collect();
+    // Their alerts were raised after their sets began to be written (perhaps before `since`).
+    let first = left.iter().filter_map(|id| poll.waiting.get(id)).map(|(_, set)| sets[*set].started).min().unwrap_or(started);
+    poll.alerts = alerts_by_mailbox(client, &left, &wanted, on_service_clock(first), at_once).await?;
+    poll.take(rows).await?;
+    poll.finish(&left).await?;
     Ok(())
 }
 
