@@ -58,7 +58,7 @@ static QUEUES: LazyLock<Mutex<HashMap<Vec<usize>, Arc<Shared>>>> = LazyLock::new
 /// Queues `items` (ahead of those queued when `tuning.first`) on `client`'s connections,
 /// starting their task if none is running; the answers come on the returned channel.
 /// The task's tuning is that of the run that started it.
-pub fn submit(client: &Arc<Client>, items: Vec<Item>, tuning: &Tuning) -> mpsc::UnboundedReceiver<Answer> {
+pub fn submit(client: &Arc<Client>, items: Vec<Item>, tuning: &Tuning) -> Answers {
     let (to, answers) = mpsc::unbounded_channel();
     let owner: Owner = Arc::new(to);
     let key: Vec<usize> = client.writers().iter().map(|w| Arc::as_ptr(w) as usize).collect();
@@ -76,14 +76,36 @@ pub fn submit(client: &Arc<Client>, items: Vec<Item>, tuning: &Tuning) -> mpsc::
     shared.incoming.lock().unwrap_or_else(|e| e.into_inner()).extend(queued);
     drop(queues);
     shared.arrived.notify_one();
-    answers
+    Answers { answers, shared }
 }
 
-/// How much the operations in flight on a connection may grow per answered batch.
+/// A run's answers. Dropped before they all came (the run cancelled), it wakes the task,
+/// which then leaves the run's items out and drops its batches still out.
+pub struct Answers {
+    answers: mpsc::UnboundedReceiver<Answer>,
+    shared: Arc<Shared>,
+}
+
+impl Answers {
+    pub async fn recv(&mut self) -> Option<Answer> {
+        self.answers.recv().await
+    }
+}
+
+impl Drop for Answers {
+    fn drop(&mut self) {
+        self.answers.close();
+        self.shared.arrived.notify_one();
+    }
+}
+
+/// How much the operations in flight in each of a connection's slots may grow per answered
+/// batch.
 const GROWTH: usize = 16;
 
-/// A batch out: the connection (by index) it went through and its items, by its task.
-type Out = HashMap<tokio::task::Id, (usize, Vec<Queued>)>;
+/// A batch out: the connection (by index) it went through, its items and its task, by the
+/// task's id.
+type Out = HashMap<tokio::task::Id, (usize, Vec<Queued>, tokio::task::AbortHandle)>;
 
 /// How many operations the next batch on `api` takes: `initial` until the service's cost per
 /// operation has been measured (Microsoft's advice: start small), then at once the size the
@@ -135,6 +157,13 @@ async fn drive(client: Arc<Client>, shared: Arc<Shared>, key: Vec<usize>, tuning
         if !take_arrivals(&shared, &key, &mut queue, in_flight.is_empty()) {
             return;
         }
+        // A batch whose runs all stopped listening (cancelled) is dropped, as a run's own
+        // batches were when it returned: nobody would journal or report its answers.
+        for (_, chunk, task) in out.values() {
+            if chunk.iter().all(|q| q.owner.is_closed()) {
+                task.abort();
+            }
+        }
         // What earlier runs on a connection had answered carries over (a later run starts
         // where the connection is, not small again), and the identities of a pool reach the
         // same organization: one that has not measured the service yet starts from what
@@ -155,12 +184,16 @@ async fn drive(client: Arc<Client>, shared: Arc<Shared>, key: Vec<usize>, tuning
             // identity sat idle.
             // Until a connection's cost per operation is known, one small batch probes it.
             // The operations in flight grow with the largest batch answered on the connection
-            // (sixteen times that), not all at once: a run cancelled early on a new
-            // connection has little left in flight.
+            // (sixteen times that per slot), not all at once: a run cancelled early on a new
+            // connection has little left in flight. Per slot, because the runs that each had
+            // the slots of their own share them now: one allowance for them all made the
+            // batches after the probe wait for each other (at 10 ms an operation, a batch of
+            // 160 is 1.6 s).
             // A batch goes whole or waits: filling what is left of the allowance with a few
             // operations would spend a request (of a budget that, scaled, holds 57 a window)
             // on almost nothing.
-            let allowance = |i: usize| (largest_done[i].max(tuning.initial_batch) * GROWTH).saturating_sub(ops_in_flight[i]);
+            let allowance =
+                |i: usize| (largest_done[i].max(tuning.initial_batch) * GROWTH * per_connection).saturating_sub(ops_in_flight[i]);
             let wanted = |i: usize| next_batch_size(&writers[i], &tuning, queue.len(), concurrency).min(queue.len());
             // Until a connection's cost is known, one probe: other clients on it wait.
             let ready = |i: &usize| {
@@ -199,7 +232,7 @@ async fn drive(client: Arc<Client>, shared: Arc<Shared>, key: Vec<usize>, tuning
                 drop((probe, engaged));
                 answers
             });
-            out.insert(task.id(), (index, chunk));
+            out.insert(task.id(), (index, chunk, task));
         }
         if in_flight.is_empty() {
             // Nothing out, something queued: another client on these connections is probing
@@ -218,11 +251,11 @@ async fn drive(client: Arc<Client>, shared: Arc<Shared>, key: Vec<usize>, tuning
         let Some(joined) = joined else { continue };
         let (id, answers) = match joined {
             Ok((id, answers)) => (id, answers),
-            // A batch task fails only by a panic: its items' runs hear it as their outcome
-            // instead of waiting for ever.
+            // A batch task fails only by a panic (its items' runs hear it as their outcome
+            // instead of waiting for ever) or when dropped above (nobody hears it).
             Err(e) => (e.id(), Err(Error::internal(format!("a batch task failed: {e}")))),
         };
-        let Some((index, chunk)) = out.remove(&id) else { continue };
+        let Some((index, chunk, _)) = out.remove(&id) else { continue };
         busy[index] -= 1;
         ops_in_flight[index] -= chunk.len();
         let api = &writers[index];
