@@ -412,18 +412,7 @@ async fn wait_for_results(
             let names = within_names(of_waiting.iter().map(|set| &sets[*set]));
             let sent = Utc::now();
             clock.polled();
-            let poll = Poll {
-                started,
-                sink,
-                counts: &mut *counts,
-                waiting: &mut waiting,
-                unverified: &mut unverified,
-                clock: &mut clock,
-                alerts: alerts::ByRegarding::default(),
-                reading_alerts: None,
-                read: HashSet::new(),
-                unfinished: Vec::new(),
-            };
+            let poll = Poll::new(started, sink, &mut *counts, &mut waiting, &mut unverified, &mut clock);
             let by_results = ByResults { since, names: names.as_deref(), sets: &sets, at_once };
             poll_by_results(client, &request.selection, poll, by_results, on_service_clock).await?;
             results_since = Some(sent);
@@ -469,18 +458,7 @@ async fn wait_for_results(
         let of_left: std::collections::BTreeSet<usize> = left.iter().filter_map(|id| waiting.get(id)).map(|(_, set)| *set).collect();
         let names = within_names(of_left.iter().map(|set| &sets[*set]));
         let since = on_service_clock(since);
-        let mut poll = Poll {
-            started,
-            sink,
-            counts: &mut *counts,
-            waiting: &mut waiting,
-            unverified: &mut unverified,
-            clock: &mut clock,
-            alerts: alerts::ByRegarding::default(),
-            reading_alerts: None,
-            read: HashSet::new(),
-            unfinished: Vec::new(),
-        };
+        let mut poll = Poll::new(started, sink, &mut *counts, &mut waiting, &mut unverified, &mut clock);
         let wanted: HashSet<String> = left.iter().map(|id| id.to_ascii_lowercase()).collect();
         // The results read beside the pending ids first (only of those that left: a row that
         // shows an earlier completion while scheduled again is pending), then as below those
@@ -688,7 +666,30 @@ struct Poll<'a> {
     unfinished: Vec<Mailbox>,
 }
 
-impl Poll<'_> {
+impl<'a> Poll<'a> {
+    /// A poll that has read nothing yet.
+    fn new(
+        started: DateTime<Utc>,
+        sink: &'a EventSink,
+        counts: &'a mut Counts,
+        waiting: &'a mut HashMap<String, (Instant, usize)>,
+        unverified: &'a mut HashSet<String>,
+        clock: &'a mut PollClock,
+    ) -> Poll<'a> {
+        Poll {
+            started,
+            sink,
+            counts,
+            waiting,
+            unverified,
+            clock,
+            alerts: alerts::ByRegarding::default(),
+            reading_alerts: None,
+            read: HashSet::new(),
+            unfinished: Vec::new(),
+        }
+    }
+
     async fn take(&mut self, rows: Vec<Mailbox>) -> Result<()> {
         if let Some(mut reading) = self.reading_alerts.take() {
             self.alerts = (&mut reading.0).await.map_err(|e| Error::internal(format!("a read of alerts failed: {e}")))??;
