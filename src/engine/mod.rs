@@ -2,7 +2,7 @@
 //! cost per operation (small first, as Microsoft advises, then straight to what the budgets
 //! allow), bounded concurrency from `x-ms-dop-hint`, per-item outcomes, retries of the items
 //! that failed transiently, splitting of batches refused for their size, progress events,
-//! and prompt cancellation.
+//! and prompt cancellation; the runs on one client share one queue of writes (`queue`).
 //!
 //! Every write given to the engine is an idempotent PATCH (absolute values, `If-Match: *`):
 //! repeating one whose answer was lost is harmless, which is what makes requeueing safe.
@@ -23,6 +23,8 @@ pub struct Item {
     pub operation: batch::BatchOperation,
 }
 
+/// How a run's writes are sent. Runs on one client share a queue, and the queue keeps the
+/// tuning of the run that started it; `first` is each run's own.
 #[derive(Debug, Clone)]
 pub struct Tuning {
     pub initial_batch: usize,
@@ -52,7 +54,7 @@ pub type Outcome = (String, Result<()>);
 /// fails for that.
 ///
 /// The items join the writes of every other run on the same connections (see [`queue`]):
-/// the procedure's concurrent runs (two chunks' settings and approval, a chunk's tests) fill
+/// the procedure's concurrent runs (three chunks' settings and approval, a chunk's tests) fill
 /// batches together instead of each ending on a part-filled one.
 pub async fn run(
     client: &Arc<Client>,
