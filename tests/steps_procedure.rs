@@ -315,20 +315,3 @@ fn a_poll_of_many_results_reads_only_the_names_of_the_chunks_it_waits_for() {
         assert!(ranges.iter().any(|range| uri.contains(range.as_str())), "{uri}");
     }
 }
-
-#[test]
-fn a_poll_of_more_tests_than_a_page_of_ids_reads_the_results_instead_of_every_pending_id() {
-    let (sim, client, _) = users_in_name_order(6_000, 300);
-    let run = r#"{"version":1,"wait":true,"timeout_secs":120,"poll_interval_ms":200}"#;
-    let (_, result) = run_op(&client, ffi::crmsync_setup_start, run);
-    let result = result.unwrap();
-    let test = result["steps"].as_array().unwrap().iter().find(|s| s["step"] == "TestAndEnable").unwrap().clone();
-    assert_eq!(test["succeeded"], 6_000, "every result is read and reported: {test}");
-    assert_eq!(test["failed"], 0, "none taken for not scheduled: {test}");
-    // 6,000 pending ids are two pages: while more than 5,000 tests were waited for, the polls
-    // read what had finished instead; a read of pending ids never needed a second page.
-    let pending = mailbox_reads_containing(&sim, "testemailconfigurationscheduled eq true");
-    assert!(pending.iter().all(|uri| !uri.contains("skiptoken")), "{pending:#?}");
-    let finished = mailbox_reads_containing(&sim, "testmailboxaccesscompletedon ge");
-    assert!(!finished.is_empty(), "the polls read the finished results");
-}
