@@ -416,9 +416,7 @@ async fn wait_for_results(
             let by_results = ByResults { since, names: names.as_deref(), sets: &sets, at_once };
             poll_by_results(client, &request.selection, poll, by_results, on_service_clock).await?;
             results_since = Some(sent);
-            let finished = total - waiting.len();
-            let message = format!("{finished} of {total} mailbox tests finished");
-            sink.send(Event::Progress(ProgressEvent { done: finished, total: Some(total), message })).await?;
+            send_progress(sink, total - waiting.len(), total).await?;
             continue;
         }
         // A poll at the learned due time of many tests expects their results: it reads them
@@ -521,9 +519,7 @@ async fn wait_for_results(
             poll.take(rows).await?;
         }
         let unfinished = poll.finish(&left).await?;
-        let finished = total - waiting.len();
-        let message = format!("{finished} of {total} mailbox tests finished");
-        sink.send(Event::Progress(ProgressEvent { done: finished, total: Some(total), message })).await?;
+        send_progress(sink, total - waiting.len(), total).await?;
         if waiting.is_empty() {
             continue;
         }
@@ -544,6 +540,12 @@ async fn wait_for_results(
         }
     }
     Ok(())
+}
+
+/// Reports how many of the `total` tests have finished.
+async fn send_progress(sink: &EventSink, finished: usize, total: usize) -> Result<()> {
+    let message = format!("{finished} of {total} mailbox tests finished");
+    sink.send(Event::Progress(ProgressEvent { done: finished, total: Some(total), message })).await
 }
 
 /// Tests waited for above which a poll reads the results finished since the last poll rather
@@ -586,9 +588,9 @@ async fn poll_by_results(
     // Their alerts were raised after their sets began to be written (perhaps before `since`).
     let first = left.iter().filter_map(|id| poll.waiting.get(id)).map(|(_, set)| sets[*set].started).min().unwrap_or(started);
     poll.alerts = alerts_by_mailbox(client, &left, &wanted, on_service_clock(first), at_once).await?;
-    poll.take(rows).await?;
-    poll.finish(&left).await?;
-    Ok(())
+    // Every row is finished and every id of `left` was read: nothing is left for
+    // `Poll::finish` to report.
+    poll.take(rows).await
 }
 
 /// The mailboxes of `selection` whose test completed at `since` or later, within `names`
