@@ -63,14 +63,14 @@ pub struct Format<'a> {
 impl<'a> Format<'a> {
     /// The columns it shows, with their schema: those selected (once each) or all, and the
     /// primary id always. Found once for a page, not for each of its rows.
-    fn columns(&self) -> Vec<(&'a str, &'a Column)> {
+    fn columns(&self) -> Vec<Shown<'a>> {
         let table = self.table;
-        let mut cols: Vec<(&str, &Column)> = Vec::new();
+        let mut cols: Vec<Shown<'a>> = Vec::new();
         let mut add = |name: &'a str| {
             if let Some(meta) = table.column(name)
-                && !cols.iter().any(|(c, _)| *c == name)
+                && !cols.iter().any(|c| c.name == name)
             {
-                cols.push((name, meta));
+                cols.push(Shown { name, meta, annotated: [FORMATTED, ASSOCIATED_NAV, LOOKUP_LOGICAL_NAME].map(|a| format!("{name}@{a}")) });
             }
         };
         match self.select {
@@ -82,12 +82,21 @@ impl<'a> Format<'a> {
     }
 }
 
+/// A column a query shows, with the names of its annotations (`col@annotation`, for
+/// FORMATTED, ASSOCIATED_NAV and LOOKUP_LOGICAL_NAME): made once for a page, not for each
+/// annotated value of its rows.
+struct Shown<'a> {
+    name: &'a str,
+    meta: &'a Column,
+    annotated: [String; 3],
+}
+
 /// One row as the Web API returns it, serialized straight from the stored row: a page of
 /// 5,000 rows is written without building (and dropping) a map per row, which made the
 /// simulator's reads a larger part of a run's time than the client.
 struct FormattedRow<'a, 'c> {
     format: Format<'a>,
-    columns: &'c [(&'a str, &'a Column)],
+    columns: &'c [Shown<'a>],
     row: &'a Map<String, Value>,
 }
 
@@ -97,33 +106,34 @@ impl Serialize for FormattedRow<'_, '_> {
         let mut out = serializer.serialize_map(None)?;
         out.serialize_entry("@odata.etag", &etag(self.row))?;
         let wants = |name: &str| annotations.is_some_and(|a| a.wants(name));
-        for &(col, meta) in self.columns {
+        for shown in self.columns {
+            let (col, meta, [formatted, nav_key, logical_key]) = (shown.name, shown.meta, &shown.annotated);
             let value = if meta.access == Access::WriteOnly { &Value::Null } else { self.row.get(col).unwrap_or(&Value::Null) };
             // Annotations before their property, as the service writes them.
             if !value.is_null() {
                 match &meta.kind {
                     Kind::Picklist(opts) if wants(FORMATTED) => {
                         if let Some((_, label)) = opts.iter().find(|(v, _)| Some(*v) == value.as_i64()) {
-                            out.serialize_entry(&format!("{col}@{FORMATTED}"), label)?;
+                            out.serialize_entry(formatted, label)?;
                         }
                     }
                     Kind::Bool { labels } if wants(FORMATTED) => {
                         let label = if value.as_bool() == Some(true) { labels.0 } else { labels.1 };
-                        out.serialize_entry(&format!("{col}@{FORMATTED}"), label)?;
+                        out.serialize_entry(formatted, label)?;
                     }
                     Kind::Lookup { targets } if annotations.is_some() => {
                         let id = value.as_str().and_then(|s| Uuid::parse_str(s).ok());
                         if let Some((logical, name)) = id.and_then(|id| resolver.resolve(targets, &id)) {
                             if wants(FORMATTED) {
-                                out.serialize_entry(&format!("{col}@{FORMATTED}"), &name)?;
+                                out.serialize_entry(formatted, &name)?;
                             }
                             if wants(ASSOCIATED_NAV)
                                 && let Some(nav) = table.navigation_for(col, &logical)
                             {
-                                out.serialize_entry(&format!("{col}@{ASSOCIATED_NAV}"), &nav.name)?;
+                                out.serialize_entry(nav_key, &nav.name)?;
                             }
                             if wants(LOOKUP_LOGICAL_NAME) {
-                                out.serialize_entry(&format!("{col}@{LOOKUP_LOGICAL_NAME}"), &logical)?;
+                                out.serialize_entry(logical_key, &logical)?;
                             }
                         }
                     }
