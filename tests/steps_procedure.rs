@@ -315,3 +315,26 @@ fn a_poll_of_many_results_reads_only_the_names_of_the_chunks_it_waits_for() {
         assert!(ranges.iter().any(|range| uri.contains(range.as_str())), "{uri}");
     }
 }
+
+#[test]
+fn no_poll_of_pending_ids_reads_a_second_page_of_6000_tests() {
+    // The tests take longer than the writes: the first polls go while later chunks are still
+    // being scheduled, and at the end more than 5,000 are waited for.
+    let (sim, client, _) = users_in_name_order(6_000, 3_000);
+    let run = r#"{"version":1,"wait":true,"timeout_secs":120,"poll_interval_ms":200}"#;
+    let (_, result) = run_op(&client, ffi::crmsync_setup_start, run);
+    let result = result.unwrap();
+    let test = result["steps"].as_array().unwrap().iter().find(|s| s["step"] == "TestAndEnable").unwrap().clone();
+    assert_eq!(test["succeeded"], 6_000, "every result is read and reported: {test}");
+    assert_eq!(test["failed"], 0, "none taken for not scheduled: {test}");
+    // The service holds 6,000 pending tests (two pages of ids) once every chunk is written.
+    // A poll of pending ids reads those of the chunks it waits for (their names), and more
+    // than 5,000 waited for are polled by their results instead: never a second page.
+    let pending = mailbox_reads_containing(&sim, "testemailconfigurationscheduled eq true");
+    assert!(!pending.is_empty(), "the polls read pending ids");
+    assert!(pending.iter().all(|uri| !uri.contains("skiptoken")), "{pending:#?}");
+    // Each within the names of the chunks it waits for (`name ge first and name le last`), or
+    // by id (50 or fewer).
+    let narrowed = |uri: &String| uri.contains("(name ge '") && uri.contains(" and name le '") || uri.contains("mailboxid eq");
+    assert!(pending.iter().all(narrowed), "each keeps to the names of its chunks, or asks by id: {pending:#?}");
+}

@@ -232,6 +232,16 @@ pub async fn finish_as_scheduled(
     Ok(StepResult::new(STEP, false, counts))
 }
 
+/// A result of this run that is a failure.
+fn failed_since(mailbox: &Mailbox, started: DateTime<Utc>) -> bool {
+    finished_since(mailbox, started) && outcome_of(mailbox) == ItemOutcome::Failed
+}
+
+/// What a finished test's row says: succeeded when the mailbox works.
+fn outcome_of(mailbox: &Mailbox) -> ItemOutcome {
+    if mailbox.mailbox_status == "Success" { ItemOutcome::Succeeded } else { ItemOutcome::Failed }
+}
+
 fn finished_since(mailbox: &Mailbox, started: DateTime<Utc>) -> bool {
     !mailbox.test_scheduled
         && mailbox.test_completed_on.as_deref().and_then(|t| alerts::parse_time(t).ok()).is_some_and(|done| done >= started - CLOCK_SKEW)
@@ -405,11 +415,15 @@ async fn wait_for_results(
         // More tests pending than a page of ids holds: the poll reads the results that came
         // since the last one instead (see `poll_by_results`).
         // (The poll at the deadline reads the pending ids: it reports the rest timed out.)
+        // The names of the sets waited for: the service already holds the tests of chunks
+        // not handed over yet, and a read of every pending row would read those too (two
+        // pages of ids where the waited ones fit in one).
+        let of_waiting: std::collections::BTreeSet<usize> = waiting.values().map(|(_, set)| *set).collect();
+        let waited_names = within_names(of_waiting.iter().map(|set| &sets[*set]));
         if waiting.len() > PENDING_BY_RESULTS && (open || Instant::now() < deadline) {
             let since = waiting.values().map(|(_, set)| sets[*set].started).min().unwrap_or(started);
             let since = on_service_clock(results_since.map_or(since, |last: DateTime<Utc>| last.max(since)));
-            let of_waiting: std::collections::BTreeSet<usize> = waiting.values().map(|(_, set)| *set).collect();
-            let names = within_names(of_waiting.iter().map(|set| &sets[*set]));
+            let names = waited_names;
             let sent = Utc::now();
             clock.polled();
             let poll = Poll::new(started, sink, &mut *counts, &mut waiting, &mut unverified, &mut clock);
@@ -440,12 +454,12 @@ async fn wait_for_results(
                 let page = results_page(polled.len());
                 let mut rows = Vec::new();
                 let (pending, _) = tokio::try_join!(
-                    async { Ok((pending_among(client, &still_pending, &ids).await?, Instant::now())) },
+                    async { Ok((pending_among(client, &still_pending, &ids, waited_names.as_deref()).await?, Instant::now())) },
                     finished.for_each_page_ordered(client, page, LATEST_FIRST, Gather(&mut rows))
                 )?;
                 (pending, Some((rows, AbortOnDrop(reading))))
             }
-            None => ((pending_among(client, &still_pending, &ids).await?, Instant::now()), None),
+            None => ((pending_among(client, &still_pending, &ids, waited_names.as_deref()).await?, Instant::now()), None),
         };
         let (pending, answered) = pending;
         clock.answered(answered);
@@ -460,10 +474,13 @@ async fn wait_for_results(
         let wanted: HashSet<String> = left.iter().map(|id| id.to_ascii_lowercase()).collect();
         // The results read beside the pending ids first (only of those that left: a row that
         // shows an earlier completion while scheduled again is pending), then as below those
-        // it did not have.
+        // it did not have. A failure among them waits for that read: its alerts, which explain
+        // it and give its remedy, were read beside it, and the service may have run that read
+        // before the test ended (its alerts with it). Read after the pending ids, which no
+        // longer held it, they are all there.
         let mut left = left;
         if let Some((mut rows, reading)) = early {
-            rows.retain(|m| wanted.contains(&m.mailbox_id.to_ascii_lowercase()));
+            rows.retain(|m| wanted.contains(&m.mailbox_id.to_ascii_lowercase()) && !failed_since(m, started));
             poll.reading_alerts = Some(reading);
             poll.take(rows).await?;
             left.retain(|id| !poll.read.contains(id.as_str()));
@@ -612,15 +629,18 @@ fn results_page(results: usize) -> u32 {
 /// Which of `ids` are still pending, reading their ids only (`$select=mailboxid`): a poll
 /// that finds most tests pending reads no rows it does not need. One query's worth of ids is
 /// asked by id; for more, the selection's pending mailboxes are read whatever their ids and
-/// matched: one request per 5,000 pending rows instead of one per 50 ids (a wait polls many
-/// times).
-async fn pending_among(client: &Client, still_pending: &MailboxSelection, ids: &[String]) -> Result<HashSet<String>> {
+/// matched (within `names`, those of the sets waited for, when given): one request per 5,000
+/// pending rows instead of one per 50 ids (a wait polls many times).
+async fn pending_among(client: &Client, still_pending: &MailboxSelection, ids: &[String], names: Option<&str>) -> Result<HashSet<String>> {
     #[derive(Deserialize)]
     struct Pending {
         mailboxid: String,
     }
     let by_id = ids.len() <= IDS_PER_FILTER;
-    let query = still_pending.with_ids(by_id.then(|| ids.to_vec()));
+    let query = match names {
+        Some(names) if !by_id => still_pending.and_filter(format!("({names})")),
+        _ => still_pending.with_ids(by_id.then(|| ids.to_vec())),
+    };
     let mut pending = HashSet::new();
     for q in query.queries_selecting(client, &["mailboxid"]).await? {
         let rows: Vec<Pending> = client.api.get_all(&q.to_path("mailboxes"), &["odata.maxpagesize=5000"]).await?;
@@ -699,6 +719,11 @@ impl<'a> Poll<'a> {
         for mailbox in rows {
             self.read.insert(mailbox.mailbox_id.clone());
             if !finished_since(&mailbox, self.started) {
+                // Still scheduled: verified, whatever the read of pending ids missed (a read
+                // within the names of the sets misses a mailbox renamed since).
+                if mailbox.test_scheduled {
+                    self.unverified.remove(&mailbox.mailbox_id);
+                }
                 self.unfinished.push(mailbox);
                 continue;
             }
@@ -707,7 +732,7 @@ impl<'a> Poll<'a> {
                 self.clock.finished(at);
             }
             let mine = self.alerts.of(&mailbox.mailbox_id);
-            let outcome = if mailbox.mailbox_status == "Success" { ItemOutcome::Succeeded } else { ItemOutcome::Failed };
+            let outcome = outcome_of(&mailbox);
             self.counts.add(outcome);
             self.sink.send(result_event(&mailbox, outcome, mine)).await?;
         }
