@@ -25,6 +25,22 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// The columns of a mailbox that its result reports (the item's name, address and owner
+/// type, the test's statuses and time) and that tell whether its test is still scheduled:
+/// half of what a mailbox row holds with its annotations, and a poll reads thousands.
+const RESULT_COLUMNS: &[&str] = &[
+    "mailboxid",
+    "name",
+    "emailaddress",
+    "_regardingobjectid_value",
+    "incomingemailstatus",
+    "outgoingemailstatus",
+    "actstatus",
+    "mailboxstatus",
+    "testemailconfigurationscheduled",
+    "testmailboxaccesscompletedon",
+];
+
 /// Tolerated difference between our clock and the service's when matching completion times
 /// and alerts to this run.
 const CLOCK_SKEW: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
@@ -455,7 +471,7 @@ async fn wait_for_results(
                 let mut rows = Vec::new();
                 let (pending, _) = tokio::try_join!(
                     async { Ok((pending_among(client, &still_pending, &ids, waited_names.as_deref()).await?, Instant::now())) },
-                    finished.for_each_page_ordered(client, page, LATEST_FIRST, Gather(&mut rows))
+                    finished.for_each_page_ordered(client, page, RESULT_COLUMNS, LATEST_FIRST, Gather(&mut rows))
                 )?;
                 (pending, Some((rows, AbortOnDrop(reading))))
             }
@@ -508,6 +524,7 @@ async fn wait_for_results(
                 .for_each_page_ordered(
                     client,
                     page,
+                    RESULT_COLUMNS,
                     LATEST_FIRST,
                     Results { read_before: poll.read.len(), poll: &mut poll, wanted: &wanted },
                 )
@@ -593,7 +610,7 @@ async fn poll_by_results(
 ) -> Result<()> {
     let ByResults { since, names, sets, at_once } = read;
     let mut rows = Vec::new();
-    completed_since(selection, since, names).for_each_page_ordered(client, 5000, LATEST_FIRST, Gather(&mut rows)).await?;
+    completed_since(selection, since, names).for_each_page_ordered(client, 5000, RESULT_COLUMNS, LATEST_FIRST, Gather(&mut rows)).await?;
     poll.clock.answered(Instant::now());
     let started = poll.started;
     rows.retain(|m| finished_since(m, started) && poll.waiting.contains_key(&m.mailbox_id));
@@ -654,7 +671,7 @@ async fn pending_among(client: &Client, still_pending: &MailboxSelection, ids: &
 async fn read_results(client: &Client, selection: &MailboxSelection, ids: &[String], at_once: bool) -> Result<Vec<Mailbox>> {
     by_groups(client, ids, at_once, |client, group| {
         let selection = selection.clone();
-        async move { selection.read_back(&client, &group).await }
+        async move { selection.read_back_selecting(&client, &group, RESULT_COLUMNS, None).await }
     })
     .await
 }
