@@ -428,14 +428,14 @@ async fn wait_for_results(
         // until its answers showed it.
         let on_service_clock =
             |since: DateTime<Utc>| client.api.service_clock().earliest_at(since).map_or(since - CLOCK_SKEW, |t| t - CLOCKS_APART);
-        // More tests pending than a page of ids holds: the poll reads the results that came
-        // since the last one instead (see `poll_by_results`).
-        // (The poll at the deadline reads the pending ids: it reports the rest timed out.)
         // The names of the sets waited for: the service already holds the tests of chunks
         // not handed over yet, and a read of every pending row would read those too (two
         // pages of ids where the waited ones fit in one).
         let of_waiting: std::collections::BTreeSet<usize> = waiting.values().map(|(_, set)| *set).collect();
         let waited_names = within_names(of_waiting.iter().map(|set| &sets[*set]));
+        // More tests pending than a page of ids holds: the poll reads the results that came
+        // since the last one instead (see `poll_by_results`).
+        // (The poll at the deadline reads the pending ids: it reports the rest timed out.)
         if waiting.len() > PENDING_BY_RESULTS && (open || Instant::now() < deadline) {
             let since = waiting.values().map(|(_, set)| sets[*set].started).min().unwrap_or(started);
             let since = on_service_clock(results_since.map_or(since, |last: DateTime<Utc>| last.max(since)));
