@@ -27,6 +27,22 @@ pub const COLUMNS: &[&str] = &[
     "statecode",
 ];
 
+/// The columns of [`COLUMNS`] that a Test & Enable result reports (the item's name, address and owner
+/// type, the test's statuses and time) and that tell whether its test is still scheduled:
+/// half of what a mailbox row holds with its annotations, and a poll reads thousands.
+pub const RESULT_COLUMNS: &[&str] = &[
+    "mailboxid",
+    "name",
+    "emailaddress",
+    "_regardingobjectid_value",
+    "incomingemailstatus",
+    "outgoingemailstatus",
+    "actstatus",
+    "mailboxstatus",
+    "testemailconfigurationscheduled",
+    "testmailboxaccesscompletedon",
+];
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(from = "MailboxRow")]
 pub struct Mailbox {
@@ -164,5 +180,11 @@ mod tests {
         assert_eq!(document["owner_id"], "u1", "documents name the regarding user or queue owner_id: {document}");
         assert!(document.get("regarding_id").is_none());
         assert!(Mailbox::from_row(&serde_json::json!({"name": "no id"})).is_none());
+    }
+
+    #[test]
+    fn a_result_reads_only_columns_the_model_reads() {
+        let missing: Vec<&&str> = RESULT_COLUMNS.iter().filter(|c| !COLUMNS.contains(c)).collect();
+        assert!(missing.is_empty(), "{missing:?}");
     }
 }

@@ -14,7 +14,7 @@ use crate::engine::{self, Item};
 use crate::error::{Error, ErrorKind, Result};
 use crate::journal::{self, Journal};
 use crate::model::alert::Alert;
-use crate::model::mailbox::Mailbox;
+use crate::model::mailbox::{Mailbox, RESULT_COLUMNS};
 use crate::operation::EventSink;
 use crate::webapi::batch::BatchOperation;
 use crate::webapi::odata::{IDS_PER_FILTER, string_literal};
@@ -24,22 +24,6 @@ use serde_json::json;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// The columns of a mailbox that its result reports (the item's name, address and owner
-/// type, the test's statuses and time) and that tell whether its test is still scheduled:
-/// half of what a mailbox row holds with its annotations, and a poll reads thousands.
-const RESULT_COLUMNS: &[&str] = &[
-    "mailboxid",
-    "name",
-    "emailaddress",
-    "_regardingobjectid_value",
-    "incomingemailstatus",
-    "outgoingemailstatus",
-    "actstatus",
-    "mailboxstatus",
-    "testemailconfigurationscheduled",
-    "testmailboxaccesscompletedon",
-];
 
 /// Tolerated difference between our clock and the service's when matching completion times
 /// and alerts to this run.
