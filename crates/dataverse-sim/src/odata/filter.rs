@@ -567,9 +567,6 @@ impl Expr {
                 _ => None,
             },
             Expr::Compare(l, op, r) => {
-                if let Some(ord) = text_against_literal(table, row, l, r) {
-                    return Some(op.holds(ord));
-                }
                 let (a, b) = (resolve(table, row, l), resolve(table, row, r));
                 match (&*a, &*b) {
                     (Literal::Null, Literal::Null) => match op {
@@ -654,25 +651,6 @@ impl Expr {
     pub fn matches(&self, table: &Table, row: &Map<String, Value>) -> bool {
         self.eval(table, row) == Some(true)
     }
-}
-
-/// A text column against a text literal (`name ge 'Aiden Adams'`, either side), ordered
-/// without copying the row's text: what [`column_literal`] and [`compare_literals`] give for
-/// it, but a selection's pages test every row of the table with it. `None` for any other
-/// comparison (a null, another kind, a column against a column), which goes the general way.
-fn text_against_literal(table: &Table, row: &Map<String, Value>, l: &Operand, r: &Operand) -> Option<Ordering> {
-    let (column, literal, reversed) = match (l, r) {
-        (Operand::Column(c), Operand::Lit(Literal::Str(t))) => (c, t, false),
-        (Operand::Lit(Literal::Str(t)), Operand::Column(c)) => (c, t, true),
-        _ => return None,
-    };
-    // The kinds whose text [`value_to_literal`] parses into something else.
-    if table.column(column).is_some_and(|c| matches!(c.kind, Kind::Guid | Kind::Lookup { .. } | Kind::DateTime)) {
-        return None;
-    }
-    let Some(Value::String(text)) = row.get(column) else { return None };
-    let ord = compare_text(text, literal);
-    Some(if reversed { ord.reverse() } else { ord })
 }
 
 /// An operand's value in `row`: a literal as it is (not copied for every row), a column's
