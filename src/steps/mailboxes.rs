@@ -188,22 +188,10 @@ impl MailboxSelection {
         self.for_each_page_selecting(client, page_size, COLUMNS, BY_NAME, on_page).await
     }
 
-    /// [`Self::for_each_page`] of only `columns` (with `mailboxid`; the rest of each row is
-    /// left empty) in another order (`$orderby`): a reader that wants the rows that changed
-    /// last reads them first, and stops there.
-    pub async fn for_each_page_ordered(
-        &self,
-        client: &Client,
-        page_size: u32,
-        columns: &[&'static str],
-        order: &str,
-        on_page: impl AsyncPageFn,
-    ) -> Result<usize> {
-        self.for_each_page_selecting(client, page_size, columns, order, on_page).await
-    }
-
-    /// [`Self::for_each_page`] reading only `columns` (the rest of each row is left empty).
-    async fn for_each_page_selecting(
+    /// [`Self::for_each_page`] reading only `columns` (the rest of each row is left empty), in
+    /// `order` (`$orderby`): a reader that wants the rows that changed last reads them first,
+    /// and stops there.
+    pub(crate) async fn for_each_page_selecting(
         &self,
         client: &Client,
         page_size: u32,

@@ -455,7 +455,7 @@ async fn wait_for_results(
                 let mut rows = Vec::new();
                 let (pending, _) = tokio::try_join!(
                     async { Ok((pending_among(client, &still_pending, &ids, waited_names.as_deref()).await?, Instant::now())) },
-                    finished.for_each_page_ordered(client, page, RESULT_COLUMNS, LATEST_FIRST, Gather(&mut rows))
+                    finished.for_each_page_selecting(client, page, RESULT_COLUMNS, LATEST_FIRST, Gather(&mut rows))
                 )?;
                 (pending, Some((rows, AbortOnDrop(reading))))
             }
@@ -505,7 +505,7 @@ async fn wait_for_results(
             let finished = completed_since(&request.selection, since, names.as_deref());
             let page = results_page(left.len());
             finished
-                .for_each_page_ordered(
+                .for_each_page_selecting(
                     client,
                     page,
                     RESULT_COLUMNS,
@@ -594,7 +594,7 @@ async fn poll_by_results(
 ) -> Result<()> {
     let ByResults { since, names, sets, at_once } = read;
     let mut rows = Vec::new();
-    completed_since(selection, since, names).for_each_page_ordered(client, 5000, RESULT_COLUMNS, LATEST_FIRST, Gather(&mut rows)).await?;
+    completed_since(selection, since, names).for_each_page_selecting(client, 5000, RESULT_COLUMNS, LATEST_FIRST, Gather(&mut rows)).await?;
     poll.clock.answered(Instant::now());
     let started = poll.started;
     rows.retain(|m| finished_since(m, started) && poll.waiting.contains_key(&m.mailbox_id));
