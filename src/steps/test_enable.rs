@@ -421,13 +421,16 @@ async fn wait_for_results(
         // since the last one instead (see `poll_by_results`).
         // (The poll at the deadline reads the pending ids: it reports the rest timed out.)
         if waiting.len() > PENDING_BY_RESULTS && (open || Instant::now() < deadline) {
-            let since = waiting.values().map(|(_, set)| sets[*set].started).min().unwrap_or(started);
-            let since = on_service_clock(results_since.map_or(since, |last: DateTime<Utc>| last.max(since)));
+            let earliest = waiting.values().map(|(_, set)| sets[*set].started).min().unwrap_or(started);
+            let since = on_service_clock(results_since.map_or(earliest, |last: DateTime<Utc>| last.max(earliest)));
+            // Tests due by the learned delay: their alerts (raised since the earliest set
+            // waited for began) are read beside their results, not after them.
+            let alerts_since = clock.due_sets(&waiting).map(|_| on_service_clock(earliest));
             let names = waited_names;
             let sent = Utc::now();
             clock.polled();
             let poll = Poll::new(started, sink, &mut *counts, &mut waiting, &mut unverified, &mut clock);
-            let by_results = ByResults { since, names: names.as_deref(), sets: &sets, at_once };
+            let by_results = ByResults { since, names: names.as_deref(), sets: &sets, at_once, alerts_since };
             poll_by_results(client, &request.selection, poll, by_results, on_service_clock).await?;
             results_since = Some(sent);
             send_progress(sink, total - waiting.len(), total).await?;
@@ -578,13 +581,19 @@ struct ByResults<'a> {
     names: Option<&'a str>,
     sets: &'a [Set],
     at_once: bool,
+    /// Results are expected (tests are due by the learned delay): every alert since then is
+    /// read beside them.
+    alerts_since: Option<DateTime<Utc>>,
 }
 
 /// A poll of many tests: the rows of `selection` finished since `since` (within `names`), the
-/// results of those still waited for reported with their alerts (read after them: a poll
-/// that finds none, as the first ones do, costs one request). A row not returned is taken as
-/// still pending; one never verified is verified by a later poll of pending ids (once no more
-/// than [`PENDING_BY_RESULTS`] are waited for), which also finds those not scheduled.
+/// results of those still waited for reported with their alerts. The alerts are read after
+/// the results (a poll that finds none, as the first ones do, costs one request), or beside
+/// them when results are expected (`alerts_since`): the chain of alert pages then no longer
+/// follows the chain of result pages, at the end of a run above all. A row not returned is
+/// taken as still pending; one never verified is verified by a later poll of pending ids
+/// (once no more than [`PENDING_BY_RESULTS`] are waited for), which also finds those not
+/// scheduled.
 async fn poll_by_results(
     client: &Client,
     selection: &MailboxSelection,
@@ -592,7 +601,11 @@ async fn poll_by_results(
     read: ByResults<'_>,
     on_service_clock: impl Fn(DateTime<Utc>) -> DateTime<Utc>,
 ) -> Result<()> {
-    let ByResults { since, names, sets, at_once } = read;
+    let ByResults { since, names, sets, at_once, alerts_since } = read;
+    let beside = alerts_since.map(|since| {
+        let (client, query) = (client.clone(), AlertQuery { version: 1, since: Some(odata_time(since)), ..AlertQuery::default() });
+        AbortOnDrop(tokio::spawn(async move { alerts::list(&client, &query).await }))
+    });
     let mut rows = Vec::new();
     completed_since(selection, since, names).for_each_page_selecting(client, 5000, RESULT_COLUMNS, LATEST_FIRST, Gather(&mut rows)).await?;
     poll.clock.answered(Instant::now());
@@ -605,7 +618,25 @@ async fn poll_by_results(
     let wanted: HashSet<String> = left.iter().map(|id| id.to_ascii_lowercase()).collect();
     // Their alerts were raised after their sets began to be written (perhaps before `since`).
     let first = left.iter().filter_map(|id| poll.waiting.get(id)).map(|(_, set)| sets[*set].started).min().unwrap_or(started);
-    poll.alerts = alerts_by_mailbox(client, &left, &wanted, on_service_clock(first), at_once).await?;
+    poll.alerts = match beside {
+        None => alerts_by_mailbox(client, &left, &wanted, on_service_clock(first), at_once).await?,
+        Some(mut beside) => {
+            let mut found = (&mut beside.0).await.map_err(|e| Error::internal(format!("a read of alerts failed: {e}")))??;
+            // The service may have run that read before a test ended, its alerts with it: a
+            // failure, which its alerts explain, has them read again now (every alert of a
+            // test that is finished was raised before its row showed it).
+            let failed: Vec<String> = rows.iter().filter(|m| outcome_of(m) == ItemOutcome::Failed).map(|m| m.mailbox_id.clone()).collect();
+            let failed_set: HashSet<String> = failed.iter().map(|id| id.to_ascii_lowercase()).collect();
+            found.retain(|a| {
+                a.regarding_id.as_deref().map(str::to_ascii_lowercase).is_some_and(|id| wanted.contains(&id) && !failed_set.contains(&id))
+            });
+            if !failed.is_empty() {
+                let again = alerts_by_mailbox(client, &failed, &failed_set, on_service_clock(first), at_once).await?;
+                found.extend(failed.iter().flat_map(|id| again.of(id).iter().cloned()));
+            }
+            alerts::ByRegarding::new(found)
+        }
+    };
     // Every row is finished and every id of `left` was read: nothing is left for
     // `Poll::finish` to report.
     poll.take(rows).await
