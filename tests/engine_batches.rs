@@ -10,7 +10,8 @@ use dataverse_sim::fixtures;
 #[test]
 fn a_service_that_caps_batches_at_250_gets_every_item_written_and_no_failure() {
     let sim = Sim::start_with(|c| {
-        c.mailboxes = 2000;
+        // Enough that the shares of the slots are larger than the cap (4,000 over eight).
+        c.mailboxes = 4000;
         c.queues = 0;
         c.batch_max_operations = 250;
         c.limits_enabled = false;
@@ -18,7 +19,7 @@ fn a_service_that_caps_batches_at_250_gets_every_item_written_and_no_failure() {
     let client = new_client(&token_config(&sim.url, fixtures::ADMIN_TOKEN)).unwrap();
     let (items, result) = run_op(&client, ffi::crmsync_mailboxes_configure_start, r#"{"version":1,"outgoing_email":"None"}"#);
     let result = result.unwrap();
-    assert_eq!((result["changed"].as_u64(), result["failed"].as_u64()), (Some(2000), Some(0)), "{result}");
+    assert_eq!((result["changed"].as_u64(), result["failed"].as_u64()), (Some(4000), Some(0)), "{result}");
     assert!(items.iter().filter(|i| i["type"] == "item").all(|i| i["outcome"] == "Changed"), "no item reported the cap");
     let rows = sim.with_state(|s| s.state().rows("mailboxes"));
     assert!(rows.iter().filter(|m| m["statecode"] == 0).all(|m| m["outgoingemaildeliverymethod"] == 0), "every mailbox written");
@@ -31,8 +32,8 @@ fn a_service_that_caps_batches_at_250_gets_every_item_written_and_no_failure() {
     assert!(refused <= 8, "the accepted size is remembered: {batches:?}");
     let accepted = batches.iter().filter(|s| **s == 200).count();
     let operations = sim.with_state(|s| s.state().batch_operations().len());
-    assert_eq!(operations, 2000, "refused batches ran nothing; each mailbox was written once");
-    assert!(accepted >= 2000 / 250, "{accepted} accepted batches of at most 250");
+    assert_eq!(operations, 4000, "refused batches ran nothing; each mailbox was written once");
+    assert!(accepted >= 4000 / 250, "{accepted} accepted batches of at most 250");
 }
 
 #[test]

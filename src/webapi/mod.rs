@@ -297,6 +297,12 @@ impl WebApi {
         self.pacer.batch_advice(self.batch_cap())
     }
 
+    /// Requests this connection's window holds beyond the half kept for reads and other
+    /// writes (see [`pacing::Pacer::spare_requests`]).
+    pub fn spare_requests(&self) -> usize {
+        self.pacer.spare_requests()
+    }
+
     /// How long a batch of `operations` would wait for this connection's budgets before
     /// leaving (zero: at once), counting the batches already handed to it that the pacer has
     /// not admitted yet (another run's, say: at dispatch, not only at admission, the budget

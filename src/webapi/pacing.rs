@@ -367,6 +367,14 @@ impl Pacer {
         self.lock().settle(reserved, operations);
     }
 
+    /// Requests this window still holds beyond the half of the budget that the batch sizes of
+    /// [`Pacer::batch_advice`] keep for reads and other writes (zero when none).
+    pub fn spare_requests(&self) -> usize {
+        let mut state = self.lock();
+        state.expire(Instant::now(), self.window);
+        self.request_budget.saturating_sub(state.sent.len()).saturating_sub(self.request_budget / 2)
+    }
+
     /// Operations of the requests admitted and not yet answered.
     pub fn in_flight_operations(&self) -> usize {
         self.lock().in_flight_ops
@@ -512,7 +520,7 @@ impl Pacer {
         let grown = state.largest_accepted.max(1).saturating_mul(GROWTH);
         let max = state.size_cap.unwrap_or(max).min(max).min(grown).max(1);
         if cost < 0.01 {
-            return Some(BatchAdvice { least: max, best: max });
+            return Some(BatchAdvice { least: max, best: max, split_saving: usize::MAX });
         }
         let budget = self.execution_budget.as_secs_f64() * 1000.0;
         // Half the request budget is left for reads, the small last batches of each run and
@@ -525,7 +533,14 @@ impl Pacer {
         let round_trip = 4.0 * state.round_trip.unwrap_or_default().as_secs_f64() * 1000.0 / cost;
         let smooth = budget / (8.0 * cost);
         let size = |n: f64| (n.ceil() as usize).clamp(1, max);
-        Some(BatchAdvice { least: size(least), best: size(round_trip.min(smooth).max(least)) })
+        // Splitting the last batches is worth a round trip of the service's time per batch; it
+        // is not while the request budget binds before the execution budget (cheap operations,
+        // or the largest size still growing), nor before a round trip was measured.
+        let split_saving = match state.round_trip {
+            Some(rt) if least < max as f64 => (rt.as_secs_f64() * 1000.0 / cost).ceil() as usize,
+            _ => usize::MAX,
+        };
+        Some(BatchAdvice { least: size(least), best: size(round_trip.min(smooth).max(least)), split_saving })
     }
 }
 
@@ -537,6 +552,10 @@ impl Pacer {
 pub struct BatchAdvice {
     pub least: usize,
     pub best: usize,
+    /// The fewest operations by which splitting the last batches below `least` must shorten
+    /// each for it to be worth their requests: those one round trip of the service's time
+    /// executes (`usize::MAX`: never, while requests are what the budgets run out of first).
+    pub split_saving: usize,
 }
 
 #[cfg(test)]
@@ -721,6 +740,11 @@ mod tests {
         pacer.batch_accepted(100);
         // 2 ms: 11,400 ms of budget over 57 requests, twice, is 200 operations a request.
         assert_eq!(pacer.batch_advice(1000).map(|a| a.least), Some(200));
+        // The 10 ms round trip executes 5 operations: a split of the last batches must save more.
+        assert_eq!(pacer.batch_advice(1000).map(|a| a.split_saving), Some(5));
+        // Batches held below the least size (at most 150 here, as while the sizes still grow):
+        // the request budget binds first, and splitting would spend it.
+        assert_eq!(pacer.batch_advice(150).map(|a| a.split_saving), Some(usize::MAX));
         pacer.batch_refused(1000, Some(250));
         assert_eq!(pacer.size_cap(), Some(250));
         pacer.batch_refused(250, None);
