@@ -222,16 +222,18 @@ async fn drive(client: Arc<Client>, shared: Arc<Shared>, key: Vec<usize>, tuning
             // Until a connection's cost per operation is known, one small batch probes it.
             // The operations in flight grow with the largest batch answered on the connection
             // (sixteen times that), not all at once: a run cancelled early on a new connection
-            // has little left in flight. For the connection, not per slot: eight batches of
-            // 160 after the probe spent eight requests of the 57 a window holds (at this
-            // scale) on what two carry, and took 10,200 mailboxes at 0 ms from 0.94-1.05 to
-            // 0.81-0.85 (per slot helped the 2,040 cells at 2 and 10 ms by about 0.05, whose
-            // batches of 160 run for a second or more each: the ramp waits for one).
+            // has little left in flight. For the connection, where requests are what runs out
+            // first: eight batches of 160 after the probe spent eight requests of the 57 a
+            // window holds (at this scale) on what two carry, and took 10,200 mailboxes at 0 ms
+            // from 0.94-1.05 to 0.81-0.85. Per slot where the execution budget binds first
+            // (the learned cost says so): batches of 160 at 2 ms run for 320 ms, at 10 ms for
+            // 1.6 s, and the ramp waited for one with the other slots idle.
             // A batch goes whole or waits: filling what is left of the allowance with a few
             // operations would spend a request (of a budget that, scaled, holds 57 a window)
             // on almost nothing.
             let slots = Slots { all: concurrency, own: per_connection, free: concurrency - in_flight.len() };
-            let allowance = |i: usize| (largest_done[i].max(tuning.initial_batch) * GROWTH).saturating_sub(ops_in_flight[i]);
+            let ramp = |i: usize| if writers[i].batch_advice().is_some_and(|a| a.execution_binds()) { per_connection } else { 1 };
+            let allowance = |i: usize| (largest_done[i].max(tuning.initial_batch) * GROWTH * ramp(i)).saturating_sub(ops_in_flight[i]);
             let wanted = |i: usize| next_batch_size(&writers[i], &tuning, queue.len(), slots).min(queue.len());
             // Until a connection's cost is known, one probe: other clients on it wait.
             let ready = |i: &usize| {

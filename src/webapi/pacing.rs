@@ -518,7 +518,8 @@ impl Pacer {
         // send a whole run out at once, while the ramp costs two requests, not four (at this
         // scale a window holds 57 requests, and the reads take a third of the first).
         let grown = state.largest_accepted.max(1).saturating_mul(GROWTH);
-        let max = state.size_cap.unwrap_or(max).min(max).min(grown).max(1);
+        let limit = state.size_cap.unwrap_or(max).min(max).max(1);
+        let max = limit.min(grown);
         if cost < 0.01 {
             return Some(BatchAdvice { least: max, best: max, split_saving: usize::MAX });
         }
@@ -534,10 +535,11 @@ impl Pacer {
         let smooth = budget / (8.0 * cost);
         let size = |n: f64| (n.ceil() as usize).clamp(1, max);
         // Splitting the last batches is worth a round trip of the service's time per batch; it
-        // is not while the request budget binds before the execution budget (cheap operations,
-        // or the largest size still growing), nor before a round trip was measured.
+        // is not where the request budget binds before the execution budget (operations so
+        // cheap that even the largest batch the service takes spends requests faster than
+        // execution time), nor before a round trip was measured.
         let split_saving = match state.round_trip {
-            Some(rt) if least < max as f64 => (rt.as_secs_f64() * 1000.0 / cost).ceil() as usize,
+            Some(rt) if least < limit as f64 => (rt.as_secs_f64() * 1000.0 / cost).ceil() as usize,
             _ => usize::MAX,
         };
         Some(BatchAdvice { least: size(least), best: size(round_trip.min(smooth).max(least)), split_saving })
@@ -554,8 +556,15 @@ pub struct BatchAdvice {
     pub best: usize,
     /// The fewest operations by which splitting the last batches below `least` must shorten
     /// each for it to be worth their requests: those one round trip of the service's time
-    /// executes (`usize::MAX`: never, while requests are what the budgets run out of first).
+    /// executes (`usize::MAX`: never, where requests are what the budgets run out of first).
     pub split_saving: usize,
+}
+
+impl BatchAdvice {
+    /// The execution budget, not the request budget, is what runs out first.
+    pub fn execution_binds(&self) -> bool {
+        self.split_saving != usize::MAX
+    }
 }
 
 #[cfg(test)]
@@ -742,8 +751,8 @@ mod tests {
         assert_eq!(pacer.batch_advice(1000).map(|a| a.least), Some(200));
         // The 10 ms round trip executes 5 operations: a split of the last batches must save more.
         assert_eq!(pacer.batch_advice(1000).map(|a| a.split_saving), Some(5));
-        // Batches held below the least size (at most 150 here, as while the sizes still grow):
-        // the request budget binds first, and splitting would spend it.
+        // A service that takes no more than 150 a batch: the request budget binds first, and
+        // splitting would spend it. (Sizes still growing are not that: 1,600 here.)
         assert_eq!(pacer.batch_advice(150).map(|a| a.split_saving), Some(usize::MAX));
         pacer.batch_refused(1000, Some(250));
         assert_eq!(pacer.size_cap(), Some(250));
