@@ -385,7 +385,8 @@ mod tests {
 
     #[test]
     fn the_rest_of_the_queue_goes_over_every_free_slot_when_requests_are_to_spare() {
-        let advice = Some(BatchAdvice { least: 200, best: 400, split_saving: 25 });
+        let base = BatchAdvice { least: 200, best: 400, split_saving: 25 };
+        let advice = Some(base);
         // A chunk's last tests: 510 over twelve free slots, not three batches of 200.
         assert_eq!(batch_size(1000, 10, advice, || 10, 510, POOL), 43);
         // Each batch of a pass takes the same share of what is left over the slots still free.
@@ -399,7 +400,7 @@ mod tests {
         let free = Some(BatchAdvice { least: 1000, best: 1000, split_saving: usize::MAX });
         assert_eq!(batch_size(1000, 10, free, || 50, 510, POOL), 1000);
         // Nor when the share saves less than a round trip of their time.
-        let slow_network = Some(BatchAdvice { split_saving: 170, ..advice.unwrap() });
+        let slow_network = Some(BatchAdvice { split_saving: 170, ..base });
         assert_eq!(batch_size(1000, 10, slow_network, || 10, 510, POOL), 200);
         // The service's cap and the start before the cost is known hold as before.
         assert_eq!(batch_size(150, 10, advice, || 50, 9000, POOL), 150);
