@@ -171,21 +171,27 @@ fn encode_skiptoken(keys: Vec<Value>) -> String {
     URL_SAFE_NO_PAD.encode(Value::Array(keys).to_string())
 }
 
-/// Sort key of a row: the `$orderby` values then the primary id.
-fn sort_key(table: &Table, q: &QueryOptions, row: &Row) -> Vec<Value> {
+/// The sort key's columns (the `$orderby` columns, then the primary id) with their kinds,
+/// looked up once per query rather than per row.
+fn key_columns<'a>(table: &'a Table, q: &'a QueryOptions) -> Vec<(&'a str, &'a Kind)> {
     q.orderby
         .iter()
-        .map(|(c, _)| row.get(c).cloned().unwrap_or(Value::Null))
-        .chain(std::iter::once(row.get(&table.primary_id).cloned().unwrap_or(Value::Null)))
+        .map(|(c, _)| c.as_str())
+        .chain(std::iter::once(table.primary_id.as_str()))
+        .map(|c| (c, table.column(c).map_or(&Kind::String, |col| &col.kind)))
         .collect()
 }
 
-/// The sort key as literals of each column's kind, converted once per row rather than per comparison.
-fn key_literals(table: &Table, q: &QueryOptions, key: &[Value]) -> Vec<Literal> {
-    let cols = q.orderby.iter().map(|(c, _)| c.as_str()).chain(std::iter::once(table.primary_id.as_str()));
-    cols.enumerate()
-        .map(|(i, col)| value_to_literal(table.column(col).map_or(&Kind::String, |c| &c.kind), key.get(i).unwrap_or(&Value::Null)))
-        .collect()
+/// Sort key of a row: its values of `columns`.
+fn sort_key(columns: &[(&str, &Kind)], row: &Row) -> Vec<Value> {
+    columns.iter().map(|(c, _)| row.get(*c).cloned().unwrap_or(Value::Null)).collect()
+}
+
+/// A sort key (`values`, one per column: a row's, or a `$skiptoken`'s) as literals of each
+/// column's kind, converted once per row rather than per comparison; a row's are not copied
+/// first.
+fn key_literals<'v>(columns: &[(&str, &Kind)], values: impl Iterator<Item = Option<&'v Value>>) -> Vec<Literal> {
+    columns.iter().zip(values).map(|((_, kind), v)| value_to_literal(kind, v.unwrap_or(&Value::Null))).collect()
 }
 
 fn compare_keys(q: &QueryOptions, a: &[Literal], b: &[Literal]) -> Ordering {
@@ -222,25 +228,17 @@ pub struct Page<'a> {
 /// them; sorting every match for every page made a 51,000-row selection's pages cost the
 /// simulator several hundred milliseconds each, time no real service spends and no limit counts.
 pub fn execute<'a>(table: &Table, rows: impl Iterator<Item = &'a Row>, q: &QueryOptions, page_size: usize) -> ApiResult<Page<'a>> {
-    // The sort key's columns and kinds, looked up once per query rather than per row; each
-    // matched row's key is converted from the row itself (no copy of its values first).
-    let key_columns: Vec<(&str, &Kind)> = q
-        .orderby
-        .iter()
-        .map(|(c, _)| c.as_str())
-        .chain(std::iter::once(table.primary_id.as_str()))
-        .map(|c| (c, table.column(c).map_or(&Kind::String, |col| &col.kind)))
-        .collect();
+    let columns = key_columns(table, q);
     let mut matched: Vec<(Vec<Literal>, &Row)> = rows
         .filter(|r| q.filter.as_ref().is_none_or(|f| f.matches(table, r)))
-        .map(|r| (key_columns.iter().map(|(c, kind)| value_to_literal(kind, r.get(*c).unwrap_or(&Value::Null))).collect(), r))
+        .map(|r| (key_literals(&columns, columns.iter().map(|(c, _)| r.get(*c))), r))
         .collect();
     let count = q.count.then(|| matched.len().min(5000));
     if let Some(token) = &q.skiptoken {
         if token.len() != q.orderby.len() + 1 {
             return Err(ApiError::odata("The $skiptoken value does not match the query."));
         }
-        let token = key_literals(table, q, token);
+        let token = key_literals(&columns, token.iter().map(Some));
         matched.retain(|(k, _)| compare_keys(q, k, &token) == Ordering::Greater);
     }
     // $top disables server-driven paging (no nextLink).
@@ -254,7 +252,7 @@ pub fn execute<'a>(table: &Table, rows: impl Iterator<Item = &'a Row>, q: &Query
         matched.truncate(take);
     }
     matched.sort_by(|a, b| compare_keys(q, &a.0, &b.0));
-    let next_skiptoken = if more && paged { matched.last().map(|(_, r)| encode_skiptoken(sort_key(table, q, r))) } else { None };
+    let next_skiptoken = if more && paged { matched.last().map(|(_, r)| encode_skiptoken(sort_key(&columns, r))) } else { None };
     Ok(Page { rows: matched.into_iter().map(|(_, r)| r).collect(), count, next_skiptoken })
 }
 
