@@ -540,8 +540,7 @@ impl Expr {
             // As the chain of `eq` it stands for: true if one is equal, unknown if none is and
             // one could not be compared (a null column, or another type), else false.
             Expr::AnyOf(column, values) => {
-                let side = Side::Read(view.slot(column));
-                let value = view.get(&side);
+                let value = view.column(column);
                 if *value == Literal::Null {
                     return None;
                 }
@@ -562,20 +561,17 @@ impl Expr {
                     _ => None,
                 }
             }
-            Expr::Func(f, col, arg) => {
-                let side = Side::Read(view.slot(col));
-                match view.get(&side) {
-                    Literal::Str(s) => {
-                        let (s, arg) = (s.to_lowercase(), arg.to_lowercase());
-                        Some(match f {
-                            StrFunc::Contains => s.contains(&arg),
-                            StrFunc::StartsWith => s.starts_with(&arg),
-                            StrFunc::EndsWith => s.ends_with(&arg),
-                        })
-                    }
-                    _ => None,
+            Expr::Func(f, col, arg) => match view.column(col) {
+                Literal::Str(s) => {
+                    let (s, arg) = (s.to_lowercase(), arg.to_lowercase());
+                    Some(match f {
+                        StrFunc::Contains => s.contains(&arg),
+                        StrFunc::StartsWith => s.starts_with(&arg),
+                        StrFunc::EndsWith => s.ends_with(&arg),
+                    })
                 }
-            }
+                _ => None,
+            },
             Expr::Compare(l, op, r) => {
                 let (a, b) = (view.side(l), view.side(r));
                 match (view.get(&a), view.get(&b)) {
@@ -703,6 +699,12 @@ impl<'r, 'e> RowView<'r, 'e> {
         }
         self.read.push((column, column_literal(self.table, self.row, column)));
         self.read.len() - 1
+    }
+
+    /// `column`'s value, read the first time.
+    fn column(&mut self, column: &'e str) -> &Literal {
+        let i = self.slot(column);
+        &self.read[i].1
     }
 
     fn side(&mut self, o: &'e Operand) -> Side<'e> {
