@@ -625,7 +625,7 @@ async fn poll_by_results(
             // The service may have run that read before a test ended, its alerts with it: a
             // failure, which its alerts explain, has them read again now (every alert of a
             // test that is finished was raised before its row showed it).
-            let failed: Vec<String> = rows.iter().filter(|m| outcome_of(m) == ItemOutcome::Failed).map(|m| m.mailbox_id.clone()).collect();
+            let failed: Vec<String> = rows.iter().filter(|m| failed_since(m, started)).map(|m| m.mailbox_id.clone()).collect();
             let failed_set: HashSet<String> = failed.iter().map(|id| id.to_ascii_lowercase()).collect();
             found.retain(|a| {
                 a.regarding_id.as_deref().map(str::to_ascii_lowercase).is_some_and(|id| wanted.contains(&id) && !failed_set.contains(&id))

@@ -561,7 +561,8 @@ pub struct BatchAdvice {
 }
 
 impl BatchAdvice {
-    /// The execution budget, not the request budget, is what runs out first.
+    /// The execution budget, not the request budget, is what runs out first (known once a
+    /// round trip was measured, as [`BatchAdvice::split_saving`] is).
     pub fn execution_binds(&self) -> bool {
         self.split_saving != usize::MAX
     }
